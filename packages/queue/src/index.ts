@@ -1,0 +1,139 @@
+/**
+ * `@kai-jobs/queue` — the contract every kai-jobs package shares: the job catalog, Redis
+ * connection and keys, the typed producer client, the job-status store, Clock, Logger
+ * and the error classes.
+ */
+export {
+  ACTIVE_STATUSES,
+  ArtifactRefSchema,
+  CounterName,
+  IdSchema,
+  isJobType,
+  JOB_TYPES,
+  jobCatalog,
+  JobStatus,
+  JobType,
+  jobTypeOfQueue,
+  PdfPayloadSchema,
+  PdfProcessingOptionsSchema,
+  PdfResultSchema,
+  PdfStage,
+  ProductFailureSchema,
+  RecoveryPolicy,
+  RegexSourceSchema,
+  ScrapePayloadSchema,
+  ScrapeResultSchema,
+  ScrapeStage,
+  SourceSchema,
+  StatusTable,
+  TERMINAL_STATUSES,
+  ThresholdOverridesSchema,
+  XmlImportPayloadSchema,
+  XmlImportResultSchema,
+  XmlImportStage,
+} from './catalog/index.js';
+export type {
+  ArtifactRef,
+  Counters,
+  JobCatalog,
+  JobDefinition,
+  JobTypeDefaults,
+  Payload,
+  PayloadInput,
+  PdfPayload,
+  PdfPayloadInput,
+  PdfResult,
+  Result,
+  ScrapePayload,
+  ScrapePayloadInput,
+  ScrapeResult,
+  Source,
+  StageName,
+  ThresholdOverrides,
+  XmlImportPayload,
+  XmlImportPayloadInput,
+  XmlImportResult,
+} from './catalog/index.js';
+export { refsOfPayload } from './catalog/refs.js';
+export { offsetClock, systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export {
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_REDIS_URL,
+  KeyPrefixSchema,
+  maskRedisUrl,
+  parseRedisConnectionOptions,
+  parseRedisUrl,
+  RedisConnectionOptionsSchema,
+} from './config.js';
+export type { ParsedRedisUrl, RedisConnectionOptions, RedisConnectionOptionsInput } from './config.js';
+export { closeRedis, ConnectionRole, createRedisConnection, waitForRedis } from './connection.js';
+export type { CreateRedisConnectionOptions, RedisClient } from './connection.js';
+export {
+  ConfigError,
+  hasErrorCode,
+  InvalidTransitionError,
+  isKaiJobsError,
+  JobFailedError,
+  JobNotFoundError,
+  KaiJobsError,
+  QueueErrorCode,
+  RedisUnreachableError,
+  StaleFenceError,
+  StoreError,
+  TimeoutError,
+  toError,
+  ValidationError,
+} from './errors.js';
+export type { FieldIssue, KaiJobsErrorOptions } from './errors.js';
+export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys } from './keys.js';
+export type { StatusKeys } from './keys.js';
+export { createLogger, createMemoryLogger, REDACTED_FIELD_NAMES, silentLogger } from './logger.js';
+export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './logger.js';
+export { loadLuaScripts, ScriptSet } from './lua-scripts.js';
+export type { LuaScript } from './lua-scripts.js';
+export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
+export type { BullJobSettings } from './job-options.js';
+export { AbortAction, AbortRequestSchema, parseAbortRequest, publishAbortRequest } from './abort-requests.js';
+export type { AbortRequest } from './abort-requests.js';
+export { repairPendingWithoutJob } from './pending-repair.js';
+export type { PendingRepairDeps, PendingRepairResult } from './pending-repair.js';
+export { createJobClient, EnqueueOptionsSchema, JobClientOptionsSchema } from './client/job-client.js';
+export type {
+  BullJobView,
+  CancelOutcome,
+  EnqueuedJob,
+  EnqueueOptions,
+  JobClient,
+  JobClientOptions,
+  JobStatusView,
+} from './client/job-client.js';
+export { RedisStatusStore, RedisStatusStoreOptionsSchema } from './status/redis-status-store.js';
+export type { RedisStatusStoreOptions } from './status/redis-status-store.js';
+export { StaleReason } from './status/types.js';
+export type {
+  CreateStatusInput,
+  FindStaleQuery,
+  HeartbeatEntry,
+  HeartbeatResult,
+  HistoryEntry,
+  HistoryEntryInput,
+  ListQuery,
+  MarkProcessingInput,
+  ProgressUpdate,
+  RecoverInput,
+  RecoverResult,
+  StaleCandidate,
+  StatusRefs,
+  StatusRow,
+  StatusStore,
+} from './status/types.js';
+export {
+  assertJobType,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  formatIssuePath,
+  jsonByteLength,
+  parseOrThrow,
+  validatePayload,
+  zodIssuesToFieldIssues,
+} from './validation.js';

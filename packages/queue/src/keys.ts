@@ -1,0 +1,63 @@
+import { jobCatalog, type JobType } from './catalog/index.js';
+
+/**
+ * The only place kai-jobs builds the Redis keys of this package. Every key of a queue
+ * starts with `<prefix>:{<queue>}:` — the braces are the Redis Cluster hash tag that
+ * keeps a queue's BullMQ keys and kai-jobs keys in one slot, so one Lua script can
+ * touch them together on a cluster too.
+ */
+
+/** `<prefix>:{<queue>}` — the base of every key of one queue, and BullMQ's `prefix`. */
+export function queueKeyBase(prefix: string, queueName: string): string {
+  return `${prefix}:{${queueName}}`;
+}
+
+/** The BullMQ `prefix` option for a queue, so BullMQ's keys carry the same hash tag. */
+export function bullPrefix(prefix: string, queueName: string): string {
+  return queueKeyBase(prefix, queueName);
+}
+
+/** Keys of the job-status store for one job type. */
+export interface StatusKeys {
+  /** `<prefix>:{<queue>}:` — passed to Lua scripts that build per-job keys. */
+  readonly base: string;
+  /** Hash: one status row. */
+  row(jobId: string): string;
+  /** String: idempotency key → job id. */
+  idempotency(key: string): string;
+  /** List: the job's history, newest last. */
+  history(jobId: string): string;
+  /** Sorted set: running jobs scored by last heartbeat (store time, ms). */
+  readonly heartbeatIndex: string;
+  /** Sorted set: unfinished jobs scored by last update or last check (store time, ms). */
+  readonly updateIndex: string;
+  /** Sorted set: unfinished jobs with per-job thresholds. */
+  readonly overrideIndex: string;
+  /** Sorted set per status: job ids scored by last update, for listing. */
+  stateIndex(status: string): string;
+}
+
+/** Builds the status-store keys of `type` under `prefix`. */
+export function statusKeys(prefix: string, type: JobType): StatusKeys {
+  const base = `${queueKeyBase(prefix, jobCatalog[type].queueName)}:`;
+  return {
+    base,
+    row: (jobId) => `${base}status:${jobId}`,
+    idempotency: (key) => `${base}idem:${key}`,
+    history: (jobId) => `${base}history:${jobId}`,
+    heartbeatIndex: `${base}status-idx:heartbeat`,
+    updateIndex: `${base}status-idx:updated`,
+    overrideIndex: `${base}status-idx:overrides`,
+    stateIndex: (status) => `${base}status-idx:state:${status}`,
+  };
+}
+
+/** Pub/sub channel on which abort requests for running jobs are published. */
+export function abortChannel(prefix: string): string {
+  return `${prefix}:abort-requests`;
+}
+
+/** The pattern matching every key under `prefix` (for test cleanup and `doctor`). */
+export function allKeysPattern(prefix: string): string {
+  return `${prefix}:*`;
+}

@@ -1,0 +1,38 @@
+--[[
+  Starts an attempt: status processing, attempt + 1, the attempt's fence token and worker.
+
+  KEYS[1] row hash   KEYS[2] heartbeat index   KEYS[3] update index   KEYS[4] history list
+  ARGV[1] key base   ARGV[2] job id   ARGV[3] fence token   ARGV[4] worker id
+  ARGV[5] stage ('' keeps the current one)   ARGV[6] resumed-from stage ('' when none)
+  ARGV[7] max history entries
+
+  Returns {1, attempt, now}; {-1} when the row does not exist; {-3, status} when it is finished.
+]]
+--- @include common
+
+local id = ARGV[2]
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then
+  return {-1}
+end
+if is_terminal(status) then
+  return {-3, status}
+end
+
+local now = now_ms()
+local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+redis.call('HSET', KEYS[1], 'status', 'processing', 'fence', ARGV[3], 'worker_id', ARGV[4],
+  'last_heartbeat', now, 'updated_at', now, 'error', '', 'error_stage', '', 'resumed_from', ARGV[6])
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'current_stage', ARGV[5])
+end
+if redis.call('HEXISTS', KEYS[1], 'started_at') == 0 then
+  redis.call('HSET', KEYS[1], 'started_at', now)
+end
+move_state(ARGV[1], id, status, 'processing', now)
+redis.call('ZADD', KEYS[2], now, id)
+redis.call('ZADD', KEYS[3], now, id)
+local entry = cjson.encode({event = 'processing', attempt = attempt, workerId = ARGV[4],
+  resumedFrom = ARGV[6] ~= '' and ARGV[6] or nil, stage = ARGV[5] ~= '' and ARGV[5] or nil})
+push_history(KEYS[4], now, entry, tonumber(ARGV[7]))
+return {1, attempt, now}

@@ -1,0 +1,441 @@
+import { z } from 'zod';
+import { JOB_TYPES, type JobType } from '../catalog/index.js';
+import type { RedisClient } from '../connection.js';
+import {
+  InvalidTransitionError,
+  JobNotFoundError,
+  StaleFenceError,
+  StoreError,
+  ValidationError,
+} from '../errors.js';
+import { statusKeys, type StatusKeys } from '../keys.js';
+import { loadLuaScripts, ScriptSet } from '../lua-scripts.js';
+import { decodeStatusRow, encodeCounters } from './row-codec.js';
+import {
+  StaleReason,
+  type CreateStatusInput,
+  type FindStaleQuery,
+  type HeartbeatEntry,
+  type HeartbeatResult,
+  type HistoryEntry,
+  type HistoryEntryInput,
+  type ListQuery,
+  type MarkProcessingInput,
+  type ProgressUpdate,
+  type RecoverInput,
+  type RecoverResult,
+  type StaleCandidate,
+  type StatusRow,
+  type StatusStore,
+} from './types.js';
+import { KeyPrefixSchema, DEFAULT_KEY_PREFIX } from '../config.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Options of {@link RedisStatusStore}. */
+export const RedisStatusStoreOptionsSchema = z
+  .object({
+    /** The connection to use; the store does not close it. */
+    connection: z.custom<RedisClient>((value) => typeof value === 'object' && value !== null, {
+      message: 'expected an ioredis connection',
+    }),
+    /** Key prefix. Default `kai`. */
+    prefix: KeyPrefixSchema.default(DEFAULT_KEY_PREFIX),
+    /** How long finished rows, their history and idempotency keys are kept (ms). Default 7 days. */
+    finishedRetentionMs: z.number().int().positive().default(7 * DAY_MS),
+    /** History entries kept per job (oldest dropped). Default 200. */
+    maxHistoryEntries: z.number().int().min(10).max(10_000).default(200),
+  })
+  .strict();
+/** What callers pass to construct a {@link RedisStatusStore}. */
+export type RedisStatusStoreOptions = z.input<typeof RedisStatusStoreOptionsSchema>;
+
+const scripts = new ScriptSet('kaiStatus', loadLuaScripts(new URL('../lua/', import.meta.url)));
+
+/** Upper bound of the id → type cache; ids never change type, so eviction only costs a lookup. */
+const TYPE_CACHE_LIMIT = 50_000;
+
+function checkPercent(id: string, percent: number): void {
+  if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
+    throw new ValidationError(`progress of job ${id}`, [
+      { path: 'percent', message: 'expected a number from 0 to 100', received: String(percent) },
+    ]);
+  }
+}
+
+function stringifyHistory(entry: HistoryEntryInput): string {
+  const { at: _at, ...rest } = entry as HistoryEntryInput & { at?: unknown };
+  return JSON.stringify(rest);
+}
+
+/**
+ * The Redis adapter of {@link StatusStore}: one hash per row, sorted-set indexes on
+ * heartbeat and update times per job type (finding stale rows is O(log N + found)),
+ * and one Lua script per state change, judged by Redis `TIME`.
+ */
+export class RedisStatusStore implements StatusStore {
+  private readonly redis: RedisClient;
+  private readonly prefix: string;
+  private readonly finishedRetentionMs: number;
+  private readonly maxHistoryEntries: number;
+  private readonly keysByType: Record<JobType, StatusKeys>;
+  private readonly typeCache = new Map<string, JobType>();
+
+  constructor(options: RedisStatusStoreOptions) {
+    const parsed = RedisStatusStoreOptionsSchema.parse(options);
+    this.redis = parsed.connection;
+    this.prefix = parsed.prefix;
+    this.finishedRetentionMs = parsed.finishedRetentionMs;
+    this.maxHistoryEntries = parsed.maxHistoryEntries;
+    this.keysByType = Object.fromEntries(JOB_TYPES.map((type) => [type, statusKeys(this.prefix, type)])) as Record<
+      JobType,
+      StatusKeys
+    >;
+  }
+
+  /** The status keys of `type` (for tests and tools that inspect Redis directly). */
+  keys(type: JobType): StatusKeys {
+    return this.keysByType[type];
+  }
+
+  private remember(id: string, type: JobType): void {
+    if (this.typeCache.size >= TYPE_CACHE_LIMIT) {
+      const oldest = this.typeCache.keys().next().value;
+      if (oldest !== undefined) this.typeCache.delete(oldest);
+    }
+    this.typeCache.set(id, type);
+  }
+
+  /** Finds which type's keys hold row `id` (cached: a row never changes type). */
+  private async resolveType(id: string): Promise<JobType | null> {
+    const cached = this.typeCache.get(id);
+    if (cached !== undefined) return cached;
+    const pipeline = this.redis.pipeline();
+    for (const type of JOB_TYPES) pipeline.exists(this.keysByType[type].row(id));
+    const results = (await pipeline.exec()) ?? [];
+    for (const [index, type] of JOB_TYPES.entries()) {
+      const [error, exists] = results[index] ?? [null, 0];
+      if (error) throw new StoreError(`looking up job ${id} failed: ${error.message}`, { cause: error });
+      if (exists === 1) {
+        this.remember(id, type);
+        return type;
+      }
+    }
+    return null;
+  }
+
+  private async requireType(id: string): Promise<JobType> {
+    const type = await this.resolveType(id);
+    if (type === null) throw new JobNotFoundError(id);
+    return type;
+  }
+
+  async now(): Promise<number> {
+    return Number(await scripts.run(this.redis, 'time', [], []));
+  }
+
+  private createArgs(input: CreateStatusInput): { keys: string[]; args: (string | number)[] } {
+    const keys = this.keysByType[input.type];
+    const fields: string[] = ['type', input.type, 'payload', JSON.stringify(input.payload ?? null)];
+    fields.push('refs', JSON.stringify(input.refs ?? {}));
+    if (input.idempotencyKey !== undefined) fields.push('idempotency_key', input.idempotencyKey);
+    if (input.heartbeatTimeoutMs !== undefined) fields.push('heartbeat_timeout_ms', String(input.heartbeatTimeoutMs));
+    if (input.updateTimeoutMs !== undefined) fields.push('update_timeout_ms', String(input.updateTimeoutMs));
+    return {
+      keys: [
+        keys.row(input.id),
+        keys.idempotency(input.idempotencyKey ?? ''),
+        keys.updateIndex,
+        keys.overrideIndex,
+        keys.history(input.id),
+      ],
+      args: [
+        keys.base,
+        input.id,
+        input.idempotencyKey === undefined ? '0' : '1',
+        this.maxHistoryEntries,
+        JSON.stringify({ event: 'created' }),
+        ...fields,
+      ],
+    };
+  }
+
+  async create(input: CreateStatusInput): Promise<{ row: StatusRow; created: boolean }> {
+    const [result] = await this.createMany([input]);
+    return result as { row: StatusRow; created: boolean };
+  }
+
+  async createMany(inputs: readonly CreateStatusInput[]): Promise<{ row: StatusRow; created: boolean }[]> {
+    if (inputs.length === 0) return [];
+    const pipeline = scripts.pipeline(this.redis);
+    for (const input of inputs) {
+      const { keys, args } = this.createArgs(input);
+      scripts.queue(pipeline, 'create', keys, args);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const outcomes = replies.map(([error, reply], index) => {
+      if (error) throw new StoreError(`creating status row failed: ${error.message}`, { cause: error });
+      const [created, id] = reply as [number, string];
+      this.remember(id, (inputs[index] as CreateStatusInput).type);
+      return { id, created: created === 1, type: (inputs[index] as CreateStatusInput).type };
+    });
+    // Read the rows back in one more round trip (grouped by type; usually one type).
+    const readBack = this.redis.pipeline();
+    for (const outcome of outcomes) readBack.hgetall(this.keysByType[outcome.type].row(outcome.id));
+    const hashes = (await readBack.exec()) ?? [];
+    return outcomes.map((outcome, index) => {
+      const [error, hash] = hashes[index] ?? [null, {}];
+      if (error) throw new StoreError(`reading status row ${outcome.id} failed: ${error.message}`, { cause: error });
+      const row = decodeStatusRow(hash as Record<string, string>);
+      if (row === null) throw new StoreError(`status row ${outcome.id} vanished right after create`);
+      return { row, created: outcome.created };
+    });
+  }
+
+  async markProcessing(id: string, input: MarkProcessingInput): Promise<StatusRow> {
+    const type = await this.requireType(id);
+    const keys = this.keysByType[type];
+    const reply = (await scripts.run(
+      this.redis,
+      'mark-processing',
+      [keys.row(id), keys.heartbeatIndex, keys.updateIndex, keys.history(id)],
+      [keys.base, id, input.fence, input.workerId, input.stage ?? '', input.resumedFrom ?? '', this.maxHistoryEntries],
+    )) as [number, string?];
+    if (reply[0] === -1) throw new JobNotFoundError(id);
+    if (reply[0] === -3) throw new InvalidTransitionError(id, `cannot start an attempt: the job is ${reply[1]}`);
+    return (await this.get(id)) as StatusRow;
+  }
+
+  async heartbeat(entries: readonly HeartbeatEntry[]): Promise<HeartbeatResult> {
+    if (entries.length === 0) return { rejected: [] };
+    const byType = new Map<JobType, HeartbeatEntry[]>();
+    for (const entry of entries) {
+      const list = byType.get(entry.type) ?? [];
+      list.push(entry);
+      byType.set(entry.type, list);
+      this.remember(entry.id, entry.type);
+    }
+    // One script call per job type, sent together: one round trip for the whole process.
+    const pipeline = scripts.pipeline(this.redis);
+    for (const [type, list] of byType) {
+      const keys = this.keysByType[type];
+      scripts.queue(pipeline, 'heartbeat', [keys.heartbeatIndex], [keys.base, ...list.flatMap((e) => [e.id, e.fence])]);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const rejected: string[] = [];
+    for (const [error, value] of results) {
+      if (error) throw new StoreError(`heartbeat write failed: ${error.message}`, { cause: error });
+      rejected.push(...(value as string[]));
+    }
+    return { rejected };
+  }
+
+  async progress(id: string, fence: string, update: ProgressUpdate): Promise<void> {
+    const type = await this.requireType(id);
+    const keys = this.keysByType[type];
+    const fields: string[] = [];
+    if (update.stage !== undefined) fields.push('current_stage', update.stage);
+    if (update.percent !== undefined) {
+      checkPercent(id, update.percent);
+      fields.push('progress', String(Math.round(update.percent * 100) / 100));
+    }
+    if (update.detail !== undefined) fields.push('progress_detail', update.detail.slice(0, 500));
+    if (update.counters !== undefined) fields.push(...encodeCounters(update.counters));
+    const code = Number(
+      await scripts.run(
+        this.redis,
+        'progress',
+        [keys.row(id), keys.updateIndex],
+        [keys.base, id, fence, update.status ?? '', ...fields],
+      ),
+    );
+    this.throwForCode(code, id, 'progress');
+  }
+
+  private throwForCode(code: number, id: string, operation: string, status?: string): void {
+    if (code === -1) throw new JobNotFoundError(id);
+    if (code === -2) throw new StaleFenceError(id, operation);
+    if (code === -3) throw new InvalidTransitionError(id, `${operation} refused: the job is ${status ?? 'not running'}`);
+  }
+
+  private async finish(
+    id: string,
+    fence: string,
+    outcome: 'completed' | 'failed',
+    result: unknown,
+    error: string,
+    stage: string,
+    history: HistoryEntryInput,
+  ): Promise<StatusRow | null> {
+    const type = await this.requireType(id);
+    const keys = this.keysByType[type];
+    const reply = (await scripts.run(
+      this.redis,
+      'finish',
+      [keys.row(id), keys.heartbeatIndex, keys.updateIndex, keys.overrideIndex, keys.history(id)],
+      [
+        keys.base,
+        id,
+        fence,
+        outcome,
+        JSON.stringify(result ?? null),
+        error,
+        stage,
+        this.finishedRetentionMs,
+        this.maxHistoryEntries,
+        stringifyHistory(history),
+      ],
+    )) as [number, string?];
+    if (fence === '' && reply[0] === -3) return null;
+    this.throwForCode(reply[0], id, outcome === 'completed' ? 'complete' : 'fail', reply[1]);
+    return this.get(id);
+  }
+
+  async complete(id: string, fence: string, result: unknown): Promise<StatusRow> {
+    if (fence === '') throw new StaleFenceError(id, 'complete');
+    return (await this.finish(id, fence, 'completed', result, '', '', { event: 'completed' })) as StatusRow;
+  }
+
+  async fail(id: string, fence: string, error: string, stage?: string | null): Promise<StatusRow> {
+    if (fence === '') throw new StaleFenceError(id, 'fail');
+    return (await this.finish(id, fence, 'failed', null, error, stage ?? '', {
+      event: 'failed',
+      error,
+      ...(stage ? { stage } : {}),
+    })) as StatusRow;
+  }
+
+  async cancel(id: string, reason: string): Promise<StatusRow | null> {
+    return this.finish(id, '', 'failed', null, `cancelled: ${reason}`, '', { event: 'cancelled', reason });
+  }
+
+  async get(id: string): Promise<StatusRow | null> {
+    const cached = this.typeCache.get(id);
+    if (cached !== undefined) {
+      const row = decodeStatusRow(await this.redis.hgetall(this.keysByType[cached].row(id)));
+      if (row !== null) return row;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const type of JOB_TYPES) pipeline.hgetall(this.keysByType[type].row(id));
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error, hash] of results) {
+      if (error) throw new StoreError(`reading job ${id} failed: ${error.message}`, { cause: error });
+      const row = decodeStatusRow(hash as Record<string, string>);
+      if (row !== null) {
+        this.remember(id, row.type);
+        return row;
+      }
+    }
+    return null;
+  }
+
+  private async getMany(type: JobType, ids: readonly string[]): Promise<(StatusRow | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keysByType[type].row(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, hash]) => {
+      if (error) throw new StoreError(`reading status rows failed: ${error.message}`, { cause: error });
+      return decodeStatusRow(hash as Record<string, string>);
+    });
+  }
+
+  async findStale(type: JobType, query: FindStaleQuery): Promise<StaleCandidate[]> {
+    const keys = this.keysByType[type];
+    const reply = (await scripts.run(
+      this.redis,
+      'find-stale',
+      [keys.heartbeatIndex, keys.updateIndex, keys.overrideIndex],
+      [
+        keys.base,
+        query.heartbeatOlderThanMs === null ? '' : query.heartbeatOlderThanMs,
+        query.updateOlderThanMs === null ? '' : query.updateOlderThanMs,
+        query.limit ?? 1000,
+      ],
+    )) as (string | number)[];
+    const storeNow = Number(reply[0]);
+    const found: { id: string; reason: StaleCandidate['reason']; ageMs: number }[] = [];
+    for (let i = 1; i < reply.length; i += 3) {
+      const reason =
+        reply[i + 1] === 'heartbeat_timeout' ? StaleReason.Heartbeat : StaleReason.Update;
+      found.push({ id: String(reply[i]), reason, ageMs: Number(reply[i + 2]) });
+    }
+    const rows = await this.getMany(
+      type,
+      found.map((f) => f.id),
+    );
+    const candidates: StaleCandidate[] = [];
+    for (const [index, entry] of found.entries()) {
+      const row = rows[index];
+      // A row that expired between the two calls is simply gone; not a candidate.
+      if (row !== null && row !== undefined) {
+        candidates.push({ row, reason: entry.reason, ageMs: entry.ageMs, storeNow });
+      }
+    }
+    return candidates;
+  }
+
+  async deferCheck(type: JobType, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const now = await this.now();
+    // XX: only rows still in the index (a finished row must not come back).
+    await this.redis.zadd(this.keysByType[type].updateIndex, 'XX', ...ids.flatMap((id) => [now, id]));
+  }
+
+  async recover(id: string, input: RecoverInput): Promise<RecoverResult> {
+    const type = await this.resolveType(id);
+    if (type === null) return { applied: false, row: null };
+    const keys = this.keysByType[type];
+    const newFence = `recovery:${input.expectedRestartCount + 1}:${Math.random().toString(36).slice(2, 10)}`;
+    const history: HistoryEntryInput = {
+      ...input.history,
+      event: input.history.event || `recovery:${input.action}`,
+    };
+    const reply = (await scripts.run(
+      this.redis,
+      'recover',
+      [keys.row(id), keys.heartbeatIndex, keys.updateIndex, keys.overrideIndex, keys.history(id)],
+      [
+        keys.base,
+        id,
+        input.expectedFence ?? '',
+        input.expectedRestartCount,
+        input.action,
+        newFence,
+        input.error ?? '',
+        this.finishedRetentionMs,
+        this.maxHistoryEntries,
+        stringifyHistory(history),
+      ],
+    )) as [number, string | number];
+    return { applied: reply[0] === 1, row: await this.get(id) };
+  }
+
+  async appendHistory(id: string, entry: HistoryEntryInput): Promise<void> {
+    const type = await this.requireType(id);
+    await scripts.run(
+      this.redis,
+      'append-history',
+      [this.keysByType[type].history(id)],
+      [stringifyHistory(entry), this.maxHistoryEntries],
+    );
+  }
+
+  async history(id: string, limit = 200): Promise<HistoryEntry[]> {
+    const type = await this.resolveType(id);
+    if (type === null) return [];
+    const lines = await this.redis.lrange(this.keysByType[type].history(id), -limit, -1);
+    return lines.map((line) => JSON.parse(line) as HistoryEntry);
+  }
+
+  async list(query: ListQuery): Promise<StatusRow[]> {
+    const limit = query.limit ?? 50;
+    const ids = await this.redis.zrevrange(this.keysByType[query.type].stateIndex(query.status), 0, limit - 1);
+    const rows = await this.getMany(query.type, ids);
+    return rows.filter((row): row is StatusRow => row !== null && row.status === query.status);
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to the caller.
+  }
+}

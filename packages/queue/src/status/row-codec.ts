@@ -1,0 +1,82 @@
+import { CounterName, isJobType, JobStatus, type Counters } from '../catalog/index.js';
+import { StoreError } from '../errors.js';
+import type { StatusRefs, StatusRow } from './types.js';
+
+const COUNTER_NAMES: readonly string[] = Object.values(CounterName);
+const STATUSES: readonly string[] = Object.values(JobStatus);
+
+function optionalNumber(value: string | undefined): number | null {
+  if (value === undefined || value === '') return null;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : null;
+}
+
+function optionalString(value: string | undefined): string | null {
+  return value === undefined || value === '' ? null : value;
+}
+
+function parseJson(value: string | undefined, field: string, id: string): unknown {
+  if (value === undefined || value === '') return null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    throw new StoreError(`status row ${id}: field ${field} is not valid JSON`, { cause: error, retryable: false });
+  }
+}
+
+/** Decodes a Redis status hash into a {@link StatusRow}; null for an empty hash. */
+export function decodeStatusRow(hash: Record<string, string>): StatusRow | null {
+  const id = hash['id'];
+  if (id === undefined) return null;
+  const type = hash['type'];
+  const status = hash['status'];
+  if (!isJobType(type) || status === undefined || !STATUSES.includes(status)) {
+    throw new StoreError(`status row ${id} is corrupt: type "${type}", status "${status}"`, { retryable: false });
+  }
+  const counters: Counters = {};
+  for (const name of COUNTER_NAMES) {
+    const value = optionalNumber(hash[name]);
+    if (value !== null) counters[name as CounterName] = value;
+  }
+  return {
+    id,
+    type,
+    status: status as JobStatus,
+    attempt: optionalNumber(hash['attempt']) ?? 0,
+    fence: optionalString(hash['fence']),
+    workerId: optionalString(hash['worker_id']),
+    restartCount: optionalNumber(hash['restart_count']) ?? 0,
+    progress: optionalNumber(hash['progress']) ?? 0,
+    currentStage: optionalString(hash['current_stage']),
+    progressDetail: optionalString(hash['progress_detail']),
+    resumedFrom: optionalString(hash['resumed_from']),
+    lastHeartbeat: optionalNumber(hash['last_heartbeat']),
+    createdAt: optionalNumber(hash['created_at']) ?? 0,
+    updatedAt: optionalNumber(hash['updated_at']) ?? 0,
+    startedAt: optionalNumber(hash['started_at']),
+    completedAt: optionalNumber(hash['completed_at']),
+    durationMs: optionalNumber(hash['duration_ms']),
+    error: optionalString(hash['error']),
+    errorStage: optionalString(hash['error_stage']),
+    result: parseJson(hash['result'], 'result', id),
+    counters,
+    refs: (parseJson(hash['refs'], 'refs', id) as StatusRefs | null) ?? {},
+    payload: parseJson(hash['payload'], 'payload', id),
+    idempotencyKey: optionalString(hash['idempotency_key']),
+    heartbeatTimeoutMs: optionalNumber(hash['heartbeat_timeout_ms']),
+    updateTimeoutMs: optionalNumber(hash['update_timeout_ms']),
+  };
+}
+
+/** Flattens counters into hash field/value pairs, checking names and values. */
+export function encodeCounters(counters: Counters): string[] {
+  const pairs: string[] = [];
+  for (const [name, value] of Object.entries(counters)) {
+    if (!COUNTER_NAMES.includes(name)) throw new StoreError(`unknown counter ${name}`, { retryable: false });
+    if (!Number.isInteger(value) || (value as number) < 0) {
+      throw new StoreError(`counter ${name} must be a non-negative integer, got ${String(value)}`, { retryable: false });
+    }
+    pairs.push(name, String(value));
+  }
+  return pairs;
+}

@@ -1,0 +1,220 @@
+import type { Counters, JobStatus, JobType } from '../catalog/index.js';
+
+/**
+ * Links from a status row to the platform's own ids: used for alert tags, the linked
+ * `background_jobs` row of a session or import, and finding rows by platform id.
+ */
+export interface StatusRefs {
+  documentId?: string;
+  sessionId?: string;
+  importJobId?: string;
+  sourceUrl?: string;
+  sourceName?: string;
+  /** The linked `background_jobs` row of a scraping session or import job. */
+  backgroundJobId?: string;
+}
+
+/**
+ * One job's status row: the logical union of the platform's table columns
+ * (`background_jobs`, `scraping_sessions`, `data_import_jobs`) and what kai-jobs needs.
+ * All times are store times in ms since the epoch.
+ */
+export interface StatusRow {
+  /** The job id; also the BullMQ job id. */
+  id: string;
+  type: JobType;
+  status: JobStatus;
+  /** Attempts started (incremented by every `markProcessing`). */
+  attempt: number;
+  /** The current attempt's fence token; writes carrying another one are rejected. */
+  fence: string | null;
+  /** Id of the worker process running the current attempt. */
+  workerId: string | null;
+  /** Restarts done by the monitor. */
+  restartCount: number;
+  /** 0–100. */
+  progress: number;
+  currentStage: string | null;
+  progressDetail: string | null;
+  /** The stage the current attempt resumed from (its first stage to run), if it resumed. */
+  resumedFrom: string | null;
+  lastHeartbeat: number | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  durationMs: number | null;
+  error: string | null;
+  errorStage: string | null;
+  result: unknown;
+  counters: Counters;
+  refs: StatusRefs;
+  /** The validated payload (so a lost BullMQ job can be re-added from the row). */
+  payload: unknown;
+  idempotencyKey: string | null;
+  /** Per-job override of the heartbeat timeout (ms). */
+  heartbeatTimeoutMs: number | null;
+  /** Per-job override of the update timeout (ms). */
+  updateTimeoutMs: number | null;
+}
+
+/** What {@link StatusStore.create} needs. */
+export interface CreateStatusInput {
+  id: string;
+  type: JobType;
+  payload: unknown;
+  refs?: StatusRefs;
+  idempotencyKey?: string;
+  heartbeatTimeoutMs?: number;
+  updateTimeoutMs?: number;
+}
+
+/** What {@link StatusStore.markProcessing} needs. */
+export interface MarkProcessingInput {
+  /** The new attempt's fence token (BullMQ's lock token). */
+  fence: string;
+  workerId: string;
+  /** The stage the attempt starts with (after resuming). */
+  stage?: string | null;
+  /** The stage resumed from, when some stages were restored from checkpoints. */
+  resumedFrom?: string | null;
+}
+
+/** A progress write. Every field is optional; omitted ones keep their value. */
+export interface ProgressUpdate {
+  stage?: string;
+  /** 0–100. */
+  percent?: number;
+  detail?: string;
+  /** Counter values to set (absolute, not increments). */
+  counters?: Counters;
+  /** Move a scraping session from `processing` to `scraping`. */
+  status?: 'scraping';
+}
+
+/** One job in a batched heartbeat. */
+export interface HeartbeatEntry {
+  id: string;
+  type: JobType;
+  fence: string;
+}
+
+/** Outcome of a batched heartbeat. */
+export interface HeartbeatResult {
+  /** Jobs whose fence was superseded or that are no longer running: their attempt lost the job. */
+  rejected: string[];
+}
+
+/** Why a row is a stuck-work candidate. */
+export const StaleReason = {
+  /** No heartbeat for longer than the heartbeat timeout: the process is probably gone. */
+  Heartbeat: 'heartbeat_timeout',
+  /** No progress for longer than the update timeout: the job is probably hung. */
+  Update: 'update_timeout',
+} as const;
+/** One of {@link StaleReason}. */
+export type StaleReason = (typeof StaleReason)[keyof typeof StaleReason];
+
+/** Thresholds for {@link StatusStore.findStale}; `null` skips that check. */
+export interface FindStaleQuery {
+  heartbeatOlderThanMs: number | null;
+  updateOlderThanMs: number | null;
+  /** At most this many candidates. Default 1000. */
+  limit?: number;
+}
+
+/** A stuck-work candidate with the store's judgement of its age. */
+export interface StaleCandidate {
+  row: StatusRow;
+  reason: StaleReason;
+  /** Age of the heartbeat or update that made it stale, by the store's clock (ms). */
+  ageMs: number;
+  /** The store's clock when the query ran (ms). */
+  storeNow: number;
+}
+
+/** The monitor's compare-and-set recovery: applied only if the row is still as observed. */
+export interface RecoverInput {
+  /** The fence observed when the job was judged stuck. */
+  expectedFence: string | null;
+  /** The restart count observed. */
+  expectedRestartCount: number;
+  /** Restart: back to `pending` with a new fence; fail: `failed` with the error. */
+  action: 'restart' | 'fail';
+  /** Error message when failing. */
+  error?: string;
+  /** History entry recorded with the transition (`event` defaults to `recovery:<action>`). */
+  history: HistoryEntryInput;
+}
+
+/** Outcome of {@link StatusStore.recover}. */
+export interface RecoverResult {
+  /** False when another monitor (or the worker) changed the row first. */
+  applied: boolean;
+  /** The row after the call (or as found when not applied); null if it does not exist. */
+  row: StatusRow | null;
+}
+
+/** A history entry as written; the store stamps `at` with its own clock. */
+export interface HistoryEntryInput {
+  /** `noun:verb` or a lifecycle word: `created`, `processing`, `checkpoint:invalid`, `stall:detected`, `recovery:restarted`, `failover`, `completed`, `failed`. */
+  event: string;
+  [field: string]: unknown;
+}
+
+/** A history entry as read back. */
+export interface HistoryEntry extends HistoryEntryInput {
+  /** Store time (ms). */
+  at: number;
+}
+
+/** Filter for {@link StatusStore.list}. */
+export interface ListQuery {
+  type: JobType;
+  status: JobStatus;
+  /** At most this many rows, newest update first. Default 50. */
+  limit?: number;
+}
+
+/**
+ * The job-status store: the status rows, their indexes and history. Two adapters (Redis,
+ * Supabase) pass one contract test suite (`@kai-jobs/queue/testing`). Every write is
+ * one atomic step judged by the store's clock; a write carrying a superseded fence
+ * token is rejected with `StaleFenceError`.
+ */
+export interface StatusStore {
+  /** The store's clock (Redis `TIME`, Postgres `now()`), ms. */
+  now(): Promise<number>;
+  /** Creates a `pending` row, or returns the existing one for the same id or idempotency key. */
+  create(input: CreateStatusInput): Promise<{ row: StatusRow; created: boolean }>;
+  /** {@link create} for many rows in one round trip; results in input order. */
+  createMany(inputs: readonly CreateStatusInput[]): Promise<{ row: StatusRow; created: boolean }[]>;
+  /** Starts an attempt: `processing`, attempt + 1, the new fence and worker. */
+  markProcessing(id: string, input: MarkProcessingInput): Promise<StatusRow>;
+  /** Heartbeats for many jobs in one write. */
+  heartbeat(entries: readonly HeartbeatEntry[]): Promise<HeartbeatResult>;
+  /** Progress, stage, counters; updates `updated_at`. */
+  progress(id: string, fence: string, update: ProgressUpdate): Promise<void>;
+  /** Completes the attempt's job with its result. */
+  complete(id: string, fence: string, result: unknown): Promise<StatusRow>;
+  /** Fails the attempt's job for good. */
+  fail(id: string, fence: string, error: string, stage?: string | null): Promise<StatusRow>;
+  /** Fails an unfinished job regardless of fence (operator cancel); returns null if already finished. */
+  cancel(id: string, reason: string): Promise<StatusRow | null>;
+  /** The row, or null. */
+  get(id: string): Promise<StatusRow | null>;
+  /** Unfinished rows of `type` whose heartbeat or update is older than the thresholds (or their per-job overrides). */
+  findStale(type: JobType, query: FindStaleQuery): Promise<StaleCandidate[]>;
+  /** Postpones the next stale check of these rows by a full threshold (they were found healthy, e.g. waiting). */
+  deferCheck(type: JobType, ids: readonly string[]): Promise<void>;
+  /** The monitor's compare-and-set recovery transition. */
+  recover(id: string, input: RecoverInput): Promise<RecoverResult>;
+  /** Appends to the job's history. */
+  appendHistory(id: string, entry: HistoryEntryInput): Promise<void>;
+  /** The job's history, oldest first (at most `limit`, newest kept). */
+  history(id: string, limit?: number): Promise<HistoryEntry[]>;
+  /** Rows of one type and status, newest update first. */
+  list(query: ListQuery): Promise<StatusRow[]>;
+  /** Releases connections the store opened itself. */
+  close(): Promise<void>;
+}

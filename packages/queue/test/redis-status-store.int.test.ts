@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { RedisStatusStore, type StatusStore } from '../src/index.js';
+import { runStatusStoreContract, useRedisTestContext, testPrefix, deleteKeys } from '../src/testing.js';
+import { Redis } from 'ioredis';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** Backdates a Redis row's times and its index scores together. */
+async function backdate(
+  redis: Redis,
+  store: RedisStatusStore,
+  id: string,
+  change: { heartbeatMs?: number; updateMs?: number },
+): Promise<void> {
+  const row = await store.get(id);
+  if (row === null) throw new Error(`no row ${id}`);
+  const keys = store.keys(row.type);
+  if (change.heartbeatMs !== undefined && row.lastHeartbeat !== null) {
+    const at = row.lastHeartbeat - change.heartbeatMs;
+    await redis.hset(keys.row(id), 'last_heartbeat', at);
+    await redis.zadd(keys.heartbeatIndex, 'XX', at, id);
+  }
+  if (change.updateMs !== undefined) {
+    const at = row.updatedAt - change.updateMs;
+    await redis.hset(keys.row(id), 'updated_at', at);
+    await redis.zadd(keys.updateIndex, 'XX', at, id);
+  }
+}
+
+const stores = new WeakMap<StatusStore, { redis: Redis; prefix: string }>();
+
+runStatusStoreContract('redis', {
+  async setup() {
+    const redis = new Redis(REDIS_URL);
+    const prefix = testPrefix(import.meta.url, `contract-${Math.random()}`);
+    const store = new RedisStatusStore({ connection: redis, prefix });
+    stores.set(store, { redis, prefix });
+    return {
+      store,
+      async cleanup() {
+        await deleteKeys(redis, prefix);
+        await redis.quit();
+      },
+    };
+  },
+  async backdate(store, id, change) {
+    const entry = stores.get(store);
+    if (entry === undefined) throw new Error('unknown store');
+    await backdate(entry.redis, store as RedisStatusStore, id, change);
+  },
+});
+
+describe('RedisStatusStore specifics', () => {
+  const ctx = useRedisTestContext(import.meta.url);
+
+  it('puts every key of a queue under its {hash-tag}, so scripts work on Redis Cluster', async () => {
+    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const { row } = await store.create({ id: 'job-1', type: 'xml-import', payload: {}, idempotencyKey: 'feed-1' });
+    await store.markProcessing(row.id, { fence: 'f', workerId: 'w' });
+    const keys = await ctx.redis.keys(`${ctx.prefix}:*`);
+    expect(keys.length).toBeGreaterThan(4);
+    for (const key of keys) expect(key.startsWith(`${ctx.prefix}:{xml-import}:`)).toBe(true);
+  });
+
+  it('finds stale rows from the index without reading the healthy ones', async () => {
+    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const inputs = Array.from({ length: 500 }, (_, i) => ({ id: `j${i}`, type: 'pdf' as const, payload: {} }));
+    await store.createMany(inputs);
+    for (const input of inputs.slice(0, 3)) {
+      await store.markProcessing(input.id, { fence: 'f', workerId: 'w' });
+      await backdate(ctx.redis, store, input.id, { updateMs: 600_000 });
+    }
+    // Pending rows are "fresh" (just created); only the 3 backdated ones are stale.
+    const monitorConnection = ctx.connection();
+    const monitorStore = new RedisStatusStore({ connection: monitorConnection, prefix: ctx.prefix });
+    // Warm up: connection handshake and script loading are not part of a query.
+    await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 900_000, updateOlderThanMs: 300_000 });
+    const commands: string[] = [];
+    const original = monitorConnection.sendCommand.bind(monitorConnection);
+    monitorConnection.sendCommand = ((command: { name: string }) => {
+      commands.push(command.name);
+      return original(command as never);
+    }) as typeof monitorConnection.sendCommand;
+    const stale = await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 900_000, updateOlderThanMs: 300_000 });
+    expect(stale.map((c) => c.row.id).sort()).toEqual(['j0', 'j1', 'j2']);
+    // One script call plus one HGETALL per stale row: nothing proportional to the 500 rows.
+    expect(commands).toEqual(['evalsha', 'hgetall', 'hgetall', 'hgetall']);
+    await monitorConnection.quit();
+  });
+
+  it('expires finished rows, their history and idempotency key after the retention', async () => {
+    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix, finishedRetentionMs: 60_000 });
+    const { row } = await store.create({ id: 'r1', type: 'pdf', payload: {}, idempotencyKey: 'once' });
+    await store.markProcessing(row.id, { fence: 'f', workerId: 'w' });
+    await store.complete(row.id, 'f', {});
+    const keys = store.keys('pdf');
+    for (const key of [keys.row('r1'), keys.history('r1'), keys.idempotency('once')]) {
+      const ttl = await ctx.redis.pttl(key);
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+    expect(await ctx.redis.zscore(keys.updateIndex, 'r1')).toBeNull();
+    expect(await ctx.redis.zscore(keys.heartbeatIndex, 'r1')).toBeNull();
+  });
+
+  it('judges ages by Redis TIME, not the caller clock', async () => {
+    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const [seconds, micros] = await ctx.redis.time();
+    const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const storeNow = await store.now();
+    expect(Math.abs(storeNow - redisNow)).toBeLessThan(1000);
+  });
+});
