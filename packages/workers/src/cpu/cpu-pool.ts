@@ -1,0 +1,151 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { KaiJobsError, toError } from '@kai-jobs/queue';
+import type { CpuTask } from './cpu-task.js';
+
+/** A task that failed inside the worker thread; carries the thread's error name and message. */
+export class CpuTaskError extends KaiJobsError {
+  override name = 'CpuTaskError' as const;
+  constructor(
+    readonly task: string,
+    readonly remoteName: string,
+    message: string,
+  ) {
+    super('CPU_TASK_FAILED', `${task} failed in a worker thread: ${remoteName}: ${message}`, { retryable: true });
+  }
+}
+
+interface PendingTask {
+  id: number;
+  moduleUrl: string;
+  exportName: string;
+  input: unknown;
+  transfer: readonly ArrayBuffer[];
+  signal: AbortSignal | undefined;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: PendingTask | null;
+}
+
+/** Options of {@link CpuPool}. */
+export interface CpuPoolOptions {
+  /** Worker threads. Default: available cores − 1, at least 1. */
+  size?: number;
+}
+
+/**
+ * A fixed pool of worker threads for CPU-heavy stage work (rendering, hashing, parsing),
+ * so the main thread keeps renewing BullMQ locks and writing heartbeats. Threads start
+ * lazily; an aborted task terminates its thread (the only way to stop synchronous code)
+ * and a fresh one replaces it.
+ */
+export class CpuPool {
+  private readonly size: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: PendingTask[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: CpuPoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? availableParallelism() - 1);
+  }
+
+  /** Runs `task(input)` in a thread; rejects with the signal's reason when aborted. */
+  run<I, O>(task: CpuTask<I, O>, input: I, options: { signal?: AbortSignal; transfer?: readonly ArrayBuffer[] } = {}): Promise<O> {
+    if (this.closed) return Promise.reject(new Error('the CPU pool is closed'));
+    if (options.signal?.aborted) return Promise.reject(toError(options.signal.reason));
+    return new Promise<O>((resolve, reject) => {
+      const pending: PendingTask = {
+        id: this.nextId++,
+        moduleUrl: task.moduleUrl,
+        exportName: task.exportName,
+        input,
+        transfer: options.transfer ?? [],
+        signal: options.signal,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
+      options.signal?.addEventListener('abort', () => this.abort(pending), { once: true });
+      this.queue.push(pending);
+      this.dispatch();
+    });
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./cpu-thread.mjs', import.meta.url));
+    const slot: Slot = { worker, busy: null };
+    worker.on('message', (message: { id: number; ok: boolean; output?: unknown; error?: { name: string; message: string } }) => {
+      const task = slot.busy;
+      if (task === null || task.id !== message.id) return;
+      slot.busy = null;
+      if (message.ok) task.resolve(message.output);
+      else task.reject(new CpuTaskError(task.exportName, message.error?.name ?? 'Error', message.error?.message ?? ''));
+      this.dispatch();
+    });
+    worker.on('error', (error) => {
+      const task = slot.busy;
+      slot.busy = null;
+      this.remove(slot);
+      task?.reject(toError(error));
+      this.dispatch();
+    });
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private remove(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((candidate) => candidate.busy === null);
+      if (slot === undefined) {
+        if (this.slots.length >= this.size) return;
+        slot = this.spawn();
+      }
+      const task = this.queue.shift() as PendingTask;
+      slot.busy = task;
+      slot.worker.ref();
+      slot.worker.postMessage(
+        { id: task.id, moduleUrl: task.moduleUrl, exportName: task.exportName, input: task.input },
+        task.transfer as ArrayBuffer[],
+      );
+    }
+    for (const slot of this.slots) if (slot.busy === null) slot.worker.unref();
+  }
+
+  private abort(task: PendingTask): void {
+    const queued = this.queue.indexOf(task);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      task.reject(toError(task.signal?.reason));
+      return;
+    }
+    const slot = this.slots.find((candidate) => candidate.busy === task);
+    if (slot === undefined) return;
+    slot.busy = null;
+    this.remove(slot);
+    void slot.worker.terminate();
+    task.reject(toError(task.signal?.reason));
+    this.dispatch();
+  }
+
+  /** Terminates every thread; queued and running tasks reject. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const task of this.queue.splice(0)) task.reject(new Error('the CPU pool closed'));
+    await Promise.all(
+      this.slots.splice(0).map(async (slot) => {
+        slot.busy?.reject(new Error('the CPU pool closed'));
+        await slot.worker.terminate();
+      }),
+    );
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * A function that runs in a worker thread: the module that exports it and the export name.
+ * The module is imported inside the thread (TypeScript is loaded through tsx), so the
+ * function must be a top-level export that takes and returns structured-cloneable values.
+ */
+export interface CpuTask<I, O> {
+  /** `import.meta.url`-relative URL or absolute file URL of the module. */
+  readonly moduleUrl: string;
+  /** The export to call: `(input: I) => O | Promise<O>`. */
+  readonly exportName: string;
+  /** Phantom field carrying the input and output types. */
+  readonly __types?: (input: I) => O;
+}
+
+/**
+ * Declares a CPU task. Usage, in the module that exports `renderPage`:
+ * `export const renderPageTask = defineCpuTask<RenderInput, RenderOutput>(import.meta.url, 'renderPage');`
+ */
+export function defineCpuTask<I, O>(moduleUrl: string, exportName: string): CpuTask<I, O> {
+  return { moduleUrl, exportName };
+}

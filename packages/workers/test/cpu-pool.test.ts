@@ -1,0 +1,35 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { CpuPool } from '../src/index.js';
+import { burnTask, explodeTask, sumTask } from './fixtures/cpu-tasks.js';
+
+const pool = new CpuPool({ size: 2 });
+afterAll(() => pool.close());
+
+describe('CpuPool', () => {
+  it('runs TypeScript task modules in worker threads while the main thread stays responsive', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const iterations = await pool.run(burnTask, { ms: 300 });
+    clearInterval(timer);
+    expect(iterations).toBeGreaterThan(0);
+    // The event loop kept running during 300 ms of CPU work in the thread.
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it('passes errors back with their name and message', async () => {
+    await expect(pool.run(explodeTask, { message: 'bad input' })).rejects.toThrow(/TypeError: bad input/);
+  });
+
+  it('transfers buffers', async () => {
+    const bytes = new Uint8Array([1, 2, 3, 250]);
+    expect(await pool.run(sumTask, { bytes }, { transfer: [bytes.buffer as ArrayBuffer] })).toBe(256);
+  });
+
+  it('aborts a running task by terminating its thread, and keeps working', async () => {
+    const controller = new AbortController();
+    const running = pool.run(burnTask, { ms: 10_000 }, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stop now')), 100);
+    await expect(running).rejects.toThrow('stop now');
+    expect(await pool.run(burnTask, { ms: 10 })).toBeGreaterThan(0);
+  });
+});
