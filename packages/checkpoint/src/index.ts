@@ -1,1 +1,28 @@
-export {};
+/**
+ * `@kai-jobs/checkpoint` — the checkpoint store (interface and Redis adapter), checkpoint
+ * validation, fencing and the backoff policy.
+ */
+export { backoffDelayMs, BackoffPolicySchema, mayRestart } from './backoff.js';
+export type { BackoffPolicy, BackoffPolicyInput } from './backoff.js';
+export { CheckpointTooLargeError } from './errors.js';
+export { checkpointKeys } from './keys.js';
+export type { CheckpointKeys } from './keys.js';
+export {
+  DEFAULT_MAX_CHECKPOINT_BYTES,
+  RedisCheckpointStore,
+  RedisCheckpointStoreOptionsSchema,
+} from './redis-checkpoint-store.js';
+export type { RedisCheckpointStoreOptions } from './redis-checkpoint-store.js';
+export { InvalidCheckpointReason } from './types.js';
+export type {
+  Checkpoint,
+  CheckpointStore,
+  CheckpointValidation,
+  InvalidCheckpoint,
+  JobRef,
+  ResumeState,
+  SaveCheckpointInput,
+  SaveResumeStateInput,
+  StageSpec,
+} from './types.js';
+export { checkpointSha256, validateCheckpoints } from './validation.js';

@@ -90,7 +90,7 @@ export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys } fr
 export type { StatusKeys } from './keys.js';
 export { createLogger, createMemoryLogger, REDACTED_FIELD_NAMES, silentLogger } from './logger.js';
 export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './logger.js';
-export { loadLuaScripts, ScriptSet } from './lua-scripts.js';
+export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts.js';
 export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
 export type { BullJobSettings } from './job-options.js';

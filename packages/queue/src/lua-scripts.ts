@@ -14,19 +14,34 @@ export interface LuaScript {
 
 const INCLUDE_LINE = /^--- @include (\S+)\s*$/m;
 
+/** This package's Lua helpers (`now_ms`, `is_running`, `push_history`, …), includable by other packages. */
+export const QUEUE_LUA_INCLUDES_URL = new URL('./lua/includes/', import.meta.url);
+
 /**
  * Loads every `<command>-<numKeys>.lua` of a folder and inlines `--- @include name` lines
- * from its `includes/` subfolder (BullMQ's layout, without its build step).
+ * from its `includes/` subfolder or from `extraIncludeFolders` (BullMQ's layout, without
+ * its build step).
  */
-export function loadLuaScripts(folder: URL): LuaScript[] {
+export function loadLuaScripts(folder: URL, extraIncludeFolders: readonly URL[] = []): LuaScript[] {
   const dir = fileURLToPath(folder);
+  const includeDirs = [`${dir}/includes`, ...extraIncludeFolders.map((url) => fileURLToPath(url))];
+  const readInclude = (name: string): string => {
+    for (const includeDir of includeDirs) {
+      try {
+        return readFileSync(`${includeDir}/${name}.lua`, 'utf8');
+      } catch {
+        // try the next folder
+      }
+    }
+    throw new Error(`Lua include ${name} not found in ${includeDirs.join(', ')}`);
+  };
   const scripts: LuaScript[] = [];
   for (const file of readdirSync(dir).sort()) {
     const match = /^([a-z0-9-]+)-(\d+)\.lua$/.exec(file);
     if (match === null) continue;
     let lua = readFileSync(`${dir}/${file}`, 'utf8');
     for (let include = INCLUDE_LINE.exec(lua); include !== null; include = INCLUDE_LINE.exec(lua)) {
-      const body = readFileSync(`${dir}/includes/${include[1]}.lua`, 'utf8');
+      const body = readInclude(include[1] as string);
       lua = lua.replace(include[0], body);
     }
     scripts.push({ name: match[1] as string, numberOfKeys: Number(match[2]), lua });

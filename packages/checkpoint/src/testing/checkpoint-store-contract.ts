@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { StatusStore } from '@kai-jobs/queue';
+import type { CheckpointStore, JobRef } from '../types.js';
+
+/** What a checkpoint-store adapter provides to run the contract suite. */
+export interface CheckpointStoreContractHarness {
+  /** A fresh status store and checkpoint store over the same backend; `cleanup` removes their data. */
+  setup(): Promise<{ statusStore: StatusStore; checkpointStore: CheckpointStore; cleanup(): Promise<void> }>;
+  /** Rewrites a stored checkpoint's data text (to simulate corruption) without touching its recorded hash. */
+  tamper(checkpointStore: CheckpointStore, job: JobRef, stage: string, mutate: (dataJson: string) => string): Promise<void>;
+}
+
+const StagesSchema = {
+  a: z.object({ pages: z.number().int() }),
+  b: z.object({ text: z.string() }),
+  c: z.object({ tiles: z.array(z.string()) }),
+};
+const stages = [
+  { name: 'a', schema: StagesSchema.a },
+  { name: 'b', schema: StagesSchema.b },
+  { name: 'c', schema: StagesSchema.c, schemaVersion: 2 },
+];
+
+async function errorName(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return (error as Error).name;
+  }
+}
+
+/** The behaviour every {@link CheckpointStore} adapter must have (run by the Redis and Supabase adapters). */
+export function runCheckpointStoreContract(adapterName: string, harness: CheckpointStoreContractHarness): void {
+  const withStores = (
+    name: string,
+    body: (stores: { statusStore: StatusStore; checkpointStore: CheckpointStore; job: JobRef }) => Promise<void>,
+  ): void => {
+    it(name, async () => {
+      const { statusStore, checkpointStore, cleanup } = await harness.setup();
+      try {
+        const job: JobRef = { id: randomUUID(), type: 'pdf' };
+        await statusStore.create({ id: job.id, type: job.type, payload: {} });
+        await statusStore.markProcessing(job.id, { fence: 'fence-1', workerId: 'w1' });
+        await body({ statusStore, checkpointStore, job });
+      } finally {
+        await cleanup();
+      }
+    }, 15_000);
+  };
+
+  describe(`CheckpointStore contract: ${adapterName}`, () => {
+    withStores('saves checkpoints with hash, version, attempt and fence, and lists them in stage order', async ({ checkpointStore, job }) => {
+      await checkpointStore.save(job, { stage: 'b', stageIndex: 1, data: { text: 'hello' }, fence: 'fence-1', schemaVersion: 1, attempt: 1 });
+      const saved = await checkpointStore.save(job, { stage: 'a', stageIndex: 0, data: { pages: 3 }, fence: 'fence-1', schemaVersion: 1, attempt: 1 });
+      expect(saved.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(saved.createdAt).toBeGreaterThan(0);
+      const listed = await checkpointStore.list(job);
+      expect(listed.map((c) => [c.stage, c.stageIndex, c.data, c.attempt, c.fence, c.schemaVersion])).toEqual([
+        ['a', 0, { pages: 3 }, 1, 'fence-1', 1],
+        ['b', 1, { text: 'hello' }, 1, 'fence-1', 1],
+      ]);
+      expect(listed[0]?.sha256).toBe(saved.sha256);
+      const validation = await checkpointStore.latestValid(job, stages);
+      expect(validation.resumeIndex).toBe(2);
+      expect(validation.invalid).toEqual([]);
+    });
+
+    withStores('rejects a save or resume state from a superseded attempt', async ({ statusStore, checkpointStore, job }) => {
+      await statusStore.markProcessing(job.id, { fence: 'fence-2', workerId: 'w2' });
+      expect(
+        await errorName(checkpointStore.save(job, { stage: 'a', stageIndex: 0, data: { pages: 1 }, fence: 'fence-1', schemaVersion: 1, attempt: 1 })),
+      ).toBe('StaleFenceError');
+      expect(await errorName(checkpointStore.saveResumeState(job, { stage: 'a', state: { n: 1 }, fence: 'fence-1', attempt: 1 }))).toBe(
+        'StaleFenceError',
+      );
+      expect(await checkpointStore.list(job)).toEqual([]);
+      await checkpointStore.save(job, { stage: 'a', stageIndex: 0, data: { pages: 1 }, fence: 'fence-2', schemaVersion: 1, attempt: 2 });
+      expect((await checkpointStore.list(job)).map((c) => c.attempt)).toEqual([2]);
+    });
+
+    withStores('refuses saves for a finished or unknown job', async ({ statusStore, checkpointStore, job }) => {
+      await statusStore.complete(job.id, 'fence-1', {});
+      expect(
+        await errorName(checkpointStore.save(job, { stage: 'a', stageIndex: 0, data: { pages: 1 }, fence: 'fence-1', schemaVersion: 1, attempt: 1 })),
+      ).toBe('InvalidTransitionError');
+      expect(
+        await errorName(
+          checkpointStore.save({ id: randomUUID(), type: 'pdf' }, { stage: 'a', stageIndex: 0, data: {}, fence: 'f', schemaVersion: 1, attempt: 1 }),
+        ),
+      ).toBe('JobNotFoundError');
+    });
+
+    withStores('writes the status progress in the same step', async ({ statusStore, checkpointStore, job }) => {
+      await checkpointStore.save(job, {
+        stage: 'a',
+        stageIndex: 0,
+        data: { pages: 1 },
+        fence: 'fence-1',
+        schemaVersion: 1,
+        attempt: 1,
+        progress: { nextStage: 'b', percent: 20 },
+      });
+      expect(await statusStore.get(job.id)).toMatchObject({ currentStage: 'b', progress: 20 });
+    });
+
+    withStores('refuses a checkpoint over the size limit, pointing at the artifact store', async ({ checkpointStore, job }) => {
+      const error = await checkpointStore
+        .save(job, { stage: 'b', stageIndex: 1, data: { text: 'x'.repeat(300 * 1024) }, fence: 'fence-1', schemaVersion: 1, attempt: 1 })
+        .catch((e: Error) => e);
+      expect((error as Error).name).toBe('CheckpointTooLargeError');
+      expect((error as Error).message).toMatch(/artifacts\.put/);
+      expect(await checkpointStore.list(job)).toEqual([]);
+    });
+
+    withStores('detects corruption, schema failures, version changes and gaps, each with its reason', async ({ checkpointStore, job }) => {
+      const save = (stage: string, stageIndex: number, data: unknown, schemaVersion = 1) =>
+        checkpointStore.save(job, { stage, stageIndex, data, fence: 'fence-1', schemaVersion, attempt: 1 });
+      await save('a', 0, { pages: 2 });
+      await save('b', 1, { text: 'abc' });
+      await save('c', 2, { tiles: ['t1'] }, 1);
+      // c was saved with schema version 1; the stage is at version 2.
+      let validation = await checkpointStore.latestValid(job, stages);
+      expect(validation.resumeIndex).toBe(2);
+      expect(validation.invalid).toEqual([expect.objectContaining({ stage: 'c', reason: 'schema_version_mismatch' })]);
+
+      // Flip one byte of b: hash mismatch; c then lacks a valid earlier stage.
+      await harness.tamper(checkpointStore, job, 'b', (json) => json.replace('abc', 'abd'));
+      validation = await checkpointStore.latestValid(job, stages);
+      expect(validation.resumeIndex).toBe(1);
+      expect(validation.invalid.map((i) => [i.stage, i.reason])).toEqual([
+        ['b', 'sha256_mismatch'],
+        ['c', 'missing_earlier_stage'],
+      ]);
+
+      // Data that hashes right but fails its schema.
+      await save('b', 1, { text: 42 });
+      validation = await checkpointStore.latestValid(job, stages);
+      expect(validation.invalid[0]).toMatchObject({ stage: 'b', reason: 'schema_invalid' });
+      expect(validation.invalid[0]?.detail).toMatch(/^text:/);
+    });
+
+    withStores('keeps a running stage resume state until the stage checkpoint is saved', async ({ checkpointStore, job }) => {
+      expect(await checkpointStore.loadResumeState(job, 'b')).toBeNull();
+      await checkpointStore.saveResumeState(job, { stage: 'b', state: { batches: 3, cursor: 1500 }, fence: 'fence-1', attempt: 1 });
+      expect(await checkpointStore.loadResumeState(job, 'b')).toMatchObject({
+        stage: 'b',
+        state: { batches: 3, cursor: 1500 },
+        attempt: 1,
+        fence: 'fence-1',
+      });
+      await checkpointStore.save(job, { stage: 'b', stageIndex: 1, data: { text: 't' }, fence: 'fence-1', schemaVersion: 1, attempt: 1 });
+      expect(await checkpointStore.loadResumeState(job, 'b')).toBeNull();
+    });
+
+    withStores('clear removes everything; expire keeps it for the retention window', async ({ checkpointStore, job }) => {
+      await checkpointStore.save(job, { stage: 'a', stageIndex: 0, data: { pages: 1 }, fence: 'fence-1', schemaVersion: 1, attempt: 1 });
+      await checkpointStore.expire(job);
+      expect(await checkpointStore.list(job)).toHaveLength(1);
+      await checkpointStore.clear(job);
+      expect(await checkpointStore.list(job)).toEqual([]);
+    });
+  });
+}
