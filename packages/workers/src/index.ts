@@ -12,3 +12,14 @@ export { ArtifactNotFoundError, InvalidArtifactKeyError, PermanentJobError, Work
 export type { StageContext } from './stage-context.js';
 export { defineStage, defineStagedJob, JobDefinitionError, stageOutputsOf } from './staged-job.js';
 export type { StageDefinition, StagedJobDefinition, StageOutputs } from './staged-job.js';
+export { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError } from './errors.js';
+export { defaultConcurrency, WorkerRuntimeOptionsSchema } from './runtime/config.js';
+export type { ResolvedWorkerRuntimeOptions, WorkerRuntimeOptions } from './runtime/config.js';
+export { HeartbeatBatcher } from './runtime/heartbeat-batcher.js';
+export type { HeartbeatBatcherDeps } from './runtime/heartbeat-batcher.js';
+export { ProgressReporter } from './runtime/progress-reporter.js';
+export type { RuntimeEventMap } from './runtime/runtime-events.js';
+export { createWorkerId, workerClientName } from './runtime/worker-identity.js';
+export { createWorkerRuntime, WorkerRuntime } from './runtime/worker-runtime.js';
+export { installShutdownSignals } from './runtime/shutdown-signals.js';
+export type { GracefullyStoppable } from './runtime/shutdown-signals.js';

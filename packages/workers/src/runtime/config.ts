@@ -1,0 +1,80 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint';
+import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type StatusStore } from '@kai-jobs/queue';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { StagedJobDefinition } from '../staged-job.js';
+
+const custom = <T>(what: string) =>
+  z.custom<T>((value) => typeof value === 'object' && value !== null, { message: `expected ${what}` });
+
+/** The smallest catalog heartbeat timeout: heartbeats must come at least twice within it. */
+const SMALLEST_HEARTBEAT_TIMEOUT_MS = 15 * 60_000;
+
+/** Options of the worker runtime (`createWorkerRuntime`). */
+export const WorkerRuntimeOptionsSchema = z
+  .object({
+    /** Redis URL, key prefix, connect timeout. */
+    redis: RedisConnectionOptionsSchema.prefault({}),
+    /** The staged jobs this process runs (one BullMQ worker each). */
+    jobs: z.array(custom<StagedJobDefinition>('a staged job definition')).min(1),
+    /** Concurrent jobs per type. Default 5 (pdf: 2). */
+    concurrency: z.partialRecord(z.enum(JOB_TYPES as [string, ...string[]]), z.number().int().min(1).max(1000)).default({}),
+    /** Interval of the batched heartbeat write (ms). Default 30000. */
+    heartbeatIntervalMs: z.number().int().min(50).default(30_000),
+    /** BullMQ lock duration (ms); renewed at half. Default 30000. */
+    lockDurationMs: z.number().int().min(500).default(30_000),
+    /** BullMQ stalled-job check interval (ms). Default 30000. */
+    stalledIntervalMs: z.number().int().min(200).default(30_000),
+    /** Stalls a job survives before BullMQ fails it ("stalled more than allowable limit"). Default 1. */
+    maxStalledCount: z.number().int().min(0).default(1),
+    /** On shutdown, how long running stages get to reach their next checkpoint (ms). Default 30000. */
+    shutdownGraceMs: z.number().int().min(0).default(30_000),
+    /** Least time between two progress writes of one job (ms). Default 1000. */
+    progressThrottleMs: z.number().int().min(0).default(1000),
+    /** Retry backoff for transient errors (BullMQ attempts). */
+    backoff: BackoffPolicySchema.prefault({}),
+    /** Folder of the local artifact store (when `artifactStore` is not given). Default `<tmp>/kai-jobs-artifacts`. */
+    artifactsDir: z.string().min(1).default(join(tmpdir(), 'kai-jobs-artifacts')),
+    /** Worker threads for CPU-heavy stage work. Default cores − 1. */
+    cpuThreads: z.number().int().min(1).max(64).optional(),
+    /** This process's id; default `<host>-<pid>-<random>`. */
+    workerId: z.string().min(1).max(200).optional(),
+    statusStore: custom<StatusStore>('a StatusStore').optional(),
+    checkpointStore: custom<CheckpointStore>('a CheckpointStore').optional(),
+    artifactStore: custom<ArtifactStore>('an ArtifactStore').optional(),
+    logger: custom<Logger>('a Logger').optional(),
+    clock: custom<Clock>('a Clock').optional(),
+  })
+  .strict()
+  .superRefine((options, ctx) => {
+    if (options.heartbeatIntervalMs * 2 > SMALLEST_HEARTBEAT_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['heartbeatIntervalMs'],
+        message: `must be at most half the smallest heartbeat timeout (${SMALLEST_HEARTBEAT_TIMEOUT_MS / 2} ms)`,
+      });
+    }
+    if (options.stalledIntervalMs > options.lockDurationMs * 4) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stalledIntervalMs'],
+        message: `should not exceed 4× lockDurationMs (${options.lockDurationMs * 4} ms): dead workers would be found late`,
+      });
+    }
+    const types = options.jobs.map((job) => job.type);
+    const duplicate = types.find((type, index) => types.indexOf(type) !== index);
+    if (duplicate !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jobs'], message: `job type ${duplicate} is defined twice` });
+    }
+  });
+/** What callers pass to `createWorkerRuntime`. */
+export type WorkerRuntimeOptions = z.input<typeof WorkerRuntimeOptionsSchema>;
+/** Resolved runtime options. */
+export type ResolvedWorkerRuntimeOptions = z.output<typeof WorkerRuntimeOptionsSchema>;
+
+/** Default concurrency of a job type. PDF pages are heavy; others mostly wait on I/O. */
+export function defaultConcurrency(type: string): number {
+  return type === 'pdf' ? 2 : 5;
+}

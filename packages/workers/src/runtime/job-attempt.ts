@@ -1,0 +1,429 @@
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import {
+  hasErrorCode,
+  isKaiJobsError,
+  jobCatalog,
+  QueueErrorCode,
+  refsOfPayload,
+  toError,
+  ValidationError,
+  zodIssuesToFieldIssues,
+  type Clock,
+  type JobType,
+  type Logger,
+  type Payload,
+  type StatusRow,
+  type StatusStore,
+} from '@kai-jobs/queue';
+import type { CheckpointStore, JobRef, StageSpec } from '@kai-jobs/checkpoint';
+import { scopeArtifactStore, type ArtifactStore } from '../artifacts/artifact-store.js';
+import type { CpuPool } from '../cpu/cpu-pool.js';
+import { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError } from '../errors.js';
+import type { StageContext } from '../stage-context.js';
+import { stageOutputsOf, type StageDefinition, type StagedJobDefinition } from '../staged-job.js';
+import type { HeartbeatBatcher } from './heartbeat-batcher.js';
+import { ProgressReporter } from './progress-reporter.js';
+import type { RuntimeEventBus } from './runtime-events.js';
+
+/** What one attempt needs from the runtime. */
+export interface AttemptDeps {
+  statusStore: StatusStore;
+  checkpointStore: CheckpointStore;
+  artifactStore: ArtifactStore;
+  cpuPool: CpuPool;
+  heartbeats: HeartbeatBatcher;
+  workerId: string;
+  logger: Logger;
+  clock: Clock;
+  progressThrottleMs: number;
+  events: RuntimeEventBus;
+  /** True once the worker is shutting down: hand the job back after the current stage. */
+  isShuttingDown(): boolean;
+}
+
+/** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  // A stage that ignores its signal may settle later: never let that become unhandled.
+  promise.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(toError(error));
+      },
+    );
+  });
+}
+
+/** Errors retrying cannot fix: the job fails at once through BullMQ's UnrecoverableError. */
+function isPermanent(error: Error): boolean {
+  return isKaiJobsError(error) && !error.retryable && !(error instanceof AttemptAbortedError);
+}
+
+function stageSpecs(definition: StagedJobDefinition): StageSpec[] {
+  return definition.stages.map((stage) => ({
+    name: stage.name,
+    schema: stage.output,
+    schemaVersion: stage.schemaVersion ?? 1,
+  }));
+}
+
+/** Overall 0–100 at the start of each stage, by stage weight; the last entry is 100. */
+function stageStartPercents(definition: StagedJobDefinition): number[] {
+  const weights = definition.stages.map((stage) => stage.weight ?? 1);
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const starts = [0];
+  for (const weight of weights) starts.push((starts[starts.length - 1] as number) + (weight / total) * 100);
+  return starts.map((value) => Math.min(100, Math.round(value * 100) / 100));
+}
+
+/**
+ * Runs one attempt of a staged job: claims the status row with the attempt's fence
+ * (BullMQ's lock token), resumes after the last valid checkpoint, runs the remaining stages
+ * saving a checkpoint after each, then completes or fails the row. How it ends tells
+ * BullMQ what to do: a result (completed), `UnrecoverableError` (failed, no retry),
+ * `DelayedError` (a monitor restart after a backoff), `WaitingError` (handed back on
+ * shutdown), any other error (BullMQ retries with the backoff policy).
+ */
+export async function runAttempt(
+  definition: StagedJobDefinition,
+  job: Job,
+  token: string,
+  controller: AbortController,
+  deps: AttemptDeps,
+): Promise<unknown> {
+  const type = definition.type;
+  const jobId = job.id as string;
+  const ref: JobRef = { id: jobId, type };
+  const catalogEntry = jobCatalog[type];
+  const logger = deps.logger.child({ queue: catalogEntry.queueName, jobId, workerId: deps.workerId });
+
+  const payloadResult = catalogEntry.payloadSchema.safeParse(job.data);
+  if (!payloadResult.success) {
+    const error = new ValidationError(`${type} payload of job ${jobId}`, zodIssuesToFieldIssues(payloadResult.error, job.data));
+    await failBadPayload(jobId, type, job.data, token, error, deps, logger);
+    throw new UnrecoverableError(error.message);
+  }
+  const payload = payloadResult.data as Payload<JobType>;
+
+  const row = await claimRow(jobId, type, payload, token, definition, deps);
+  if (row.status === 'completed') {
+    logger.warn('the job is already completed; not running it again', {});
+    return row.result;
+  }
+  if (row.status === 'failed') throw new UnrecoverableError(`job ${jobId} is already failed: ${row.error ?? 'unknown'}`);
+
+  deps.heartbeats.add(jobId, type, token);
+  const reporter = new ProgressReporter({
+    store: deps.statusStore,
+    jobId,
+    fence: token,
+    throttleMs: deps.progressThrottleMs,
+    clock: deps.clock,
+    onError: (error) => {
+      if (hasErrorCode(error, QueueErrorCode.StaleFence)) {
+        controller.abort(new AttemptAbortedError(AbortCause.LostJob, 'a progress write was fenced off'));
+      } else {
+        logger.warn('progress write failed', { error: toError(error).message });
+      }
+    },
+  });
+  reporter.noteWrite();
+  const stages = definition.stages as readonly StageDefinition[];
+  const starts = stageStartPercents(definition);
+  let currentStage: string | null = null;
+
+  try {
+    const validation = await deps.checkpointStore.latestValid(ref, stageSpecs(definition));
+    for (const invalid of validation.invalid) {
+      logger.warn('checkpoint is invalid and will not be used', { ...invalid });
+      await deps.statusStore.appendHistory(jobId, { event: 'checkpoint:invalid', ...invalid, attempt: row.attempt });
+    }
+    const resumeIndex = validation.resumeIndex;
+    const outputs = new Map<string, unknown>(validation.valid.map((checkpoint) => [checkpoint.stage, checkpoint.data]));
+    const firstStage = stages[resumeIndex];
+    if (resumeIndex > 0) {
+      await deps.statusStore.appendHistory(jobId, {
+        event: 'resumed',
+        from: firstStage?.name ?? null,
+        restored: validation.valid.map((checkpoint) => checkpoint.stage),
+        attempt: row.attempt,
+        workerId: deps.workerId,
+      });
+      await reporter.report({ ...(firstStage ? { stage: firstStage.name } : {}), percent: starts[resumeIndex] as number });
+      logger.info('resuming from checkpoint', { from: firstStage?.name ?? 'result', restored: resumeIndex });
+    }
+    deps.events.emit('job:started', { jobId, type, attempt: row.attempt, resumeIndex, workerId: deps.workerId });
+
+    // Only the first stage to run can have a resume state (later ones never started), and a
+    // first attempt has none: skip the read then.
+    const firstAttempt = row.attempt === 1 && row.restartCount === 0;
+    let resumeState: unknown = null;
+    if (firstStage !== undefined && !firstAttempt) {
+      resumeState = (await deps.checkpointStore.loadResumeState(ref, firstStage.name))?.state ?? null;
+    }
+
+    for (let index = resumeIndex; index < stages.length; index++) {
+      const stage = stages[index] as StageDefinition;
+      currentStage = stage.name;
+      controller.signal.throwIfAborted();
+      deps.events.emit('stage:started', { jobId, type, stage: stage.name, attempt: row.attempt, workerId: deps.workerId });
+      const ctx = createStageContext({
+        stage,
+        index,
+        starts,
+        payload,
+        row,
+        token,
+        ref,
+        controller,
+        reporter,
+        deps,
+        logger: logger.child({ stage: stage.name }),
+        resumeState: index === resumeIndex ? resumeState : null,
+      });
+      const raw = await raceAbort(stage.run(ctx as StageContext<JobType>, stageOutputsOf(outputs)), controller.signal);
+      const parsed = stage.output.safeParse(raw);
+      if (!parsed.success) {
+        throw new StageOutputInvalidError(stage.name, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+      }
+      await reporter.flush();
+      const nextStage = stages[index + 1]?.name ?? null;
+      await deps.checkpointStore.save(ref, {
+        stage: stage.name,
+        stageIndex: index,
+        data: parsed.data,
+        fence: token,
+        schemaVersion: stage.schemaVersion ?? 1,
+        attempt: row.attempt,
+        progress: { nextStage, percent: starts[index + 1] as number },
+      });
+      reporter.noteWrite();
+      outputs.set(stage.name, parsed.data);
+      deps.events.emit('stage:completed', { jobId, type, stage: stage.name, attempt: row.attempt, workerId: deps.workerId });
+      if (nextStage !== null && deps.isShuttingDown()) {
+        throw new AttemptAbortedError(AbortCause.Shutdown, `worker shutting down after stage ${stage.name}`);
+      }
+    }
+
+    currentStage = null;
+    const rawResult = await definition.result(stageOutputsOf(outputs), { jobId, payload });
+    const result = catalogEntry.resultSchema.safeParse(rawResult);
+    if (!result.success) throw new StageOutputInvalidError('result', result.error.message);
+    await reporter.flush();
+    await deps.statusStore.complete(jobId, token, result.data);
+    await deps.checkpointStore.expire(ref);
+    deps.events.emit('job:completed', {
+      jobId,
+      type,
+      attempt: row.attempt,
+      workerId: deps.workerId,
+      maxUpdateGapMs: reporter.maxGapMs,
+    });
+    logger.info('job completed', { attempt: row.attempt });
+    return result.data;
+  } catch (caught: unknown) {
+    reporter.dispose();
+    throw await settleFailure(toError(caught), { job, jobId, type, token, controller, deps, logger, currentStage, attempt: row.attempt });
+  } finally {
+    reporter.dispose();
+    deps.heartbeats.remove(jobId);
+  }
+}
+
+type ClaimDeps = Pick<AttemptDeps, 'statusStore' | 'workerId'>;
+
+/** Marks the row processing with the fence; creates it first for a job added without the client. */
+async function claimRow(
+  jobId: string,
+  type: JobType,
+  payload: Payload<JobType>,
+  token: string,
+  definition: StagedJobDefinition,
+  deps: ClaimDeps,
+): Promise<StatusRow> {
+  const claim = { fence: token, workerId: deps.workerId, stage: definition.stages[0]?.name ?? null };
+  try {
+    return await deps.statusStore.markProcessing(jobId, claim);
+  } catch (error) {
+    if (hasErrorCode(error, QueueErrorCode.NotFound)) {
+      await deps.statusStore.create({ id: jobId, type, payload, refs: refsOfPayload(type, payload) });
+      return deps.statusStore.markProcessing(jobId, claim);
+    }
+    if (hasErrorCode(error, QueueErrorCode.InvalidTransition)) {
+      const row = await deps.statusStore.get(jobId);
+      if (row !== null) return row;
+    }
+    throw error;
+  }
+}
+
+async function failBadPayload(
+  jobId: string,
+  type: JobType,
+  data: unknown,
+  token: string,
+  error: ValidationError,
+  deps: AttemptDeps,
+  logger: Logger,
+): Promise<void> {
+  logger.error('payload fails the catalog schema; failing without retries', { issues: error.issues });
+  try {
+    await deps.statusStore.create({ id: jobId, type, payload: data });
+    await deps.statusStore.markProcessing(jobId, { fence: token, workerId: deps.workerId });
+    await deps.statusStore.fail(jobId, token, error.message, null);
+  } catch (storeError) {
+    logger.warn('could not record the bad payload on the status row', { error: toError(storeError).message });
+  }
+}
+
+interface FailureContext {
+  job: Job;
+  jobId: string;
+  type: JobType;
+  token: string;
+  controller: AbortController;
+  deps: AttemptDeps;
+  logger: Logger;
+  currentStage: string | null;
+  attempt: number;
+}
+
+/** Decides, in one exhaustive switch, what an attempt's error means for BullMQ and the row. */
+async function settleFailure(error: Error, context: FailureContext): Promise<Error> {
+  const { job, jobId, type, token, controller, deps, logger, currentStage } = context;
+  const reason = controller.signal.aborted ? toError(controller.signal.reason) : error;
+  const aborted = reason instanceof AttemptAbortedError ? reason : undefined;
+  const cause = aborted?.abortCause ?? (hasErrorCode(error, QueueErrorCode.StaleFence) ? AbortCause.LostJob : undefined);
+
+  switch (cause) {
+    case AbortCause.Cancel:
+      logger.info('job cancelled while running', { reason: aborted?.reason });
+      return new UnrecoverableError(`cancelled: ${aborted?.reason ?? 'cancelled'}`);
+    case AbortCause.Restart: {
+      const delayMs = aborted?.delayMs ?? 0;
+      await job.moveToDelayed(deps.clock.now() + delayMs, token);
+      logger.warn('attempt stopped by the monitor; the job restarts from its checkpoint', { delayMs, stage: currentStage });
+      deps.events.emit('job:handed-back', { jobId, type, reason: 'restart', stage: currentStage, workerId: deps.workerId });
+      return new DelayedError();
+    }
+    case AbortCause.Shutdown: {
+      await job.moveToWait(token);
+      await deps.statusStore
+        .appendHistory(jobId, { event: 'shutdown:handed-back', stage: currentStage, workerId: deps.workerId })
+        .catch(() => undefined);
+      logger.info('handed the job back to the queue on shutdown', { stage: currentStage });
+      deps.events.emit('job:handed-back', { jobId, type, reason: 'shutdown', stage: currentStage, workerId: deps.workerId });
+      return new WaitingError();
+    }
+    case AbortCause.LostJob: {
+      const row = await deps.statusStore.get(jobId).catch(() => null);
+      logger.warn('lost the job: another attempt took it over; nothing more is written by this one', {
+        stage: currentStage,
+        status: row?.status,
+      });
+      deps.events.emit('job:lost', { jobId, type, stage: currentStage, workerId: deps.workerId });
+      if (row?.status === 'failed') return new UnrecoverableError(`job ${jobId} was failed elsewhere: ${row.error ?? ''}`);
+      return new LostJobError(jobId, aborted?.reason ?? error.message);
+    }
+    case undefined:
+      break;
+    default: {
+      const exhaustive: never = cause;
+      return new Error(`unhandled abort cause ${String(exhaustive)}`);
+    }
+  }
+
+  const permanent = isPermanent(error) || error.name === 'UnrecoverableError';
+  const attemptsAllowed = job.opts.attempts ?? 1;
+  const willRetry = !permanent && job.attemptsMade + 1 < attemptsAllowed;
+  try {
+    if (willRetry) {
+      await deps.statusStore.appendHistory(jobId, {
+        event: 'attempt:failed',
+        error: error.message,
+        stage: currentStage,
+        willRetry: true,
+        attempt: context.attempt,
+      });
+    } else {
+      await deps.statusStore.fail(jobId, token, error.message, currentStage);
+      deps.events.emit('job:failed', { jobId, type, stage: currentStage, error: error.message, workerId: deps.workerId });
+    }
+  } catch (storeError) {
+    if (hasErrorCode(storeError, QueueErrorCode.StaleFence)) {
+      logger.warn('lost the job while failing it; leaving the row to the new attempt', {});
+      return new LostJobError(jobId, 'fenced off while recording a failure');
+    }
+    logger.error('could not record the failure on the status row', { error: toError(storeError).message });
+  }
+  logger[willRetry ? 'warn' : 'error'](willRetry ? 'attempt failed; BullMQ retries it' : 'job failed', {
+    error: error.message,
+    stage: currentStage,
+    permanent,
+  });
+  return permanent ? new UnrecoverableError(error.message) : error;
+}
+
+interface ContextInput {
+  stage: StageDefinition;
+  index: number;
+  starts: number[];
+  payload: Payload<JobType>;
+  row: StatusRow;
+  token: string;
+  ref: JobRef;
+  controller: AbortController;
+  reporter: ProgressReporter;
+  deps: AttemptDeps;
+  logger: Logger;
+  resumeState: unknown;
+}
+
+function createStageContext(input: ContextInput): StageContext {
+  const { stage, index, starts, reporter, deps, controller, ref, token, row } = input;
+  const start = starts[index] as number;
+  const span = (starts[index + 1] as number) - start;
+  return {
+    jobId: ref.id,
+    type: ref.type,
+    payload: input.payload,
+    stage: stage.name as never,
+    attempt: row.attempt,
+    signal: controller.signal,
+    logger: input.logger,
+    artifacts: scopeArtifactStore(deps.artifactStore, ref.id, stage.name),
+    resumeState: input.resumeState,
+    async progress(percent, detail) {
+      if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
+        throw new RangeError(`progress must be within 0–100, got ${percent}`);
+      }
+      const overall = Math.round((start + (span * percent) / 100) * 100) / 100;
+      await reporter.report({ stage: stage.name, percent: overall, ...(detail === undefined ? {} : { detail }) });
+    },
+    async setCounters(counters) {
+      await reporter.report({ counters });
+    },
+    async markScraping() {
+      await reporter.report({ status: 'scraping' });
+      await reporter.flush();
+    },
+    async saveResumeState(state) {
+      await deps.checkpointStore.saveResumeState(ref, { stage: stage.name, state, fence: token, attempt: row.attempt });
+      reporter.noteWrite();
+    },
+    runInWorkerThread(task, taskInput, transfer) {
+      return deps.cpuPool.run(task, taskInput, { signal: controller.signal, ...(transfer ? { transfer } : {}) });
+    },
+    throwIfAborted() {
+      controller.signal.throwIfAborted();
+    },
+  };
+}

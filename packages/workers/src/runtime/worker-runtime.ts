@@ -1,0 +1,261 @@
+import { Worker, type Job } from 'bullmq';
+import { backoffDelayMs, RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
+import {
+  AbortAction,
+  bullPrefix,
+  closeRedis,
+  ConnectionRole,
+  createRedisConnection,
+  jobCatalog,
+  KAI_BACKOFF_TYPE,
+  parseOrThrow,
+  RedisStatusStore,
+  silentLogger,
+  systemClock,
+  toError,
+  waitForRedis,
+  type AbortRequest,
+  type Clock,
+  type Logger,
+  type RedisClient,
+  type StatusStore,
+} from '@kai-jobs/queue';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { LocalFolderArtifactStore } from '../artifacts/local-folder-artifact-store.js';
+import { CpuPool } from '../cpu/cpu-pool.js';
+import { AbortCause, AttemptAbortedError } from '../errors.js';
+import type { StagedJobDefinition } from '../staged-job.js';
+import { AbortListener } from './abort-listener.js';
+import { defaultConcurrency, WorkerRuntimeOptionsSchema, type ResolvedWorkerRuntimeOptions, type WorkerRuntimeOptions } from './config.js';
+import { HeartbeatBatcher } from './heartbeat-batcher.js';
+import { runAttempt } from './job-attempt.js';
+import { RuntimeEventBus, type RuntimeEventMap } from './runtime-events.js';
+import { createWorkerId, workerClientName } from './worker-identity.js';
+
+interface ActiveAttempt {
+  jobId: string;
+  job: Job;
+  token: string;
+  controller: AbortController;
+  settled: Promise<void>;
+}
+
+/**
+ * One worker process's runtime: a BullMQ worker per job type running staged jobs, one
+ * heartbeat timer for all of them, a subscription to abort requests, and graceful shutdown.
+ * Create with {@link createWorkerRuntime}; call `start()`, then `shutdown()` on SIGTERM.
+ */
+export class WorkerRuntime {
+  /** This process's id (BullMQ worker name, Redis client name suffix, rows' `worker_id`). */
+  readonly workerId: string;
+  private readonly options: ResolvedWorkerRuntimeOptions;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly events = new RuntimeEventBus();
+  private readonly active = new Map<string, ActiveAttempt>();
+  private readonly workers: Worker[] = [];
+  private connection: RedisClient | undefined;
+  private subscriber: RedisClient | undefined;
+  private statusStore: StatusStore | undefined;
+  private checkpointStore: CheckpointStore | undefined;
+  private artifactStore: ArtifactStore | undefined;
+  private cpuPool: CpuPool | undefined;
+  private heartbeats: HeartbeatBatcher | undefined;
+  private shuttingDown = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: WorkerRuntimeOptions) {
+    this.options = parseOrThrow(WorkerRuntimeOptionsSchema, options, 'worker runtime options');
+    this.workerId = this.options.workerId ?? createWorkerId();
+    this.logger = (this.options.logger ?? silentLogger).child({ workerId: this.workerId });
+    this.clock = this.options.clock ?? systemClock;
+  }
+
+  /** Subscribes to a runtime event; returns the unsubscribe function. */
+  on<K extends keyof RuntimeEventMap>(event: K, listener: (payload: RuntimeEventMap[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Ids of the jobs running in this process now. */
+  activeJobIds(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /** True once `shutdown()` was called. */
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** The runtime's own named connection (for tests and the failover registry). */
+  get redis(): RedisClient {
+    if (this.connection === undefined) throw new Error('the worker runtime is not started');
+    return this.connection;
+  }
+
+  /** Connects, subscribes to abort requests, starts heartbeats and one BullMQ worker per job type. */
+  async start(): Promise<void> {
+    const { redis } = this.options;
+    this.connection = createRedisConnection(redis, {
+      role: ConnectionRole.Worker,
+      connectionName: workerClientName(this.workerId),
+    });
+    this.connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
+    await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);
+    this.statusStore = this.options.statusStore ?? new RedisStatusStore({ connection: this.connection, prefix: redis.prefix });
+    this.checkpointStore =
+      this.options.checkpointStore ?? new RedisCheckpointStore({ connection: this.connection, prefix: redis.prefix });
+    this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
+    this.cpuPool = new CpuPool(this.options.cpuThreads === undefined ? {} : { size: this.options.cpuThreads });
+    this.heartbeats = new HeartbeatBatcher({
+      store: this.statusStore,
+      intervalMs: this.options.heartbeatIntervalMs,
+      clock: this.clock,
+      logger: this.logger,
+      onRejected: (ids) => {
+        for (const id of ids) {
+          this.active.get(id)?.controller.abort(new AttemptAbortedError(AbortCause.LostJob, 'heartbeat rejected: the fence was superseded'));
+        }
+      },
+      onBeat: (jobs, lagMs) => this.events.emit('heartbeat:written', { jobs, lagMs }),
+    });
+    this.heartbeats.start();
+
+    this.subscriber = this.connection.duplicate();
+    this.subscriber.on('error', (error: Error) => this.logger.warn('abort subscriber error', { error: error.message }));
+    await new AbortListener(this.subscriber, redis.prefix, this.logger, (request) => this.handleAbortRequest(request)).start();
+
+    for (const definition of this.options.jobs) this.workers.push(this.createBullWorker(definition));
+    await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
+    this.logger.info('worker runtime started', {
+      types: this.options.jobs.map((job) => job.type),
+      lockDurationMs: this.options.lockDurationMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+    });
+  }
+
+  private createBullWorker(definition: StagedJobDefinition): Worker {
+    const { queueName } = jobCatalog[definition.type];
+    const concurrency = this.options.concurrency[definition.type] ?? defaultConcurrency(definition.type);
+    const worker = new Worker(queueName, (job, token, signal) => this.process(definition, job, token, signal), {
+      connection: this.connection as RedisClient,
+      prefix: bullPrefix(this.options.redis.prefix, queueName),
+      name: this.workerId,
+      concurrency,
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: this.options.stalledIntervalMs,
+      maxStalledCount: this.options.maxStalledCount,
+      autorun: true,
+      settings: {
+        backoffStrategy: (attemptsMade: number, backoffType?: string) =>
+          backoffType === KAI_BACKOFF_TYPE || backoffType === undefined ? backoffDelayMs(this.options.backoff, Math.max(1, attemptsMade)) : 0,
+      },
+    });
+    worker.on('error', (error) => {
+      this.logger.warn('BullMQ worker error', { queue: queueName, error: error.message });
+      this.events.emit('worker:error', { queue: queueName, error });
+    });
+    return worker;
+  }
+
+  private async process(definition: StagedJobDefinition, job: Job, token: string | undefined, bullSignal?: AbortSignal): Promise<unknown> {
+    const jobId = job.id as string;
+    const controller = new AbortController();
+    // BullMQ aborts its signal when the lock is lost or the job is cancelled locally.
+    bullSignal?.addEventListener(
+      'abort',
+      () => controller.abort(new AttemptAbortedError(AbortCause.LostJob, 'BullMQ lost the job lock')),
+      { once: true },
+    );
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.active.set(jobId, { jobId, job, token: token as string, controller, settled });
+    try {
+      return await runAttempt(definition, job, token as string, controller, {
+        statusStore: this.statusStore as StatusStore,
+        checkpointStore: this.checkpointStore as CheckpointStore,
+        artifactStore: this.artifactStore as ArtifactStore,
+        cpuPool: this.cpuPool as CpuPool,
+        heartbeats: this.heartbeats as HeartbeatBatcher,
+        workerId: this.workerId,
+        logger: this.logger,
+        clock: this.clock,
+        progressThrottleMs: this.options.progressThrottleMs,
+        events: this.events,
+        isShuttingDown: () => this.shuttingDown,
+      });
+    } finally {
+      this.active.delete(jobId);
+      settle();
+    }
+  }
+
+  private handleAbortRequest(request: AbortRequest): void {
+    const attempt = this.active.get(request.jobId);
+    if (attempt === undefined) return;
+    const cause = request.action === AbortAction.Cancel ? AbortCause.Cancel : AbortCause.Restart;
+    this.logger.info('abort requested', { jobId: request.jobId, action: request.action, reason: request.reason });
+    attempt.controller.abort(new AttemptAbortedError(cause, request.reason, request.delayMs ?? 0));
+  }
+
+  /**
+   * Graceful shutdown: stop taking jobs; let running stages reach their next checkpoint
+   * within `graceMs`, after which each job is handed back to the queue at once (another
+   * worker starts it without waiting for a stall timeout); then close everything.
+   * Calling it again returns the same promise.
+   */
+  shutdown(graceMs: number = this.options.shutdownGraceMs): Promise<void> {
+    this.shutdownPromise ??= this.runShutdown(graceMs);
+    return this.shutdownPromise;
+  }
+
+  private async runShutdown(graceMs: number): Promise<void> {
+    this.shuttingDown = true;
+    this.logger.info('shutting down: no new jobs; running stages get a grace period', {
+      graceMs,
+      active: this.active.size,
+    });
+    // A non-forced close stops fetching at once (it interrupts the blocking fetch, which
+    // pause() does not: a fetch in flight would take back the very jobs handed back below)
+    // and keeps renewing locks until the running attempts have settled.
+    const workersClosed = Promise.all(
+      this.workers.map((worker) =>
+        worker.close().catch((error: unknown) => this.logger.warn('worker close failed', { error: toError(error).message })),
+      ),
+    );
+    const allSettled = (): Promise<void> => Promise.all([...this.active.values()].map((a) => a.settled)).then(() => undefined);
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace-over'>((resolve) => {
+      graceTimer = setTimeout(() => resolve('grace-over'), graceMs);
+    });
+    const outcome = await Promise.race([allSettled().then(() => 'settled' as const), graceOver]);
+    clearTimeout(graceTimer);
+    if (outcome === 'grace-over') {
+      this.logger.warn('grace period over: handing back the jobs still running', { jobs: this.activeJobIds() });
+      for (const attempt of this.active.values()) {
+        attempt.controller.abort(new AttemptAbortedError(AbortCause.Shutdown, 'shutdown grace period over'));
+      }
+      await allSettled();
+    }
+    await workersClosed;
+    await this.close();
+  }
+
+  /** Closes everything at once (running attempts are abandoned to BullMQ's stall detection). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.shuttingDown = true;
+    await Promise.all(this.workers.map((worker) => worker.close(true).catch((error: unknown) => this.logger.warn('worker close failed', { error: toError(error).message }))));
+    await this.heartbeats?.stop();
+    await this.cpuPool?.close();
+    if (this.subscriber !== undefined) await closeRedis(this.subscriber);
+    if (this.connection !== undefined) await closeRedis(this.connection);
+    await this.logger.flush();
+  }
+}
+
+/** Creates (does not start) a worker runtime; throws a `ValidationError` listing every bad option. */
+export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime {
+  return new WorkerRuntime(options);
+}
