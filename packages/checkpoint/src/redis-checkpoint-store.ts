@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
+  DEFAULT_FINISHED_RETENTION_MS,
   DEFAULT_KEY_PREFIX,
+  DEFAULT_MAX_HISTORY_ENTRIES,
   InvalidTransitionError,
   JobNotFoundError,
   KeyPrefixSchema,
@@ -44,6 +46,10 @@ export const RedisCheckpointStoreOptionsSchema = z
     maxCheckpointBytes: z.number().int().positive().default(DEFAULT_MAX_CHECKPOINT_BYTES),
     /** How long checkpoints are kept after the job finishes (ms). Default 7 days. */
     retentionMs: z.number().int().positive().default(7 * DAY_MS),
+    /** The status store's `finishedRetentionMs` (used by `saveAndComplete`). Default 7 days. */
+    finishedRetentionMs: z.number().int().positive().default(DEFAULT_FINISHED_RETENTION_MS),
+    /** The status store's `maxHistoryEntries` (used by `saveAndComplete`). Default 200. */
+    maxHistoryEntries: z.number().int().min(10).max(10_000).default(DEFAULT_MAX_HISTORY_ENTRIES),
   })
   .strict();
 /** What callers pass to construct a {@link RedisCheckpointStore}. */
@@ -64,13 +70,17 @@ interface StoredMeta {
 /**
  * The Redis adapter of {@link CheckpointStore}. Checkpoints live beside the Redis status
  * rows (same prefix, same `{queue}` hash tag): a save checks the row's fence and records
- * the status progress in one Lua script, so a stage costs one round trip.
+ * the status progress in one Lua script, so a stage costs one round trip. Every save
+ * (re)arms the retention TTL, so checkpoints expire `retentionMs` after the job's last
+ * save — in practice after it finished — even when `expire` is never called.
  */
 export class RedisCheckpointStore implements CheckpointStore {
   private readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly maxCheckpointBytes: number;
   private readonly retentionMs: number;
+  private readonly finishedRetentionMs: number;
+  private readonly maxHistoryEntries: number;
 
   constructor(options: RedisCheckpointStoreOptions) {
     const parsed = RedisCheckpointStoreOptionsSchema.parse(options);
@@ -78,6 +88,8 @@ export class RedisCheckpointStore implements CheckpointStore {
     this.prefix = parsed.prefix;
     this.maxCheckpointBytes = parsed.maxCheckpointBytes;
     this.retentionMs = parsed.retentionMs;
+    this.finishedRetentionMs = parsed.finishedRetentionMs;
+    this.maxHistoryEntries = parsed.maxHistoryEntries;
   }
 
   private throwForCode(code: number, job: JobRef, operation: string): void {
@@ -108,6 +120,7 @@ export class RedisCheckpointStore implements CheckpointStore {
         input.attempt,
         input.progress?.nextStage ?? '',
         input.progress === undefined ? '' : Math.round(input.progress.percent * 100) / 100,
+        this.retentionMs,
       ],
     )) as [number, number?];
     this.throwForCode(reply[0], job, `checkpoint ${input.stage}`);
@@ -126,6 +139,43 @@ export class RedisCheckpointStore implements CheckpointStore {
     };
   }
 
+  async saveAndComplete(job: JobRef, input: Omit<SaveCheckpointInput, 'progress'>, result: unknown): Promise<void> {
+    const dataJson = JSON.stringify(input.data ?? null);
+    const bytes = Buffer.byteLength(dataJson, 'utf8');
+    if (bytes > this.maxCheckpointBytes) throw new CheckpointTooLargeError(job.id, input.stage, bytes, this.maxCheckpointBytes);
+    const status = statusKeys(this.prefix, job.type);
+    const keys = checkpointKeys(this.prefix, job.type);
+    const reply = (await scripts.run(
+      this.redis,
+      'save-and-complete',
+      [
+        status.row(job.id),
+        keys.checkpoints(job.id),
+        keys.resumeStates(job.id),
+        status.heartbeatIndex,
+        status.updateIndex,
+        status.overrideIndex,
+        status.history(job.id),
+      ],
+      [
+        status.base,
+        job.id,
+        input.stage,
+        input.fence,
+        dataJson,
+        checkpointSha256(dataJson),
+        input.stageIndex,
+        input.schemaVersion,
+        input.attempt,
+        this.retentionMs,
+        JSON.stringify(result ?? null),
+        this.finishedRetentionMs,
+        this.maxHistoryEntries,
+      ],
+    )) as [number, number?];
+    this.throwForCode(reply[0], job, `completing with checkpoint ${input.stage}`);
+  }
+
   async saveResumeState(job: JobRef, input: SaveResumeStateInput): Promise<void> {
     const stateJson = JSON.stringify(input.state ?? null);
     const bytes = Buffer.byteLength(stateJson, 'utf8');
@@ -135,7 +185,7 @@ export class RedisCheckpointStore implements CheckpointStore {
       this.redis,
       'save-resume',
       [status.row(job.id), checkpointKeys(this.prefix, job.type).resumeStates(job.id), status.updateIndex],
-      [job.id, input.stage, input.fence, stateJson, input.attempt],
+      [job.id, input.stage, input.fence, stateJson, input.attempt, this.retentionMs],
     )) as [number, number?];
     this.throwForCode(reply[0], job, `resume state of ${input.stage}`);
   }
@@ -185,10 +235,12 @@ export class RedisCheckpointStore implements CheckpointStore {
 
   async expire(job: JobRef): Promise<void> {
     const keys = checkpointKeys(this.prefix, job.type);
-    const pipeline = this.redis.pipeline();
-    pipeline.pexpire(keys.checkpoints(job.id), this.retentionMs);
-    pipeline.pexpire(keys.resumeStates(job.id), this.retentionMs);
-    await pipeline.exec();
+    // Plain commands, not a pipeline object: building one copies every script command defined
+    // on the connection, which costs more than the two commands themselves.
+    await Promise.all([
+      this.redis.pexpire(keys.checkpoints(job.id), this.retentionMs),
+      this.redis.pexpire(keys.resumeStates(job.id), this.retentionMs),
+    ]);
   }
 
   async close(): Promise<void> {

@@ -118,6 +118,11 @@ export interface CheckpointValidation {
 export interface CheckpointStore {
   /** Saves one stage's checkpoint atomically (and the optional status progress); clears the stage's resume state. */
   save(job: JobRef, input: SaveCheckpointInput): Promise<Checkpoint>;
+  /**
+   * Saves the last stage's checkpoint and completes the job with `result` in one atomic
+   * step (one round trip): a crash cannot fall between the two.
+   */
+  saveAndComplete(job: JobRef, input: Omit<SaveCheckpointInput, 'progress'>, result: unknown): Promise<void>;
   /** Saves a running stage's intra-stage state (fenced). */
   saveResumeState(job: JobRef, input: SaveResumeStateInput): Promise<void>;
   /** The stage's saved intra-stage state, or null. */

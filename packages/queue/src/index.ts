@@ -108,7 +108,12 @@ export type {
   JobClientOptions,
   JobStatusView,
 } from './client/job-client.js';
-export { RedisStatusStore, RedisStatusStoreOptionsSchema } from './status/redis-status-store.js';
+export {
+  DEFAULT_FINISHED_RETENTION_MS,
+  DEFAULT_MAX_HISTORY_ENTRIES,
+  RedisStatusStore,
+  RedisStatusStoreOptionsSchema,
+} from './status/redis-status-store.js';
 export type { RedisStatusStoreOptions } from './status/redis-status-store.js';
 export { StaleReason } from './status/types.js';
 export type {

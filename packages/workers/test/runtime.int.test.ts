@@ -190,9 +190,9 @@ describe('worker runtime: heartbeats', () => {
     const rows = await Promise.all(ids.slice(0, 5).map((id) => stores().status.get(id)));
     expect(rows.every((row) => row?.lastHeartbeat !== null && row?.status === 'processing')).toBe(true);
     await Promise.all(ids.map((id) => ctx.redis.set(syntheticKeys(ctx.prefix).released(id), '1')));
-    await waitFor(async () => (await jobs.queue('pdf').getJobCounts('completed')).completed === 200, { timeoutMs: 30_000 });
+    await waitFor(async () => (await jobs.queue('pdf').getJobCounts('completed')).completed === 200, { timeoutMs: 60_000 });
     await worker.close();
-  }, 60_000);
+  }, 120_000);
 
   it('warns with the lag when the heartbeat timer fires late because the event loop was blocked', async () => {
     const logger = createMemoryLogger();

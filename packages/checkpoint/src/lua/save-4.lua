@@ -7,6 +7,7 @@
   ARGV[1] job id   ARGV[2] stage   ARGV[3] fence token   ARGV[4] data JSON   ARGV[5] sha256
   ARGV[6] stage index   ARGV[7] schema version   ARGV[8] attempt
   ARGV[9] next stage ('' = leave current_stage)   ARGV[10] overall percent ('' = no progress write)
+  ARGV[11] retention (ms): the checkpoints expire this long after the job's last save
 
   Returns {1, now}; -1 no status row; -2 superseded fence; -3 the job is not running.
 ]]
@@ -36,6 +37,7 @@ local meta = cjson.encode({
 meta = string.sub(meta, 1, -2) .. ',"createdAt":' .. now .. '}'
 redis.call('HSET', KEYS[2], ARGV[2], meta, ARGV[2] .. '#data', ARGV[4])
 redis.call('HDEL', KEYS[3], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[11])
 if ARGV[10] ~= '' then
   local fields = {'progress', ARGV[10], 'updated_at', now}
   if ARGV[9] ~= '' then

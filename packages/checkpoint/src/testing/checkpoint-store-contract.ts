@@ -106,6 +106,32 @@ export function runCheckpointStoreContract(adapterName: string, harness: Checkpo
       expect(await statusStore.get(job.id)).toMatchObject({ currentStage: 'b', progress: 20 });
     });
 
+    withStores('saveAndComplete writes the last checkpoint and completes the job in one step', async ({ statusStore, checkpointStore, job }) => {
+      await checkpointStore.saveAndComplete(
+        job,
+        { stage: 'c', stageIndex: 2, data: { tiles: ['t'] }, fence: 'fence-1', schemaVersion: 2, attempt: 1 },
+        { pages: 9 },
+      );
+      expect(await statusStore.get(job.id)).toMatchObject({ status: 'completed', result: { pages: 9 }, progress: 100 });
+      expect((await checkpointStore.list(job)).map((c) => c.stage)).toEqual(['c']);
+      expect((await statusStore.history(job.id)).map((entry) => entry.event)).toEqual(['created', 'processing', 'completed']);
+      const again = await checkpointStore
+        .saveAndComplete(job, { stage: 'c', stageIndex: 2, data: { tiles: [] }, fence: 'fence-1', schemaVersion: 2, attempt: 1 }, {})
+        .catch((e: Error) => e.name);
+      expect(again).toBe('InvalidTransitionError');
+      expect((await checkpointStore.list(job))[0]?.data).toEqual({ tiles: ['t'] });
+    });
+
+    withStores('saveAndComplete from a superseded attempt changes nothing', async ({ statusStore, checkpointStore, job }) => {
+      await statusStore.markProcessing(job.id, { fence: 'fence-2', workerId: 'w2' });
+      const error = await checkpointStore
+        .saveAndComplete(job, { stage: 'a', stageIndex: 0, data: { pages: 1 }, fence: 'fence-1', schemaVersion: 1, attempt: 1 }, {})
+        .catch((e: Error) => e.name);
+      expect(error).toBe('StaleFenceError');
+      expect((await statusStore.get(job.id))?.status).toBe('processing');
+      expect(await checkpointStore.list(job)).toEqual([]);
+    });
+
     withStores('refuses a checkpoint over the size limit, pointing at the artifact store', async ({ checkpointStore, job }) => {
       const error = await checkpointStore
         .save(job, { stage: 'b', stageIndex: 1, data: { text: 'x'.repeat(300 * 1024) }, fence: 'fence-1', schemaVersion: 1, attempt: 1 })

@@ -10,51 +10,16 @@
   ARGV[7] error stage   ARGV[8] retention of the finished row (ms)
   ARGV[9] max history entries   ARGV[10] history entry JSON
 
-  Returns {1, previousStatus}; {-1} missing; {-2} superseded fence; {-3, status} already finished.
+  Returns {1, previousStatus, row fields…}; {-1} missing; {-2} superseded fence; {-3, status} already finished.
 ]]
 --- @include common
+--- @include finish
 
-local base = ARGV[1]
-local id = ARGV[2]
-local current = redis.call('HMGET', KEYS[1], 'fence', 'status', 'started_at', 'created_at',
-  'idempotency_key', 'current_stage')
-if not current[2] then
-  return {-1}
-end
-if ARGV[3] ~= '' and current[1] ~= ARGV[3] then
-  return {-2}
-end
-if is_terminal(current[2]) then
-  return {-3, current[2]}
-end
-
-local now = now_ms()
-local started = tonumber(current[3]) or tonumber(current[4]) or now
-redis.call('HSET', KEYS[1], 'status', ARGV[4], 'completed_at', now, 'updated_at', now,
-  'duration_ms', now - started)
-if ARGV[4] == 'completed' then
-  redis.call('HSET', KEYS[1], 'result', ARGV[5], 'progress', 100, 'error', '', 'error_stage', '')
-else
-  local stage = ARGV[7]
-  if stage == '' and current[6] then
-    stage = current[6]
+local reply = finish_job(ARGV[1], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3],
+  ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10])
+if reply[1] == 1 then
+  for _, value in ipairs(redis.call('HGETALL', KEYS[1])) do
+    reply[#reply + 1] = value
   end
-  redis.call('HSET', KEYS[1], 'error', ARGV[6], 'error_stage', stage)
 end
-if ARGV[3] == '' then
-  redis.call('HSET', KEYS[1], 'fence', '')
-end
-redis.call('ZREM', KEYS[2], id)
-redis.call('ZREM', KEYS[3], id)
-redis.call('ZREM', KEYS[4], id)
-move_state(base, id, current[2], ARGV[4], now)
-push_history(KEYS[5], now, ARGV[10], tonumber(ARGV[9]))
-
-local retention = tonumber(ARGV[8])
-redis.call('PEXPIRE', KEYS[1], retention)
-redis.call('PEXPIRE', KEYS[5], retention)
-if current[5] and current[5] ~= '' then
-  redis.call('PEXPIRE', base .. 'idem:' .. current[5], retention)
-end
-redis.call('ZREMRANGEBYSCORE', base .. 'status-idx:state:' .. ARGV[4], '-inf', '(' .. (now - retention))
-return {1, current[2]}
+return reply

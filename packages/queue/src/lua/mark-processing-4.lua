@@ -6,7 +6,8 @@
   ARGV[5] stage ('' keeps the current one)   ARGV[6] resumed-from stage ('' when none)
   ARGV[7] max history entries
 
-  Returns {1, attempt, now}; {-1} when the row does not exist; {-3, status} when it is finished.
+  Returns {1, attempt, now, row fields…} (the row as HGETALL gives it); {-1} when the row does not
+  exist; {-3, status} when it is finished.
 ]]
 --- @include common
 
@@ -26,13 +27,15 @@ redis.call('HSET', KEYS[1], 'status', 'processing', 'fence', ARGV[3], 'worker_id
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'current_stage', ARGV[5])
 end
-if redis.call('HEXISTS', KEYS[1], 'started_at') == 0 then
-  redis.call('HSET', KEYS[1], 'started_at', now)
-end
+redis.call('HSETNX', KEYS[1], 'started_at', now)
 move_state(ARGV[1], id, status, 'processing', now)
 redis.call('ZADD', KEYS[2], now, id)
 redis.call('ZADD', KEYS[3], now, id)
 local entry = cjson.encode({event = 'processing', attempt = attempt, workerId = ARGV[4],
   resumedFrom = ARGV[6] ~= '' and ARGV[6] or nil, stage = ARGV[5] ~= '' and ARGV[5] or nil})
 push_history(KEYS[4], now, entry, tonumber(ARGV[7]))
-return {1, attempt, now}
+local reply = {1, attempt, now}
+for _, value in ipairs(redis.call('HGETALL', KEYS[1])) do
+  reply[#reply + 1] = value
+end
+return reply

@@ -32,6 +32,11 @@ import { KeyPrefixSchema, DEFAULT_KEY_PREFIX } from '../config.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** How long finished rows, their history and idempotency keys are kept by default: 7 days. */
+export const DEFAULT_FINISHED_RETENTION_MS = 7 * DAY_MS;
+/** History entries kept per job by default. */
+export const DEFAULT_MAX_HISTORY_ENTRIES = 200;
+
 /** Options of {@link RedisStatusStore}. */
 export const RedisStatusStoreOptionsSchema = z
   .object({
@@ -42,9 +47,9 @@ export const RedisStatusStoreOptionsSchema = z
     /** Key prefix. Default `kai`. */
     prefix: KeyPrefixSchema.default(DEFAULT_KEY_PREFIX),
     /** How long finished rows, their history and idempotency keys are kept (ms). Default 7 days. */
-    finishedRetentionMs: z.number().int().positive().default(7 * DAY_MS),
+    finishedRetentionMs: z.number().int().positive().default(DEFAULT_FINISHED_RETENTION_MS),
     /** History entries kept per job (oldest dropped). Default 200. */
-    maxHistoryEntries: z.number().int().min(10).max(10_000).default(200),
+    maxHistoryEntries: z.number().int().min(10).max(10_000).default(DEFAULT_MAX_HISTORY_ENTRIES),
   })
   .strict();
 /** What callers pass to construct a {@link RedisStatusStore}. */
@@ -61,6 +66,15 @@ function checkPercent(id: string, percent: number): void {
       { path: 'percent', message: 'expected a number from 0 to 100', received: String(percent) },
     ]);
   }
+}
+
+/** Decodes a flat HGETALL-style field/value list returned by a script. */
+function rowFromReply(flat: readonly (number | string)[], id: string): StatusRow {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[String(flat[i])] = String(flat[i + 1]);
+  const row = decodeStatusRow(hash);
+  if (row === null) throw new StoreError(`status row ${id} vanished during a write`);
+  return row;
 }
 
 function stringifyHistory(entry: HistoryEntryInput): string {
@@ -193,6 +207,7 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async markProcessing(id: string, input: MarkProcessingInput): Promise<StatusRow> {
+    if (input.type !== undefined) this.remember(id, input.type);
     const type = await this.requireType(id);
     const keys = this.keysByType[type];
     const reply = (await scripts.run(
@@ -200,10 +215,10 @@ export class RedisStatusStore implements StatusStore {
       'mark-processing',
       [keys.row(id), keys.heartbeatIndex, keys.updateIndex, keys.history(id)],
       [keys.base, id, input.fence, input.workerId, input.stage ?? '', input.resumedFrom ?? '', this.maxHistoryEntries],
-    )) as [number, string?];
+    )) as (number | string)[];
     if (reply[0] === -1) throw new JobNotFoundError(id);
-    if (reply[0] === -3) throw new InvalidTransitionError(id, `cannot start an attempt: the job is ${reply[1]}`);
-    return (await this.get(id)) as StatusRow;
+    if (reply[0] === -3) throw new InvalidTransitionError(id, `cannot start an attempt: the job is ${String(reply[1])}`);
+    return rowFromReply(reply.slice(3), id);
   }
 
   async heartbeat(entries: readonly HeartbeatEntry[]): Promise<HeartbeatResult> {
@@ -285,10 +300,10 @@ export class RedisStatusStore implements StatusStore {
         this.maxHistoryEntries,
         stringifyHistory(history),
       ],
-    )) as [number, string?];
+    )) as (number | string)[];
     if (fence === '' && reply[0] === -3) return null;
-    this.throwForCode(reply[0], id, outcome === 'completed' ? 'complete' : 'fail', reply[1]);
-    return this.get(id);
+    this.throwForCode(Number(reply[0]), id, outcome === 'completed' ? 'complete' : 'fail', reply[1] as string | undefined);
+    return rowFromReply(reply.slice(2), id);
   }
 
   async complete(id: string, fence: string, result: unknown): Promise<StatusRow> {

@@ -71,6 +71,8 @@ export interface CreateStatusInput {
 
 /** What {@link StatusStore.markProcessing} needs. */
 export interface MarkProcessingInput {
+  /** The job's type, when the caller knows it (saves the Redis adapter a lookup). */
+  type?: JobType;
   /** The new attempt's fence token (BullMQ's lock token). */
   fence: string;
   workerId: string;

@@ -15,7 +15,7 @@ import {
   type StatusRow,
   type StatusStore,
 } from '@kai-jobs/queue';
-import type { CheckpointStore, JobRef, StageSpec } from '@kai-jobs/checkpoint';
+import type { CheckpointStore, JobRef, SaveCheckpointInput, StageSpec } from '@kai-jobs/checkpoint';
 import { scopeArtifactStore, type ArtifactStore } from '../artifacts/artifact-store.js';
 import type { CpuPool } from '../cpu/cpu-pool.js';
 import { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError } from '../errors.js';
@@ -139,9 +139,14 @@ export async function runAttempt(
   const stages = definition.stages as readonly StageDefinition[];
   const starts = stageStartPercents(definition);
   let currentStage: string | null = null;
+  let lastCheckpoint: Omit<SaveCheckpointInput, 'progress'> | null = null;
 
   try {
-    const validation = await deps.checkpointStore.latestValid(ref, stageSpecs(definition));
+    // A first attempt (never started before, never restarted) has no checkpoints: skip the read.
+    const firstAttempt = row.attempt === 1 && row.restartCount === 0;
+    const validation = firstAttempt
+      ? { valid: [], invalid: [], resumeIndex: 0 }
+      : await deps.checkpointStore.latestValid(ref, stageSpecs(definition));
     for (const invalid of validation.invalid) {
       logger.warn('checkpoint is invalid and will not be used', { ...invalid });
       await deps.statusStore.appendHistory(jobId, { event: 'checkpoint:invalid', ...invalid, attempt: row.attempt });
@@ -164,7 +169,6 @@ export async function runAttempt(
 
     // Only the first stage to run can have a resume state (later ones never started), and a
     // first attempt has none: skip the read then.
-    const firstAttempt = row.attempt === 1 && row.restartCount === 0;
     let resumeState: unknown = null;
     if (firstStage !== undefined && !firstAttempt) {
       resumeState = (await deps.checkpointStore.loadResumeState(ref, firstStage.name))?.state ?? null;
@@ -196,6 +200,19 @@ export async function runAttempt(
       }
       await reporter.flush();
       const nextStage = stages[index + 1]?.name ?? null;
+      outputs.set(stage.name, parsed.data);
+      if (nextStage === null) {
+        // The last stage: its checkpoint and the completion are one atomic step, below.
+        lastCheckpoint = {
+          stage: stage.name,
+          stageIndex: index,
+          data: parsed.data,
+          fence: token,
+          schemaVersion: stage.schemaVersion ?? 1,
+          attempt: row.attempt,
+        };
+        break;
+      }
       await deps.checkpointStore.save(ref, {
         stage: stage.name,
         stageIndex: index,
@@ -206,20 +223,24 @@ export async function runAttempt(
         progress: { nextStage, percent: starts[index + 1] as number },
       });
       reporter.noteWrite();
-      outputs.set(stage.name, parsed.data);
       deps.events.emit('stage:completed', { jobId, type, stage: stage.name, attempt: row.attempt, workerId: deps.workerId });
       if (nextStage !== null && deps.isShuttingDown()) {
         throw new AttemptAbortedError(AbortCause.Shutdown, `worker shutting down after stage ${stage.name}`);
       }
     }
 
-    currentStage = null;
     const rawResult = await definition.result(stageOutputsOf(outputs), { jobId, payload });
     const result = catalogEntry.resultSchema.safeParse(rawResult);
     if (!result.success) throw new StageOutputInvalidError('result', result.error.message);
     await reporter.flush();
-    await deps.statusStore.complete(jobId, token, result.data);
-    await deps.checkpointStore.expire(ref);
+    if (lastCheckpoint !== null) {
+      await deps.checkpointStore.saveAndComplete(ref, lastCheckpoint, result.data);
+      deps.events.emit('stage:completed', { jobId, type, stage: lastCheckpoint.stage, attempt: row.attempt, workerId: deps.workerId });
+    } else {
+      // Every stage was restored from checkpoints (a crash after the last one): only complete.
+      await deps.statusStore.complete(jobId, token, result.data);
+    }
+    currentStage = null;
     deps.events.emit('job:completed', {
       jobId,
       type,
@@ -249,7 +270,7 @@ async function claimRow(
   definition: StagedJobDefinition,
   deps: ClaimDeps,
 ): Promise<StatusRow> {
-  const claim = { fence: token, workerId: deps.workerId, stage: definition.stages[0]?.name ?? null };
+  const claim = { type, fence: token, workerId: deps.workerId, stage: definition.stages[0]?.name ?? null };
   try {
     return await deps.statusStore.markProcessing(jobId, claim);
   } catch (error) {

@@ -55,6 +55,7 @@ export class WorkerRuntime {
   private readonly active = new Map<string, ActiveAttempt>();
   private readonly workers: Worker[] = [];
   private connection: RedisClient | undefined;
+  private bullConnection: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
   private statusStore: StatusStore | undefined;
   private checkpointStore: CheckpointStore | undefined;
@@ -96,12 +97,18 @@ export class WorkerRuntime {
   /** Connects, subscribes to abort requests, starts heartbeats and one BullMQ worker per job type. */
   async start(): Promise<void> {
     const { redis } = this.options;
+    // The stores' connection: named (the failover watcher looks for it), auto-pipelined (the
+    // writes of concurrent jobs in one tick go out as one write). BullMQ gets its own, since
+    // it runs blocking commands that must not share an auto-pipeline.
     this.connection = createRedisConnection(redis, {
       role: ConnectionRole.Worker,
       connectionName: workerClientName(this.workerId),
+      autoPipelining: true,
     });
     this.connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
     await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);
+    this.bullConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
+    this.bullConnection.on('error', (error: Error) => this.logger.warn('BullMQ connection error', { error: error.message }));
     this.statusStore = this.options.statusStore ?? new RedisStatusStore({ connection: this.connection, prefix: redis.prefix });
     this.checkpointStore =
       this.options.checkpointStore ?? new RedisCheckpointStore({ connection: this.connection, prefix: redis.prefix });
@@ -121,7 +128,7 @@ export class WorkerRuntime {
     });
     this.heartbeats.start();
 
-    this.subscriber = this.connection.duplicate();
+    this.subscriber = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.subscriber.on('error', (error: Error) => this.logger.warn('abort subscriber error', { error: error.message }));
     await new AbortListener(this.subscriber, redis.prefix, this.logger, (request) => this.handleAbortRequest(request)).start();
 
@@ -138,7 +145,7 @@ export class WorkerRuntime {
     const { queueName } = jobCatalog[definition.type];
     const concurrency = this.options.concurrency[definition.type] ?? defaultConcurrency(definition.type);
     const worker = new Worker(queueName, (job, token, signal) => this.process(definition, job, token, signal), {
-      connection: this.connection as RedisClient,
+      connection: this.bullConnection as RedisClient,
       prefix: bullPrefix(this.options.redis.prefix, queueName),
       name: this.workerId,
       concurrency,
@@ -250,6 +257,7 @@ export class WorkerRuntime {
     await this.heartbeats?.stop();
     await this.cpuPool?.close();
     if (this.subscriber !== undefined) await closeRedis(this.subscriber);
+    if (this.bullConnection !== undefined) await closeRedis(this.bullConnection);
     if (this.connection !== undefined) await closeRedis(this.connection);
     await this.logger.flush();
   }

@@ -30,6 +30,7 @@ local function push_history(key, now, json, max)
   else
     entry = '{"at":' .. now .. ',' .. string.sub(json, 2)
   end
-  redis.call('RPUSH', key, entry)
-  redis.call('LTRIM', key, -max, -1)
+  if redis.call('RPUSH', key, entry) > max then
+    redis.call('LTRIM', key, -max, -1)
+  end
 end

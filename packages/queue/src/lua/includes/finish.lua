@@ -1,0 +1,48 @@
+-- finish_job: completes or fails a status row (shared by finish-5 and the checkpoint package's
+-- save-and-complete script, so the transition is written once). Needs "common".
+-- Returns {1, previousStatus}; {-1} missing; {-2} superseded fence; {-3, status} already finished.
+local function finish_job(base, row_key, hb_index, update_index, override_index, history_key, id,
+                          fence, outcome, result_json, error_message, error_stage, retention,
+                          max_history, history_json)
+  local current = redis.call('HMGET', row_key, 'fence', 'status', 'started_at', 'created_at',
+    'idempotency_key', 'current_stage')
+  if not current[2] then
+    return {-1}
+  end
+  if fence ~= '' and current[1] ~= fence then
+    return {-2}
+  end
+  if is_terminal(current[2]) then
+    return {-3, current[2]}
+  end
+
+  local now = now_ms()
+  local started = tonumber(current[3]) or tonumber(current[4]) or now
+  redis.call('HSET', row_key, 'status', outcome, 'completed_at', now, 'updated_at', now,
+    'duration_ms', now - started)
+  if outcome == 'completed' then
+    redis.call('HSET', row_key, 'result', result_json, 'progress', 100, 'error', '', 'error_stage', '')
+  else
+    local stage = error_stage
+    if stage == '' and current[6] then
+      stage = current[6]
+    end
+    redis.call('HSET', row_key, 'error', error_message, 'error_stage', stage)
+  end
+  if fence == '' then
+    redis.call('HSET', row_key, 'fence', '')
+  end
+  redis.call('ZREM', hb_index, id)
+  redis.call('ZREM', update_index, id)
+  redis.call('ZREM', override_index, id)
+  move_state(base, id, current[2], outcome, now)
+  push_history(history_key, now, history_json, max_history)
+
+  redis.call('PEXPIRE', row_key, retention)
+  redis.call('PEXPIRE', history_key, retention)
+  if current[5] and current[5] ~= '' then
+    redis.call('PEXPIRE', base .. 'idem:' .. current[5], retention)
+  end
+  redis.call('ZREMRANGEBYSCORE', base .. 'status-idx:state:' .. outcome, '-inf', '(' .. (now - retention))
+  return {1, current[2]}
+end
