@@ -142,3 +142,24 @@ export {
   validatePayload,
   zodIssuesToFieldIssues,
 } from './validation.js';
+export {
+  decodeGapSample,
+  DURATION_BUCKET_BOUNDS_MS,
+  durationBucketIndex,
+  encodeGapSample,
+  MAX_LABEL_LENGTH,
+  metricLabel,
+  MetricField,
+  RECOVERY_OUTCOMES,
+  RecoveryOutcome,
+  UNKNOWN_LABEL,
+} from './metrics/metric-fields.js';
+export type { UpdateGapSample } from './metrics/metric-fields.js';
+export { METRICS_BUCKET_MS, metricsKeys, minuteOf } from './metrics/metrics-keys.js';
+export type { MetricsKeys } from './metrics/metrics-keys.js';
+export {
+  noopMetricsRecorder,
+  RedisMetricsRecorder,
+  RedisMetricsRecorderOptionsSchema,
+} from './metrics/metrics-recorder.js';
+export type { MetricsRecorder, RedisMetricsRecorderOptions, UpdateGaps } from './metrics/metrics-recorder.js';

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { toError, type Logger } from '@kai-jobs/queue';
+import {
+  defaultStackParser,
+  linkedErrorsIntegration,
+  NodeClient,
+  Scope,
+  type ErrorEvent,
+  type EventHint,
+  type SeverityLevel,
+} from '@sentry/node';
+import type { AlertInput, AlertKind } from './alert-kinds.js';
+import type { AlertOutcome, CaptureContext, CheckInInput } from './alerter-types.js';
+import { parseAlerterOptions, type AlerterOptions, type ResolvedAlerterOptions } from './alerter-options.js';
+import { buildAlert } from './build-alert.js';
+import { MemoryAlertDedupeStore, type AlertDedupeRef, type AlertDedupeStore } from './dedupe-store.js';
+import { scrubSecrets } from './scrub.js';
+import { makeDeadlineTransport } from './sentry-transport.js';
+
+/** Marks our own captures in the event hint, so `beforeSend` can apply exactly their tags and fingerprint. */
+const EXACT = 'kaiJobsExact';
+interface ExactFields {
+  tags: Record<string, string>;
+  fingerprint: string[] | undefined;
+}
+
+function newEventId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+function stringTags(tags: CaptureContext['tags']): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags ?? {}).map(([key, value]) => [key, String(value)]));
+}
+
+/**
+ * Sends alerts to Sentry through a dedicated client and scope — never `Sentry.init`, so
+ * no global integration (uncaught-exception handlers, console, http breadcrumbs) is
+ * installed and nothing reaches Sentry twice. Every capture returns at once and never
+ * throws; events leave in the background with a per-request deadline, so an
+ * unreachable Sentry never slows the caller. Without a DSN, alerts go to the log.
+ */
+export class Alerter {
+  private readonly options: ResolvedAlerterOptions;
+  private readonly logger: Logger;
+  private readonly dedupeStore: AlertDedupeStore;
+  private readonly client: NodeClient | null;
+  private closing: Promise<boolean> | null = null;
+
+  constructor(options: AlerterOptions = {}) {
+    this.options = parseAlerterOptions(options);
+    this.logger = this.options.logger.child({ component: 'alerter' });
+    this.dedupeStore = this.options.dedupeStore ?? new MemoryAlertDedupeStore(this.options.clock);
+    this.client = this.options.dsn === undefined ? null : this.createClient(this.options.dsn);
+  }
+
+  /** True when a DSN is configured and the alerter is not closed: captures go to Sentry. */
+  get sendsToSentry(): boolean {
+    return this.client !== null && this.closing === null;
+  }
+
+  private createClient(dsn: string): NodeClient {
+    const client = new NodeClient({
+      dsn,
+      environment: this.options.environment,
+      ...(this.options.release === undefined ? {} : { release: this.options.release }),
+      ...(this.options.serverName === undefined ? {} : { serverName: this.options.serverName }),
+      transport: makeDeadlineTransport(this.options.sendTimeoutMs),
+      transportOptions: { bufferSize: this.options.maxQueuedEnvelopes },
+      stackParser: defaultStackParser,
+      // No default integrations: client.init() is never called, so none is set up.
+      integrations: [],
+      enableRuntimeChannelInjection: false,
+      sendClientReports: false,
+      normalizeDepth: 6,
+      beforeSend: (event, hint) => this.beforeSend(event, hint),
+    });
+    // Error causes are worth sending; this integration only processes our own events.
+    client.addIntegration(linkedErrorsIntegration());
+    return client;
+  }
+
+  private beforeSend(event: ErrorEvent, hint: EventHint): ErrorEvent {
+    const exact = (hint.data as Record<string, unknown> | undefined)?.[EXACT] as ExactFields | undefined;
+    if (exact !== undefined) {
+      event.tags = { ...exact.tags };
+      if (exact.fingerprint !== undefined) event.fingerprint = [...exact.fingerprint];
+    }
+    return scrubSecrets(event);
+  }
+
+  /**
+   * Sends one of the six alerts, once per job, attempt and reason (see the dedupe store).
+   * Resolves quickly and never rejects; the event is delivered in the background.
+   */
+  async alert(input: AlertInput): Promise<AlertOutcome> {
+    let built;
+    try {
+      built = buildAlert(input);
+    } catch (error) {
+      this.logger.error('an alert could not be built; it was not sent', {
+        alertKind: String((input as { kind?: unknown }).kind),
+        error: toError(error).message,
+      });
+      return { kind: input.kind, status: 'dropped', eventId: null, fingerprint: [], tags: {} };
+    }
+    // The outcome shows what Sentry receives: scrubbed like the event.
+    const outcome = { kind: built.kind, fingerprint: scrubSecrets([...built.fingerprint]), tags: scrubSecrets(built.tags) };
+    if (!(await this.claim({ kind: built.kind, ...built.dedupe }))) {
+      this.logger.debug('alert already sent for this job, attempt and reason', {
+        alertKind: built.kind,
+        jobId: built.dedupe.jobId,
+        attempt: built.dedupe.attempt,
+        reason: built.dedupe.reason,
+      });
+      return { ...outcome, status: 'duplicate', eventId: null };
+    }
+    const context: CaptureContext = { tags: built.tags, contexts: built.contexts, fingerprint: built.fingerprint };
+    const eventId =
+      built.error === null
+        ? this.emit(null, built.message, built.level, context, built.kind)
+        : this.emit(built.error, built.message, built.level, context, built.kind);
+    return { ...outcome, status: this.sendsToSentry ? 'sent' : 'logged', eventId };
+  }
+
+  /** Reports an exception with tags, extra, contexts and fingerprint; returns the event id. Never throws. */
+  captureException(error: unknown, context: CaptureContext = {}): string {
+    const normalized = toError(error);
+    return this.emit(normalized, normalized.message, context.level ?? 'error', context, null);
+  }
+
+  /** Reports a message at `level` with tags, extra, contexts and fingerprint; returns the event id. Never throws. */
+  captureMessage(message: string, level: SeverityLevel = 'info', context: CaptureContext = {}): string {
+    return this.emit(null, message, level, context, null);
+  }
+
+  /**
+   * A Sentry Crons check-in with the monitor's schedule and margin, so a monitor that
+   * stops checking in is itself an alert. Returns the check-in id (pass it to the
+   * finishing `ok`/`error` check-in). Never throws.
+   */
+  checkIn(input: CheckInInput): string {
+    try {
+      const schedule = { ...this.options.crons, ...input.schedule };
+      if (this.client === null || this.closing !== null) {
+        const id = input.checkInId ?? newEventId();
+        this.logger.debug('cron check-in (Sentry not configured)', { monitorSlug: input.monitorSlug, status: input.status, checkInId: id });
+        return id;
+      }
+      const monitorConfig = {
+        schedule: { type: 'interval' as const, value: schedule.intervalMinutes, unit: 'minute' as const },
+        checkinMargin: schedule.checkinMarginMinutes,
+        maxRuntime: schedule.maxRuntimeMinutes,
+        timezone: schedule.timezone,
+        failureIssueThreshold: schedule.failureIssueThreshold,
+        recoveryThreshold: schedule.recoveryThreshold,
+      };
+      const duration = input.durationMs === undefined ? {} : { duration: input.durationMs / 1000 };
+      const scope = new Scope();
+      scope.setClient(this.client);
+      if (input.status === 'in_progress') {
+        return this.client.captureCheckIn({ monitorSlug: input.monitorSlug, status: 'in_progress' }, monitorConfig, scope);
+      }
+      const checkIn =
+        input.checkInId === undefined
+          ? { monitorSlug: input.monitorSlug, status: input.status, ...duration }
+          : { monitorSlug: input.monitorSlug, status: input.status, checkInId: input.checkInId, ...duration };
+      return this.client.captureCheckIn(checkIn, monitorConfig, scope);
+    } catch (error) {
+      this.logger.warn('cron check-in failed', { monitorSlug: input.monitorSlug, error: toError(error).message });
+      return input.checkInId ?? newEventId();
+    }
+  }
+
+  /** Waits up to `timeoutMs` (default `flushTimeoutMs`) for pending events; false if some were still pending. */
+  async flush(timeoutMs: number = this.options.flushTimeoutMs): Promise<boolean> {
+    if (this.client === null) return true;
+    return this.bounded(this.client.flush(timeoutMs), timeoutMs);
+  }
+
+  /**
+   * Flushes pending events (up to `flushTimeoutMs`) and stops sending; later captures go
+   * to the log. Idempotent. Resolves false if some events were still pending.
+   */
+  close(): Promise<boolean> {
+    if (this.closing === null) {
+      const timeoutMs = this.options.flushTimeoutMs;
+      this.closing = this.client === null ? Promise.resolve(true) : this.bounded(this.client.close(timeoutMs), timeoutMs);
+    }
+    return this.closing;
+  }
+
+  /** `work`, but resolved false after `timeoutMs` (the SDK's own timeouts add up) and on error. */
+  private async bounded(work: PromiseLike<boolean>, timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs + 100);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([Promise.resolve(work), deadline]);
+    } catch (error) {
+      this.logger.warn('flushing Sentry events failed', { error: toError(error).message });
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Claims the dedupe key; on a store error or timeout the alert goes out anyway (fail open). */
+  private async claim(ref: AlertDedupeRef): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        this.logger.warn('alert dedupe store did not answer in time; sending anyway', { ...ref });
+        resolve(true);
+      }, this.options.dedupeTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.dedupeStore.claim(ref, this.options.dedupeTtlMs), timeout]);
+    } catch (error) {
+      this.logger.warn('alert dedupe store failed; sending anyway', { ...ref, error: toError(error).message });
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends (or logs) one event. Never throws. */
+  private emit(
+    error: Error | null,
+    message: string,
+    level: SeverityLevel,
+    context: CaptureContext,
+    kind: AlertKind | null,
+  ): string {
+    const tags = stringTags(context.tags);
+    try {
+      if (this.client === null || this.closing !== null) return this.logOnly(error, message, level, context, kind, tags);
+      const scope = new Scope();
+      scope.setClient(this.client);
+      scope.setLevel(level);
+      scope.setTags(tags);
+      for (const [name, fields] of Object.entries(context.contexts ?? {})) scope.setContext(name, fields);
+      if (context.extra !== undefined) scope.setExtras(context.extra);
+      if (context.fingerprint !== undefined) scope.setFingerprint(context.fingerprint);
+      const exact: ExactFields = { tags, fingerprint: context.fingerprint };
+      const hint: EventHint = { data: { [EXACT]: exact } };
+      const eventId =
+        error === null
+          ? this.client.captureMessage(message, level, hint, scope)
+          : this.client.captureException(error, { ...hint, originalException: error }, scope);
+      this.logger.info(kind === null ? 'event sent to Sentry' : 'alert sent to Sentry', {
+        ...(kind === null ? {} : { alertKind: kind }),
+        eventId,
+        level,
+        fingerprint: context.fingerprint,
+        tags: scrubSecrets(tags),
+      });
+      return eventId;
+    } catch (failure) {
+      this.logger.warn('capturing an event failed; logging it instead', { error: toError(failure).message });
+      return this.logOnly(error, message, level, context, kind, tags);
+    }
+  }
+
+  private logOnly(
+    error: Error | null,
+    message: string,
+    level: SeverityLevel,
+    context: CaptureContext,
+    kind: AlertKind | null,
+    tags: Record<string, string>,
+  ): string {
+    const eventId = newEventId();
+    const fields = scrubSecrets({
+      sentry: this.client === null ? 'not configured' : 'closed',
+      ...(kind === null ? {} : { alertKind: kind }),
+      eventId,
+      level,
+      tags,
+      fingerprint: context.fingerprint,
+      contexts: context.contexts,
+      extra: context.extra,
+      ...(error === null ? {} : { error: { name: error.name, message: error.message } }),
+    });
+    const line = `${kind === null ? 'event' : 'alert'}: ${scrubSecrets(message)}`;
+    if (level === 'fatal' || level === 'error') this.logger.error(line, fields);
+    else if (level === 'warning') this.logger.warn(line, fields);
+    else this.logger.info(line, fields);
+    return eventId;
+  }
+}

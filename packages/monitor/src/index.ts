@@ -1,0 +1,55 @@
+/**
+ * `@kai-jobs/monitor` — the monitor of kai-jobs: Sentry alerts and crons, the metrics
+ * read API, the Prometheus exporter and the threshold advice. (The detection and
+ * recovery loop is built beside these.)
+ */
+export { ALERT_KINDS, AlertKind, MAX_TAG_VALUE_LENGTH, UNKNOWN } from './alerts/alert-kinds.js';
+export type {
+  AlertInput,
+  AlertInputBase,
+  AlertLevel,
+  BuiltAlert,
+  FailureInput,
+  PdfProcessingFailedInput,
+  ScrapingSessionFailedInput,
+  StuckImportJobInput,
+  StuckInput,
+  StuckPdfJobInput,
+  StuckScrapingSessionInput,
+  XmlImportFailedInput,
+} from './alerts/alert-kinds.js';
+export { buildAlert } from './alerts/build-alert.js';
+export { Alerter } from './alerts/alerter.js';
+export type { AlertOutcome, CaptureContext, CheckInInput } from './alerts/alerter-types.js';
+export { AlerterOptionsSchema, CronScheduleSchema, parseAlerterOptions } from './alerts/alerter-options.js';
+export type { AlerterOptions, CronSchedule, CronScheduleInput, ResolvedAlerterOptions } from './alerts/alerter-options.js';
+export {
+  MemoryAlertDedupeStore,
+  RedisAlertDedupeStore,
+  RedisAlertDedupeStoreOptionsSchema,
+} from './alerts/dedupe-store.js';
+export type { AlertDedupeRef, AlertDedupeStore, RedisAlertDedupeStoreOptions } from './alerts/dedupe-store.js';
+export { captureException, captureMessage, installAlerter, installedAlerter } from './alerts/default-alerter.js';
+export { isSecretKey, SCRUBBED, scrubSecrets, scrubString, SECRET_KEY_SUFFIXES } from './alerts/scrub.js';
+export { alertDedupeKey } from './keys.js';
+export { addCounts, addHash, emptyCounts, summarizeCounts } from './metrics/metric-counts.js';
+export type { MetricCounts, MetricsPoint, ProcessingTime } from './metrics/metric-counts.js';
+export {
+  MAX_READ_MINUTES,
+  MetricsQuerySchema,
+  MetricsReader,
+  MetricsReaderOptionsSchema,
+  ThresholdAdviceQuerySchema,
+} from './metrics/metrics-reader.js';
+export type {
+  MetricsQuery,
+  MetricsReaderOptions,
+  MetricsSeries,
+  ThresholdAdviceQuery,
+  TypeThresholdAdvice,
+} from './metrics/metrics-reader.js';
+export { percentileFromHistogram, percentileOfSorted } from './metrics/percentiles.js';
+export { createPrometheusExporter, PrometheusExporterOptionsSchema } from './metrics/prometheus-exporter.js';
+export type { PrometheusExporter, PrometheusExporterOptions } from './metrics/prometheus-exporter.js';
+export { adviseThresholds } from './metrics/threshold-advice.js';
+export type { ConfiguredThresholds, GapAdvice, ThresholdAdvice } from './metrics/threshold-advice.js';

@@ -1,0 +1,221 @@
+import type { ChainableCommander } from 'ioredis';
+import { z } from 'zod';
+import type { JobType } from '../catalog/index.js';
+import { systemClock, type Clock } from '../clock.js';
+import { DEFAULT_KEY_PREFIX, KeyPrefixSchema } from '../config.js';
+import type { RedisClient } from '../connection.js';
+import { toError, ValidationError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { assertJobType, parseOrThrow } from '../validation.js';
+import {
+  durationBucketIndex,
+  encodeGapSample,
+  metricLabel,
+  MetricField,
+  RECOVERY_OUTCOMES,
+  type RecoveryOutcome,
+} from './metric-fields.js';
+import { metricsKeys, minuteOf, type MetricsKeys } from './metrics-keys.js';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/** A finished job's largest gaps, as passed to {@link MetricsRecorder.updateGaps}. */
+export interface UpdateGaps {
+  /** Longest time between two status updates (progress, stage change) of the job (ms). */
+  maxUpdateGapMs: number;
+  /** Longest time between two heartbeats of the job (ms); omit or null when it had fewer than two. */
+  maxHeartbeatGapMs?: number | null;
+}
+
+/**
+ * Writes the job metrics. Worker processes record completions, durations, failures by
+ * stage and per-job update gaps; the monitor records stuck work, recoveries, stalls and
+ * failovers. Every call is one round trip; a Redis error is logged and swallowed, so a
+ * metrics outage never fails a job or a monitor tick. An invalid argument (unknown job
+ * type, negative duration) is a programming error and rejects with `ValidationError`.
+ */
+export interface MetricsRecorder {
+  /** A job completed after `durationMs` of processing. */
+  jobCompleted(type: JobType, durationMs: number): Promise<void>;
+  /** A job failed for good in `stage` (null: before any stage, or unknown). */
+  jobFailed(type: JobType, stage: string | null): Promise<void>;
+  /** The monitor found a job stuck for `reason` (e.g. `heartbeat_timeout`, `update_timeout`, `lost`). */
+  jobStuck(type: JobType, reason: string): Promise<void>;
+  /** The monitor's recovery of stuck work ended with `outcome`; `recovered` is recorded when a restarted job completes. */
+  recovery(type: JobType, outcome: RecoveryOutcome): Promise<void>;
+  /** BullMQ reported a job of `type` stalled. */
+  stalled(type: JobType): Promise<void>;
+  /** The failover watcher handed a job of `type` held by `workerId` back to the queue. */
+  failover(type: JobType, workerId: string): Promise<void>;
+  /** A finished job's largest update and heartbeat gaps (feeds the threshold advice). */
+  updateGaps(type: JobType, gaps: UpdateGaps): Promise<void>;
+}
+
+/** Options of {@link RedisMetricsRecorder}. */
+export const RedisMetricsRecorderOptionsSchema = z
+  .object({
+    /** The connection to write with; the recorder does not close it. */
+    connection: z.custom<RedisClient>((value) => typeof value === 'object' && value !== null, {
+      message: 'expected an ioredis connection',
+    }),
+    /** Key prefix. Default `kai`. */
+    prefix: KeyPrefixSchema.default(DEFAULT_KEY_PREFIX),
+    /** How long a minute bucket is kept after its last write (ms). Default 48 h. */
+    retentionMs: z.number().int().min(60_000).default(48 * HOUR_MS),
+    /** Gap samples kept per job type (newest kept; also expire after `retentionMs`). Default 10 000. */
+    gapSampleLimit: z.number().int().min(10).max(1_000_000).default(10_000),
+    /** Clock that stamps buckets and samples. Default the system clock. */
+    clock: z.custom<Clock>((value) => typeof value === 'object' && value !== null).default(systemClock),
+    /** Where write failures are logged. Default silent. */
+    logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null).default(silentLogger),
+  })
+  .strict();
+/** What callers pass to construct a {@link RedisMetricsRecorder}. */
+export type RedisMetricsRecorderOptions = z.input<typeof RedisMetricsRecorderOptionsSchema>;
+
+function checkDuration(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError('metrics', [
+      { path: name, message: 'expected a finite number of ms ≥ 0', received: String(value) },
+    ]);
+  }
+}
+
+/**
+ * The Redis {@link MetricsRecorder}: per job type, one hash per minute
+ * (`<prefix>:{metrics}:<type>:<minute>`, expiring `retentionMs` after its last write),
+ * a totals hash that never expires (for Prometheus counters), and a capped list of gap
+ * samples. Each call is one MULTI (one round trip). Buckets are stamped with the
+ * recording process's clock: a few seconds of drift between containers only moves a
+ * count into the neighbouring minute.
+ */
+export class RedisMetricsRecorder implements MetricsRecorder {
+  private readonly redis: RedisClient;
+  private readonly keys: MetricsKeys;
+  private readonly retentionMs: number;
+  private readonly gapSampleLimit: number;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(options: RedisMetricsRecorderOptions) {
+    const parsed = parseOrThrow(RedisMetricsRecorderOptionsSchema, options, 'RedisMetricsRecorder options');
+    this.redis = parsed.connection;
+    this.keys = metricsKeys(parsed.prefix);
+    this.retentionMs = parsed.retentionMs;
+    this.gapSampleLimit = parsed.gapSampleLimit;
+    this.clock = parsed.clock;
+    this.logger = parsed.logger;
+  }
+
+  async jobCompleted(type: JobType, durationMs: number): Promise<void> {
+    checkDuration('durationMs', durationMs);
+    const ms = Math.round(durationMs);
+    await this.count(type, 'jobCompleted', {
+      [MetricField.Completed]: 1,
+      [MetricField.DurationSumMs]: ms,
+      [`${MetricField.DurationBucketPrefix}${durationBucketIndex(ms)}`]: 1,
+    });
+  }
+
+  async jobFailed(type: JobType, stage: string | null): Promise<void> {
+    await this.count(type, 'jobFailed', {
+      [MetricField.Failed]: 1,
+      [`${MetricField.FailedByStagePrefix}${metricLabel(stage)}`]: 1,
+    });
+  }
+
+  async jobStuck(type: JobType, reason: string): Promise<void> {
+    await this.count(type, 'jobStuck', {
+      [MetricField.Stuck]: 1,
+      [`${MetricField.StuckByReasonPrefix}${metricLabel(reason)}`]: 1,
+    });
+  }
+
+  async recovery(type: JobType, outcome: RecoveryOutcome): Promise<void> {
+    if (!RECOVERY_OUTCOMES.includes(outcome)) {
+      throw new ValidationError('metrics', [
+        { path: 'outcome', message: `expected one of ${RECOVERY_OUTCOMES.join(', ')}`, received: String(outcome) },
+      ]);
+    }
+    await this.count(type, 'recovery', { [`${MetricField.RecoveryPrefix}${outcome}`]: 1 });
+  }
+
+  async stalled(type: JobType): Promise<void> {
+    await this.count(type, 'stalled', { [MetricField.Stalled]: 1 });
+  }
+
+  async failover(type: JobType, workerId: string): Promise<void> {
+    await this.count(
+      type,
+      'failover',
+      { [MetricField.Failover]: 1 },
+      { [`${MetricField.FailoverByWorkerPrefix}${metricLabel(workerId)}`]: 1 },
+    );
+  }
+
+  async updateGaps(type: JobType, gaps: UpdateGaps): Promise<void> {
+    assertJobType(type);
+    checkDuration('maxUpdateGapMs', gaps.maxUpdateGapMs);
+    const heartbeat = gaps.maxHeartbeatGapMs ?? null;
+    if (heartbeat !== null) checkDuration('maxHeartbeatGapMs', heartbeat);
+    const key = this.keys.gapSamples(type);
+    const entry = encodeGapSample({
+      atMs: this.clock.now(),
+      maxUpdateGapMs: gaps.maxUpdateGapMs,
+      maxHeartbeatGapMs: heartbeat,
+    });
+    await this.exec('updateGaps', type, (multi) =>
+      multi.lpush(key, entry).ltrim(key, 0, this.gapSampleLimit - 1).pexpire(key, this.retentionMs),
+    );
+  }
+
+  /**
+   * Adds `fields` to the current minute bucket and to the totals, and `bucketOnly` to the
+   * bucket alone (labels of unbounded cardinality stay out of the never-expiring totals).
+   */
+  private async count(
+    type: JobType,
+    operation: string,
+    fields: Record<string, number>,
+    bucketOnly: Record<string, number> = {},
+  ): Promise<void> {
+    assertJobType(type);
+    const bucket = this.keys.bucket(type, minuteOf(this.clock.now()));
+    const totals = this.keys.totals(type);
+    await this.exec(operation, type, (multi) => {
+      for (const [field, by] of Object.entries(fields)) {
+        multi.hincrby(bucket, field, by);
+        multi.hincrby(totals, field, by);
+      }
+      for (const [field, by] of Object.entries(bucketOnly)) multi.hincrby(bucket, field, by);
+      return multi.pexpire(bucket, this.retentionMs);
+    });
+  }
+
+  private async exec(operation: string, type: JobType, build: (multi: ChainableCommander) => ChainableCommander): Promise<void> {
+    try {
+      const results = await build(this.redis.multi()).exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (results === null || failed !== undefined) {
+        throw failed?.[0] ?? new Error('the transaction was discarded');
+      }
+    } catch (error) {
+      this.logger.warn('metrics write failed; the count is lost', {
+        operation,
+        type,
+        error: toError(error).message,
+      });
+    }
+  }
+}
+
+/** A {@link MetricsRecorder} that records nothing: the default where metrics are off. */
+export const noopMetricsRecorder: MetricsRecorder = {
+  jobCompleted: () => Promise.resolve(),
+  jobFailed: () => Promise.resolve(),
+  jobStuck: () => Promise.resolve(),
+  recovery: () => Promise.resolve(),
+  stalled: () => Promise.resolve(),
+  failover: () => Promise.resolve(),
+  updateGaps: () => Promise.resolve(),
+};
