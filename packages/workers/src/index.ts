@@ -65,5 +65,5 @@ export type { RedisMaterialStoreOptions } from './jobs/pdf/materials/redis-mater
 
 // Helpers shared by the job processors.
 export { ArtifactIntegrityError, JobHelperErrorCode, ProviderRequestError, ProviderResponseError } from './jobs/shared/errors.js';
-export { HttpRetryOptionsSchema } from './jobs/shared/http-retry.js';
+export { HttpRetryOptionsSchema, retryDelayMs } from './jobs/shared/http-retry.js';
 export type { HttpRetryDeps, HttpRetryOptions } from './jobs/shared/http-retry.js';
