@@ -11,14 +11,42 @@ export type Pdfjs = typeof PdfjsModule;
 let loading: Promise<Pdfjs> | undefined;
 
 /**
+ * Built-ins that the core-js bundled in pdf.js's legacy build replaces on Node 20 with
+ * JavaScript versions: `JSON.stringify`/`JSON.parse` (to support `JSON.rawJSON`, which Node 20
+ * lacks), `Array.prototype.push` (an edge case at 2^53 elements) and `Function.prototype.toString`
+ * (to disguise the others). The replacements are process-wide — BullMQ, ioredis and the logger
+ * would run on them too — and far slower: stringifying 400 KB of page text took 11 ms instead
+ * of 0.6 ms, and `push` half the speed. pdf.js needs none of those fixes, so the natives are
+ * put back once pdf.js has loaded. What core-js only adds (Promise.withResolvers, the Set
+ * methods, Uint8Array base64…) stays: pdf.js uses it.
+ */
+const PRESERVED_BUILT_INS: readonly (readonly [object, string])[] = [
+  [JSON, 'stringify'],
+  [JSON, 'parse'],
+  [Array.prototype, 'push'],
+  [Function.prototype, 'toString'],
+];
+
+/**
  * Loads pdf.js once per thread, after installing the `transferToFixedLength` polyfill (see
- * array-buffer-transfer-polyfill.ts). Lazy, because the module is 2 MB of JavaScript that a
- * worker running only scraping jobs never needs.
+ * array-buffer-transfer-polyfill.ts), and keeps the built-ins above native. Lazy, because the
+ * module is megabytes of JavaScript that a worker running only scraping jobs never needs.
  */
 export function loadPdfjs(): Promise<Pdfjs> {
   loading ??= (async () => {
     installArrayBufferTransferPolyfill();
-    return (await import('pdfjs-dist/legacy/build/pdf.mjs')) as Pdfjs;
+    const saved = PRESERVED_BUILT_INS.map(([owner, key]) => [owner, key, Object.getOwnPropertyDescriptor(owner, key)] as const);
+    try {
+      const pdfjs = (await import('pdfjs-dist/legacy/build/pdf.mjs')) as Pdfjs;
+      // On Node pdf.js parses in this thread ("fake worker") and would import its worker
+      // module, with a second copy of core-js, at the first getDocument. Import it now, while
+      // what it replaces can still be put back, and hand it to pdf.js the documented way.
+      const worker = await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+      (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = worker;
+      return pdfjs;
+    } finally {
+      for (const [owner, key, descriptor] of saved) if (descriptor !== undefined) Object.defineProperty(owner, key, descriptor);
+    }
   })();
   return loading;
 }
@@ -28,15 +56,17 @@ export function loadPdfjs(): Promise<Pdfjs> {
  * standard fonts) are read from `standard_fonts/`; without it text renders in a fallback
  * font or not at all. `cmaps/` serves CJK text, `wasm/` the JPEG 2000 and colour decoders.
  */
-function assetFolders(): { standardFontDataUrl: string; cMapUrl: string; wasmUrl: string } {
+function assetFolders(purpose: PdfPurpose): { standardFontDataUrl?: string; cMapUrl: string; wasmUrl: string } {
   const root = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
   // pdf.js appends file names to these, so they must end with a separator.
-  return {
-    standardFontDataUrl: join(root, 'standard_fonts') + '/',
-    cMapUrl: join(root, 'cmaps') + '/',
-    wasmUrl: join(root, 'wasm') + '/',
-  };
+  const folders = { cMapUrl: join(root, 'cmaps') + '/', wasmUrl: join(root, 'wasm') + '/' };
+  // Text needs only the standard fonts' metrics, which pdf.js has built in; loading and
+  // converting the font files would cost time for the same text (checked in tests).
+  return purpose === 'render' ? { ...folders, standardFontDataUrl: join(root, 'standard_fonts') + '/' } : folders;
 }
+
+/** What a document is opened for: `text` skips the glyph outlines only rendering needs. */
+export type PdfPurpose = 'text' | 'render';
 
 /** Why a PDF could not be opened, as the permanent failure's message says it. */
 export const PdfOpenFailure = {
@@ -67,11 +97,11 @@ const CORRUPT_PDF_ERRORS = new Set(['InvalidPDFException', 'FormatError', 'Unkno
  * {@link PdfUnreadableError}; anything else (out of memory, a bug) is rethrown as is, so the
  * job is retried. The caller must `destroy()` the document.
  */
-export async function openPdfDocument(bytes: Uint8Array): Promise<PDFDocumentProxy> {
+export async function openPdfDocument(bytes: Uint8Array, purpose: PdfPurpose = 'text'): Promise<PDFDocumentProxy> {
   const pdfjs = await loadPdfjs();
   const task = pdfjs.getDocument({
     data: new Uint8Array(bytes),
-    ...assetFolders(),
+    ...assetFolders(purpose),
     cMapPacked: true,
     // No eval of PDF-provided code paths, no font-face injection (there is no DOM), and no
     // system fonts (results must not depend on the worker's image).

@@ -59,7 +59,7 @@ async function documentFor(input: RenderPageTilesInput): Promise<PDFDocumentProx
         const bytes = await readFile(input.pdfPath);
         const actual = sha256Hex(bytes);
         if (actual !== input.sha256) throw new Error(`${input.pdfPath} has sha256 ${actual}, expected ${input.sha256}`);
-        return openPdfDocument(bytes);
+        return openPdfDocument(bytes, 'render');
       })(),
     };
     // A failed open must not stay cached: the next task retries it.

@@ -9,8 +9,8 @@ import {
   CpuPool,
   createPdfJob,
   InMemoryMaterialStore,
-  installArrayBufferTransferPolyfill,
   LocalFolderArtifactStore,
+  loadPdfjs,
   renderPageTilesTask,
   TileManifestSchema,
 } from '@kai-jobs/workers';
@@ -77,9 +77,8 @@ describe('tiles_generated', () => {
 
 describe('why the transferToFixedLength polyfill exists (Node 20)', () => {
   it('without the method pdf.js renders a text page blank and reports nothing; with it the text is there', async () => {
-    // As in the render thread: the polyfill goes in before pdf.js is loaded.
-    installArrayBufferTransferPolyfill();
-    const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    // pdf.js as the job loads it: the polyfill first, built-ins kept native.
+    const pdfjs = await loadPdfjs();
     const standardFontDataUrl = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts') + '/';
     const render = async (text: string): Promise<number> => {
       // A new document each time: pdf.js caches a document's fonts once loaded.
