@@ -13,8 +13,8 @@ let loading: Promise<Pdfjs> | undefined;
 /**
  * Built-ins that the core-js bundled in pdf.js's legacy build replaces on Node 20 with
  * JavaScript versions: `JSON.stringify`/`JSON.parse` (to support `JSON.rawJSON`, which Node 20
- * lacks), `Array.prototype.push` (an edge case at 2^53 elements) and `Function.prototype.toString`
- * (to disguise the others). The replacements are process-wide — BullMQ, ioredis and the logger
+ * lacks), `Array.prototype.push` (V8 before 12.2 does not throw when pushing nothing onto an
+ * array with a read-only length) and `Function.prototype.toString` (to disguise the others). The replacements are process-wide — BullMQ, ioredis and the logger
  * would run on them too — and far slower: stringifying 400 KB of page text took 11 ms instead
  * of 0.6 ms, and `push` half the speed. pdf.js needs none of those fixes, so the natives are
  * put back once pdf.js has loaded. What core-js only adds (Promise.withResolvers, the Set
@@ -62,11 +62,16 @@ function assetFolders(purpose: PdfPurpose): { standardFontDataUrl?: string; cMap
   const folders = { cMapUrl: join(root, 'cmaps') + '/', wasmUrl: join(root, 'wasm') + '/' };
   // Text needs only the standard fonts' metrics, which pdf.js has built in; loading and
   // converting the font files would cost time for the same text (checked in tests).
-  return purpose === 'render' ? { ...folders, standardFontDataUrl: join(root, 'standard_fonts') + '/' } : folders;
+  return purpose === PdfPurpose.Render ? { ...folders, standardFontDataUrl: join(root, 'standard_fonts') + '/' } : folders;
 }
 
 /** What a document is opened for: `text` skips the glyph outlines only rendering needs. */
-export type PdfPurpose = 'text' | 'render';
+export const PdfPurpose = {
+  Text: 'text',
+  Render: 'render',
+} as const;
+/** One of {@link PdfPurpose}. */
+export type PdfPurpose = (typeof PdfPurpose)[keyof typeof PdfPurpose];
 
 /** Why a PDF could not be opened, as the permanent failure's message says it. */
 export const PdfOpenFailure = {
@@ -97,7 +102,7 @@ const CORRUPT_PDF_ERRORS = new Set(['InvalidPDFException', 'FormatError', 'Unkno
  * {@link PdfUnreadableError}; anything else (out of memory, a bug) is rethrown as is, so the
  * job is retried. The caller must `destroy()` the document.
  */
-export async function openPdfDocument(bytes: Uint8Array, purpose: PdfPurpose = 'text'): Promise<PDFDocumentProxy> {
+export async function openPdfDocument(bytes: Uint8Array, purpose: PdfPurpose = PdfPurpose.Text): Promise<PDFDocumentProxy> {
   const pdfjs = await loadPdfjs();
   const task = pdfjs.getDocument({
     data: new Uint8Array(bytes),

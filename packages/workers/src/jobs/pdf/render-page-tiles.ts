@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import type { PDFDocumentProxy } from 'pdfjs-dist';
 import { sha256Hex } from '../shared/artifact-io.js';
-import { openPdfDocument } from './pdfjs.js';
+import { openPdfDocument, PdfPurpose } from './pdfjs.js';
 
 /** What the main thread sends for one page. */
 export interface RenderPageTilesInput {
@@ -59,7 +59,7 @@ async function documentFor(input: RenderPageTilesInput): Promise<PDFDocumentProx
         const bytes = await readFile(input.pdfPath);
         const actual = sha256Hex(bytes);
         if (actual !== input.sha256) throw new Error(`${input.pdfPath} has sha256 ${actual}, expected ${input.sha256}`);
-        return openPdfDocument(bytes, 'render');
+        return openPdfDocument(bytes, PdfPurpose.Render);
       })(),
     };
     // A failed open must not stay cached: the next task retries it.

@@ -17,7 +17,8 @@ describe('RuleBasedMaterialExtractor', () => {
       ],
       signal,
     );
-    for (const material of materials) MaterialSchema.parse(material);
+    // Exactly the schema's fields: nothing internal leaks into what the store saves.
+    for (const material of materials) expect(MaterialSchema.strict().parse(material)).toEqual(material);
     const byMaterial = new Map(materials.map((material) => [material.material, material]));
     expect(pick(byMaterial.get('marble'))).toEqual({ name: 'Carrara marble', dimensions: [600, 600], thicknessMm: 10, finish: 'polished', colour: null, pages: [2, 4] });
     expect(pick(byMaterial.get('porcelain stoneware'))).toEqual({

@@ -113,7 +113,7 @@ export class RuleBasedMaterialExtractor implements MaterialExtractor {
       signal.throwIfAborted();
       for (const sentence of sentencesOf(page.text)) {
         for (const mention of this.mentionsIn(sentence)) {
-          const { index: _index, ...fields } = mention;
+          const { index: _index, phraseStart: _phraseStart, ...fields } = mention;
           const excerpt = sentence.length > EXCERPT_CHARS ? `${sentence.slice(0, EXCERPT_CHARS - 3)}...` : sentence;
           found.push({ ...fields, key: materialKey(fields), pages: [page.page], excerpt, extractor: this.name });
         }
