@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuPool } from '../src/index.js';
 import { burnTask, explodeTask, sumTask } from './fixtures/cpu-tasks.js';
@@ -23,6 +24,13 @@ describe('CpuPool', () => {
   it('transfers buffers', async () => {
     const bytes = new Uint8Array([1, 2, 3, 250]);
     expect(await pool.run(sumTask, { bytes }, { transfer: [bytes.buffer as ArrayBuffer] })).toBe(256);
+  });
+
+  it('removes its abort listener from the signal when a task settles', async () => {
+    const signal = new AbortController().signal;
+    for (let index = 0; index < 12; index++) await pool.run(sumTask, { bytes: new Uint8Array([index]) }, { signal });
+    await expect(pool.run(explodeTask, { message: 'x' }, { signal })).rejects.toThrow();
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('aborts a running task by terminating its thread, and keeps working', async () => {

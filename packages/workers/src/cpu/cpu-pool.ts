@@ -59,6 +59,9 @@ export class CpuPool {
     if (this.closed) return Promise.reject(new Error('the CPU pool is closed'));
     if (options.signal?.aborted) return Promise.reject(toError(options.signal.reason));
     return new Promise<O>((resolve, reject) => {
+      // The abort listener goes when the task settles: a job's signal outlives many tasks
+      // (one per page), and each listener would keep its task and input alive until the job ends.
+      const onAbort = (): void => this.abort(pending);
       const pending: PendingTask = {
         id: this.nextId++,
         moduleUrl: task.moduleUrl,
@@ -66,10 +69,16 @@ export class CpuPool {
         input,
         transfer: options.transfer ?? [],
         signal: options.signal,
-        resolve: resolve as (value: unknown) => void,
-        reject,
+        resolve: (value) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve(value as O);
+        },
+        reject: (error) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
       };
-      options.signal?.addEventListener('abort', () => this.abort(pending), { once: true });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(pending);
       this.dispatch();
     });

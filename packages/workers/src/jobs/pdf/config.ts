@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { parseOrThrow } from '@kai-jobs/queue';
+import { isEmbeddingProvider, type EmbeddingProvider } from './embeddings/embedding-provider.js';
+import { HashingEmbeddingProvider } from './embeddings/hashing-embedding-provider.js';
+import { isMaterialExtractor, type MaterialExtractor } from './materials/material-extractor.js';
+import { isMaterialStore, type MaterialStore } from './materials/material-store.js';
+import { RuleBasedMaterialExtractor } from './materials/rule-based-material-extractor.js';
+import type { BlobSource } from './source-reader.js';
+
+const MIB = 1024 * 1024;
+
+/** Options of {@link createPdfJob}. Per-document choices (scale, tile size, chunk size) are in the payload. */
+export const PdfJobOptionsSchema = z
+  .object({
+    /** Where materials are saved (upsert by document and key). Required: a default that forgets would lose data. */
+    materialStore: z.custom<MaterialStore>(isMaterialStore, { message: 'expected a MaterialStore (upsertMany, list, count)' }),
+    /** Embeds the text chunks. Default: `HashingEmbeddingProvider` (local, lexical, 256 dimensions). */
+    embeddingProvider: z
+      .custom<EmbeddingProvider>(isEmbeddingProvider, { message: 'expected an EmbeddingProvider (embed, model, dimensions)' })
+      .default(() => new HashingEmbeddingProvider()),
+    /** Finds materials in the text. Default: `RuleBasedMaterialExtractor`. */
+    materialExtractor: z
+      .custom<MaterialExtractor>(isMaterialExtractor, { message: 'expected a MaterialExtractor (name, extract)' })
+      .default(() => new RuleBasedMaterialExtractor()),
+    /** Blob store for `storage` sources (anything with `get(key)`); without it such jobs fail permanently. Default none. */
+    blobStore: z
+      .custom<BlobSource>((value) => typeof (value as BlobSource | null)?.get === 'function', { message: 'expected an object with get(key)' })
+      .optional(),
+    /** When set, `file` sources resolve against this folder and may not leave it. Default: any path. */
+    fileRoot: z.string().min(1).optional(),
+    /** Limits on reading the PDF. */
+    download: z
+      .object({
+        /** Longest a `url` download may take, body included (ms). Default 30000. */
+        timeoutMs: z.number().int().positive().default(30_000),
+        /** Largest PDF accepted from any source (bytes). Default 100 MiB. */
+        maxBytes: z.number().int().positive().default(100 * MIB),
+      })
+      .strict()
+      .prefault({}),
+    /** Largest page bitmap when rendering tiles (pixels); larger pages render at a lower scale. Default 40 million (160 MB RGBA). */
+    maxPagePixels: z.number().int().min(10_000).default(40_000_000),
+    /** Chunks per `embed` call from the stage (the provider may split further); progress is reported per call. Default 64. */
+    embeddingBatchSize: z.number().int().min(1).max(10_000).default(64),
+    /** Pages per `extract` call; progress is reported per call. Default 10. */
+    materialPagesPerBatch: z.number().int().min(1).max(10_000).default(10),
+  })
+  .strict();
+/** What callers pass to {@link createPdfJob}. */
+export type PdfJobOptions = z.input<typeof PdfJobOptionsSchema>;
+/** Resolved {@link PdfJobOptions}. */
+export type ResolvedPdfJobOptions = z.output<typeof PdfJobOptionsSchema>;
+
+/** Parses the options once; throws one `ValidationError` naming every bad field. */
+export function parsePdfJobOptions(options: PdfJobOptions): ResolvedPdfJobOptions {
+  return parseOrThrow(PdfJobOptionsSchema, options, 'PDF job options');
+}

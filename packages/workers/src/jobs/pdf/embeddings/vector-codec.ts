@@ -1,0 +1,31 @@
+/**
+ * The `vectors.f32` artifact: `count × dimensions` float32 values, little-endian, row-major
+ * (row i is chunk i). Binary because JSON would triple the size and the parse time; float32
+ * because embedding similarity needs no more precision.
+ */
+
+/** Encodes equal-length vectors; throws when one has another length. */
+export function encodeVectors(vectors: readonly (readonly number[])[], dimensions: number): Buffer {
+  const buffer = Buffer.alloc(vectors.length * dimensions * 4);
+  vectors.forEach((vector, row) => {
+    if (vector.length !== dimensions) throw new Error(`vector ${row} has ${vector.length} dimensions, expected ${dimensions}`);
+    vector.forEach((value, column) => buffer.writeFloatLE(value, (row * dimensions + column) * 4));
+  });
+  return buffer;
+}
+
+/** Decodes {@link encodeVectors}'s bytes. */
+export function decodeVectors(bytes: Uint8Array, dimensions: number): number[][] {
+  if (bytes.byteLength % (dimensions * 4) !== 0) {
+    throw new Error(`${bytes.byteLength} bytes is not a whole number of ${dimensions}-dimension float32 vectors`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rows = bytes.byteLength / (dimensions * 4);
+  const vectors: number[][] = [];
+  for (let row = 0; row < rows; row++) {
+    const vector: number[] = new Array<number>(dimensions);
+    for (let column = 0; column < dimensions; column++) vector[column] = view.getFloat32((row * dimensions + column) * 4, true);
+    vectors.push(vector);
+  }
+  return vectors;
+}

@@ -1,0 +1,135 @@
+/**
+ * Thread side of `tiles_generated`: renders one page with pdf.js onto a @napi-rs/canvas
+ * (Skia, prebuilt, no system libraries) and cuts it into PNG tiles. Runs in the CPU pool's
+ * worker threads (see `renderPageTilesTask` in stages/tiles-generated.ts); the main thread
+ * never imports this module, so pdf.js's rendering never blocks heartbeats.
+ */
+import { readFile } from 'node:fs/promises';
+import { createCanvas, type Canvas } from '@napi-rs/canvas';
+import type { PDFDocumentProxy } from 'pdfjs-dist';
+import { sha256Hex } from '../shared/artifact-io.js';
+import { openPdfDocument, PdfPurpose } from './pdfjs.js';
+
+/** What the main thread sends for one page. */
+export interface RenderPageTilesInput {
+  /** Local path of the PDF (the artifact's file, or a temporary copy). */
+  pdfPath: string;
+  /** sha256 of the PDF: the document cache key, and checked on open. */
+  sha256: string;
+  /** 1-based page number. */
+  pageNumber: number;
+  /** Render scale (1 = 72 dpi). */
+  scale: number;
+  /** Edge of a square tile (px); tiles on the right and bottom edges are smaller. */
+  tileSizePx: number;
+  /** Largest page bitmap (pixels); a larger page is rendered at a reduced scale. */
+  maxPagePixels: number;
+}
+
+/** One tile: its place on the page bitmap and its PNG bytes. */
+export interface RenderedTile {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  png: Uint8Array;
+}
+
+/** The page's tiles, or why the page could not be rendered (a broken page, not a broken worker). */
+export type RenderPageTilesOutput =
+  | { ok: true; pageNumber: number; scale: number; width: number; height: number; tiles: RenderedTile[] }
+  | { ok: false; pageNumber: number; reason: string };
+
+/** Closes the cached document after this long unused, so an idle thread holds no PDF (ms). */
+const IDLE_CLOSE_MS = 30_000;
+
+let cached: { sha256: string; document: Promise<PDFDocumentProxy> } | null = null;
+let idleTimer: NodeJS.Timeout | undefined;
+
+/**
+ * One open document per thread, reused across pages: consecutive pages of a job usually land
+ * on the same thread, and re-parsing a large PDF for every page would dominate the stage.
+ */
+async function documentFor(input: RenderPageTilesInput): Promise<PDFDocumentProxy> {
+  if (cached?.sha256 !== input.sha256) {
+    const previous = cached;
+    cached = {
+      sha256: input.sha256,
+      document: (async () => {
+        const bytes = await readFile(input.pdfPath);
+        const actual = sha256Hex(bytes);
+        if (actual !== input.sha256) throw new Error(`${input.pdfPath} has sha256 ${actual}, expected ${input.sha256}`);
+        return openPdfDocument(bytes, PdfPurpose.Render);
+      })(),
+    };
+    // A failed open must not stay cached: the next task retries it.
+    const entry = cached;
+    entry.document.catch(() => {
+      if (cached === entry) cached = null;
+    });
+    if (previous !== null) void previous.document.then((document) => document.destroy()).catch(() => undefined);
+  }
+  return cached.document;
+}
+
+function scheduleIdleClose(): void {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    const entry = cached;
+    cached = null;
+    void entry?.document.then((document) => document.destroy()).catch(() => undefined);
+  }, IDLE_CLOSE_MS);
+  idleTimer.unref();
+}
+
+/** Renders page `pageNumber` and cuts it into tiles. The CPU task `renderPageTiles`. */
+export async function renderPageTiles(input: RenderPageTilesInput): Promise<RenderPageTilesOutput> {
+  try {
+    const document = await documentFor(input);
+    let page;
+    try {
+      page = await document.getPage(input.pageNumber);
+    } catch (error) {
+      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read: ${(error as Error).message}` };
+    }
+    try {
+      const unit = page.getViewport({ scale: 1 });
+      const fit = Math.sqrt(input.maxPagePixels / Math.max(1, unit.width * unit.height));
+      const scale = Math.min(input.scale, fit);
+      const viewport = page.getViewport({ scale });
+      const width = Math.max(1, Math.ceil(viewport.width));
+      const height = Math.max(1, Math.ceil(viewport.height));
+      const canvas = createCanvas(width, height);
+      const context = canvas.getContext('2d');
+      context.fillStyle = '#ffffff';
+      context.fillRect(0, 0, width, height);
+      try {
+        // pdf.js types its canvas parameters as DOM classes; @napi-rs/canvas implements that API.
+        await page.render({ canvas: canvas as never, canvasContext: context as never, viewport }).promise;
+      } catch (error) {
+        return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be rendered: ${(error as Error).message}` };
+      }
+      return { ok: true, pageNumber: input.pageNumber, scale, width, height, tiles: await cutTiles(canvas, input.tileSizePx) };
+    } finally {
+      page.cleanup();
+    }
+  } finally {
+    scheduleIdleClose();
+  }
+}
+
+/** Cuts `canvas` into row-major tiles of `size` px; edge tiles keep only what is left. */
+async function cutTiles(canvas: Canvas, size: number): Promise<RenderedTile[]> {
+  const tiles: RenderedTile[] = [];
+  for (let y = 0; y < canvas.height; y += size) {
+    for (let x = 0; x < canvas.width; x += size) {
+      const width = Math.min(size, canvas.width - x);
+      const height = Math.min(size, canvas.height - y);
+      const tile = createCanvas(width, height);
+      tile.getContext('2d').drawImage(canvas, x, y, width, height, 0, 0, width, height);
+      // A Buffer is a Uint8Array; posting it to the main thread copies it once.
+      tiles.push({ x, y, width, height, png: await tile.encode('png') });
+    }
+  }
+  return tiles;
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { ArtifactRefSchema } from '@kai-jobs/queue';
+import { PermanentJobError } from '../../../errors.js';
+import { defineStage, type StageDefinition } from '../../../staged-job.js';
+import { sha256Hex } from '../../shared/artifact-io.js';
+import type { ResolvedPdfJobOptions } from '../config.js';
+import { openPdfDocument } from '../pdfjs.js';
+import { readSource } from '../source-reader.js';
+
+/** Longest metadata string kept in the checkpoint (characters); producers fill these freely. */
+const METADATA_CHARS = 500;
+
+/** Document metadata from the PDF's Info dictionary (null when absent). */
+export const PdfMetadataSchema = z.object({
+  title: z.string().nullable(),
+  author: z.string().nullable(),
+  subject: z.string().nullable(),
+  keywords: z.string().nullable(),
+  creator: z.string().nullable(),
+  producer: z.string().nullable(),
+  /** As written in the PDF (`D:20240101120000Z`). */
+  creationDate: z.string().nullable(),
+  modificationDate: z.string().nullable(),
+  /** Header version (`1.7`). */
+  pdfVersion: z.string().nullable(),
+  /** True for a PDF encrypted with an empty user password (readable, with permission flags). */
+  encrypted: z.boolean(),
+});
+/** Document metadata. */
+export type PdfMetadata = z.infer<typeof PdfMetadataSchema>;
+
+/** Output of `pdf_loaded` (its checkpoint). */
+export const PdfLoadedOutputSchema = z.object({
+  documentId: z.string(),
+  /** Which kind of source it came from (the payload holds the rest). */
+  sourceKind: z.enum(['file', 'url', 'storage']),
+  /** sha256 of the PDF bytes. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().positive(),
+  /** Pages in the document. */
+  pageCount: z.number().int().positive(),
+  /** Pages the later stages process: `min(pageCount, options.maxPages)`. */
+  pagesToProcess: z.number().int().positive(),
+  metadata: PdfMetadataSchema,
+  /** The PDF's bytes, copied into the artifact store so every later stage (on any worker) reads the same file. */
+  pdf: ArtifactRefSchema,
+});
+/** Output of `pdf_loaded`. */
+export type PdfLoadedOutput = z.infer<typeof PdfLoadedOutputSchema>;
+
+/** The `pdf_loaded` stage's definition type. */
+export type PdfLoadedStage = StageDefinition<'pdf', 'pdf_loaded', typeof PdfLoadedOutputSchema>;
+
+/** Offset of `%PDF-` in the first KiB, or -1; readers accept a little junk before the header. */
+function pdfHeaderOffset(bytes: Buffer): number {
+  return bytes.subarray(0, 1024).indexOf('%PDF-', 0, 'latin1');
+}
+
+/** The first bytes of a non-PDF, printable, for the error message. */
+function describeStart(bytes: Buffer): string {
+  if (bytes.byteLength === 0) return 'the file is empty';
+  const head = bytes.subarray(0, 16);
+  const printable = [...head].every((byte) => byte >= 0x20 && byte < 0x7f);
+  return printable ? `it starts with "${head.toString('latin1')}"` : `it starts with bytes ${head.toString('hex')}`;
+}
+
+function infoString(info: Record<string, unknown>, name: string): string | null {
+  const value = info[name];
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  return value.length > METADATA_CHARS ? value.slice(0, METADATA_CHARS) : value;
+}
+
+/** Builds the `pdf_loaded` stage: read, check, open, record, copy into the artifact store. */
+export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedStage {
+  return defineStage({
+    name: 'pdf_loaded',
+    output: PdfLoadedOutputSchema,
+    weight: 1,
+    async run(ctx) {
+      const { payload } = ctx;
+      await ctx.progress(0, `reading ${payload.source.kind} source`);
+      const bytes = await readSource(
+        payload.source,
+        { ...options.download, blobStore: options.blobStore, fileRoot: options.fileRoot },
+        ctx.signal,
+      );
+      ctx.throwIfAborted();
+      if (pdfHeaderOffset(bytes) < 0) {
+        throw new PermanentJobError(`the source is not a PDF: no %PDF- header in its first 1024 bytes (${describeStart(bytes)})`);
+      }
+      await ctx.progress(40, 'opening the PDF');
+      const document = await openPdfDocument(bytes);
+      let metadata: PdfMetadata;
+      const pageCount = document.numPages;
+      try {
+        // Page 1 must load: a file whose page tree is broken fails here, not three stages later.
+        await document.getPage(1).catch((error: unknown) => {
+          throw new PermanentJobError(`the PDF is corrupt: its first page cannot be read (${(error as Error).message})`, { cause: error });
+        });
+        const info = ((await document.getMetadata()).info ?? {}) as Record<string, unknown>;
+        metadata = {
+          title: infoString(info, 'Title'),
+          author: infoString(info, 'Author'),
+          subject: infoString(info, 'Subject'),
+          keywords: infoString(info, 'Keywords'),
+          creator: infoString(info, 'Creator'),
+          producer: infoString(info, 'Producer'),
+          creationDate: infoString(info, 'CreationDate'),
+          modificationDate: infoString(info, 'ModDate'),
+          pdfVersion: infoString(info, 'PDFFormatVersion'),
+          encrypted: typeof info['EncryptFilterName'] === 'string',
+        };
+      } finally {
+        await document.destroy();
+      }
+      const pagesToProcess = Math.min(pageCount, payload.options.maxPages ?? pageCount);
+      await ctx.progress(70, 'storing the PDF');
+      const pdf = await ctx.artifacts.put('document.pdf', bytes, { contentType: 'application/pdf' });
+      await ctx.setCounters({ total_pages: pagesToProcess, completed_pages: 0 });
+      await ctx.progress(100, `${pageCount} pages`);
+      ctx.logger.info('PDF loaded', { pageCount, pagesToProcess, bytes: bytes.byteLength });
+      return {
+        documentId: payload.documentId,
+        sourceKind: payload.source.kind,
+        sha256: sha256Hex(bytes),
+        bytes: bytes.byteLength,
+        pageCount,
+        pagesToProcess,
+        metadata,
+        pdf,
+      };
+    },
+  });
+}
