@@ -137,3 +137,8 @@ export {
   validatePayload,
   zodIssuesToFieldIssues,
 } from './validation.js';
+export { SupabaseStatusStore, SupabaseStatusStoreOptionsSchema } from './status/supabase-status-store.js';
+export type { SupabaseStatusStoreOptions } from './status/supabase-status-store.js';
+export { decodeSupabaseStatusRow } from './status/supabase-row-codec.js';
+export { KaiSqlState, rpcErrorToKaiError } from './status/supabase-rpc-errors.js';
+export type { RpcContext, RpcFailure } from './status/supabase-rpc-errors.js';
