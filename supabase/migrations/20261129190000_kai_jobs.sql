@@ -499,35 +499,39 @@ end $$;
 -- Heartbeats of many running jobs in one call. p_beats: [{id, job_type, fence}]. Writes
 -- last_heartbeat = now() where the fence still matches and the job is running; returns the ids
 -- that were refused (superseded fence, not running, missing), in input order.
+-- Built so its plan does not depend on table statistics: rows are found by primary key
+-- (id = any(array)), fences looked up in a jsonb object, and accepted ids kept in another.
 create function kai_heartbeat(p_beats jsonb) returns jsonb
 language plpgsql set search_path from current
 as $$
 declare
   v_type text;
-  v_accepted text[] := '{}';
   v_ids text[];
+  v_fences jsonb;
+  v_accepted jsonb := '{}';
 begin
   if jsonb_typeof(p_beats) is distinct from 'array' then
     raise exception 'p_beats must be a JSON array' using errcode = 'KJ422';
   end if;
   for v_type in select distinct b.job_type from jsonb_to_recordset(p_beats) as b(job_type text) loop
+    select array_agg(b.id), jsonb_object_agg(b.id, b.fence) into v_ids, v_fences
+      from jsonb_to_recordset(p_beats) as b(id text, job_type text, fence text)
+     where b.job_type = v_type and b.id is not null and b.fence is not null;
+    continue when v_ids is null;
     -- Rows are locked in id order, so two overlapping batches cannot deadlock.
     execute format(
-      'with beat as (select b.id, b.fence from jsonb_to_recordset($1) as b(id text, job_type text, fence text)'
-      '              where b.job_type = $2),'
-      ' live as (select t.id from %1$I t join beat on beat.id = t.id and beat.fence = t.fence'
-      '          where t.job_type = $2 and t.status in (''processing'', ''scraping'')'
-      '          order by t.id for update of t),'
-      ' done as (update %1$I t set last_heartbeat = now() from live where t.id = live.id returning t.id)'
-      ' select coalesce(array_agg(id), ''{}'') from done',
+      'with live as (select t.id from %1$I t where t.id = any($1) and t.job_type = $2'
+      '              and t.status in (''processing'', ''scraping'') and t.fence = $3 ->> t.id'
+      '              order by t.id for update of t),'
+      ' done as (update %1$I t set last_heartbeat = now() where t.id = any(array(select id from live)) returning t.id)'
+      ' select $4 || coalesce(jsonb_object_agg(id, true), ''{}'') from done',
       kai_table(v_type))
-      into v_ids using p_beats, v_type;
-    v_accepted := v_accepted || v_ids;
+      into v_accepted using v_ids, v_type, v_fences, v_accepted;
   end loop;
   return coalesce(
     (select jsonb_agg(b.value ->> 'id' order by b.ordinality)
        from jsonb_array_elements(p_beats) with ordinality as b(value, ordinality)
-      where not ((b.value ->> 'id') = any (v_accepted))),
+      where not (v_accepted ? coalesce(b.value ->> 'id', ''))),
     '[]'::jsonb);
 end $$;
 
@@ -748,7 +752,7 @@ declare
   v_count integer;
 begin
   execute format('update %I set progress_checked_at = now() where job_type = $1'
-                 ' and id in (select jsonb_array_elements_text($2))'
+                 ' and id = any(array(select jsonb_array_elements_text($2)))'
                  ' and status in (''pending'', ''processing'', ''scraping'')', kai_table(p_type))
     using p_type, coalesce(p_ids, '[]');
   get diagnostics v_count = row_count;

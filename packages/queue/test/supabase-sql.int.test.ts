@@ -290,31 +290,32 @@ describe('privileges, row-level security, realtime', () => {
 describe('indexes', () => {
   it('answers the stale queries from the partial indexes, without scanning the table', async () => {
     // 20,000 finished jobs, 200 running, 50 followers of sessions; then the planner's choice.
-    await stack.admin.query(`set search_path to "${schema}"`);
+    const db = await stack.admin.connect();
     try {
-      await stack.admin.query(
+      await db.query(`set search_path to "${schema}"`);
+      await db.query(
         `insert into background_jobs (id, job_type, status, payload, created_at, started_at, completed_at, updated_at)
          select 'done-' || i, 'pdf', 'completed', '{}', now() - interval '2 days', now() - interval '2 days',
                 now() - interval '1 day', now() - interval '1 day' from generate_series(1, 20000) i`,
       );
-      await stack.admin.query(
+      await db.query(
         `insert into background_jobs (id, job_type, status, payload, fence, started_at, last_heartbeat, progress_checked_at)
          select 'run-' || i, case when i <= 50 then 'scrape' else 'pdf' end, 'processing', case when i <= 50 then null else '{}'::jsonb end,
                 'f', now(), now() - (i * 10 + 5) * interval '1 second', now() - (i * 5 + 2) * interval '1 second'
            from generate_series(1, 200) i`,
       );
-      await stack.admin.query('analyze background_jobs');
-      const sql = (await stack.admin.query<{ q: string }>(`select kai_find_stale_query('pdf') as q`)).rows[0]?.q as string;
-      await stack.admin.query(`prepare stale_pdf(text, bigint, bigint, integer) as ${sql}`);
+      await db.query('analyze background_jobs');
+      const sql = (await db.query<{ q: string }>(`select kai_find_stale_query('pdf') as q`)).rows[0]?.q as string;
+      await db.query(`prepare stale_pdf(text, bigint, bigint, integer) as ${sql}`);
       try {
-        const plan = (await stack.admin.query<{ 'QUERY PLAN': string }>(`explain execute stale_pdf('pdf', 900000, 300000, 1000)`)).rows
+        const plan = (await db.query<{ 'QUERY PLAN': string }>(`explain execute stale_pdf('pdf', 900000, 300000, 1000)`)).rows
           .map((row) => row['QUERY PLAN'])
           .join('\n');
         expect(plan).not.toMatch(/Seq Scan/);
         expect(plan).toContain('background_jobs_heartbeat_stale_idx');
         expect(plan).toContain('background_jobs_update_stale_idx');
         expect(plan).toContain('background_jobs_thresholds_idx');
-        const result = (await stack.admin.query<{ r: { candidates: { reason: string; row: { id: string } }[] } }>(
+        const result = (await db.query<{ r: { candidates: { reason: string; row: { id: string } }[] } }>(
           `select kai_find_stale('pdf', 900000, 300000) as r`,
         )).rows[0]?.r;
         // run-90…200: heartbeat older than 15 min; run-60…89: only the update is older than 5 min;
@@ -324,10 +325,11 @@ describe('indexes', () => {
         for (const [n, reason] of found) expect(reason).toBe(n >= 90 ? 'heartbeat_timeout' : 'update_timeout');
         expect(Math.min(...found.map(([n]) => n))).toBe(60);
       } finally {
-        await stack.admin.query('deallocate stale_pdf');
+        await db.query('deallocate stale_pdf');
       }
     } finally {
-      await stack.admin.query('reset search_path');
+      await db.query('reset search_path');
+      db.release();
     }
   });
 });
