@@ -407,7 +407,7 @@ begin
 
   execute format(
     'update %I t set payload = $3, refs = $4, idempotency_key = $5, heartbeat_timeout_ms = $6,'
-    ' update_timeout_ms = $7, bullmq_job_id = $1, created_at = now(), updated_at = now(),'
+    ' update_timeout_ms = $7, bullmq_job_id = $1, updated_at = now(),'
     ' progress_checked_at = now() %s'
     ' where t.id = $1 and t.job_type = $2 and t.payload is null and t.status = ''pending'''
     ' returning to_jsonb(t)',

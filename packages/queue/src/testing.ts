@@ -14,7 +14,8 @@ export { runStatusStoreContract } from './testing/status-store-contract.js';
 export type { StatusStoreContractHarness } from './testing/status-store-contract.js';
 export { signTestJwt, verifyTestJwt } from './testing/jwt.js';
 export type { JwtVerification, TestJwtClaims } from './testing/jwt.js';
-export { httpStatusOfSqlState, PostgrestEndpointOptionsSchema, startPostgrestEndpoint } from './testing/postgrest-endpoint.js';
+export { PostgrestEndpointOptionsSchema, startPostgrestEndpoint } from './testing/postgrest-endpoint.js';
+export { httpStatusOfSqlState } from './testing/postgrest-protocol.js';
 export type { PostgrestEndpoint, PostgrestEndpointOptions, RpcCallRecord } from './testing/postgrest-endpoint.js';
 export {
   createMigratedSchema,

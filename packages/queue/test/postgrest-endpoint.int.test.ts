@@ -27,6 +27,12 @@ beforeEach(async () => {
   await stack.admin.query(
     `create function "${schema}".stable_nextval() returns bigint language sql stable as $$ select nextval('"${schema}".probe_seq') $$`,
   );
+  await stack.admin.query(`create table "${schema}".probe (id integer primary key)`);
+  await stack.admin.query(
+    `create function "${schema}".insert_twice() returns integer language sql as $$
+       insert into "${schema}".probe values (1), (1) returning 1
+     $$`,
+  );
 });
 
 afterEach(async () => {
@@ -95,7 +101,11 @@ describe('PostgREST-compatible endpoint', () => {
       status: 405,
       json: { code: '25006', message: 'cannot execute nextval() in a read-only transaction' },
     });
-    // A KJ state from the kai-jobs functions: 400 with the function's hint.
+    expect(await post('/rest/v1/rpc/insert_twice', '{}')).toMatchObject({
+      status: 409,
+      json: { code: '23505', message: 'duplicate key value violates unique constraint "probe_pkey"', details: 'Key (id)=(1) already exists.' },
+    });
+    // A KJ state from the kai-jobs functions: 400.
     expect(await post('/rest/v1/rpc/kai_progress', '{"p_id": "missing", "p_fence": "f"}')).toEqual({
       status: 400,
       json: { code: 'KJ404', message: 'job missing not found', details: null, hint: null },

@@ -30,7 +30,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { z } from 'zod';
 import { parseOrThrow } from '../validation.js';
-import { verifyTestJwt } from './jwt.js';
+import { authenticate, errorBody, header, HttpError, httpStatusOfSqlState, type ErrorBody } from './postgrest-protocol.js';
 
 const IdentifierSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an SQL identifier' });
 
@@ -75,29 +75,13 @@ export interface PostgrestEndpoint {
   readonly calls: readonly RpcCallRecord[];
   /** Makes `schema` selectable with Content-Profile. */
   exposeSchema(schema: string): void;
+  /** Makes `schema` unselectable again and forgets its functions. */
   hideSchema(schema: string): void;
   /** Stops listening, drops open connections and closes the pool. */
   close(): Promise<void>;
 }
 
-/** A PostgREST-style error body. */
-interface ErrorBody {
-  code: string;
-  message: string;
-  details: string | null;
-  hint: string | null;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ErrorBody,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(body.message);
-  }
-}
-
+/** What the endpoint needs to know of a function to call it. */
 interface FunctionDef {
   argNames: string[];
   argTypes: string[];
@@ -105,31 +89,12 @@ interface FunctionDef {
   readOnly: boolean;
 }
 
+/** Quotes an SQL identifier. */
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** PostgREST's SQLSTATE → HTTP status table. */
-export function httpStatusOfSqlState(code: string, anonymous: boolean): number {
-  const exact: Record<string, number> = { '23503': 409, '23505': 409, '25006': 405, P0001: 400, '42883': 404, '42P01': 404 };
-  if (exact[code] !== undefined) return exact[code];
-  if (code === '42501') return anonymous ? 401 : 403;
-  const byClass: Record<string, number> = {
-    '08': 503, '09': 500, '0L': 403, '0P': 403, '25': 500, '28': 403, '2D': 500, '38': 500, '39': 500,
-    '3B': 500, '40': 500, '53': 503, '54': 413, '55': 500, '57': 500, '58': 500, F0: 500, HV: 500, P0: 500, XX: 500,
-  };
-  return byClass[code.slice(0, 2)] ?? 400;
-}
-
-function errorBody(code: string, message: string, details: string | null = null, hint: string | null = null): ErrorBody {
-  return { code, message, details, hint };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
+/** The request body, refused (413) beyond `maxBytes`. */
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -139,30 +104,6 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string>
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function authenticate(req: IncomingMessage, secret: string, anonRole: string): { role: string; claims: Record<string, unknown> } {
-  const now = Math.floor(Date.now() / 1000);
-  const apikey = header(req, 'apikey');
-  const keyCheck = apikey === undefined ? null : verifyTestJwt(apikey, secret, now);
-  if (keyCheck === null || !keyCheck.ok) {
-    // Supabase's API gateway refuses a request whose apikey is not one of the project's keys.
-    throw new HttpError(
-      401,
-      errorBody('PGRST301', 'Invalid API key', keyCheck?.ok === false ? keyCheck.reason : 'no apikey header', 'Double check your Supabase `anon` or `service_role` API key.'),
-    );
-  }
-  const authorization = header(req, 'authorization');
-  if (authorization === undefined) return { role: anonRole, claims: { role: anonRole } };
-  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization);
-  const check = bearer === null ? ({ ok: false, reason: 'No suitable key or wrong key type' } as const) : verifyTestJwt(bearer[1] as string, secret, now);
-  if (!check.ok) {
-    throw new HttpError(401, errorBody('PGRST301', check.reason), {
-      'WWW-Authenticate': `Bearer error="invalid_token", error_description="${check.reason}"`,
-    });
-  }
-  const role = typeof check.claims['role'] === 'string' ? check.claims['role'] : anonRole;
-  return { role, claims: check.claims };
 }
 
 /** Starts the endpoint; see the file header for what it implements. */
@@ -282,7 +223,10 @@ export async function startPostgrestEndpoint(options: PostgrestEndpointOptions):
       if (!schemas.includes(schema)) {
         throw new HttpError(406, errorBody('PGRST106', `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${schemas.join(', ')}`));
       }
-      const fn = decodeURIComponent((route[1] as string));
+      const fn = route[1] as string;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(fn)) {
+        throw new HttpError(404, errorBody('PGRST202', `Could not find the function ${schema}.${fn} in the schema cache`));
+      }
       record = { fn, schema, role: auth.role, status: 0 };
       calls.push(record);
       const text = await readBody(req, parsed.maxBodyBytes);
