@@ -163,3 +163,8 @@ export {
   RedisMetricsRecorderOptionsSchema,
 } from './metrics/metrics-recorder.js';
 export type { MetricsRecorder, RedisMetricsRecorderOptions, UpdateGaps } from './metrics/metrics-recorder.js';
+export { SupabaseStatusStore, SupabaseStatusStoreOptionsSchema } from './status/supabase-status-store.js';
+export type { SupabaseStatusStoreOptions } from './status/supabase-status-store.js';
+export { decodeSupabaseStatusRow } from './status/supabase-row-codec.js';
+export { KaiSqlState, rpcErrorToKaiError } from './status/supabase-rpc-errors.js';
+export type { RpcContext, RpcFailure } from './status/supabase-rpc-errors.js';

@@ -1,7 +1,8 @@
 /**
  * `@kai-jobs/queue/testing` — helpers for tests of kai-jobs and of its users: a key
  * prefix and cleanup per test, tracked connections that fail the test when left open,
- * and the status store's contract test suite.
+ * the status store's contract test suite, and a Supabase-like PostgreSQL with a
+ * PostgREST-compatible endpoint for the Supabase adapters.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, onTestFailed } from 'vitest';
@@ -11,6 +12,23 @@ import { closeRedis, ConnectionRole, createRedisConnection, type RedisClient } f
 
 export { runStatusStoreContract } from './testing/status-store-contract.js';
 export type { StatusStoreContractHarness } from './testing/status-store-contract.js';
+export { signTestJwt, verifyTestJwt } from './testing/jwt.js';
+export type { JwtVerification, TestJwtClaims } from './testing/jwt.js';
+export { PostgrestEndpointOptionsSchema, startPostgrestEndpoint } from './testing/postgrest-endpoint.js';
+export { httpStatusOfSqlState } from './testing/postgrest-protocol.js';
+export type { PostgrestEndpoint, PostgrestEndpointOptions, RpcCallRecord } from './testing/postgrest-endpoint.js';
+export {
+  createMigratedSchema,
+  DEFAULT_MIGRATIONS_DIR,
+  ensureRealtimePublication,
+  ensureSupabaseRoles,
+  readMigrations,
+  startSupabaseTestStack,
+  TEST_AUTHENTICATOR_PASSWORD,
+  TEST_JWT_SECRET,
+  testPostgresUrl,
+} from './testing/supabase-test-db.js';
+export type { SupabaseTestStack, SupabaseTestStackOptions } from './testing/supabase-test-db.js';
 
 /** The Redis URL tests use: `REDIS_URL` or the local default. */
 export function testRedisUrl(): string {

@@ -77,9 +77,9 @@ describe('RedisStatusStore specifics', () => {
     await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 900_000, updateOlderThanMs: 300_000 });
     const commands: string[] = [];
     const original = monitorConnection.sendCommand.bind(monitorConnection);
-    monitorConnection.sendCommand = ((command: { name: string }) => {
+    monitorConnection.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
       commands.push(command.name);
-      return original(command as never);
+      return (original as (...args: unknown[]) => unknown)(command, ...rest);
     }) as typeof monitorConnection.sendCommand;
     const stale = await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 900_000, updateOlderThanMs: 300_000 });
     expect(stale.map((c) => c.row.id).sort()).toEqual(['j0', 'j1', 'j2']);

@@ -174,9 +174,10 @@ describe('worker runtime: heartbeats', () => {
     const heartbeatCommands: number[] = [];
     const connection = worker.redis;
     const original = connection.sendCommand.bind(connection);
-    connection.sendCommand = ((command: { name: string; args: unknown[] }) => {
+    // Pass every argument on: pipelines (the stores' connection auto-pipelines) add the stream.
+    connection.sendCommand = ((command: { name: string; args: unknown[] }, ...rest: unknown[]) => {
       if (command.name === 'evalsha' && command.args[2] === heartbeatIndex) heartbeatCommands.push(Date.now());
-      return original(command as never);
+      return (original as (...args: unknown[]) => unknown)(command, ...rest);
     }) as typeof connection.sendCommand;
     const beats: number[] = [];
     const unsubscribe = worker.on('heartbeat:written', ({ jobs: count }) => beats.push(count));

@@ -1,0 +1,324 @@
+import { createClient, type SupabaseClient, type SupabaseClientOptions } from '@supabase/supabase-js';
+import { z } from 'zod';
+import { CounterName, type JobType } from '../catalog/index.js';
+import { StaleFenceError, StoreError, ValidationError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { assertJobType, parseOrThrow } from '../validation.js';
+import {
+  decodeCreateResults,
+  decodeHistory,
+  decodeRecoverResult,
+  decodeRows,
+  decodeStaleCandidates,
+  decodeSupabaseStatusRow,
+  encodeCreateInput,
+  requireSupabaseStatusRow,
+} from './supabase-row-codec.js';
+import { rpcErrorToKaiError, type RpcFailure } from './supabase-rpc-errors.js';
+import type {
+  CreateStatusInput,
+  FindStaleQuery,
+  HeartbeatEntry,
+  HeartbeatResult,
+  HistoryEntry,
+  HistoryEntryInput,
+  ListQuery,
+  MarkProcessingInput,
+  ProgressUpdate,
+  RecoverInput,
+  RecoverResult,
+  StaleCandidate,
+  StatusRow,
+  StatusStore,
+} from './types.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const COUNTER_NAMES: readonly string[] = Object.values(CounterName);
+
+/** Options of {@link SupabaseStatusStore}. */
+export const SupabaseStatusStoreOptionsSchema = z
+  .object({
+    /** The project URL, e.g. `https://<ref>.supabase.co` (the entry points read `SUPABASE_URL`). Required. */
+    url: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Supabase project' }),
+    /** The service role key (`SUPABASE_SERVICE_ROLE_KEY`): only the service role may write. Required. */
+    serviceRoleKey: z.string().min(1, 'the service role key is required'),
+    /** The schema holding the kai-jobs tables and functions. Default `public`. */
+    schema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected a schema name (letters, digits, "_")' })
+      .default('public'),
+    /** How long one RPC may take before it fails with a retryable `StoreError` (ms). Default 10000. */
+    requestTimeoutMs: z.number().int().positive().default(10_000),
+    /** A finished job's idempotency key is released after this long, as the Redis store expires it (ms). Default 7 days. */
+    finishedRetentionMs: z.number().int().positive().default(7 * DAY_MS),
+    /** Structured logger. Default: silent. */
+    logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null).optional(),
+  })
+  .strict();
+/** What callers pass to construct a {@link SupabaseStatusStore}. */
+export type SupabaseStatusStoreOptions = z.input<typeof SupabaseStatusStoreOptionsSchema>;
+
+/** supabase-js' `rpc`, narrowed to what the store uses (no generated Database types). */
+type RpcCall = (
+  fn: string,
+  args: Record<string, unknown>,
+) => {
+  abortSignal(signal: AbortSignal): PromiseLike<{ data: unknown; error: RpcFailure | null; status: number }>;
+};
+
+/**
+ * The store never opens a Realtime channel, but supabase-js builds a Realtime client anyway and,
+ * on Node 20 (no global WebSocket), throws unless given a transport. This one fails if used.
+ */
+class RealtimeNotUsed {
+  constructor() {
+    throw new Error('SupabaseStatusStore does not use Supabase Realtime');
+  }
+}
+
+function checkPercent(id: string, percent: number): void {
+  // JSON has no NaN or Infinity: they would arrive as null and be ignored silently.
+  if (!Number.isFinite(percent)) {
+    throw new ValidationError(`progress of job ${id}`, [
+      { path: 'percent', message: 'expected a number from 0 to 100', received: String(percent) },
+    ]);
+  }
+}
+
+function checkCounterNames(id: string, counters: Record<string, unknown>): void {
+  const unknown = Object.keys(counters).filter((name) => !COUNTER_NAMES.includes(name));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `progress of job ${id}`,
+      unknown.map((name) => ({ path: `counters.${name}`, message: `unknown counter; expected one of ${COUNTER_NAMES.join(', ')}` })),
+    );
+  }
+}
+
+function historyWithoutAt(entry: HistoryEntryInput): Record<string, unknown> {
+  const { at: _at, ...rest } = entry as HistoryEntryInput & { at?: unknown };
+  return rest;
+}
+
+/**
+ * The Supabase adapter of {@link StatusStore}: the platform's tables `background_jobs`,
+ * `scraping_sessions` and `data_import_jobs`, written only through the SQL functions of
+ * `supabase/migrations` with supabase-js `.rpc()` — one round trip and one transaction per
+ * operation, judged by Postgres `now()`. Passes the same contract suite as the Redis store.
+ */
+export class SupabaseStatusStore implements StatusStore {
+  private readonly client: SupabaseClient;
+  private readonly rpcCall: RpcCall;
+  private readonly url: string;
+  private readonly requestTimeoutMs: number;
+  private readonly finishedRetentionMs: number;
+  private readonly logger: Logger;
+
+  constructor(options: SupabaseStatusStoreOptions) {
+    const parsed = parseOrThrow(SupabaseStatusStoreOptionsSchema, options, 'Supabase status store options');
+    this.url = parsed.url;
+    this.requestTimeoutMs = parsed.requestTimeoutMs;
+    this.finishedRetentionMs = parsed.finishedRetentionMs;
+    this.logger = (parsed.logger ?? silentLogger).child({ component: 'supabase-status-store' });
+    // A server-side client: the service key, no session to keep or refresh.
+    this.client = createClient(parsed.url, parsed.serviceRoleKey, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      db: { schema: parsed.schema },
+      global: { headers: { 'X-Client-Info': 'kai-jobs' } },
+      realtime: { transport: RealtimeNotUsed as unknown as NonNullable<SupabaseClientOptions<string>['realtime']>['transport'] },
+    }) as unknown as SupabaseClient;
+    this.rpcCall = this.client.rpc.bind(this.client) as unknown as RpcCall;
+  }
+
+  /** Calls SQL function `fn` in one RPC; a failure becomes the matching kai-jobs error. */
+  private async rpc(fn: string, args: Record<string, unknown>, operation: string, jobId?: string): Promise<unknown> {
+    const { data, error, status } = await this.rpcCall(fn, args).abortSignal(AbortSignal.timeout(this.requestTimeoutMs));
+    if (error !== null) {
+      const mapped = rpcErrorToKaiError(error, status, { operation, fn, url: this.url, ...(jobId === undefined ? {} : { jobId }) });
+      if (mapped.name === 'StoreError') {
+        this.logger.warn('Supabase RPC failed', { fn, operation, jobId, status, code: error.code, error: mapped.message });
+      }
+      throw mapped;
+    }
+    return data;
+  }
+
+  async now(): Promise<number> {
+    const value = await this.rpc('kai_now', {}, 'now');
+    if (typeof value !== 'number') throw new StoreError('kai_now returned no number', { retryable: false });
+    return value;
+  }
+
+  async create(input: CreateStatusInput): Promise<{ row: StatusRow; created: boolean }> {
+    const [result] = await this.createMany([input]);
+    return result as { row: StatusRow; created: boolean };
+  }
+
+  async createMany(inputs: readonly CreateStatusInput[]): Promise<{ row: StatusRow; created: boolean }[]> {
+    if (inputs.length === 0) return [];
+    for (const input of inputs) assertJobType(input.type);
+    const data = await this.rpc(
+      'kai_create_jobs',
+      { p_jobs: inputs.map(encodeCreateInput), p_idempotency_retention_ms: this.finishedRetentionMs },
+      'create',
+      inputs.length === 1 ? inputs[0]?.id : undefined,
+    );
+    const results = decodeCreateResults(data);
+    if (results.length !== inputs.length) {
+      throw new StoreError(`kai_create_jobs returned ${results.length} rows for ${inputs.length} inputs`, { retryable: false });
+    }
+    return results;
+  }
+
+  async markProcessing(id: string, input: MarkProcessingInput): Promise<StatusRow> {
+    const data = await this.rpc(
+      'kai_mark_processing',
+      {
+        p_id: id,
+        p_fence: input.fence,
+        p_worker_id: input.workerId,
+        p_stage: input.stage ?? null,
+        p_resumed_from: input.resumedFrom ?? null,
+      },
+      'markProcessing',
+      id,
+    );
+    return requireSupabaseStatusRow(data, `markProcessing of job ${id}`);
+  }
+
+  async heartbeat(entries: readonly HeartbeatEntry[]): Promise<HeartbeatResult> {
+    if (entries.length === 0) return { rejected: [] };
+    // Every job of the process in one RPC, one UPDATE per job type, one timestamp.
+    const data = await this.rpc(
+      'kai_heartbeat',
+      { p_beats: entries.map((entry) => ({ id: entry.id, job_type: entry.type, fence: entry.fence })) },
+      'heartbeat',
+    );
+    if (!Array.isArray(data)) throw new StoreError('kai_heartbeat returned no array', { retryable: false });
+    return { rejected: data.map(String) };
+  }
+
+  async progress(id: string, fence: string, update: ProgressUpdate): Promise<void> {
+    if (update.percent !== undefined) checkPercent(id, update.percent);
+    if (update.counters !== undefined) checkCounterNames(id, update.counters);
+    // Bounds (0–100, counters ≥ 0) are the table's CHECK constraints: a violation comes back
+    // as a ValidationError naming the constraint, and nothing is written.
+    await this.rpc(
+      'kai_progress',
+      {
+        p_id: id,
+        p_fence: fence,
+        p_stage: update.stage ?? null,
+        p_percent: update.percent ?? null,
+        p_detail: update.detail ?? null,
+        p_counters: update.counters ?? null,
+        p_status: update.status ?? null,
+      },
+      'progress',
+      id,
+    );
+  }
+
+  async complete(id: string, fence: string, result: unknown): Promise<StatusRow> {
+    if (fence === '') throw new StaleFenceError(id, 'complete');
+    const data = await this.rpc('kai_complete', { p_id: id, p_fence: fence, p_result: result ?? null }, 'complete', id);
+    return requireSupabaseStatusRow(data, `complete of job ${id}`);
+  }
+
+  async fail(id: string, fence: string, error: string, stage?: string | null): Promise<StatusRow> {
+    if (fence === '') throw new StaleFenceError(id, 'fail');
+    const data = await this.rpc(
+      'kai_fail',
+      { p_id: id, p_fence: fence, p_error: error, p_stage: stage ?? null },
+      'fail',
+      id,
+    );
+    return requireSupabaseStatusRow(data, `fail of job ${id}`);
+  }
+
+  async cancel(id: string, reason: string): Promise<StatusRow | null> {
+    return decodeSupabaseStatusRow(await this.rpc('kai_cancel', { p_id: id, p_reason: reason }, 'cancel', id));
+  }
+
+  async get(id: string): Promise<StatusRow | null> {
+    return decodeSupabaseStatusRow(await this.rpc('kai_get_job', { p_id: id }, 'get', id));
+  }
+
+  async findStale(type: JobType, query: FindStaleQuery): Promise<StaleCandidate[]> {
+    assertJobType(type);
+    const data = await this.rpc(
+      'kai_find_stale',
+      {
+        p_type: type,
+        p_heartbeat_older_than_ms: query.heartbeatOlderThanMs,
+        p_update_older_than_ms: query.updateOlderThanMs,
+        p_limit: query.limit ?? 1000,
+      },
+      'findStale',
+    );
+    return decodeStaleCandidates(data);
+  }
+
+  async deferCheck(type: JobType, ids: readonly string[]): Promise<void> {
+    assertJobType(type);
+    if (ids.length === 0) return;
+    await this.rpc('kai_defer_check', { p_type: type, p_ids: ids }, 'deferCheck');
+  }
+
+  async recover(id: string, input: RecoverInput): Promise<RecoverResult> {
+    const data = await this.rpc(
+      'kai_recover',
+      {
+        p_id: id,
+        p_expected_fence: input.expectedFence,
+        p_expected_restart_count: input.expectedRestartCount,
+        p_action: input.action,
+        p_error: input.error ?? null,
+        p_history: { ...historyWithoutAt(input.history), event: input.history.event || `recovery:${input.action}` },
+      },
+      'recover',
+      id,
+    );
+    return decodeRecoverResult(data);
+  }
+
+  async appendHistory(id: string, entry: HistoryEntryInput): Promise<void> {
+    await this.rpc('kai_append_history', { p_id: id, p_entry: historyWithoutAt(entry) }, 'appendHistory', id);
+  }
+
+  async history(id: string, limit = 200): Promise<HistoryEntry[]> {
+    return decodeHistory(await this.rpc('kai_history', { p_id: id, p_limit: limit }, 'history', id));
+  }
+
+  async list(query: ListQuery): Promise<StatusRow[]> {
+    assertJobType(query.type);
+    const data = await this.rpc(
+      'kai_list_jobs',
+      { p_type: query.type, p_status: query.status, p_limit: query.limit ?? 50 },
+      'list',
+    );
+    return decodeRows(data, 'kai_list_jobs');
+  }
+
+  /**
+   * Retention (not part of {@link StatusStore}): removes history and checkpoints of up to
+   * `limit` jobs finished longer than `finishedRetentionMs` ago and releases their idempotency
+   * keys; the rows stay, as the platform's record. Call it daily, or schedule
+   * `kai_purge_finished` with pg_cron.
+   */
+  async purgeFinished(limit = 1000): Promise<{ jobs: number; history: number; checkpoints: number }> {
+    const data = await this.rpc(
+      'kai_purge_finished',
+      { p_retention_ms: this.finishedRetentionMs, p_limit: limit },
+      'purgeFinished',
+    );
+    const parsed = z.object({ jobs: z.number(), history: z.number(), checkpoints: z.number() }).safeParse(data);
+    if (!parsed.success) throw new StoreError('kai_purge_finished returned an unexpected shape', { retryable: false });
+    return parsed.data;
+  }
+
+  async close(): Promise<void> {
+    // No session and no realtime channel are opened; this only makes sure none is left.
+    await this.client.removeAllChannels();
+  }
+}

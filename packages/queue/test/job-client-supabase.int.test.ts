@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobClient, SupabaseStatusStore } from '../src/index.js';
+import { startSupabaseTestStack, useRedisTestContext, type SupabaseTestStack } from '../src/testing.js';
+
+// The producer client with its status rows in Supabase: BullMQ in Redis, rows through supabase-js.
+const ctx = useRedisTestContext(import.meta.url);
+let stack: SupabaseTestStack;
+
+beforeAll(async () => {
+  stack = await startSupabaseTestStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('createJobClient with SupabaseStatusStore', () => {
+  it('enqueues, finds and cancels a scraping session whose row is the platform’s', async () => {
+    const schema = await stack.createSchema('client');
+    const store = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+    try {
+      await stack.admin.query(`insert into "${schema}".scraping_sessions (id) values ('sess-1')`);
+      const jobs = ctx.manage(
+        'job client',
+        createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, statusStore: store }),
+      );
+      const payload = { sessionId: 'sess-1', sourceUrl: 'https://example.com/', backgroundJobId: 'bg-1' };
+      const first = await jobs.enqueue('scrape', payload, { jobId: 'sess-1', idempotencyKey: 'session-sess-1' });
+      expect(first).toEqual({ id: 'sess-1', type: 'scrape', created: true });
+      expect(await jobs.enqueue('scrape', payload, { jobId: 'sess-1', idempotencyKey: 'session-sess-1' })).toMatchObject({ created: false });
+      expect(await jobs.queue('scrape').getJobCounts('waiting')).toEqual({ waiting: 1 });
+
+      const status = await jobs.getStatus('sess-1');
+      expect(status?.row).toMatchObject({ status: 'pending', payload: { maxPages: 100 }, refs: { backgroundJobId: 'bg-1' } });
+      expect(status?.bullmq.state).toBe('waiting');
+
+      expect(await jobs.cancel('sess-1', 'not needed')).toEqual({ cancelled: true, previousStatus: 'pending', abortRequested: false });
+      const { rows } = await stack.admin.query(
+        `select s.status, s.error_message, b.status as follower from "${schema}".scraping_sessions s
+           join "${schema}".background_jobs b on b.id = s.background_job_id where s.id = 'sess-1'`,
+      );
+      expect(rows).toEqual([{ status: 'failed', error_message: 'cancelled: not needed', follower: 'failed' }]);
+      expect(await jobs.queue('scrape').getJobCounts('waiting')).toEqual({ waiting: 0 });
+    } finally {
+      await store.close();
+      await stack.dropSchema(schema);
+    }
+  });
+});

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll } from 'vitest';
+import { SupabaseStatusStore, type StatusStore } from '../src/index.js';
+import { runStatusStoreContract, startSupabaseTestStack, type SupabaseTestStack } from '../src/testing.js';
+
+// The contract suite through the real supabase-js client, over HTTP, to the PostgREST-compatible
+// endpoint, into PostgreSQL: one fresh migrated schema per test.
+let stack: SupabaseTestStack;
+const schemaOf = new WeakMap<StatusStore, string>();
+
+beforeAll(async () => {
+  stack = await startSupabaseTestStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+runStatusStoreContract('supabase', {
+  async setup() {
+    const schema = await stack.createSchema('contract');
+    const store = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+    schemaOf.set(store, schema);
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await stack.dropSchema(schema);
+      },
+    };
+  },
+  async backdate(store, id, change) {
+    const schema = schemaOf.get(store);
+    if (schema === undefined) throw new Error('unknown store');
+    // As the Redis harness does: heartbeat and update move back from their current values, and
+    // the update clock (progress_checked_at, the "index") moves with updated_at.
+    let touched = 0;
+    for (const [table, type] of [
+      ['background_jobs', 'pdf'],
+      ['scraping_sessions', 'scrape'],
+      ['data_import_jobs', 'xml-import'],
+    ] as const) {
+      const result = await stack.admin.query(
+        `update "${schema}".${table} set
+           last_heartbeat = case when $2::bigint is null then last_heartbeat else last_heartbeat - $2 * interval '1 millisecond' end,
+           updated_at = case when $3::bigint is null then updated_at else updated_at - $3 * interval '1 millisecond' end,
+           progress_checked_at = case when $3::bigint is null then progress_checked_at
+                                      else updated_at - $3 * interval '1 millisecond' end
+         where id = $1 and job_type = $4`,
+        [id, change.heartbeatMs ?? null, change.updateMs ?? null, type],
+      );
+      touched += result.rowCount ?? 0;
+    }
+    if (touched !== 1) throw new Error(`backdate: no row ${id}`);
+  },
+});
