@@ -53,3 +53,9 @@ export { createPrometheusExporter, PrometheusExporterOptionsSchema } from './met
 export type { PrometheusExporter, PrometheusExporterOptions } from './metrics/prometheus-exporter.js';
 export { adviseThresholds } from './metrics/threshold-advice.js';
 export type { ConfiguredThresholds, GapAdvice, ThresholdAdvice } from './metrics/threshold-advice.js';
+export { monitorStateKeys } from './keys.js';
+export type { MonitorStateKeys } from './keys.js';
+export { MonitorStateStore, MonitorStateStoreOptionsSchema } from './monitor-state.js';
+export type { MonitorStateStoreOptions, TickSummary } from './monitor-state.js';
+export { BullClassification, MonitorAction } from './tick/decision-types.js';
+export type { MonitorDecision } from './tick/decision-types.js';

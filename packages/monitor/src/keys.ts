@@ -15,3 +15,23 @@ export function alertDedupeKey(prefix: string, kind: string, jobId: string, atte
   const cut = reason.length > MAX_REASON_LENGTH ? reason.slice(0, MAX_REASON_LENGTH) : reason;
   return `${prefix}:alerts:dedupe:${kind}:${jobId}:${attempt}:${cut}`;
 }
+
+/** Keys of the monitor's own state (its last tick, its recent decisions, stall-event dedupe). */
+export interface MonitorStateKeys {
+  /** Hash: the last tick's summary (JSON fields), written at the end of every tick. */
+  readonly lastTick: string;
+  /** List: the latest decisions (JSON), newest first, capped. */
+  readonly decisions: string;
+  /** String per BullMQ `stalled` event id, so replicas record each stall once. */
+  stallSeen(eventId: string): string;
+}
+
+/** Builds the monitor-state keys under `prefix`. */
+export function monitorStateKeys(prefix: string): MonitorStateKeys {
+  const base = `${prefix}:monitor`;
+  return {
+    lastTick: `${base}:last-tick`,
+    decisions: `${base}:decisions`,
+    stallSeen: (eventId) => `${base}:stall-seen:${eventId}`,
+  };
+}
