@@ -445,7 +445,11 @@ export class RedisStatusStore implements StatusStore {
 
   async list(query: ListQuery): Promise<StatusRow[]> {
     const limit = query.limit ?? 50;
-    const ids = await this.redis.zrevrange(this.keysByType[query.type].stateIndex(query.status), 0, limit - 1);
+    const index = this.keysByType[query.type].stateIndex(query.status);
+    const ids =
+      query.updatedAfter === undefined
+        ? await this.redis.zrevrange(index, 0, limit - 1)
+        : await this.redis.zrangebyscore(index, `(${query.updatedAfter}`, '+inf', 'LIMIT', 0, limit);
     const rows = await this.getMany(query.type, ids);
     return rows.filter((row): row is StatusRow => row !== null && row.status === query.status);
   }

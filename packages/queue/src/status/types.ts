@@ -176,6 +176,11 @@ export interface ListQuery {
   status: JobStatus;
   /** At most this many rows, newest update first. Default 50. */
   limit?: number;
+  /**
+   * Only rows that entered this status after this store time (ms), oldest first — for
+   * sweeps that walk forward (the monitor alerts on jobs failed since its last tick).
+   */
+  updatedAfter?: number;
 }
 
 /**

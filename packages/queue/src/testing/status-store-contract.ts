@@ -316,5 +316,26 @@ export function runStatusStoreContract(adapterName: string, harness: StatusStore
       const processing = await store.list({ type: 'pdf', status: 'processing' });
       expect(processing.map((row) => row.id)).toEqual([(rows[0] as { id: string }).id]);
     });
+
+    withStore('list with updatedAfter walks forward through rows that entered a status since a time', async (store) => {
+      const created = await store.createMany([pdfInput(), pdfInput(), pdfInput()]);
+      const [a, b, c] = created.map((r) => r.row.id) as [string, string, string];
+      for (const id of [a, b, c]) await store.markProcessing(id, { fence: 'f', workerId: 'w' });
+      await store.fail(a, 'f', 'first');
+      const failedA = (await store.get(a))?.updatedAt as number;
+      await store.fail(b, 'f', 'second');
+      await store.fail(c, 'f', 'third');
+      // Rows failed in the same millisecond may come in any order among themselves.
+      const since = await store.list({ type: 'pdf', status: 'failed', updatedAfter: failedA - 1 });
+      expect(since.map((row) => row.id).sort()).toEqual([a, b, c].sort());
+      const updatedAts = since.map((row) => row.updatedAt);
+      expect(updatedAts).toEqual([...updatedAts].sort((x, y) => x - y));
+      const limited = await store.list({ type: 'pdf', status: 'failed', updatedAfter: failedA - 1, limit: 2 });
+      expect(limited).toHaveLength(2);
+      const lastSeen = since[since.length - 1]?.updatedAt as number;
+      expect(await store.list({ type: 'pdf', status: 'failed', updatedAfter: lastSeen })).toEqual([]);
+      const future = await store.list({ type: 'pdf', status: 'failed', updatedAfter: (await store.now()) + 60_000 });
+      expect(future).toEqual([]);
+    });
   });
 }
