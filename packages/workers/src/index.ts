@@ -55,8 +55,8 @@ export { RedisProductStore, RedisProductStoreOptionsSchema } from './jobs/xml-im
 export type { RedisProductStoreOptions } from './jobs/xml-import/redis-product-store.js';
 export { productKeys } from './jobs/xml-import/keys.js';
 export type { ProductKeys } from './jobs/xml-import/keys.js';
-export { ImportedProductSchema, TYPED_FIELDS, validateProduct } from './jobs/xml-import/product-schema.js';
-export type { ProductValidation } from './jobs/xml-import/product-schema.js';
+export { createProductValidator, MAX_FIELD_CHARS, productSchemaFor, TYPED_FIELD_SCHEMAS, TYPED_FIELDS } from './jobs/xml-import/product-schema.js';
+export type { ProductValidation, ProductValidator } from './jobs/xml-import/product-schema.js';
 export { FeedRecordReader } from './jobs/xml-import/record-reader.js';
 export type { FeedRecordReaderOptions, RecordValues } from './jobs/xml-import/record-reader.js';
 export { scanProlog } from './jobs/xml-import/prolog-scan.js';

@@ -86,10 +86,10 @@ export class Crawler {
     try {
       await this.loop();
     } finally {
-      // Never leave fetches running behind a failed or aborted stage.
+      // Never leave fetches or writes running behind a failed or aborted stage.
       await Promise.allSettled([...this.active]);
+      await this.io;
     }
-    await this.io;
     if (this.fatal !== null) throw this.fatal;
     const last = this.takeBuffer();
     if (last !== null) this.parts.push(await this.ctx.artifacts.put(last.name, last.body, { contentType: 'application/x-ndjson' }));

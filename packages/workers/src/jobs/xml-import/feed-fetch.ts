@@ -25,39 +25,44 @@ export const FeedFetchedOutputSchema = z.object({
 /** The `feed_fetched` stage's output. */
 export type FeedFetchedOutput = z.infer<typeof FeedFetchedOutputSchema>;
 
-/** Cuts a byte stream into artifact parts of about `partBytes`, holding one part at a time. */
+/**
+ * Cuts a byte stream into artifact parts of `partBytes`, copying chunks into one part buffer
+ * (no list of chunks, no concatenation). With a store on local disk the buffer is reused for
+ * every part, since the store has written it out when `put` resolves; other stores get a
+ * fresh buffer per part, as they may keep what they are given.
+ */
 class PartWriter {
-  private chunks: Buffer[] = [];
+  private buffer: Buffer | null = null;
   private size = 0;
   readonly parts: ArtifactRef[] = [];
+  private readonly reuse: boolean;
 
   constructor(
     private readonly artifacts: ScopedArtifactStore,
     private readonly partBytes: number,
-  ) {}
+  ) {
+    this.reuse = artifacts.localPath('feed') !== null;
+  }
 
-  async write(chunk: Buffer): Promise<void> {
-    let rest = chunk;
-    while (this.size + rest.byteLength >= this.partBytes) {
-      const take = this.partBytes - this.size;
-      this.chunks.push(rest.subarray(0, take));
+  async write(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      this.buffer ??= Buffer.allocUnsafe(this.partBytes);
+      const take = Math.min(this.partBytes - this.size, chunk.byteLength - offset);
+      this.buffer.set(chunk.subarray(offset, offset + take), this.size);
       this.size += take;
-      rest = rest.subarray(take);
-      await this.flush();
-    }
-    if (rest.byteLength > 0) {
-      this.chunks.push(rest);
-      this.size += rest.byteLength;
+      offset += take;
+      if (this.size === this.partBytes) await this.flush();
     }
   }
 
   async flush(): Promise<void> {
-    if (this.size === 0) return;
-    const body = Buffer.concat(this.chunks, this.size);
-    this.chunks = [];
-    this.size = 0;
+    if (this.size === 0 || this.buffer === null) return;
+    const body = this.buffer.subarray(0, this.size);
     const name = `feed/part-${String(this.parts.length + 1).padStart(5, '0')}.xml`;
     this.parts.push(await this.artifacts.put(name, body, { contentType: 'application/xml' }));
+    this.size = 0;
+    if (!this.reuse) this.buffer = null;
   }
 }
 
@@ -80,6 +85,7 @@ export async function fetchFeed(ctx: StageContext<'xml-import'>, config: XmlImpo
         feed.touch();
         ctx.throwIfAborted();
         const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        // `buffer` may be reused by the source once we ask for the next chunk: copied below, never kept.
         bytes += buffer.byteLength;
         if (bytes > config.maxFeedBytes) throw new PermanentJobError(`the feed is larger than the limit of ${config.maxFeedBytes} bytes`);
         hash.update(buffer);

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { systemClock, toError, type Clock, type Source } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../errors.js';
@@ -14,6 +13,7 @@ import { FeedUnavailableError } from './errors.js';
 export interface OpenedFeed {
   /** `file:/data/feed.xml`, `url:https://…`, `storage:feeds/x.xml`. */
   description: string;
+  /** The bytes; a chunk may be a view of a reused buffer, valid only until the next one is requested. */
   chunks: AsyncIterable<Uint8Array>;
   /** Total bytes when known up front (file size, Content-Length), for progress. */
   declaredBytes: number | null;
@@ -26,6 +26,22 @@ export interface OpenedFeed {
 }
 
 const noop = (): void => undefined;
+
+/** Reads a file through one reused 1 MiB buffer (a chunk is valid until the next is requested). */
+async function* readFileChunks(path: string, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const handle = await open(path, 'r');
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
 
 async function openFile(path: string, config: XmlImportJobConfig, signal: AbortSignal): Promise<OpenedFeed> {
   const root = config.fileRoot === undefined ? undefined : resolve(config.fileRoot);
@@ -47,7 +63,7 @@ async function openFile(path: string, config: XmlImportJobConfig, signal: AbortS
   if (size > config.maxFeedBytes) throw new PermanentJobError(`feed file ${full} is ${size} bytes, over the limit of ${config.maxFeedBytes}`);
   return {
     description: `file:${full}`,
-    chunks: createReadStream(full, { highWaterMark: 1024 * 1024, signal }),
+    chunks: readFileChunks(full, signal),
     declaredBytes: size,
     touch: noop,
     mapError: toError,

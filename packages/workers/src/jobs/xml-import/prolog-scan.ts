@@ -29,6 +29,12 @@ function doctypeEnd(text: string, start: number): number {
       if (char === quote) quote = null;
     } else if (char === '"' || char === "'") {
       quote = char;
+    } else if (inSubset && (text.startsWith('<!--', index) || text.startsWith('<?', index))) {
+      // A comment or PI in the internal subset may contain "]>": skip it whole.
+      const close = text.startsWith('<!--', index) ? '-->' : '?>';
+      const end = text.indexOf(close, index + 2);
+      if (end === -1) return -1;
+      index = end + close.length - 1;
     } else if (char === '[') {
       inSubset = true;
     } else if (char === ']') {

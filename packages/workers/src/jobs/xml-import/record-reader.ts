@@ -3,8 +3,13 @@ import { isKaiJobsError } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../errors.js';
 import { assertNoEntityDeclarations } from './prolog-scan.js';
 
-/** One record element's mapped values: field → every value found, in document order. */
-export type RecordValues = Map<string, string[]>;
+/**
+ * One record element's mapped values, by field position (the order of the field mapping's
+ * keys, see `FeedRecordReader.fields`): every value found, in document order, or undefined
+ * when the record has none. An array rather than a map: records are made by the hundred
+ * thousand, and this is the cheapest shape to build, encode and validate.
+ */
+export type RecordValues = (string[] | undefined)[];
 
 /** Options of {@link FeedRecordReader}. */
 export interface FeedRecordReaderOptions {
@@ -18,27 +23,39 @@ export interface FeedRecordReaderOptions {
   onRecord(values: RecordValues): void;
 }
 
-interface CompiledMapping {
-  /** Element path (relative to the record, `''` = the record) → fields taking its text. */
-  text: Map<string, string[]>;
-  /** Element path → [attribute, field] pairs. */
-  attributes: Map<string, [string, string][]>;
+/** One step of the mapping's paths: the element's own fields and its mapped descendants. */
+interface PathNode {
+  children: Map<string, PathNode>;
+  /** Positions of the fields taking this element's text. */
+  textFields: number[];
+  /** [attribute, field position] pairs of this element. */
+  attributes: [string, number][];
 }
 
-function compileMapping(mapping: Readonly<Record<string, string>>): CompiledMapping {
-  const text = new Map<string, string[]>();
-  const attributes = new Map<string, [string, string][]>();
-  for (const [field, path] of Object.entries(mapping)) {
+function newNode(): PathNode {
+  return { children: new Map(), textFields: [], attributes: [] };
+}
+
+/** Compiles `field → path` into a tree rooted at the record element. */
+function compileMapping(mapping: Readonly<Record<string, string>>): PathNode {
+  const root = newNode();
+  for (const [field, path] of Object.values(mapping).entries()) {
     const segments = path.split('/');
     const last = segments.at(-1) ?? '';
-    if (last.startsWith('@')) {
-      const element = segments.slice(0, -1).join('/');
-      attributes.set(element, [...(attributes.get(element) ?? []), [last.slice(1), field]]);
-    } else {
-      text.set(path, [...(text.get(path) ?? []), field]);
+    const attribute = last.startsWith('@') ? last.slice(1) : null;
+    let node = root;
+    for (const segment of attribute === null ? segments : segments.slice(0, -1)) {
+      let child = node.children.get(segment);
+      if (child === undefined) {
+        child = newNode();
+        node.children.set(segment, child);
+      }
+      node = child;
     }
+    if (attribute === null) node.textFields.push(field);
+    else node.attributes.push([attribute, field]);
   }
-  return { text, attributes };
+  return root;
 }
 
 /**
@@ -49,22 +66,27 @@ function compileMapping(mapping: Readonly<Record<string, string>>): CompiledMapp
  */
 export class FeedRecordReader {
   private readonly parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
-  private readonly mapping: CompiledMapping;
+  private readonly root: PathNode;
+  /** Field names, in the order of {@link RecordValues}. */
+  readonly fields: readonly string[];
   private depth = 0;
   private recordDepth = -1;
-  private values: RecordValues = new Map();
-  /** Paths of the open elements inside the record (record itself = ''). */
-  private readonly paths: string[] = [];
-  /** Text collected for each open element inside the record, or null when unmapped. */
-  private readonly texts: (string[] | null)[] = [];
+  private values: RecordValues = [];
+  /** Mapping nodes of the open elements inside the record (null below unmapped elements). */
+  private readonly nodes: (PathNode | null)[] = [];
+  /** Text of the open elements inside the record (null when their text is unmapped). */
+  private readonly texts: (string | null)[] = [];
+  /** True when the innermost open element's text is mapped: the hot path of the `text` event. */
+  private collecting = false;
 
   constructor(private readonly options: FeedRecordReaderOptions) {
-    this.mapping = compileMapping(options.fieldMapping);
+    this.root = compileMapping(options.fieldMapping);
+    this.fields = Object.keys(options.fieldMapping);
     this.parser.on('doctype', (doctype) => assertNoEntityDeclarations(doctype));
     this.parser.on('opentag', (tag) => this.open(tag));
     this.parser.on('closetag', () => this.close());
-    this.parser.on('text', (text) => this.texts.at(-1)?.push(text));
-    this.parser.on('cdata', (text) => this.texts.at(-1)?.push(text));
+    this.parser.on('text', (text) => this.appendText(text));
+    this.parser.on('cdata', (text) => this.appendText(text));
   }
 
   /** Parses the next piece of the document. */
@@ -96,21 +118,21 @@ export class FeedRecordReader {
         `the feed nests elements deeper than ${this.options.maxElementDepth} levels (at line ${this.parser.line}, element <${tag.name}>)`,
       );
     }
-    let path: string;
+    let node: PathNode | null;
     if (this.recordDepth === -1) {
       if (tag.name !== this.options.recordElement) return;
       this.recordDepth = this.depth;
-      this.values = new Map();
-      path = '';
+      this.values = new Array<string[] | undefined>(this.fields.length);
+      node = this.root;
     } else {
-      const parent = this.paths.at(-1) as string;
-      path = parent === '' ? tag.name : `${parent}/${tag.name}`;
+      const parent = this.nodes[this.nodes.length - 1];
+      node = parent === null || parent === undefined ? null : (parent.children.get(tag.name) ?? null);
     }
-    this.paths.push(path);
-    this.texts.push(this.mapping.text.has(path) ? [] : null);
-    const attributes = this.mapping.attributes.get(path);
-    if (attributes !== undefined) {
-      for (const [attribute, field] of attributes) {
+    this.nodes.push(node);
+    this.collecting = node !== null && node.textFields.length > 0;
+    this.texts.push(this.collecting ? '' : null);
+    if (node !== null) {
+      for (const [attribute, field] of node.attributes) {
         const value = tag.attributes[attribute];
         if (value !== undefined) this.add(field, value.trim());
       }
@@ -119,12 +141,13 @@ export class FeedRecordReader {
 
   private close(): void {
     if (this.recordDepth !== -1) {
-      const path = this.paths.pop() as string;
+      const node = this.nodes.pop();
       const text = this.texts.pop();
-      if (text !== null && text !== undefined) {
-        const value = text.join('').trim();
-        for (const field of this.mapping.text.get(path) ?? []) this.add(field, value);
+      if (text !== null && text !== undefined && node !== null && node !== undefined) {
+        const value = text.trim();
+        for (const field of node.textFields) this.add(field, value);
       }
+      this.collecting = this.texts.length > 0 && this.texts[this.texts.length - 1] !== null;
       if (this.depth === this.recordDepth) {
         this.recordDepth = -1;
         this.options.onRecord(this.values);
@@ -133,9 +156,13 @@ export class FeedRecordReader {
     this.depth -= 1;
   }
 
-  private add(field: string, value: string): void {
-    const list = this.values.get(field);
-    if (list === undefined) this.values.set(field, [value]);
+  private appendText(text: string): void {
+    if (this.collecting) this.texts[this.texts.length - 1] += text;
+  }
+
+  private add(field: number, value: string): void {
+    const list = this.values[field];
+    if (list === undefined) this.values[field] = [value];
     else list.push(value);
   }
 }

@@ -95,16 +95,32 @@ describe('xml-import job', () => {
     expect(failures[99]?.record).toBe(200);
   });
 
-  it('fails malformed XML permanently with line and column, after committing what came before', async () => {
+  it('fails malformed XML permanently with line and column; batches committed before stay', async () => {
     const store = new MemoryProductStore();
     const job = createXmlImportJob({ productStore: store });
     const artifacts = tempArtifacts();
     const feed = '<products>\n<product><sku>1</sku><name>a</name></product>\n<product><sku>2</sku><name>b</name></product>\n<product><sku>3</sku><name>c</nam></product>\n</products>';
-    const payload = { importJobId: 'imp-4', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(feed) } };
+    const payload = { importJobId: 'imp-4', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(feed) }, batchSize: 1 };
     const { output } = await runFeedFetched(job, payload, artifacts);
-    const failure = runProductsImported(job, payload, artifacts, output);
+    let counters: unknown[] = [];
+    const failure = runProductsImported(job, payload, artifacts, output, { prepare: (ctx) => void (counters = ctx.recording.counters) });
     await expect(failure).rejects.toMatchObject({ name: 'PermanentJobError', retryable: false });
     await expect(failure).rejects.toThrow(/^malformed XML at line 4, column 34: unexpected close tag/);
+    // All in the slice that failed: nothing was committed.
+    expect(await store.count(SOURCE)).toBe(0);
+    expect(counters).toEqual([]);
+
+    // A feed broken after 1000 good products keeps the batches committed before the error.
+    const broken = feedText(1000).replace('</products>', '<product><sku>X</sku><name>x</nam></product></products>');
+    const lines = broken.split('\n').length;
+    const longPayload = { ...payload, source: { kind: 'file' as const, path: writeTempFeed(broken) }, batchSize: 100 };
+    const { output: longFeed } = await runFeedFetched(job, longPayload, artifacts, 'import-job-2');
+    const longFailure = runProductsImported(job, longPayload, artifacts, longFeed, { jobId: 'import-job-2', prepare: (ctx) => void (counters = ctx.recording.counters) });
+    await expect(longFailure).rejects.toThrow(new RegExp(`^malformed XML at line ${lines - 1}, column 34: unexpected close tag`));
+    const committed = await store.count(SOURCE);
+    expect(committed).toBeGreaterThanOrEqual(100);
+    expect(committed % 100).toBe(0);
+    expect(counters.at(-1)).toEqual({ total_products: committed, processed_products: committed, failed_products: 0 });
   });
 
   it.each([
