@@ -62,3 +62,5 @@ export type { FeedRecordReaderOptions, RecordValues } from './jobs/xml-import/re
 export { scanProlog } from './jobs/xml-import/prolog-scan.js';
 export type { PrologInfo, PrologScan } from './jobs/xml-import/prolog-scan.js';
 export { FeedUnavailableError } from './jobs/xml-import/errors.js';
+export { HostLanes } from './jobs/scrape/host-lanes.js';
+export type { CrawlEntry, LaneLimits, TakeResult } from './jobs/scrape/host-lanes.js';

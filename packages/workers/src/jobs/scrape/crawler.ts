@@ -7,25 +7,12 @@ import type { UrlGuard } from '../shared/url-guard.js';
 import type { ScrapeJobConfig } from './config.js';
 import { CrawlResumeStateSchema, type CrawlResumeState, type SiteCrawledOutput } from './crawl-state.js';
 import { StartPageFailedError } from './errors.js';
+import { HostLanes, type CrawlEntry } from './host-lanes.js';
 import { pageFromError, pageFromResult } from './page-builder.js';
 import { MAX_KEPT_FAILURES, PageFailureReason, type PageFailure, type PageRecord } from './page-record.js';
 import type { ScrapeProvider } from './provider.js';
 import type { RobotsCache } from './robots-cache.js';
 import { createUrlFilter, normaliseStartUrl, type UrlFilter } from './url-filter.js';
-
-interface Entry {
-  url: string;
-  depth: number;
-}
-
-/** The scheduled pages of one origin: FIFO, with its own concurrency and politeness delay. */
-interface Lane {
-  queue: Entry[];
-  head: number;
-  inFlight: number;
-  nextStartAt: number;
-  delayMs: number;
-}
 
 /** What a {@link Crawler} works with. */
 export interface CrawlerDeps {
@@ -51,7 +38,7 @@ export class Crawler {
   /** Scheduled and not finished (queued or in flight) → depth. */
   private readonly open = new Map<string, number>();
   private readonly robotsSkipped = new Set<string>();
-  private readonly lanes = new Map<string, Lane>();
+  private readonly lanes: HostLanes;
   private readonly active = new Set<Promise<void>>();
   private counts = { completed: 0, failed: 0, products: 0 };
   private failures: PageFailure[] = [];
@@ -72,6 +59,7 @@ export class Crawler {
     this.config = deps.config;
     this.seed = normaliseStartUrl(deps.ctx.payload.sourceUrl);
     this.filter = createUrlFilter(deps.ctx.payload);
+    this.lanes = new HostLanes({ perHost: deps.config.perHostConcurrency, total: deps.config.maxConcurrency });
     this.countersThrottle = new Throttle(deps.config.countersEveryPages, deps.config.countersIntervalMs, deps.clock);
     this.checkpointThrottle = new Throttle(deps.config.checkpointEveryPages, deps.config.checkpointIntervalMs, deps.clock);
   }
@@ -167,13 +155,9 @@ export class Crawler {
   private enqueue(url: string, depth: number): void {
     this.open.set(url, depth);
     const origin = new URL(url).origin;
-    let lane = this.lanes.get(origin);
-    if (lane === undefined) {
-      const crawlDelayMs = (this.deps.robots.get(origin)?.crawlDelaySeconds ?? 0) * 1000;
-      lane = { queue: [], head: 0, inFlight: 0, nextStartAt: 0, delayMs: Math.max(this.config.delayMs, Math.min(crawlDelayMs, this.config.maxCrawlDelayMs)) };
-      this.lanes.set(origin, lane);
-    }
-    lane.queue.push({ url, depth });
+    // Crawl-delay counts from robots.txt (loaded before any URL of the origin is scheduled).
+    const crawlDelayMs = (this.deps.robots.get(origin)?.crawlDelaySeconds ?? 0) * 1000;
+    this.lanes.push(origin, { url, depth }, Math.max(this.config.delayMs, Math.min(crawlDelayMs, this.config.maxCrawlDelayMs)));
   }
 
   private async loop(): Promise<void> {
@@ -181,43 +165,24 @@ export class Crawler {
       if (this.fatal !== null) throw this.fatal;
       this.ctx.throwIfAborted();
       const now = this.deps.clock.now();
-      let earliest = Number.POSITIVE_INFINITY;
-      let queued = false;
-      for (const lane of this.lanes.values()) {
-        while (lane.head < lane.queue.length) {
-          queued = true;
-          if (this.active.size >= this.config.maxConcurrency || lane.inFlight >= this.config.perHostConcurrency) break;
-          if (lane.nextStartAt > now) {
-            earliest = Math.min(earliest, lane.nextStartAt);
-            break;
-          }
-          const entry = lane.queue[lane.head] as Entry;
-          lane.head += 1;
-          if (lane.head > 1024 && lane.head * 2 > lane.queue.length) {
-            lane.queue = lane.queue.slice(lane.head);
-            lane.head = 0;
-          }
-          lane.inFlight += 1;
-          lane.nextStartAt = now + lane.delayMs;
-          this.startTask(entry, lane);
-        }
-      }
+      const { start, nextStartAt, queued } = this.lanes.take(now);
+      for (const { entry, origin } of start) this.startTask(entry, origin);
       if (!queued && this.active.size === 0) return;
       if (this.countersThrottle.dueByTime()) {
         this.countersThrottle.done();
         this.enqueueIo(() => this.writeCounters());
       }
-      await this.waitForChange(earliest === Number.POSITIVE_INFINITY ? null : earliest - now);
+      await this.waitForChange(nextStartAt === null ? null : nextStartAt - now);
     }
   }
 
-  private startTask(entry: Entry, lane: Lane): void {
+  private startTask(entry: CrawlEntry, origin: string): void {
     const task: Promise<void> = this.crawlPage(entry)
       .catch((error: unknown) => {
         this.fatal ??= toError(error);
       })
       .finally(() => {
-        lane.inFlight -= 1;
+        this.lanes.release(origin);
         this.active.delete(task);
         this.wake?.();
       });
@@ -240,7 +205,7 @@ export class Crawler {
     });
   }
 
-  private async crawlPage(entry: Entry): Promise<void> {
+  private async crawlPage(entry: CrawlEntry): Promise<void> {
     const { provider } = this.deps;
     let record: PageRecord;
     try {
@@ -258,7 +223,7 @@ export class Crawler {
   }
 
   /** Records a finished page and schedules its links, in one synchronous step (see CrawlResumeState). */
-  private commit(entry: Entry, record: PageRecord, candidates: readonly string[]): void {
+  private commit(entry: CrawlEntry, record: PageRecord, candidates: readonly string[]): void {
     this.open.delete(entry.url);
     if (record.finalUrl !== entry.url) this.known.add(record.finalUrl);
     if (record.status === 'completed') {

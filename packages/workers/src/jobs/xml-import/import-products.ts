@@ -27,14 +27,17 @@ const SLICE_BYTES = 64 * 1024;
  */
 const MAX_BATCHES_IN_FLIGHT = 1;
 
+/** Bytes read from a part at a time (two such buffers, reused, one being read ahead). */
+const READ_BYTES = 1024 * 1024;
+
 /**
- * The stored feed, slice by slice, through one reused buffer: reading a part from a local
- * store this way allocates nothing per part (whole-part buffers would pile up as garbage
- * outside the JS heap, tens of MB, before a GC frees them). A slice is only valid until
- * the next one is requested.
+ * The stored feed, slice by slice, through two reused buffers: while the parser works on one
+ * block the next is being read, and reading a part from a local store allocates nothing per
+ * part (whole-part buffers would pile up as garbage outside the JS heap, tens of MB, before a
+ * GC frees them). A slice is only valid until the next one is requested.
  */
 async function* readFeedSlices(ctx: StageContext<'xml-import'>, feed: FeedFetchedOutput): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(SLICE_BYTES);
+  const buffers: Buffer[] = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)];
   for (const part of feed.parts) {
     const path = ctx.artifacts.localPathOfKey(part.key);
     if (path === null) {
@@ -44,14 +47,20 @@ async function* readFeedSlices(ctx: StageContext<'xml-import'>, feed: FeedFetche
     }
     const handle = await open(path, 'r');
     let total = 0;
+    let which = 0;
+    let next: Promise<{ bytesRead: number }> = handle.read(buffers[0] as Buffer, 0, READ_BYTES, null);
     try {
       for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, SLICE_BYTES, null);
+        const { bytesRead } = await next;
         if (bytesRead === 0) break;
+        const block = buffers[which] as Buffer;
+        which ^= 1;
+        next = handle.read(buffers[which] as Buffer, 0, READ_BYTES, null);
         total += bytesRead;
-        yield buffer.subarray(0, bytesRead);
+        for (let offset = 0; offset < bytesRead; offset += SLICE_BYTES) yield block.subarray(offset, Math.min(offset + SLICE_BYTES, bytesRead));
       }
     } finally {
+      await next.catch(() => undefined);
       await handle.close();
     }
     // Parts were written atomically by feed_fetched; a size change means someone altered them.
