@@ -51,9 +51,9 @@ export const ScrapeJobOptionsSchema = z
     countersEveryPages: z.number().int().min(1).default(20),
     /** …or after this long, whichever comes first (ms). Default 1000. */
     countersIntervalMs: z.number().int().min(0).default(1000),
-    /** The crawl state is saved after this many pages… Default 50. */
+    /** The crawl state is saved after this many pages (at least; grows to 5% of the finished pages)… Default 50. */
     checkpointEveryPages: z.number().int().min(1).default(50),
-    /** …or after this long, whichever comes first (ms). Default 5000. */
+    /** …or after this long, whichever comes first (ms; grows by 1× per 1000 finished pages). Default 5000. */
     checkpointIntervalMs: z.number().int().min(0).default(5000),
     /** A pages part is also cut (and the state saved) once its buffered records reach this size (bytes). Default 8 MiB. */
     partMaxBytes: z.number().int().min(1024).default(8 * MiB),

@@ -46,13 +46,15 @@ export class Crawler {
   private buffer: string[] = [];
   private bufferBytes = 0;
   private finishedSinceSave = 0;
+  /** A save is queued or running (saves are not stacked up). */
+  private saving = false;
   private io: Promise<void> = Promise.resolve();
   private fatal: Error | null = null;
   private wake: (() => void) | null = null;
   private seedFailure: (PageFailure & { retryable: boolean }) | null = null;
   private resumed = false;
   private readonly countersThrottle: Throttle;
-  private readonly checkpointThrottle: Throttle;
+  private lastSaveAt: number;
 
   constructor(private readonly deps: CrawlerDeps) {
     this.ctx = deps.ctx;
@@ -61,7 +63,7 @@ export class Crawler {
     this.filter = createUrlFilter(deps.ctx.payload);
     this.lanes = new HostLanes({ perHost: deps.config.perHostConcurrency, total: deps.config.maxConcurrency });
     this.countersThrottle = new Throttle(deps.config.countersEveryPages, deps.config.countersIntervalMs, deps.clock);
-    this.checkpointThrottle = new Throttle(deps.config.checkpointEveryPages, deps.config.checkpointIntervalMs, deps.clock);
+    this.lastSaveAt = deps.clock.now();
   }
 
   /** Crawls until the frontier is empty; returns the stage output. */
@@ -172,6 +174,7 @@ export class Crawler {
         this.countersThrottle.done();
         this.enqueueIo(() => this.writeCounters());
       }
+      if (this.saveDue()) this.scheduleSave();
       await this.waitForChange(nextStartAt === null ? null : nextStartAt - now);
     }
   }
@@ -254,10 +257,34 @@ export class Crawler {
       this.countersThrottle.done();
       this.enqueueIo(() => this.writeCounters());
     }
-    if (this.checkpointThrottle.tick() || this.bufferBytes >= this.config.partMaxBytes) {
-      this.checkpointThrottle.done();
-      this.enqueueIo(() => this.saveState());
-    }
+    if (this.saveDue()) this.scheduleSave();
+  }
+
+  /**
+   * A save is due after `checkpointEveryPages` pages or `checkpointIntervalMs`, or when the
+   * buffered records reach `partMaxBytes`. Both thresholds grow with the crawl (to 5% of the
+   * finished pages, and 1× the interval per 1000 pages): each save writes the whole known
+   * set, so fixed thresholds would write O(pages²) bytes over a 100 000-page crawl; this way
+   * a crash costs at most about 5% of the crawl.
+   */
+  private saveDue(): boolean {
+    if (this.finishedSinceSave === 0 || this.saving) return false;
+    const finished = this.counts.completed + this.counts.failed;
+    if (this.bufferBytes >= this.config.partMaxBytes) return true;
+    if (this.finishedSinceSave >= Math.max(this.config.checkpointEveryPages, Math.ceil(finished / 20))) return true;
+    return this.deps.clock.now() - this.lastSaveAt >= this.config.checkpointIntervalMs * Math.max(1, finished / 1000);
+  }
+
+  private scheduleSave(): void {
+    this.saving = true;
+    this.lastSaveAt = this.deps.clock.now();
+    this.enqueueIo(async () => {
+      try {
+        await this.saveState();
+      } finally {
+        this.saving = false;
+      }
+    });
   }
 
   private enqueueIo(work: () => Promise<void>): void {

@@ -105,4 +105,35 @@ describe('scrape job: resume from a saved crawl state', () => {
     await ctx.close();
     expect(output).toMatchObject({ resumed: false, completedPages: paths.length });
   });
+
+  it('saves less often as the crawl grows, so a big crawl does not rewrite its state quadratically', async () => {
+    const pages = Array.from({ length: 400 }, (_, index) => `/p/${index}`);
+    const routes: Record<string, Route> = { '/': html(page('Home', 'x', pages)) };
+    for (const path of pages) routes[path] = html(page(path, 'p'));
+    const site = await startTestSite(routes);
+    sites.push(site);
+    const job = createScrapeJob({ urlGuard: { allow: ['127.0.0.1'] }, delayMs: 0, perHostConcurrency: 4, checkpointEveryPages: 5, checkpointIntervalMs: 600_000 });
+    const crawlStage = job.stages[0];
+    if (crawlStage === undefined) throw new Error('stage missing');
+    const ctx = createTestStageContext({ type: 'scrape', stage: 'site_crawled', payload: { sessionId: 's-big', sourceUrl: `${site.origin}/`, maxPages: 1000, maxDepth: 1 } });
+    const output = (await crawlStage.run(ctx, stageOutputsOf(new Map()))) as SiteCrawledOutput;
+    await ctx.close();
+    expect(output.completedPages).toBe(401);
+    // The thresholds, replayed page by page: every 5 pages at first, 5% of the crawl later.
+    let planned = 0;
+    let since = 0;
+    for (let finished = 1; finished <= 401; finished += 1) {
+      since += 1;
+      if (since >= Math.max(5, Math.ceil(finished / 20))) {
+        planned += 1;
+        since = 0;
+      }
+    }
+    const saves = ctx.recording.resumeStates.length;
+    expect(planned).toBeLessThan(401 / 5 / 1.5);
+    expect(saves).toBeLessThanOrEqual(planned);
+    expect(saves).toBeGreaterThan(planned / 3);
+    const sizes = ctx.recording.resumeStates.map((state) => (state as CrawlResumeState).known.length);
+    expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+  });
 });

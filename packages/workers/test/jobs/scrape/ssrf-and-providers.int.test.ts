@@ -84,7 +84,7 @@ describe('scrape job: politeness', () => {
         inFlight -= 1;
         response.writeHead(200, { 'content-type': 'text/html' });
         response.end(page('p', 'p'));
-      }, 100);
+      }, 300);
     };
     const links = Array.from({ length: 6 }, (_, index) => `/p/${index}`);
     const routes: Record<string, Route> = { '/': html(page('Home', 'x', links)) };
