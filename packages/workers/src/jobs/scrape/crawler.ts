@@ -123,6 +123,8 @@ export class Crawler {
     const origin = new URL(this.seed).origin;
     const policy = await this.deps.robots.load(origin, this.ctx.signal);
     if (!policy.isAllowed(new URL(this.seed))) {
+      // An unreachable robots.txt means "disallow all" (RFC 9309), but it may be back later.
+      if (policy.unreachable) throw new StartPageFailedError(this.seed, 'robots_unreachable', policy.source);
       throw new PermanentJobError(`robots.txt of ${origin} disallows the start page ${this.seed} for this crawler (${policy.source})`);
     }
     this.schedule(this.seed, 0);

@@ -27,16 +27,18 @@ export interface RobotsPolicy {
   readonly crawlDelaySeconds: number | null;
   /** Why the policy is what it is (`parsed`, `not found (404)`, `unreachable: …`). */
   readonly source: string;
+  /** True when robots.txt could not be fetched (5xx, timeout, network): a later attempt may get it. */
+  readonly unreachable: boolean;
 }
 
 /** A policy that allows everything (robots.txt missing: 4xx). */
 export function allowAllPolicy(source: string): RobotsPolicy {
-  return { isAllowed: () => true, crawlDelaySeconds: null, source };
+  return { isAllowed: () => true, crawlDelaySeconds: null, source, unreachable: false };
 }
 
 /** A policy that refuses everything but robots.txt itself (robots.txt unreachable: 5xx or network; RFC 9309 §2.3.1.4). */
 export function disallowAllPolicy(source: string): RobotsPolicy {
-  return { isAllowed: (url) => url.pathname === '/robots.txt', crawlDelaySeconds: null, source };
+  return { isAllowed: (url) => url.pathname === '/robots.txt', crawlDelaySeconds: null, source, unreachable: true };
 }
 
 /** The product token of a User-Agent string: `KaiJobsBot/1.0 (+https://…)` → `kaijobsbot`. */
@@ -112,6 +114,7 @@ export function robotsPolicyFor(text: string, userAgent: string, source = 'parse
   return {
     crawlDelaySeconds,
     source,
+    unreachable: false,
     isAllowed(url: URL): boolean {
       if (url.pathname === '/robots.txt') return true;
       const target = normalisePath(`${url.pathname}${url.search}`);

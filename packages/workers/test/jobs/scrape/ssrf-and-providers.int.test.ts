@@ -123,6 +123,42 @@ describe('scrape job: politeness', () => {
   });
 });
 
+describe('scrape job: robots.txt and the start page', () => {
+  it('fails permanently when robots.txt disallows the start page, retryably when robots.txt is unreachable', async () => {
+    const disallowed = await site({
+      '/robots.txt': (_request, response) => void response.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /\n'),
+      '/': html(page('Home', 'x')),
+    });
+    const job = createScrapeJob({ urlGuard: { allow: ['127.0.0.1'] }, delayMs: 0 });
+    await expect(runStagesForTest(job, { type: 'scrape', payload: { sessionId: 's-r1', sourceUrl: `${disallowed.origin}/` } })).rejects.toMatchObject({
+      name: 'PermanentJobError',
+      message: expect.stringMatching(/robots\.txt of .* disallows the start page/),
+    });
+    expect(disallowed.requestCount('/')).toBe(0);
+
+    const unavailable = await site({ '/robots.txt': (_request, response) => void response.writeHead(503).end(), '/': html(page('Home', 'x')) });
+    await expect(runStagesForTest(job, { type: 'scrape', payload: { sessionId: 's-r2', sourceUrl: `${unavailable.origin}/` } })).rejects.toMatchObject({
+      name: 'StartPageFailedError',
+      retryable: true,
+      message: expect.stringMatching(/robots_unreachable.*HTTP 503/),
+    });
+    expect(unavailable.requestCount('/')).toBe(0);
+  });
+
+  it('fails permanently on a 404 start page and retryably on a 503 one', async () => {
+    const target = await site({ '/down': (_request, response) => void response.writeHead(503).end() });
+    const job = createScrapeJob({ urlGuard: { allow: ['127.0.0.1'] }, delayMs: 0 });
+    await expect(runStagesForTest(job, { type: 'scrape', payload: { sessionId: 's-r3', sourceUrl: `${target.origin}/missing` } })).rejects.toMatchObject({
+      name: 'PermanentJobError',
+      message: expect.stringMatching(/start page .*\/missing failed \(http_error\): HTTP 404/),
+    });
+    await expect(runStagesForTest(job, { type: 'scrape', payload: { sessionId: 's-r4', sourceUrl: `${target.origin}/down` } })).rejects.toMatchObject({
+      name: 'StartPageFailedError',
+      retryable: true,
+    });
+  });
+});
+
 describe('scrape job: Firecrawl-compatible provider', () => {
   async function startFirecrawl(pages: Record<string, { status: number; html: string }>): Promise<{ baseUrl: string; calls: { url: string; auth: string; formats: unknown }[] }> {
     const calls: { url: string; auth: string; formats: unknown }[] = [];
