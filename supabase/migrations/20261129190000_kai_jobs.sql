@@ -837,17 +837,28 @@ as $$
     from (select * from job_history where job_id = p_id order by id desc limit greatest(p_limit, 0)) h
 $$;
 
--- Rows of one type and status, newest update first.
-create function kai_list_jobs(p_type text, p_status text, p_limit integer default 50) returns jsonb
+-- Rows of one type and status, newest update first; with p_updated_after (ms), only rows updated
+-- after it (compared in whole ms, as the rows report them), oldest first (the monitor walks forward
+-- through jobs failed since its last tick).
+create function kai_list_jobs(p_type text, p_status text, p_limit integer default 50, p_updated_after bigint default null)
+returns jsonb
 language plpgsql stable set search_path from current
 as $$
 declare
   v_out jsonb;
 begin
-  execute format('select coalesce(jsonb_agg(to_jsonb(r) order by r.updated_at desc, r.id), ''[]''::jsonb)'
-                 ' from (select * from %I t where t.job_type = $1 and t.status = $2'
-                 ' order by t.updated_at desc, t.id limit $3) r', kai_table(p_type))
-    into v_out using p_type, p_status, greatest(p_limit, 0);
+  if p_updated_after is null then
+    execute format('select coalesce(jsonb_agg(to_jsonb(r) order by r.updated_at desc, r.id), ''[]''::jsonb)'
+                   ' from (select * from %I t where t.job_type = $1 and t.status = $2'
+                   ' order by t.updated_at desc, t.id limit $3) r', kai_table(p_type))
+      into v_out using p_type, p_status, greatest(p_limit, 0);
+  else
+    execute format('select coalesce(jsonb_agg(to_jsonb(r) order by r.updated_at, r.id), ''[]''::jsonb)'
+                   ' from (select * from %I t where t.job_type = $1 and t.status = $2'
+                   ' and t.updated_at >= to_timestamp(($4 + 1) / 1000.0)'
+                   ' order by t.updated_at, t.id limit $3) r', kai_table(p_type))
+      into v_out using p_type, p_status, greatest(p_limit, 0), p_updated_after;
+  end if;
   return v_out;
 end $$;
 
@@ -1000,7 +1011,7 @@ begin
   end loop;
 end $$;
 grant execute on function kai_now(), kai_ms(timestamptz), kai_table(text), kai_locate(text),
-  kai_get_job(text), kai_history(text, integer), kai_list_jobs(text, text, integer) to authenticated;
+  kai_get_job(text), kai_history(text, integer), kai_list_jobs(text, text, integer, bigint) to authenticated;
 
 -- Realtime: the platform's frontend follows the status tables live.
 alter publication supabase_realtime add table background_jobs, scraping_sessions, data_import_jobs;

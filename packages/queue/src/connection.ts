@@ -22,11 +22,6 @@ export interface CreateRedisConnectionOptions {
   role: ConnectionRole;
   /** `CLIENT SETNAME` of the connection (visible in `CLIENT LIST`). */
   connectionName?: string;
-  /**
-   * Send the commands issued in one event-loop tick as one write (ioredis auto-pipelining).
-   * Only for connections that never run blocking commands (not BullMQ's).
-   */
-  autoPipelining?: boolean;
 }
 
 /** Reconnect delay: grows 100 ms per attempt up to 2 s; never gives up. */
@@ -50,7 +45,6 @@ function nodeOptions(options: RedisConnectionOptions, create: CreateRedisConnect
   if (parsed.password !== undefined) redisOptions.password = parsed.password;
   if (parsed.tls) redisOptions.tls = {};
   if (create.connectionName !== undefined) redisOptions.connectionName = create.connectionName;
-  if (create.autoPipelining === true) redisOptions.enableAutoPipelining = true;
   return redisOptions;
 }
 

@@ -271,7 +271,7 @@ describe('privileges, row-level security, realtime', () => {
       [schema],
     );
     expect(rows.length).toBeGreaterThan(20);
-    const readable = ['kai_now()', 'kai_ms(timestamp with time zone)', 'kai_table(text)', 'kai_locate(text)', 'kai_get_job(text)', 'kai_history(text,integer)', 'kai_list_jobs(text,text,integer)'];
+    const readable = ['kai_now()', 'kai_ms(timestamp with time zone)', 'kai_table(text)', 'kai_locate(text)', 'kai_get_job(text)', 'kai_history(text,integer)', 'kai_list_jobs(text,text,integer,bigint)'];
     for (const row of rows) {
       expect(row, row.fn).toMatchObject({ definer: false, pinned: true, anon: false, service: true });
       expect(row.authenticated, row.fn).toBe(readable.includes(row.fn));

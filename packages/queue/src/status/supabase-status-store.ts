@@ -294,7 +294,12 @@ export class SupabaseStatusStore implements StatusStore {
     assertJobType(query.type);
     const data = await this.rpc(
       'kai_list_jobs',
-      { p_type: query.type, p_status: query.status, p_limit: query.limit ?? 50 },
+      {
+        p_type: query.type,
+        p_status: query.status,
+        p_limit: query.limit ?? 50,
+        ...(query.updatedAfter === undefined ? {} : { p_updated_after: Math.floor(query.updatedAfter) }),
+      },
       'list',
     );
     return decodeRows(data, 'kai_list_jobs');

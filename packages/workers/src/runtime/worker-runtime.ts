@@ -97,13 +97,12 @@ export class WorkerRuntime {
   /** Connects, subscribes to abort requests, starts heartbeats and one BullMQ worker per job type. */
   async start(): Promise<void> {
     const { redis } = this.options;
-    // The stores' connection: named (the failover watcher looks for it), auto-pipelined (the
-    // writes of concurrent jobs in one tick go out as one write). BullMQ gets its own, since
-    // it runs blocking commands that must not share an auto-pipeline.
+    // The stores' connection, named (the failover watcher looks for it). BullMQ gets its own.
+    // Not auto-pipelined: ioredis 5.11 can resolve an auto-pipeline of defined script
+    // commands with no replies under load, and crashes in its callback loop.
     this.connection = createRedisConnection(redis, {
       role: ConnectionRole.Worker,
       connectionName: workerClientName(this.workerId),
-      autoPipelining: true,
     });
     this.connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
     await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);

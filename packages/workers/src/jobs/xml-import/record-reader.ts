@@ -1,0 +1,168 @@
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { isKaiJobsError } from '@kai-jobs/queue';
+import { PermanentJobError } from '../../errors.js';
+import { assertNoEntityDeclarations } from './prolog-scan.js';
+
+/**
+ * One record element's mapped values, by field position (the order of the field mapping's
+ * keys, see `FeedRecordReader.fields`): every value found, in document order, or undefined
+ * when the record has none. An array rather than a map: records are made by the hundred
+ * thousand, and this is the cheapest shape to build, encode and validate.
+ */
+export type RecordValues = (string[] | undefined)[];
+
+/** Options of {@link FeedRecordReader}. */
+export interface FeedRecordReaderOptions {
+  /** Name of the element holding one record (`product`, `item`, `g:item`). */
+  recordElement: string;
+  /** Field → path inside the record: `sku`, `price/@currency`, `@id`, `images/image`. */
+  fieldMapping: Readonly<Record<string, string>>;
+  /** Deepest element nesting allowed in the whole document. */
+  maxElementDepth: number;
+  /** Called for each complete record, synchronously, in document order. */
+  onRecord(values: RecordValues): void;
+}
+
+/** One step of the mapping's paths: the element's own fields and its mapped descendants. */
+interface PathNode {
+  children: Map<string, PathNode>;
+  /** Positions of the fields taking this element's text. */
+  textFields: number[];
+  /** [attribute, field position] pairs of this element. */
+  attributes: [string, number][];
+}
+
+function newNode(): PathNode {
+  return { children: new Map(), textFields: [], attributes: [] };
+}
+
+/** Compiles `field → path` into a tree rooted at the record element. */
+function compileMapping(mapping: Readonly<Record<string, string>>): PathNode {
+  const root = newNode();
+  for (const [field, path] of Object.values(mapping).entries()) {
+    const segments = path.split('/');
+    const last = segments.at(-1) ?? '';
+    const attribute = last.startsWith('@') ? last.slice(1) : null;
+    let node = root;
+    for (const segment of attribute === null ? segments : segments.slice(0, -1)) {
+      let child = node.children.get(segment);
+      if (child === undefined) {
+        child = newNode();
+        node.children.set(segment, child);
+      }
+      node = child;
+    }
+    if (attribute === null) node.textFields.push(field);
+    else node.attributes.push([attribute, field]);
+  }
+  return root;
+}
+
+/**
+ * Streams a feed through saxes and hands out one record at a time: only the mapped values
+ * of the current record are held, never the document. Entity references other than XML's
+ * five are errors (saxes knows no others, and DOCTYPE entity declarations are refused);
+ * malformed XML becomes a `PermanentJobError` naming the line and column.
+ */
+export class FeedRecordReader {
+  private readonly parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
+  private readonly root: PathNode;
+  /** Field names, in the order of {@link RecordValues}. */
+  readonly fields: readonly string[];
+  private depth = 0;
+  private recordDepth = -1;
+  private values: RecordValues = [];
+  /** Mapping nodes of the open elements inside the record (null below unmapped elements). */
+  private readonly nodes: (PathNode | null)[] = [];
+  /** Text of the open elements inside the record (null when their text is unmapped). */
+  private readonly texts: (string | null)[] = [];
+  /** True when the innermost open element's text is mapped: the hot path of the `text` event. */
+  private collecting = false;
+
+  constructor(private readonly options: FeedRecordReaderOptions) {
+    this.root = compileMapping(options.fieldMapping);
+    this.fields = Object.keys(options.fieldMapping);
+    this.parser.on('doctype', (doctype) => assertNoEntityDeclarations(doctype));
+    this.parser.on('opentag', (tag) => this.open(tag));
+    this.parser.on('closetag', () => this.close());
+    this.parser.on('text', (text) => this.appendText(text));
+    this.parser.on('cdata', (text) => this.appendText(text));
+  }
+
+  /** Parses the next piece of the document. */
+  write(text: string): void {
+    this.guard(() => this.parser.write(text));
+  }
+
+  /** Ends the document (fails when elements are left open). */
+  end(): void {
+    this.guard(() => this.parser.close());
+  }
+
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      if (isKaiJobsError(error)) throw error;
+      const message = (error as Error).message.replace(/^\d+:\d+: /, '');
+      // saxes' column is the 0-based column of the next character: the 1-based column of the
+      // last character read, where the error was found.
+      throw new PermanentJobError(`malformed XML at line ${this.parser.line}, column ${this.parser.column}: ${message}`, { cause: error });
+    }
+  }
+
+  private open(tag: SaxesTagPlain): void {
+    this.depth += 1;
+    if (this.depth > this.options.maxElementDepth) {
+      throw new PermanentJobError(
+        `the feed nests elements deeper than ${this.options.maxElementDepth} levels (at line ${this.parser.line}, element <${tag.name}>)`,
+      );
+    }
+    let node: PathNode | null;
+    if (this.recordDepth === -1) {
+      if (tag.name !== this.options.recordElement) return;
+      this.recordDepth = this.depth;
+      this.values = new Array<string[] | undefined>(this.fields.length);
+      node = this.root;
+    } else {
+      const parent = this.nodes[this.nodes.length - 1];
+      node = parent === null || parent === undefined ? null : (parent.children.get(tag.name) ?? null);
+    }
+    this.nodes.push(node);
+    this.collecting = node !== null && node.textFields.length > 0;
+    this.texts.push(this.collecting ? '' : null);
+    if (node !== null) {
+      for (const [attribute, field] of node.attributes) {
+        const value = tag.attributes[attribute];
+        if (value !== undefined) this.add(field, value.trim());
+      }
+    }
+  }
+
+  private close(): void {
+    if (this.recordDepth !== -1) {
+      const node = this.nodes.pop();
+      const text = this.texts.pop();
+      if (text !== null && text !== undefined && node !== null && node !== undefined) {
+        const value = text.trim();
+        for (const field of node.textFields) this.add(field, value);
+      }
+      this.collecting = this.texts.length > 0 && this.texts[this.texts.length - 1] !== null;
+      if (this.depth === this.recordDepth) {
+        this.recordDepth = -1;
+        this.options.onRecord(this.values);
+      }
+    }
+    this.depth -= 1;
+  }
+
+  private appendText(text: string): void {
+    if (this.collecting) this.texts[this.texts.length - 1] += text;
+  }
+
+  private add(field: number, value: string): void {
+    const list = this.values[field];
+    if (list === undefined) this.values[field] = [value];
+    else list.push(value);
+  }
+}
