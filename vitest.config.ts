@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts'],
+          include: ['packages/*/test/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts', 'test/e2e/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           setupFiles: ['./test/setup/open-handles.ts'],
           testTimeout: 30_000,

@@ -59,3 +59,14 @@ export { MonitorStateStore, MonitorStateStoreOptionsSchema } from './monitor-sta
 export type { MonitorStateStoreOptions, TickSummary } from './monitor-state.js';
 export { BullClassification, MonitorAction } from './tick/decision-types.js';
 export type { MonitorDecision } from './tick/decision-types.js';
+export { createMonitorId, MonitorOptionsSchema, TypeMonitorSettingsSchema, typeSettings } from './config.js';
+export type { MonitorOptions, ResolvedMonitorOptions, TypeMonitorSettings, WriteLagProbe } from './config.js';
+export { createMonitor, Monitor, MONITOR_QUEUE } from './monitor.js';
+export { StallListener } from './stall-listener.js';
+export { classify } from './tick/classify.js';
+export type { BullView } from './tick/classify.js';
+export { decide } from './tick/decide.js';
+export type { DecisionInput } from './tick/decide.js';
+export { lastValidCheckpointStage } from './tick/checkpoint-probe.js';
+export { STUCK_ERROR_PREFIX } from './tick/failure-alerts.js';
+export type { TickDeps, TickResult } from './tick/run-once.js';

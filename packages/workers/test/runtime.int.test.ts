@@ -5,6 +5,7 @@ import {
   bullPrefix,
   createJobClient,
   createMemoryLogger,
+  metricsKeys,
   publishAbortRequest,
   RedisStatusStore,
   statusKeys,
@@ -71,6 +72,9 @@ describe('worker runtime: stages, checkpoints, resume', () => {
     expect(saved.every((checkpoint) => checkpoint.attempt === 1)).toBe(true);
     const ttl = await ctx.redis.pttl(checkpointKeys(ctx.prefix, 'pdf').checkpoints(id));
     expect(ttl).toBeGreaterThan(6 * 24 * 3600_000);
+    // Metrics: the completion, its processing time and the job's gaps are recorded.
+    await waitFor(async () => (await ctx.redis.hget(metricsKeys(ctx.prefix).totals('pdf'), 'completed')) === '1');
+    expect(await ctx.redis.llen(metricsKeys(ctx.prefix).gapSamples('pdf'))).toBe(1);
     await worker.close();
   });
 

@@ -54,6 +54,8 @@ export interface MonitorDecision {
   workerId: string | null;
   /** How long it had been stuck (ms, by the store's clock). */
   stuckForMs: number;
+  /** Leave only: ask the attempt still holding the job to stop again (its abort request was missed). */
+  resendAbort?: boolean;
   /** False when another monitor (or the worker) changed the row first: nothing was done. */
   applied?: boolean;
 }

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint';
-import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type StatusStore } from '@kai-jobs/queue';
+import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type MetricsRecorder, type StatusStore } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { StagedJobDefinition } from '../staged-job.js';
 
@@ -44,6 +44,8 @@ export const WorkerRuntimeOptionsSchema = z
     statusStore: custom<StatusStore>('a StatusStore').optional(),
     checkpointStore: custom<CheckpointStore>('a CheckpointStore').optional(),
     artifactStore: custom<ArtifactStore>('an ArtifactStore').optional(),
+    /** Where completions, failures and gaps are counted; default the Redis recorder on the runtime's connection. */
+    metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     logger: custom<Logger>('a Logger').optional(),
     clock: custom<Clock>('a Clock').optional(),
   })

@@ -23,6 +23,8 @@ export class HeartbeatBatcher {
   private expectedAt = 0;
   private writing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Recent beats' lags (store of the last 200), to report each job's longest heartbeat gap. */
+  private readonly recentLags: { at: number; lagMs: number }[] = [];
 
   constructor(private readonly deps: HeartbeatBatcherDeps) {}
 
@@ -46,6 +48,8 @@ export class HeartbeatBatcher {
         intervalMs: this.deps.intervalMs,
       });
     }
+    this.recentLags.push({ at: this.deps.clock.now(), lagMs });
+    if (this.recentLags.length > 200) this.recentLags.shift();
     this.writing = this.writeNow(lagMs);
     void this.writing.finally(() => {
       if (!this.stopped) this.schedule();
@@ -77,6 +81,13 @@ export class HeartbeatBatcher {
   /** Stops heartbeating `id`. */
   remove(id: string): void {
     this.active.delete(id);
+  }
+
+  /** The longest gap between two heartbeats since `sinceMs` (process clock): the interval plus the worst lag. */
+  maxGapSince(sinceMs: number): number {
+    let worst = 0;
+    for (const beat of this.recentLags) if (beat.at >= sinceMs) worst = Math.max(worst, beat.lagMs);
+    return this.deps.intervalMs + worst;
   }
 
   /** Jobs being heartbeated. */

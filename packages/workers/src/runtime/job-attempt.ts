@@ -11,6 +11,7 @@ import {
   type Clock,
   type JobType,
   type Logger,
+  type MetricsRecorder,
   type Payload,
   type StatusRow,
   type StatusStore,
@@ -37,6 +38,7 @@ export interface AttemptDeps {
   clock: Clock;
   progressThrottleMs: number;
   events: RuntimeEventBus;
+  metrics: MetricsRecorder;
   /** True once the worker is shutting down: hand the job back after the current stage. */
   isShuttingDown(): boolean;
 }
@@ -104,6 +106,9 @@ export async function runAttempt(
   const ref: JobRef = { id: jobId, type };
   const catalogEntry = jobCatalog[type];
   const logger = deps.logger.child({ queue: catalogEntry.queueName, jobId, workerId: deps.workerId });
+  // Process-local and monotonic: the attempt's processing time, never compared across hosts.
+  const attemptStartedAt = performance.now();
+  const attemptStartedClock = deps.clock.now();
 
   const payloadResult = catalogEntry.payloadSchema.safeParse(job.data);
   if (!payloadResult.success) {
@@ -241,6 +246,13 @@ export async function runAttempt(
       await deps.statusStore.complete(jobId, token, result.data);
     }
     currentStage = null;
+    // Metrics never fail a job: the recorder logs and swallows its own errors.
+    void deps.metrics.jobCompleted(type, performance.now() - attemptStartedAt);
+    void deps.metrics.updateGaps(type, {
+      maxUpdateGapMs: reporter.maxGapMs,
+      maxHeartbeatGapMs: deps.heartbeats.maxGapSince(attemptStartedClock),
+    });
+    if (row.restartCount > 0) void deps.metrics.recovery(type, 'recovered');
     deps.events.emit('job:completed', {
       jobId,
       type,
@@ -376,6 +388,7 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       });
     } else {
       await deps.statusStore.fail(jobId, token, error.message, currentStage);
+      void deps.metrics.jobFailed(type, currentStage);
       deps.events.emit('job:failed', { jobId, type, stage: currentStage, error: error.message, workerId: deps.workerId });
     }
   } catch (storeError) {

@@ -9,6 +9,7 @@ import {
   jobCatalog,
   KAI_BACKOFF_TYPE,
   parseOrThrow,
+  RedisMetricsRecorder,
   RedisStatusStore,
   silentLogger,
   systemClock,
@@ -17,6 +18,7 @@ import {
   type AbortRequest,
   type Clock,
   type Logger,
+  type MetricsRecorder,
   type RedisClient,
   type StatusStore,
 } from '@kai-jobs/queue';
@@ -61,6 +63,7 @@ export class WorkerRuntime {
   private checkpointStore: CheckpointStore | undefined;
   private artifactStore: ArtifactStore | undefined;
   private cpuPool: CpuPool | undefined;
+  private metrics: MetricsRecorder | undefined;
   private heartbeats: HeartbeatBatcher | undefined;
   private shuttingDown = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -112,6 +115,7 @@ export class WorkerRuntime {
     this.checkpointStore =
       this.options.checkpointStore ?? new RedisCheckpointStore({ connection: this.connection, prefix: redis.prefix });
     this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
+    this.metrics = this.options.metrics ?? new RedisMetricsRecorder({ connection: this.connection, prefix: redis.prefix, logger: this.logger });
     this.cpuPool = new CpuPool(this.options.cpuThreads === undefined ? {} : { size: this.options.cpuThreads });
     this.heartbeats = new HeartbeatBatcher({
       store: this.statusStore,
@@ -188,6 +192,7 @@ export class WorkerRuntime {
         clock: this.clock,
         progressThrottleMs: this.options.progressThrottleMs,
         events: this.events,
+        metrics: this.metrics as MetricsRecorder,
         isShuttingDown: () => this.shuttingDown,
       });
     } finally {

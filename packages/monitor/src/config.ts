@@ -1,0 +1,97 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint';
+import {
+  JOB_TYPES,
+  jobCatalog,
+  RecoveryPolicy,
+  RedisConnectionOptionsSchema,
+  type Clock,
+  type JobType,
+  type Logger,
+  type MetricsRecorder,
+  type StatusStore,
+} from '@kai-jobs/queue';
+import type { Alerter } from './alerts/alerter.js';
+
+const custom = <T>(what: string) =>
+  z.custom<T>((value) => typeof value === 'object' && value !== null, { message: `expected ${what}` });
+
+/** Per-type overrides of the catalog's thresholds and recovery. */
+export const TypeMonitorSettingsSchema = z
+  .object({
+    /** No heartbeat for this long = crashed (ms); `null` = not judged by heartbeats. */
+    heartbeatTimeoutMs: z.number().int().positive().nullable().optional(),
+    /** No progress for this long = stuck (ms). */
+    updateTimeoutMs: z.number().int().positive().optional(),
+    /** Restart from checkpoint, or fail. */
+    recovery: z.enum([RecoveryPolicy.RestartFromCheckpoint, RecoveryPolicy.Fail]).optional(),
+    /** Restarts before a job is failed for good. */
+    maxRestarts: z.number().int().min(0).max(100).optional(),
+  })
+  .strict();
+
+/** Something that knows whether a worker's status writes are behind (a store outage). */
+export interface WriteLagProbe {
+  /** True when `workerId` reports buffered status writes: its stale rows are not stuck work. */
+  isBehind(workerId: string): Promise<boolean>;
+}
+
+/** Options of the monitor (`createMonitor`). */
+export const MonitorOptionsSchema = z
+  .object({
+    /** Redis URL, prefix, connect timeout. */
+    redis: RedisConnectionOptionsSchema.prefault({}),
+    /** Interval of the scheduled tick (ms). Default 60000. */
+    checkIntervalMs: z.number().int().min(100).default(60_000),
+    /** Restart stuck PDF jobs from their checkpoint; off = fail them. Default true. */
+    autoRestart: z.boolean().default(true),
+    /** Per job type overrides of thresholds and recovery (defaults: the catalog's). */
+    types: z.partialRecord(z.enum(JOB_TYPES as [JobType, ...JobType[]]), TypeMonitorSettingsSchema).default({}),
+    /** Backoff before a restarted job runs again. */
+    backoff: BackoffPolicySchema.prefault({}),
+    /** Candidates examined per type per tick. Default 1000. */
+    candidateLimit: z.number().int().min(1).max(100_000).default(1000),
+    /** This monitor process's id. Default `monitor-<host>-<pid>-<random>`. */
+    monitorId: z.string().min(1).optional(),
+    /** Sentry Crons monitor slug. Default `kai-jobs-monitor`. */
+    cronMonitorSlug: z.string().min(1).default('kai-jobs-monitor'),
+    statusStore: custom<StatusStore>('a StatusStore').optional(),
+    checkpointStore: custom<CheckpointStore>('a CheckpointStore').optional(),
+    alerter: custom<Alerter>('an Alerter').optional(),
+    metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
+    writeLag: custom<WriteLagProbe>('a WriteLagProbe').optional(),
+    logger: custom<Logger>('a Logger').optional(),
+    clock: custom<Clock>('a Clock').optional(),
+  })
+  .strict();
+/** What callers pass to `createMonitor`. */
+export type MonitorOptions = z.input<typeof MonitorOptionsSchema>;
+/** Resolved monitor options. */
+export type ResolvedMonitorOptions = z.output<typeof MonitorOptionsSchema>;
+
+/** Effective settings of one job type: the catalog's defaults with the overrides applied. */
+export interface TypeMonitorSettings {
+  heartbeatTimeoutMs: number | null;
+  updateTimeoutMs: number;
+  recovery: RecoveryPolicy;
+  maxRestarts: number;
+}
+
+/** The catalog's defaults for `type`, overridden by `options.types[type]`. */
+export function typeSettings(options: ResolvedMonitorOptions, type: JobType): TypeMonitorSettings {
+  const defaults = jobCatalog[type].defaults;
+  const override = options.types[type] ?? {};
+  return {
+    heartbeatTimeoutMs: override.heartbeatTimeoutMs === undefined ? defaults.heartbeatTimeoutMs : override.heartbeatTimeoutMs,
+    updateTimeoutMs: override.updateTimeoutMs ?? defaults.updateTimeoutMs,
+    recovery: override.recovery ?? defaults.recovery,
+    maxRestarts: override.maxRestarts ?? defaults.maxRestarts,
+  };
+}
+
+/** A readable, unique monitor process id. */
+export function createMonitorId(): string {
+  return `monitor-${hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}

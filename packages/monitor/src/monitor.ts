@@ -1,0 +1,171 @@
+import { Queue, Worker } from 'bullmq';
+import { RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
+import {
+  bullPrefix,
+  closeRedis,
+  ConnectionRole,
+  createRedisConnection,
+  JOB_TYPES,
+  jobCatalog,
+  parseOrThrow,
+  RedisMetricsRecorder,
+  RedisStatusStore,
+  silentLogger,
+  systemClock,
+  toError,
+  waitForRedis,
+  type JobType,
+  type Logger,
+  type MetricsRecorder,
+  type RedisClient,
+  type StatusStore,
+} from '@kai-jobs/queue';
+import { Alerter } from './alerts/alerter.js';
+import { RedisAlertDedupeStore } from './alerts/dedupe-store.js';
+import { createMonitorId, MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
+import { MonitorStateStore } from './monitor-state.js';
+import { StallListener } from './stall-listener.js';
+import { runOnce, type TickDeps, type TickResult } from './tick/run-once.js';
+
+/** The BullMQ queue the monitor's scheduled ticks run on. */
+export const MONITOR_QUEUE = 'job-monitor';
+const SCHEDULER_ID = 'monitor-tick';
+
+/**
+ * The monitor: `runOnce()` runs a tick now; `start()` schedules ticks on the `job-monitor`
+ * queue with a BullMQ job scheduler — any number of monitor processes, one tick per interval,
+ * run by whichever process takes it — and listens to BullMQ's stalled events.
+ */
+export class Monitor {
+  readonly monitorId: string;
+  private readonly options: ResolvedMonitorOptions;
+  private readonly logger: Logger;
+  private connection: RedisClient | undefined;
+  private deps: TickDeps | undefined;
+  private scheduleQueue: Queue | undefined;
+  private tickWorker: Worker | undefined;
+  private tickConnection: RedisClient | undefined;
+  private stallListener: StallListener | undefined;
+  private ownsAlerter = false;
+  private closed = false;
+  private readonly tickListeners: ((result: TickResult) => void)[] = [];
+
+  constructor(options: MonitorOptions) {
+    this.options = parseOrThrow(MonitorOptionsSchema, options, 'monitor options');
+    this.monitorId = this.options.monitorId ?? createMonitorId();
+    this.logger = (this.options.logger ?? silentLogger).child({ monitorId: this.monitorId });
+  }
+
+  /** Connects (idempotent); called by `runOnce` and `start`. */
+  async connect(): Promise<TickDeps> {
+    if (this.deps !== undefined) return this.deps;
+    const { redis } = this.options;
+    const connection = createRedisConnection(redis, { role: ConnectionRole.Worker, connectionName: `kai-monitor:${this.monitorId}` });
+    connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
+    this.connection = connection;
+    await waitForRedis(connection, redis.url, redis.connectTimeoutMs);
+    const statusStore: StatusStore = this.options.statusStore ?? new RedisStatusStore({ connection, prefix: redis.prefix });
+    const checkpointStore: CheckpointStore = this.options.checkpointStore ?? new RedisCheckpointStore({ connection, prefix: redis.prefix });
+    const metrics: MetricsRecorder = this.options.metrics ?? new RedisMetricsRecorder({ connection, prefix: redis.prefix, logger: this.logger });
+    let alerter = this.options.alerter;
+    if (alerter === undefined) {
+      alerter = new Alerter({ logger: this.logger, dedupeStore: new RedisAlertDedupeStore({ connection, prefix: redis.prefix }) });
+      this.ownsAlerter = true;
+    }
+    const queues = Object.fromEntries(
+      JOB_TYPES.map((type) => {
+        const { queueName } = jobCatalog[type];
+        return [type, new Queue(queueName, { connection, prefix: bullPrefix(redis.prefix, queueName) })];
+      }),
+    ) as Record<JobType, Queue>;
+    this.deps = {
+      options: this.options,
+      statusStore,
+      checkpointStore,
+      queues,
+      redis: connection,
+      prefix: redis.prefix,
+      alerter,
+      metrics,
+      logger: this.logger,
+      state: new MonitorStateStore({ connection, prefix: redis.prefix }),
+      writeLag: this.options.writeLag,
+      monitorId: this.monitorId,
+      clock: this.options.clock ?? systemClock,
+      failureCursorKey: `${redis.prefix}:monitor:failure-cursor`,
+    };
+    return this.deps;
+  }
+
+  /** Runs one tick now and returns what it found and did. */
+  async runOnce(): Promise<TickResult> {
+    const result = await runOnce(await this.connect());
+    for (const listener of this.tickListeners) listener(result);
+    return result;
+  }
+
+  /** Calls `listener` after every tick this process runs. */
+  onTick(listener: (result: TickResult) => void): void {
+    this.tickListeners.push(listener);
+  }
+
+  /** The monitor's state store (last tick, decisions). */
+  async state(): Promise<MonitorStateStore> {
+    return (await this.connect()).state;
+  }
+
+  /** Schedules ticks every `checkIntervalMs` on the `job-monitor` queue and starts taking them. */
+  async start(): Promise<void> {
+    const deps = await this.connect();
+    const { redis, checkIntervalMs } = this.options;
+    const prefix = bullPrefix(redis.prefix, MONITOR_QUEUE);
+    this.scheduleQueue = new Queue(MONITOR_QUEUE, { connection: deps.redis, prefix });
+    // Idempotent across replicas: they all upsert the same scheduler, BullMQ makes one job per interval.
+    await this.scheduleQueue.upsertJobScheduler(
+      SCHEDULER_ID,
+      { every: checkIntervalMs },
+      { name: 'tick', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+    );
+    this.tickConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
+    this.tickWorker = new Worker(
+      MONITOR_QUEUE,
+      async () => {
+        const result = await this.runOnce();
+        return { ...result.summary };
+      },
+      {
+        connection: this.tickConnection,
+        prefix,
+        concurrency: 1,
+        lockDuration: Math.max(30_000, checkIntervalMs * 2),
+        name: this.monitorId,
+      },
+    );
+    this.tickWorker.on('error', (error) => this.logger.warn('monitor tick worker error', { error: error.message }));
+    this.stallListener = new StallListener(redis, deps);
+    await this.stallListener.start();
+    await this.tickWorker.waitUntilReady();
+    this.logger.info('monitor started', { checkIntervalMs });
+  }
+
+  /** Stops ticking and closes everything this monitor opened (flushing pending alerts). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tickWorker?.close();
+    if (this.tickConnection !== undefined) await closeRedis(this.tickConnection);
+    await this.stallListener?.close();
+    await this.scheduleQueue?.close();
+    if (this.deps !== undefined) {
+      await Promise.all(Object.values(this.deps.queues).map((queue) => queue.close()));
+      if (this.ownsAlerter) await this.deps.alerter.close().catch((error: unknown) => this.logger.warn('alerter close failed', { error: toError(error).message }));
+    }
+    if (this.connection !== undefined) await closeRedis(this.connection);
+    await this.logger.flush();
+  }
+}
+
+/** Creates (does not start) a monitor; throws a `ValidationError` listing every bad option. */
+export function createMonitor(options: MonitorOptions): Monitor {
+  return new Monitor(options);
+}

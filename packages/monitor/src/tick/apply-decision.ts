@@ -1,0 +1,144 @@
+import type { Queue } from 'bullmq';
+import {
+  AbortAction,
+  bullJobOptions,
+  publishAbortRequest,
+  toError,
+  type JobType,
+  type Logger,
+  type MetricsRecorder,
+  type RedisClient,
+  type StaleCandidate,
+  type StatusStore,
+} from '@kai-jobs/queue';
+import type { Alerter } from '../alerts/alerter.js';
+import { stuckAlertKind } from './alert-kinds-by-type.js';
+import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
+
+/** What carrying out a decision needs. */
+export interface ApplyDeps {
+  statusStore: StatusStore;
+  queues: Record<JobType, Queue>;
+  redis: RedisClient;
+  prefix: string;
+  alerter: Alerter;
+  metrics: MetricsRecorder;
+  logger: Logger;
+}
+
+function historyOf(decision: MonitorDecision, event: string): { event: string; [field: string]: unknown } {
+  return {
+    event,
+    reason: decision.reason,
+    classification: decision.classification,
+    why: decision.why,
+    lastHeartbeat: decision.lastHeartbeat,
+    lastUpdate: decision.lastUpdate,
+    stage: decision.stage,
+    workerId: decision.workerId,
+    checkpointUsed: decision.checkpointStage ?? null,
+    restartNumber: decision.restartNumber ?? null,
+    stuckForMs: decision.stuckForMs,
+    ...(decision.delayMs === undefined ? {} : { delayMs: decision.delayMs }),
+  };
+}
+
+/** Puts the BullMQ job back after `delayMs`: the job is finished (failed/completed) or missing. */
+async function requeue(queue: Queue, candidate: StaleCandidate, delayMs: number): Promise<void> {
+  const { row } = candidate;
+  const existing = await queue.getJob(row.id);
+  if (existing) await existing.remove();
+  await queue.add(row.type, row.payload, bullJobOptions(row.type, row.id, { delayMs }));
+}
+
+/**
+ * Carries out a decision with a compare-and-set on the row: the transition applies only if
+ * the row still has the fence and restart count the monitor saw, so when two monitors act on
+ * the same stuck job at once, one recovers it and alerts, the other does nothing.
+ * Returns the decision with `applied` set.
+ */
+export async function applyDecision(decision: MonitorDecision, candidate: StaleCandidate, deps: ApplyDeps): Promise<MonitorDecision> {
+  const { row } = candidate;
+  const queue = deps.queues[row.type];
+  switch (decision.action) {
+    case MonitorAction.Leave:
+      if (decision.resendAbort === true) {
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs: 0 });
+      }
+      await deps.statusStore.deferCheck(row.type, [row.id]);
+      return { ...decision, applied: true };
+    case MonitorAction.Readd: {
+      await requeue(queue, candidate, 0);
+      await deps.statusStore.appendHistory(row.id, historyOf(decision, 'recovery:readded'));
+      await deps.statusStore.deferCheck(row.type, [row.id]);
+      deps.logger.warn('re-added the missing BullMQ job of a pending row', { jobId: row.id, type: row.type });
+      return { ...decision, applied: true };
+    }
+    case MonitorAction.Restart: {
+      const delayMs = decision.delayMs ?? 0;
+      const outcome = await deps.statusStore.recover(row.id, {
+        expectedFence: row.fence,
+        expectedRestartCount: row.restartCount,
+        action: 'restart',
+        history: historyOf(decision, 'recovery:restarted'),
+      });
+      if (!outcome.applied) return { ...decision, applied: false };
+      if (decision.classification === BullClassification.Hung) {
+        // The attempt is alive: ask it to stop; its worker moves the job to delayed.
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs });
+      } else {
+        await requeue(queue, candidate, delayMs);
+      }
+      await afterStuck(decision, candidate, deps, 'restarted');
+      return { ...decision, applied: true };
+    }
+    case MonitorAction.Fail: {
+      const error = `stuck: ${decision.reason} (${decision.classification}); ${decision.why}`;
+      const outcome = await deps.statusStore.recover(row.id, {
+        expectedFence: row.fence,
+        expectedRestartCount: row.restartCount,
+        action: 'fail',
+        error,
+        history: historyOf(decision, 'recovery:failed'),
+      });
+      if (!outcome.applied) return { ...decision, applied: false };
+      if (decision.classification === BullClassification.Hung) {
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error });
+      }
+      await afterStuck(decision, candidate, deps, 'failed');
+      deps.metrics.jobFailed(row.type, row.currentStage).catch(() => undefined);
+      return { ...decision, applied: true };
+    }
+    default: {
+      const exhaustive: never = decision.action;
+      throw new Error(`unknown monitor action ${String(exhaustive)}`);
+    }
+  }
+}
+
+async function afterStuck(decision: MonitorDecision, candidate: StaleCandidate, deps: ApplyDeps, outcome: 'restarted' | 'failed'): Promise<void> {
+  const { row } = candidate;
+  deps.logger.warn(outcome === 'restarted' ? 'restarting a stuck job from its checkpoint' : 'failed a stuck job', {
+    jobId: row.id,
+    type: row.type,
+    reason: decision.reason,
+    classification: decision.classification,
+    why: decision.why,
+    stuckForMs: decision.stuckForMs,
+  });
+  await Promise.all([
+    deps.metrics.jobStuck(row.type, decision.reason).catch(() => undefined),
+    deps.metrics.recovery(row.type, outcome).catch(() => undefined),
+  ]);
+  try {
+    await deps.alerter.alert({
+      kind: stuckAlertKind(row.type),
+      row,
+      attempt: row.attempt,
+      reason: decision.reason,
+      stuckForMs: decision.stuckForMs,
+    });
+  } catch (error) {
+    deps.logger.error('stuck alert failed', { jobId: row.id, error: toError(error).message });
+  }
+}

@@ -1,0 +1,102 @@
+import { backoffDelayMs, type BackoffPolicy } from '@kai-jobs/checkpoint';
+import { ACTIVE_STATUSES, JobStatus, RecoveryPolicy, type StaleCandidate } from '@kai-jobs/queue';
+import type { TypeMonitorSettings } from '../config.js';
+import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
+
+/** Everything the decision depends on — plain data. */
+export interface DecisionInput {
+  candidate: StaleCandidate;
+  classification: BullClassification;
+  settings: TypeMonitorSettings;
+  autoRestart: boolean;
+  backoff: BackoffPolicy;
+  /** Stage of the job's last valid checkpoint, or null when it has none. */
+  lastValidCheckpointStage: string | null;
+  /** True when the job's worker reports buffered status writes (a store outage, not stuck work). */
+  workerBehind: boolean;
+  /** Injected randomness for the backoff jitter. */
+  random?: () => number;
+}
+
+const QUEUED = new Set<BullClassification>([BullClassification.Recovering, BullClassification.Hung]);
+
+/**
+ * Decides what to do with one candidate — a pure function, so every rule is unit-tested:
+ * - a `pending` row whose BullMQ job is missing → re-add it; otherwise it is queued → leave;
+ * - a running row whose job is waiting/delayed (recovering) or whose lock just expired
+ *   (BullMQ's stall check moves it) → leave; a worker behind on its writes → leave;
+ * - hung, failed by BullMQ, completed in BullMQ or lost → stuck: restart from the checkpoint
+ *   (restart-from-checkpoint types, auto-restart on, a valid checkpoint, fewer restarts than
+ *   the limit) after the backoff delay, else fail and alert.
+ */
+export function decide(input: DecisionInput): MonitorDecision {
+  const { candidate, classification, settings } = input;
+  const { row } = candidate;
+  const base = {
+    jobId: row.id,
+    type: row.type,
+    reason: candidate.reason,
+    classification,
+    lastHeartbeat: row.lastHeartbeat,
+    lastUpdate: row.updatedAt,
+    stage: row.currentStage,
+    workerId: row.workerId,
+    stuckForMs: candidate.ageMs,
+  } as const;
+
+  if (row.status === JobStatus.Pending) {
+    if (classification === BullClassification.Lost) {
+      return { ...base, reason: 'pending_without_job', classification: 'pending', action: MonitorAction.Readd, why: 'pending row without a BullMQ job: re-adding it from the row' };
+    }
+    if (classification === BullClassification.FailedByBullmq || classification === BullClassification.CompletedInBullmq) {
+      // A restart whose re-add has not happened yet would be lost; the job is finished in BullMQ.
+      return { ...base, reason: 'pending_without_job', classification: 'pending', action: MonitorAction.Readd, why: `pending row whose BullMQ job is ${classification}: re-adding it` };
+    }
+    if (classification === BullClassification.Hung) {
+      // Restarted by a monitor, but the old attempt still holds the job: it missed the abort.
+      return { ...base, action: MonitorAction.Leave, resendAbort: true, why: 'restarted, but the old attempt still holds the job: asking it to stop again' };
+    }
+    return { ...base, action: MonitorAction.Leave, why: `pending and ${QUEUED.has(classification) ? 'queued in BullMQ' : classification}` };
+  }
+  if (!ACTIVE_STATUSES.includes(row.status)) {
+    return { ...base, action: MonitorAction.Leave, why: `row is ${row.status}` };
+  }
+  if (classification === BullClassification.Recovering) {
+    return { ...base, action: MonitorAction.Leave, why: 'already back in BullMQ (waiting or delayed)' };
+  }
+  if (classification === BullClassification.LockExpired) {
+    return { ...base, action: MonitorAction.Leave, why: "lock expired: BullMQ's stall check will move it" };
+  }
+  if (input.workerBehind) {
+    return { ...base, action: MonitorAction.Leave, why: `worker ${row.workerId ?? '?'} reports buffered status writes (store outage), not stuck work` };
+  }
+
+  const restartable = settings.recovery === RecoveryPolicy.RestartFromCheckpoint;
+  const hasCheckpoint = input.lastValidCheckpointStage !== null;
+  const underLimit = row.restartCount < settings.maxRestarts;
+  if (restartable && input.autoRestart && hasCheckpoint && underLimit) {
+    const restartNumber = row.restartCount + 1;
+    return {
+      ...base,
+      action: MonitorAction.Restart,
+      why: `${classification}: restart ${restartNumber} of ${settings.maxRestarts} from checkpoint ${input.lastValidCheckpointStage}`,
+      restartNumber,
+      checkpointStage: input.lastValidCheckpointStage,
+      delayMs: backoffDelayMs({ ...input.backoff, maxRestarts: settings.maxRestarts }, restartNumber, input.random),
+    };
+  }
+  const because = !restartable
+    ? `${row.type} jobs are failed when stuck`
+    : !input.autoRestart
+      ? 'auto-restart is off'
+      : !hasCheckpoint
+        ? 'no valid checkpoint to restart from'
+        : `restart limit reached (${row.restartCount} of ${settings.maxRestarts})`;
+  return {
+    ...base,
+    action: MonitorAction.Fail,
+    why: `${classification}: ${because}`,
+    restartNumber: row.restartCount,
+    checkpointStage: input.lastValidCheckpointStage,
+  };
+}

@@ -1,0 +1,56 @@
+import { JOB_TYPES, toError, type JobType, type Logger, type RedisClient, type StatusStore } from '@kai-jobs/queue';
+import type { Alerter } from '../alerts/alerter.js';
+import { failureAlertKind } from './alert-kinds-by-type.js';
+
+/** Rows the monitor itself failed carry this error prefix; their stuck alert was already sent. */
+export const STUCK_ERROR_PREFIX = 'stuck: ';
+const CANCELLED_PREFIX = 'cancelled: ';
+
+/** What the failure sweep needs. */
+export interface FailureSweepDeps {
+  statusStore: StatusStore;
+  alerter: Alerter;
+  redis: RedisClient;
+  /** Key of the hash holding each type's cursor (store time of the last failure alerted). */
+  cursorKey: string;
+  storeNow: number;
+  /** On the first sweep, only failures this recent are alerted (no flood on a new deployment). */
+  firstSweepWindowMs: number;
+  limit: number;
+  logger: Logger;
+}
+
+/**
+ * Alerts on jobs that failed for good since the previous sweep: one "processing failed"
+ * alert per job and attempt (the alerter's dedupe makes racing replicas send it once). Walks
+ * forward through each type's failed rows from a cursor kept in Redis. Rows failed by the
+ * monitor (stuck) or cancelled by an operator are skipped: they are not processing failures.
+ */
+export async function sweepFailures(deps: FailureSweepDeps): Promise<number> {
+  let alerted = 0;
+  for (const type of JOB_TYPES) {
+    const stored = await deps.redis.hget(deps.cursorKey, type);
+    let cursor = stored === null ? deps.storeNow - deps.firstSweepWindowMs : Number(stored);
+    const rows = await deps.statusStore.list({ type, status: 'failed', updatedAfter: cursor, limit: deps.limit });
+    for (const row of rows) {
+      cursor = Math.max(cursor, row.updatedAt);
+      const error = row.error ?? '';
+      if (error.startsWith(STUCK_ERROR_PREFIX) || error.startsWith(CANCELLED_PREFIX)) continue;
+      try {
+        const outcome = await deps.alerter.alert(failureInput(type, row));
+        if (outcome.status === 'sent' || outcome.status === 'logged') alerted++;
+      } catch (caught) {
+        deps.logger.error('failure alert failed', { jobId: row.id, error: toError(caught).message });
+      }
+    }
+    await deps.redis.hset(deps.cursorKey, type, String(cursor));
+  }
+  return alerted;
+}
+
+function failureInput(type: JobType, row: Parameters<Alerter['alert']>[0]['row']): Parameters<Alerter['alert']>[0] {
+  const kind = failureAlertKind(type);
+  const base = { row, attempt: row.attempt, error: row.error ?? 'unknown error', stage: row.errorStage };
+  if (kind === 'xml-import-job-failed') return { ...base, kind, retryCount: Math.max(0, row.attempt - 1) };
+  return { ...base, kind } as Parameters<Alerter['alert']>[0];
+}

@@ -1,0 +1,143 @@
+import type { CheckpointStore } from '@kai-jobs/checkpoint';
+import { JOB_TYPES, RecoveryPolicy, toError, type Clock, type StaleCandidate } from '@kai-jobs/queue';
+import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
+import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
+import { applyDecision, type ApplyDeps } from './apply-decision.js';
+import { readBullView } from './bull-view.js';
+import { lastValidCheckpointStage } from './checkpoint-probe.js';
+import { classify } from './classify.js';
+import { decide } from './decide.js';
+import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
+import { sweepFailures } from './failure-alerts.js';
+
+/** What a tick needs: its I/O as narrow dependencies, so tests can call it directly. */
+export interface TickDeps extends ApplyDeps {
+  options: ResolvedMonitorOptions;
+  checkpointStore: CheckpointStore;
+  state: MonitorStateStore;
+  writeLag: WriteLagProbe | undefined;
+  monitorId: string;
+  clock: Clock;
+  /** Key of the failure sweep's cursors. */
+  failureCursorKey: string;
+  /** Jitter source for the backoff (tests pin it). */
+  random?: () => number;
+}
+
+/** What one tick found and did. */
+export interface TickResult {
+  summary: TickSummary;
+  /** Every decision, including `leave` ones and those another monitor won (`applied: false`). */
+  decisions: MonitorDecision[];
+}
+
+const STUCK = new Set<string>([
+  BullClassification.Hung,
+  BullClassification.FailedByBullmq,
+  BullClassification.CompletedInBullmq,
+  BullClassification.Lost,
+]);
+
+async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<MonitorDecision> {
+  const { row } = candidate;
+  const settings = typeSettings(deps.options, row.type);
+  const classification = classify(await readBullView(deps.queues[row.type], deps.redis, row.id));
+  const running = row.status !== 'pending';
+  const stuck = running && STUCK.has(classification);
+  const checkpointStage =
+    stuck && settings.recovery === RecoveryPolicy.RestartFromCheckpoint
+      ? await lastValidCheckpointStage(deps.checkpointStore, { id: row.id, type: row.type })
+      : null;
+  const workerBehind = stuck && deps.writeLag !== undefined && row.workerId !== null ? await deps.writeLag.isBehind(row.workerId) : false;
+  const decision = decide({
+    candidate,
+    classification,
+    settings,
+    autoRestart: deps.options.autoRestart,
+    backoff: deps.options.backoff,
+    lastValidCheckpointStage: checkpointStage,
+    workerBehind,
+    ...(deps.random ? { random: deps.random } : {}),
+  });
+  return applyDecision(decision, candidate, deps);
+}
+
+/**
+ * One monitor pass: finds candidates from the status store's indexes (by the store's clock),
+ * classifies each against BullMQ, decides in a pure function, acts with compare-and-set
+ * transitions, alerts on jobs that failed since the last pass, records the tick, and checks
+ * in with Sentry Crons. Timers live in the monitor's `start()`, not here.
+ */
+export async function runOnce(deps: TickDeps): Promise<TickResult> {
+  const startedAt = deps.clock.now();
+  const intervalMinutes = Math.max(1, Math.round(deps.options.checkIntervalMs / 60_000));
+  const checkInId = deps.alerter.checkIn({
+    monitorSlug: deps.options.cronMonitorSlug,
+    status: 'in_progress',
+    schedule: { intervalMinutes },
+  });
+  const decisions: MonitorDecision[] = [];
+  let storeNow = startedAt;
+  let failureAlerts = 0;
+  let error: Error | null = null;
+  try {
+    storeNow = await deps.statusStore.now();
+    for (const type of JOB_TYPES) {
+      const settings = typeSettings(deps.options, type);
+      const candidates = await deps.statusStore.findStale(type, {
+        heartbeatOlderThanMs: settings.heartbeatTimeoutMs,
+        updateOlderThanMs: settings.updateTimeoutMs,
+        limit: deps.options.candidateLimit,
+      });
+      for (const candidate of candidates) {
+        try {
+          decisions.push(await examine(candidate, deps));
+        } catch (caught) {
+          // One bad candidate must not stop the tick; it is examined again next time.
+          deps.logger.error('examining a stuck-work candidate failed', { jobId: candidate.row.id, error: toError(caught).message });
+        }
+      }
+    }
+    failureAlerts = await sweepFailures({
+      statusStore: deps.statusStore,
+      alerter: deps.alerter,
+      redis: deps.redis,
+      cursorKey: deps.failureCursorKey,
+      storeNow,
+      firstSweepWindowMs: deps.options.checkIntervalMs * 2,
+      limit: deps.options.candidateLimit,
+      logger: deps.logger,
+    });
+  } catch (caught) {
+    error = toError(caught);
+    deps.logger.error('monitor tick failed', { error: error.message });
+  }
+  const count = (action: string) => decisions.filter((d) => d.action === action && d.applied !== false).length;
+  const summary: TickSummary = {
+    startedAt,
+    durationMs: deps.clock.now() - startedAt,
+    storeNow,
+    intervalMs: deps.options.checkIntervalMs,
+    candidates: decisions.length,
+    restarted: count(MonitorAction.Restart),
+    failed: count(MonitorAction.Fail),
+    readded: count(MonitorAction.Readd),
+    left: count(MonitorAction.Leave),
+    failureAlerts,
+    error: error?.message ?? null,
+    monitorId: deps.monitorId,
+  };
+  await deps.state.recordTick(summary, decisions).catch((caught: unknown) =>
+    deps.logger.warn('could not record the tick', { error: toError(caught).message }),
+  );
+  deps.alerter.checkIn({
+    monitorSlug: deps.options.cronMonitorSlug,
+    status: error === null ? 'ok' : 'error',
+    checkInId,
+    durationMs: summary.durationMs,
+    schedule: { intervalMinutes },
+  });
+  deps.logger.info('monitor tick', { ...summary });
+  if (error !== null) throw error;
+  return { summary, decisions };
+}

@@ -1,0 +1,213 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Alerter, createMonitor, RedisAlertDedupeStore, type Monitor, type MonitorOptions } from '@kai-jobs/monitor';
+import { startSentryReceiver, startUnresponsiveServer, type SentryReceiver } from '@kai-jobs/monitor/testing';
+import { statusKeys } from '@kai-jobs/queue';
+import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
+import { backdate, client, failLikeStalledTooOften, pdf, readRuns, stores, syntheticOutput, syntheticRuntime } from './helpers.js';
+
+const ctx = useRedisTestContext(import.meta.url);
+let receiver: SentryReceiver;
+
+beforeEach(async () => {
+  receiver = await startSentryReceiver();
+});
+afterEach(async () => {
+  await receiver.close();
+});
+
+function alerter(dsn = receiver.dsn): Alerter {
+  return ctx.manage('alerter', new Alerter({ dsn, environment: 'test', dedupeStore: new RedisAlertDedupeStore({ connection: ctx.redis, prefix: ctx.prefix }) }));
+}
+
+function monitor(options: Partial<MonitorOptions> = {}): Monitor {
+  return ctx.track('monitor', createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, alerter: alerter(), backoff: { baseMs: 50, capMs: 200 }, ...options }));
+}
+
+const MINUTE = 60_000;
+
+describe('monitor: detection and recovery', () => {
+  for (const path of [
+    { name: 'no update for 5 min (update timeout)', change: { updateMs: 6 * MINUTE }, reason: 'update_timeout' },
+    { name: 'no heartbeat for 15 min (heartbeat timeout)', change: { heartbeatMs: 16 * MINUTE }, reason: 'heartbeat_timeout' },
+  ] as const) {
+    it(`a hung PDF job with ${path.name} is restarted from its checkpoint, with one alert`, async () => {
+      const worker = await syntheticRuntime(ctx, 'w1', { heartbeatIntervalMs: 60_000 });
+      const jobs = client(ctx);
+      const { id } = await jobs.enqueue('pdf', pdf('hold:text_extracted'));
+      await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'text_extracted'));
+      await backdate(ctx.redis, ctx.prefix, 'pdf', id, path.change);
+      const watcher = monitor();
+      const { decisions } = await watcher.runOnce();
+      expect(decisions).toEqual([
+        expect.objectContaining({ jobId: id, action: 'restart', reason: path.reason, classification: 'hung', checkpointStage: 'pdf_loaded', restartNumber: 1, applied: true }),
+      ]);
+      await jobs.waitForResult(id, { timeoutMs: 15_000 });
+      const runs = (await readRuns(ctx.redis, ctx.prefix)).map((run) => `${run.stage}#${run.attempt}`);
+      expect(runs).toEqual(['pdf_loaded#1', 'text_extracted#1', 'text_extracted#2', 'tiles_generated#2', 'embeddings_created#2', 'materials_extracted#2']);
+      const { status } = stores(ctx);
+      expect((await status.get(id))?.restartCount).toBe(1);
+      const restarted = (await status.history(id)).find((entry) => entry.event === 'recovery:restarted');
+      expect(restarted).toMatchObject({ reason: path.reason, stage: 'text_extracted', workerId: 'w1', checkpointUsed: 'pdf_loaded', restartNumber: 1 });
+      expect(restarted?.['lastHeartbeat']).toEqual(expect.any(Number));
+      expect(restarted?.['lastUpdate']).toEqual(expect.any(Number));
+      const [event] = await receiver.waitForEvents(1);
+      expect(event?.fingerprint).toEqual(['stuck-job', path.reason]);
+      expect(event?.tags).toMatchObject({ job_id: id, document_id: 'hold:text_extracted', error_type: 'stuck_job', failure_reason: path.reason });
+      expect((await watcher.state().then((state) => state.recentDecisions()))[0]).toMatchObject({ jobId: id, action: 'restart' });
+      await watcher.close();
+      await worker.close();
+    }, 40_000);
+  }
+
+  it('a job BullMQ failed ("stalled more than allowable limit") is retried from its checkpoint', async () => {
+    const jobs = client(ctx);
+    const id = await failLikeStalledTooOften(ctx, jobs, 'plain');
+    expect(await (await jobs.queue('pdf').getJob(id))?.getState()).toBe('failed');
+    await backdate(ctx.redis, ctx.prefix, 'pdf', id, { updateMs: 6 * MINUTE });
+    const watcher = monitor();
+    const { decisions } = await watcher.runOnce();
+    expect(decisions).toEqual([expect.objectContaining({ jobId: id, action: 'restart', classification: 'failed_by_bullmq', applied: true })]);
+    const worker = await syntheticRuntime(ctx);
+    await jobs.waitForResult(id, { timeoutMs: 15_000 });
+    expect((await readRuns(ctx.redis, ctx.prefix)).map((run) => run.stage)).toEqual(['text_extracted', 'tiles_generated', 'embeddings_created', 'materials_extracted']);
+    await watcher.close();
+    await worker.close();
+  }, 40_000);
+
+  it('a running row whose BullMQ job is gone is re-added under the same id and resumes', async () => {
+    const { status, checkpoints } = stores(ctx);
+    await status.create({ id: 'lost-1', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
+    await status.markProcessing('lost-1', { fence: 'f-gone', workerId: 'gone' });
+    await checkpoints.save({ id: 'lost-1', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f-gone', schemaVersion: 1, attempt: 1 });
+    await backdate(ctx.redis, ctx.prefix, 'pdf', 'lost-1', { heartbeatMs: 16 * MINUTE, updateMs: 16 * MINUTE });
+    const watcher = monitor();
+    const { decisions } = await watcher.runOnce();
+    expect(decisions).toEqual([expect.objectContaining({ jobId: 'lost-1', action: 'restart', classification: 'lost', reason: 'heartbeat_timeout' })]);
+    const worker = await syntheticRuntime(ctx);
+    const jobs = client(ctx);
+    await jobs.waitForResult('lost-1', { timeoutMs: 15_000 });
+    expect((await readRuns(ctx.redis, ctx.prefix)).map((run) => run.stage)[0]).toBe('text_extracted');
+    await watcher.close();
+    await worker.close();
+  }, 40_000);
+
+  it('a pending row with no BullMQ job (a crash between row and job) is re-added, not counted as a restart', async () => {
+    const { status } = stores(ctx);
+    await status.create({ id: 'orphan', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
+    await backdate(ctx.redis, ctx.prefix, 'pdf', 'orphan', { updateMs: 6 * MINUTE });
+    const watcher = monitor();
+    const { decisions } = await watcher.runOnce();
+    expect(decisions).toEqual([expect.objectContaining({ jobId: 'orphan', action: 'readd', reason: 'pending_without_job' })]);
+    const worker = await syntheticRuntime(ctx);
+    await client(ctx).waitForResult('orphan', { timeoutMs: 15_000 });
+    expect((await status.get('orphan'))?.restartCount).toBe(0);
+    expect(receiver.events).toEqual([]);
+    await watcher.close();
+    await worker.close();
+  }, 40_000);
+
+  it('the fourth stuck episode of a PDF job fails it and alerts once', async () => {
+    const { status, checkpoints } = stores(ctx);
+    await status.create({ id: 'tired', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
+    await status.markProcessing('tired', { fence: 'f4', workerId: 'w' });
+    await checkpoints.save({ id: 'tired', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f4', schemaVersion: 1, attempt: 1 });
+    await ctx.redis.hset(statusKeys(ctx.prefix, 'pdf').row('tired'), 'restart_count', 3);
+    await backdate(ctx.redis, ctx.prefix, 'pdf', 'tired', { updateMs: 6 * MINUTE });
+    const alerts = alerter();
+    const watcher = monitor({ alerter: alerts });
+    const { decisions } = await watcher.runOnce();
+    expect(decisions).toEqual([expect.objectContaining({ jobId: 'tired', action: 'fail', why: 'lost: restart limit reached (3 of 3)' })]);
+    expect(await status.get('tired')).toMatchObject({ status: 'failed', error: expect.stringMatching(/^stuck: update_timeout/) });
+    const [event] = await receiver.waitForEvents(1);
+    expect(event?.fingerprint).toEqual(['stuck-job', 'update_timeout']);
+    // The next tick neither acts again nor sends a "processing failed" alert for a stuck failure.
+    expect((await watcher.runOnce()).decisions).toEqual([]);
+    await alerts.flush();
+    expect(receiver.events).toHaveLength(1);
+    await watcher.close();
+  });
+
+  it('stuck scraping sessions and imports are failed with their own alerts and fingerprints', async () => {
+    const { status } = stores(ctx);
+    await status.create({ id: 'sess', type: 'scrape', payload: {}, refs: { sessionId: 'sess', sourceUrl: 'https://shop.example/', backgroundJobId: 'bg-1' } });
+    await status.create({ id: 'imp', type: 'xml-import', payload: {}, refs: { importJobId: 'imp', sourceName: 'acme-feed' } });
+    for (const id of ['sess', 'imp']) await status.markProcessing(id, { fence: 'f', workerId: 'w' });
+    await status.progress('sess', 'f', { status: 'scraping', counters: { total_pages: 40, completed_pages: 12, failed_pages: 1 } });
+    await backdate(ctx.redis, ctx.prefix, 'scrape', 'sess', { updateMs: 31 * MINUTE });
+    await backdate(ctx.redis, ctx.prefix, 'xml-import', 'imp', { updateMs: 21 * MINUTE });
+    const watcher = monitor();
+    const { decisions } = await watcher.runOnce();
+    expect(decisions.map((d) => [d.jobId, d.action]).sort()).toEqual([['imp', 'fail'], ['sess', 'fail']]);
+    expect(await status.get('sess')).toMatchObject({ status: 'failed', counters: { total_pages: 40, completed_pages: 12 } });
+    const events = await receiver.waitForEvents(2);
+    const byFingerprint = Object.fromEntries(events.map((event) => [String((event.fingerprint as string[])[0]), event]));
+    expect(byFingerprint['stuck-scraping-session']?.fingerprint).toEqual(['stuck-scraping-session', 'https://shop.example/']);
+    expect(byFingerprint['stuck-scraping-session']?.tags).toMatchObject({ session_id: 'sess', job_type: 'web_scraping', error_type: 'stuck_scraping_session' });
+    expect(byFingerprint['stuck-import-job']?.fingerprint).toEqual(['stuck-import-job', 'acme-feed']);
+    await watcher.close();
+  });
+
+  it('two monitors ticking at once over the same stuck job give one recovery and one alert', async () => {
+    const { status, checkpoints } = stores(ctx);
+    await status.create({ id: 'race', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
+    await status.markProcessing('race', { fence: 'f', workerId: 'w' });
+    await checkpoints.save({ id: 'race', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f', schemaVersion: 1, attempt: 1 });
+    await backdate(ctx.redis, ctx.prefix, 'pdf', 'race', { updateMs: 6 * MINUTE });
+    const [a, b] = [monitor(), monitor()];
+    const results = await Promise.all([a.runOnce(), b.runOnce()]);
+    const applied = results.flatMap((result) => result.decisions).filter((d) => d.action === 'restart' && d.applied);
+    expect(applied).toHaveLength(1);
+    expect((await status.get('race'))?.restartCount).toBe(1);
+    expect((await status.history('race')).filter((entry) => entry.event === 'recovery:restarted')).toHaveLength(1);
+    await receiver.waitForEvents(1);
+    await a.close();
+    await b.close();
+    expect(receiver.events).toHaveLength(1);
+  });
+
+  it('alerts once on a job that failed for good since the last tick, with its stage', async () => {
+    const { status } = stores(ctx);
+    await status.create({ id: 'broken', type: 'pdf', payload: pdf('x'), refs: { documentId: 'doc-7' } });
+    await status.markProcessing('broken', { fence: 'f', workerId: 'w', stage: 'tiles_generated' });
+    await status.fail('broken', 'f', 'canvas exploded');
+    const watcher = monitor();
+    expect((await watcher.runOnce()).summary.failureAlerts).toBe(1);
+    const [event] = await receiver.waitForEvents(1);
+    expect(event?.fingerprint).toEqual(['pdf-processing-failed', 'tiles_generated']);
+    expect(event?.tags).toMatchObject({ job_id: 'broken', document_id: 'doc-7', stage: 'tiles_generated' });
+    expect((await watcher.runOnce()).summary.failureAlerts).toBe(0);
+    await watcher.close();
+    expect(receiver.events).toHaveLength(1);
+  });
+
+  it('checks in with Sentry Crons on every tick (in progress, then ok)', async () => {
+    const watcher = monitor();
+    await watcher.runOnce();
+    const checkIns = await receiver.waitForCheckIns(2);
+    expect(checkIns.map((checkIn) => checkIn['status'])).toEqual(['in_progress', 'ok']);
+    expect(checkIns[0]?.['monitor_slug']).toBe('kai-jobs-monitor');
+    expect(checkIns[1]?.['check_in_id']).toBe(checkIns[0]?.['check_in_id']);
+    expect(checkIns[0]?.['monitor_config']).toMatchObject({ schedule: { type: 'interval', value: 1, unit: 'minute' } });
+    await watcher.close();
+  });
+
+  it('an unreachable Sentry never slows or stops a tick', async () => {
+    const blackhole = await startUnresponsiveServer();
+    try {
+      const { status } = stores(ctx);
+      for (let i = 0; i < 5; i++) {
+        await status.create({ id: `s${i}`, type: 'scrape', payload: {}, refs: { sessionId: `s${i}`, sourceUrl: 'https://a.example/' } });
+        await status.markProcessing(`s${i}`, { fence: 'f', workerId: 'w' });
+        await backdate(ctx.redis, ctx.prefix, 'scrape', `s${i}`, { updateMs: 31 * MINUTE });
+      }
+      const watcher = ctx.track('monitor', createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, alerter: alerter(blackhole.dsn) }));
+      const started = Date.now();
+      const { summary } = await watcher.runOnce();
+      expect(summary.failed).toBe(5);
+      expect(Date.now() - started).toBeLessThan(3000);
+      await watcher.close();
+    } finally {
+      await blackhole.close();
+    }
+  });
+});
