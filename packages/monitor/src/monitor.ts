@@ -3,6 +3,7 @@ import { RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint
 import {
   bullPrefix,
   closeRedis,
+  createJobClient,
   ConnectionRole,
   createRedisConnection,
   JOB_TYPES,
@@ -24,6 +25,7 @@ import { Alerter } from './alerts/alerter.js';
 import { RedisAlertDedupeStore } from './alerts/dedupe-store.js';
 import { createMonitorId, MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
 import { MonitorStateStore } from './monitor-state.js';
+import { runDrill, type DrillOptions, type DrillResult } from './drill.js';
 import { StallListener } from './stall-listener.js';
 import { runOnce, type TickDeps, type TickResult } from './tick/run-once.js';
 
@@ -102,6 +104,20 @@ export class Monitor {
     const result = await runOnce(await this.connect());
     for (const listener of this.tickListeners) listener(result);
     return result;
+  }
+
+  /**
+   * The recovery drill against this monitor's Redis: a canary PDF job hangs once in its second
+   * stage; the drill checks it is detected, restarted from the first checkpoint and completed.
+   */
+  async drill(options: DrillOptions = {}): Promise<DrillResult> {
+    const deps = await this.connect();
+    const client = createJobClient({ connection: deps.redis, redis: { prefix: this.options.redis.prefix }, statusStore: deps.statusStore });
+    try {
+      return await runDrill({ statusStore: deps.statusStore, client, runOnce: () => this.runOnce(), clock: deps.clock }, options);
+    } finally {
+      await client.close();
+    }
   }
 
   /** Calls `listener` after every tick this process runs. */

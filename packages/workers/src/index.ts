@@ -131,3 +131,5 @@ export type { PrologInfo, PrologScan } from './jobs/xml-import/prolog-scan.js';
 export { FeedUnavailableError } from './jobs/xml-import/errors.js';
 export { HostLanes } from './jobs/scrape/host-lanes.js';
 export type { CrawlEntry, LaneLimits, TakeResult } from './jobs/scrape/host-lanes.js';
+export { createJobsFromConfig, parseWorkerEnv, WorkerEnvSchema } from './entry/worker-env.js';
+export type { WorkerEnvConfig } from './entry/worker-env.js';

@@ -20,6 +20,18 @@ export const SourceSchema = z.discriminatedUnion('kind', [
     /** A key in the configured blob store (e.g. a Supabase Storage path). */
     key: z.string().min(1),
   }),
+  z.object({
+    kind: z.literal('inline'),
+    /**
+     * The bytes themselves, base64, for small inputs that no worker could otherwise reach
+     * (the recovery drill's canary PDF). Bounded by the payload size limit (1 MiB of JSON).
+     */
+    base64: z
+      .string()
+      .min(4)
+      .max(768 * 1024)
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, { message: 'expected base64' }),
+  }),
 ]);
 /** Where a job reads its input from. */
 export type Source = z.infer<typeof SourceSchema>;

@@ -29,6 +29,15 @@ export const PdfProcessingOptionsSchema = z
     skipTiles: z.boolean().default(false),
     /** Skip material extraction. Default false. */
     skipMaterials: z.boolean().default(false),
+    /**
+     * Recovery drill only (`kai-jobs drill`): the job's first run (before any restart) hangs
+     * in this stage until it is aborted, so the monitor must find and restart it. Never set it
+     * for real work.
+     */
+    drill: z
+      .object({ hangOnceInStage: z.enum(Object.values(PdfStage) as [PdfStage, ...PdfStage[]]) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -64,6 +64,13 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** The stage a recovery-drill payload asks the first run to hang in (`options.drill.hangOnceInStage`). */
+function drillHangStage(payload: unknown): string | undefined {
+  const options = (payload as { options?: { drill?: { hangOnceInStage?: unknown } } }).options;
+  const stage = options?.drill?.hangOnceInStage;
+  return typeof stage === 'string' ? stage : undefined;
+}
+
 /** Errors retrying cannot fix: the job fails at once through BullMQ's UnrecoverableError. */
 function isPermanent(error: Error): boolean {
   return isKaiJobsError(error) && !error.retryable && !(error instanceof AttemptAbortedError);
@@ -198,6 +205,12 @@ export async function runAttempt(
         logger: logger.child({ stage: stage.name }),
         resumeState: index === resumeIndex ? resumeState : null,
       });
+      if (drillHangStage(payload) === stage.name && row.restartCount === 0) {
+        // The recovery drill: hang here until the monitor (or anyone) aborts the attempt.
+        logger.warn('recovery drill: hanging in this stage until aborted', { stage: stage.name });
+        await deps.statusStore.appendHistory(jobId, { event: 'drill:hanging', stage: stage.name });
+        await raceAbort(new Promise<never>(() => undefined), controller.signal);
+      }
       const raw = await raceAbort(stage.run(ctx as StageContext<JobType>, stageOutputsOf(outputs)), controller.signal);
       const parsed = stage.output.safeParse(raw);
       if (!parsed.success) {

@@ -34,6 +34,11 @@ export async function readSource(source: Source, options: SourceReaderOptions, s
       return downloadSource(source.url, options, signal);
     case 'storage':
       return readStorageSource(source.key, options);
+    case 'inline': {
+      const bytes = Buffer.from(source.base64, 'base64');
+      if (bytes.byteLength > options.maxBytes) throw tooLarge('inline source', bytes.byteLength, options.maxBytes);
+      return bytes;
+    }
     default: {
       const exhaustive: never = source;
       throw new PermanentJobError(`unknown source kind ${JSON.stringify(exhaustive)}`);

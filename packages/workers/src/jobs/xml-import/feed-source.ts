@@ -183,6 +183,13 @@ export async function openFeedSource(source: Source, config: XmlImportJobConfig,
         throw error;
       }
     }
+    case 'inline': {
+      const bytes = Buffer.from(source.base64, 'base64');
+      async function* once(): AsyncGenerator<Buffer> {
+        yield bytes;
+      }
+      return { description: 'inline', chunks: once(), declaredBytes: bytes.byteLength, touch: noop, mapError: toError, dispose: noop };
+    }
     default: {
       const exhaustive: never = source;
       throw new PermanentJobError(`unknown source ${JSON.stringify(exhaustive)}`);

@@ -1,0 +1,53 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * The monitor process: ticks on the job-monitor queue every MONITOR_CHECK_INTERVAL_MS (any
+ * number of replicas give one tick per interval), consumes BullMQ's stalled events, alerts
+ * Sentry (SENTRY_DSN) or the log. Reads the environment (see the README).
+ */
+import { ConnectionRole, createLogger, createRedisConnection, closeRedis } from '@kai-jobs/queue';
+import { Alerter } from '../alerts/alerter.js';
+import { RedisAlertDedupeStore } from '../alerts/dedupe-store.js';
+import { createMonitor } from '../monitor.js';
+import { parseMonitorEnv } from '../entry/monitor-env.js';
+
+let config;
+try {
+  config = parseMonitorEnv(process.env);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+const logger = createLogger({ level: config.logLevel, base: { service: 'kai-monitor' } });
+const dedupeConnection = createRedisConnection(config.redis, { role: ConnectionRole.Worker });
+dedupeConnection.on('error', () => undefined);
+const alerter = new Alerter({
+  ...(config.sentry.dsn ? { dsn: config.sentry.dsn } : {}),
+  environment: config.sentry.environment,
+  ...(config.sentry.release ? { release: config.sentry.release } : {}),
+  logger,
+  dedupeStore: new RedisAlertDedupeStore({ connection: dedupeConnection, prefix: config.redis.prefix }),
+});
+const monitor = createMonitor({ ...config.monitor, redis: config.redis, alerter, logger });
+
+let stopping = false;
+const stop = async (signal: string): Promise<void> => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  logger.info('signal received: stopping the monitor', { signal });
+  await monitor.close();
+  await alerter.close();
+  await closeRedis(dedupeConnection);
+  await logger.flush();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
+try {
+  await monitor.start();
+  logger.info('monitor ready', { monitorId: monitor.monitorId, sentry: config.sentry.dsn ? 'configured' : 'log only' });
+} catch (error) {
+  logger.error('monitor failed to start', { error: (error as Error).message });
+  await logger.flush();
+  process.exit(1);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * The worker process: runs the staged jobs of WORKER_TYPES until SIGTERM/SIGINT (graceful:
+ * running stages reach their checkpoint, unfinished jobs go back to the queue). Reads the
+ * environment (see the README); logs JSON lines on stdout.
+ */
+import { closeRedis, ConnectionRole, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
+import { createJobsFromConfig, parseWorkerEnv } from '../entry/worker-env.js';
+import { createWorkerRuntime } from '../runtime/worker-runtime.js';
+import { installShutdownSignals } from '../runtime/shutdown-signals.js';
+
+let config;
+try {
+  config = parseWorkerEnv(process.env);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+const logger = createLogger({ level: config.logLevel, base: { service: 'kai-worker' } });
+const stores = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-worker-stores' });
+stores.on('error', () => undefined);
+try {
+  await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
+  const runtime = createWorkerRuntime({
+    redis: config.redis,
+    jobs: createJobsFromConfig(config, stores),
+    concurrency: config.concurrency,
+    logger,
+    ...(config.workerId ? { workerId: config.workerId } : {}),
+    ...(config.heartbeatIntervalMs ? { heartbeatIntervalMs: config.heartbeatIntervalMs } : {}),
+    ...(config.lockDurationMs ? { lockDurationMs: config.lockDurationMs } : {}),
+    ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
+    ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
+    ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+  });
+  installShutdownSignals(
+    {
+      async shutdown() {
+        await runtime.shutdown();
+        await closeRedis(stores);
+      },
+    },
+    logger,
+  );
+  await runtime.start();
+  logger.info('worker ready', { workerId: runtime.workerId, types: config.types });
+} catch (error) {
+  logger.error('worker failed to start', { error: (error as Error).message, code: isKaiJobsError(error) ? error.code : undefined });
+  await logger.flush();
+  await closeRedis(stores);
+  process.exit(1);
+}

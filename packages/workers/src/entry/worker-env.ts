@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
+import { AnthropicMaterialExtractor } from '../jobs/pdf/materials/anthropic-material-extractor.js';
+import { RedisMaterialStore } from '../jobs/pdf/materials/redis-material-store.js';
+import { createPdfJob } from '../jobs/pdf/pdf-job.js';
+import { createFirecrawlProvider } from '../jobs/scrape/firecrawl-provider.js';
+import { createScrapeJob } from '../jobs/scrape/scrape-job.js';
+import { RedisProductStore } from '../jobs/xml-import/redis-product-store.js';
+import { createXmlImportJob } from '../jobs/xml-import/xml-import-job.js';
+import type { StagedJobDefinition } from '../staged-job.js';
+
+const positiveInt = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `${name} must be a whole number of milliseconds` })
+    .transform(Number)
+    .optional();
+
+/**
+ * The environment variables the worker entry point reads (see the README's configuration
+ * table). Parsed by a pure function so it is testable and so only the entry point touches
+ * `process.env`.
+ */
+export const WorkerEnvSchema = z.object({
+  REDIS_URL: z.string().default(DEFAULT_REDIS_URL),
+  KAI_PREFIX: z.string().default(DEFAULT_KEY_PREFIX),
+  WORKER_ID: z.string().min(1).optional(),
+  WORKER_TYPES: z.string().default(JOB_TYPES.join(',')),
+  WORKER_CONCURRENCY: z.string().optional(),
+  HEARTBEAT_INTERVAL_MS: positiveInt('HEARTBEAT_INTERVAL_MS'),
+  LOCK_DURATION_MS: positiveInt('LOCK_DURATION_MS'),
+  STALLED_INTERVAL_MS: positiveInt('STALLED_INTERVAL_MS'),
+  SHUTDOWN_GRACE_MS: positiveInt('SHUTDOWN_GRACE_MS'),
+  ARTIFACTS_DIR: z.string().min(1).optional(),
+  FILE_ROOT: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  EMBEDDINGS_URL: z.string().optional(),
+  EMBEDDINGS_API_KEY: z.string().optional(),
+  EMBEDDINGS_MODEL: z.string().optional(),
+  MATERIALS_LLM_URL: z.string().optional(),
+  MATERIALS_LLM_API_KEY: z.string().optional(),
+  MATERIALS_LLM_MODEL: z.string().optional(),
+  FIRECRAWL_URL: z.string().optional(),
+  FIRECRAWL_API_KEY: z.string().optional(),
+  SCRAPE_ALLOW: z.string().optional(),
+});
+
+/** The worker's configuration, from the environment. */
+export interface WorkerEnvConfig {
+  redis: RedisConnectionOptions;
+  workerId: string | undefined;
+  types: JobType[];
+  concurrency: Partial<Record<JobType, number>>;
+  heartbeatIntervalMs: number | undefined;
+  lockDurationMs: number | undefined;
+  stalledIntervalMs: number | undefined;
+  shutdownGraceMs: number | undefined;
+  artifactsDir: string | undefined;
+  fileRoot: string | undefined;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  embeddings: { baseUrl: string; apiKey: string; model: string } | null;
+  materialsLlm: { baseUrl: string; apiKey: string; model: string } | null;
+  firecrawl: { baseUrl: string; apiKey: string } | null;
+  scrapeAllow: string[];
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+}
+
+/** A provider needs all of its variables or none: half a configuration is a mistake. */
+function provider(problems: string[], names: string[], values: (string | undefined)[]): string[] | null {
+  const given = values.filter((value) => value !== undefined && value !== '');
+  if (given.length === 0) return null;
+  if (given.length !== values.length) {
+    problems.push(`set all of ${names.join(', ')} or none of them (missing: ${names.filter((_, i) => !values[i]).join(', ')})`);
+    return null;
+  }
+  return values as string[];
+}
+
+/** Parses the worker's environment; throws one ConfigError listing every problem. */
+export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerEnvConfig {
+  const result = WorkerEnvSchema.safeParse(env);
+  const problems: string[] = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (!result.success) throw new ConfigError(`invalid worker environment:\n  - ${problems.join('\n  - ')}`);
+  const raw = result.data;
+  let redis: RedisConnectionOptions | undefined;
+  try {
+    redis = parseRedisConnectionOptions({ url: raw.REDIS_URL, prefix: raw.KAI_PREFIX });
+  } catch (error) {
+    problems.push(`REDIS_URL / KAI_PREFIX: ${(error as Error).message}`);
+  }
+  const types: JobType[] = [];
+  for (const name of list(raw.WORKER_TYPES)) {
+    if (isJobType(name)) types.push(name);
+    else problems.push(`WORKER_TYPES: unknown job type "${name}" (expected ${JOB_TYPES.join(', ')})`);
+  }
+  if (types.length === 0) problems.push('WORKER_TYPES: no job type to run');
+  const concurrency: Partial<Record<JobType, number>> = {};
+  for (const entry of list(raw.WORKER_CONCURRENCY)) {
+    const [name, count] = entry.includes('=') ? entry.split('=') : [undefined, entry];
+    const value = Number(count);
+    if (!Number.isInteger(value) || value < 1) {
+      problems.push(`WORKER_CONCURRENCY: "${entry}" is not type=count or a positive whole number`);
+      continue;
+    }
+    if (name === undefined) for (const type of JOB_TYPES) concurrency[type] = value;
+    else if (isJobType(name.trim())) concurrency[name.trim() as JobType] = value;
+    else problems.push(`WORKER_CONCURRENCY: unknown job type "${name}"`);
+  }
+  const embeddings = provider(problems, ['EMBEDDINGS_URL', 'EMBEDDINGS_API_KEY', 'EMBEDDINGS_MODEL'], [raw.EMBEDDINGS_URL, raw.EMBEDDINGS_API_KEY, raw.EMBEDDINGS_MODEL]);
+  const llm = provider(problems, ['MATERIALS_LLM_URL', 'MATERIALS_LLM_API_KEY', 'MATERIALS_LLM_MODEL'], [raw.MATERIALS_LLM_URL, raw.MATERIALS_LLM_API_KEY, raw.MATERIALS_LLM_MODEL]);
+  const firecrawl = provider(problems, ['FIRECRAWL_URL', 'FIRECRAWL_API_KEY'], [raw.FIRECRAWL_URL, raw.FIRECRAWL_API_KEY]);
+  if (problems.length > 0 || redis === undefined) throw new ConfigError(`invalid worker environment:\n  - ${problems.join('\n  - ')}`);
+  return {
+    redis,
+    workerId: raw.WORKER_ID,
+    types,
+    concurrency,
+    heartbeatIntervalMs: raw.HEARTBEAT_INTERVAL_MS,
+    lockDurationMs: raw.LOCK_DURATION_MS,
+    stalledIntervalMs: raw.STALLED_INTERVAL_MS,
+    shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
+    artifactsDir: raw.ARTIFACTS_DIR,
+    fileRoot: raw.FILE_ROOT,
+    logLevel: raw.LOG_LEVEL,
+    embeddings: embeddings === null ? null : { baseUrl: embeddings[0] as string, apiKey: embeddings[1] as string, model: embeddings[2] as string },
+    materialsLlm: llm === null ? null : { baseUrl: llm[0] as string, apiKey: llm[1] as string, model: llm[2] as string },
+    firecrawl: firecrawl === null ? null : { baseUrl: firecrawl[0] as string, apiKey: firecrawl[1] as string },
+    scrapeAllow: list(raw.SCRAPE_ALLOW),
+  };
+}
+
+/** Builds the staged jobs of `config.types` with their providers and stores (on `connection`). */
+export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisClient): StagedJobDefinition[] {
+  const prefix = config.redis.prefix;
+  return config.types.map((type): StagedJobDefinition => {
+    switch (type) {
+      case 'pdf':
+        return createPdfJob({
+          materialStore: new RedisMaterialStore({ connection, prefix }),
+          ...(config.embeddings ? { embeddingProvider: new OpenAiEmbeddingProvider(config.embeddings) } : {}),
+          ...(config.materialsLlm ? { materialExtractor: new AnthropicMaterialExtractor(config.materialsLlm) } : {}),
+          ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
+        }) as StagedJobDefinition;
+      case 'scrape':
+        return createScrapeJob({
+          urlGuard: { allow: config.scrapeAllow },
+          ...(config.firecrawl ? { provider: (deps) => createFirecrawlProvider({ ...config.firecrawl!, guard: deps.guard }) } : {}),
+        }) as StagedJobDefinition;
+      case 'xml-import':
+        return createXmlImportJob({
+          productStore: new RedisProductStore({ connection, prefix }),
+          urlGuard: { allow: config.scrapeAllow },
+          ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
+        }) as StagedJobDefinition;
+      default: {
+        const exhaustive: never = type;
+        throw new ConfigError(`unknown job type ${String(exhaustive)}`);
+      }
+    }
+  });
+}
