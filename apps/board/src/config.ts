@@ -13,16 +13,17 @@ import {
 } from '@kai-jobs/queue';
 import { z } from 'zod';
 import { isLoopbackHost } from './auth/loopback.js';
+import { MONITOR_QUEUE } from '@kai-jobs/monitor';
 
 /** Port the board listens on when none is configured (`BOARD_PORT`). */
 export const DEFAULT_BOARD_PORT = 3000;
 /** Address the board binds to when none is configured (`BOARD_HOST`): loopback only. */
 export const DEFAULT_BOARD_HOST = '127.0.0.1';
 /**
- * The BullMQ queue the monitor's scheduler runs on (ARCHITECTURE.md). Its BullMQ prefix is
- * `<prefix>:{job-monitor}`, like every other queue's.
+ * The BullMQ queue the monitor's scheduler runs on (the monitor's own constant). Its BullMQ
+ * prefix is `<prefix>:{job-monitor}`, like every other queue's.
  */
-export const MONITOR_QUEUE_NAME = 'job-monitor';
+export const MONITOR_QUEUE_NAME = MONITOR_QUEUE;
 
 const HOUR_MS = 60 * 60 * 1000;
 
