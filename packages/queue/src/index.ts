@@ -165,6 +165,8 @@ export {
 export type { MetricsRecorder, RedisMetricsRecorderOptions, UpdateGaps } from './metrics/metrics-recorder.js';
 export { SupabaseStatusStore, SupabaseStatusStoreOptionsSchema } from './status/supabase-status-store.js';
 export type { SupabaseStatusStoreOptions } from './status/supabase-status-store.js';
+export { SupabaseConnectionOptionsSchema, SupabaseRpcClient } from './status/supabase-rpc-client.js';
+export type { RpcPurpose, SupabaseConnectionOptions } from './status/supabase-rpc-client.js';
 export { decodeSupabaseStatusRow } from './status/supabase-row-codec.js';
 export { KaiSqlState, rpcErrorToKaiError } from './status/supabase-rpc-errors.js';
 export type { RpcContext, RpcFailure } from './status/supabase-rpc-errors.js';
