@@ -16,6 +16,8 @@ export { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError 
 export { defaultConcurrency, WorkerRuntimeOptionsSchema } from './runtime/config.js';
 export type { ResolvedWorkerRuntimeOptions, WorkerRuntimeOptions } from './runtime/config.js';
 export { HeartbeatBatcher } from './runtime/heartbeat-batcher.js';
+export { OutageToleranceOptionsSchema } from './runtime/outage-tolerance.js';
+export type { OutageToleranceOptions } from './runtime/outage-tolerance.js';
 export type { HeartbeatBatcherDeps } from './runtime/heartbeat-batcher.js';
 export { ProgressReporter } from './runtime/progress-reporter.js';
 export type { RuntimeEventMap } from './runtime/runtime-events.js';
