@@ -37,7 +37,7 @@ await monitor.start();
 const detections: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   const { id } = await client.enqueue('pdf', benchPayload(run), { thresholds: { updateTimeoutMs: UPDATE_TIMEOUT_MS } });
-  let restartedAt: number | null = null;
+  let restartedAt: number;
   let lastUpdate = 0;
   for (;;) {
     const row = await store.get(id);
