@@ -1,7 +1,7 @@
 /**
  * `@kai-jobs/monitor` — the monitor of kai-jobs: Sentry alerts and crons, the metrics
- * read API, the Prometheus exporter and the threshold advice. (The detection and
- * recovery loop is built beside these.)
+ * read API, the Prometheus exporter, the threshold advice and the fast-failover watcher.
+ * (The detection and recovery loop is built beside these.)
  */
 export { ALERT_KINDS, AlertKind, MAX_TAG_VALUE_LENGTH, UNKNOWN } from './alerts/alert-kinds.js';
 export type {
@@ -59,3 +59,18 @@ export { MonitorStateStore, MonitorStateStoreOptionsSchema } from './monitor-sta
 export type { MonitorStateStoreOptions, TickSummary } from './monitor-state.js';
 export { BullClassification, MonitorAction } from './tick/decision-types.js';
 export type { MonitorDecision } from './tick/decision-types.js';
+export { failoverLeaseKeys } from './keys.js';
+export type { FailoverLeaseKeys } from './keys.js';
+export { FailoverPassStatus, FailoverWatcher } from './failover/failover-watcher.js';
+export type { FailoverPass, WorkerFailover } from './failover/failover-watcher.js';
+export { FailoverWatcherOptionsSchema, parseFailoverWatcherOptions } from './failover/failover-options.js';
+export type { FailoverWatcherOptions, ResolvedFailoverWatcherOptions } from './failover/failover-options.js';
+export type { FailoverEventMap } from './failover/failover-events.js';
+export { checkClientListUsable, parseClientNames, readClientNames } from './failover/client-list.js';
+export type { ClientListCheck, ClientListSnapshot } from './failover/client-list.js';
+export { assessLiveness, CONFIRM_DELAY_MS } from './failover/liveness.js';
+export type { DeadWorker, LivenessInput, LivenessVerdict, MissingWorker, WorkerSighting } from './failover/liveness.js';
+export { activeJobsLockedBy, HandBackOutcome } from './failover/hand-back.js';
+export type { JobHandBack } from './failover/hand-back.js';
+export { LeaderLease } from './failover/leader-lease.js';
+export type { LeaseTerm } from './failover/leader-lease.js';
