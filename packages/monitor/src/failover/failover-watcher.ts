@@ -121,6 +121,7 @@ export class FailoverWatcher {
   private started = false;
   private stopped = false;
   private untrustedLogged = false;
+  private failedPasses = 0;
   private readonly invalidLogged = new Set<string>();
 
   constructor(options: FailoverWatcherOptions) {
@@ -162,9 +163,18 @@ export class FailoverWatcher {
     let delayMs = this.options.checkIntervalMs;
     try {
       delayMs = (await this.runOnce()).nextCheckInMs;
+      if (this.failedPasses > 0) this.logger.info('failover passes work again', { failedPasses: this.failedPasses });
+      this.failedPasses = 0;
     } catch (error) {
       const normalized = toError(error);
-      this.logger.warn('failover pass failed; trying again at the next interval', { error: normalized.message });
+      // Once a second for as long as Redis is away: log the first failure and then one a minute.
+      if (this.failedPasses % 60 === 0) {
+        this.logger.warn('failover pass failed; trying again at the next interval', {
+          error: normalized.message,
+          failedPasses: this.failedPasses + 1,
+        });
+      }
+      this.failedPasses += 1;
       this.events.emit('pass:failed', { error: normalized });
     }
     this.schedule(delayMs);
