@@ -23,9 +23,10 @@ import { failoverLeaseKeys } from '../keys.js';
 import { checkClientListUsable, readClientNames, type ClientListCheck } from './client-list.js';
 import { FailoverEventBus, type FailoverEventMap } from './failover-events.js';
 import { parseFailoverWatcherOptions, type FailoverWatcherOptions, type ResolvedFailoverWatcherOptions } from './failover-options.js';
-import { HandBackOutcome, handBackJobsOf, type JobHandBack } from './hand-back.js';
+import { FailoverPassStatus, type FailoverPass, type WorkerFailover } from './failover-pass.js';
+import { HandBackOutcome, handBackJobsOf } from './hand-back.js';
 import { LeaderLease } from './leader-lease.js';
-import { assessLiveness, type MissingWorker, type WorkerSighting } from './liveness.js';
+import { assessLiveness, type WorkerSighting } from './liveness.js';
 
 /**
  * After the watcher's own connection dropped and came back, nobody is dated as gone from
@@ -33,54 +34,6 @@ import { assessLiveness, type MissingWorker, type WorkerSighting } from './liven
  * reconnects too, and the connection module's reconnect delay grows up to 2 s.
  */
 const RECONNECT_ALLOWANCE_MS = 2000;
-
-/** How a pass of the watcher went. */
-export const FailoverPassStatus = {
-  /** Fast failover is turned off. */
-  Disabled: 'disabled',
-  /** The client list cannot show worker connections (see `checkClientListUsable`): nothing is done. */
-  Unusable: 'unusable',
-  /** Another watcher holds the lease. */
-  Follower: 'follower',
-  /** The client list did not show this watcher's own connection this time: nothing was decided. */
-  Untrusted: 'untrusted',
-  /** This watcher leads and looked. */
-  Leader: 'leader',
-} as const;
-/** One of {@link FailoverPassStatus}. */
-export type FailoverPassStatus = (typeof FailoverPassStatus)[keyof typeof FailoverPassStatus];
-
-/** A worker the pass failed over. */
-export interface WorkerFailover {
-  workerId: string;
-  host: string;
-  pid: number;
-  /** Time since its last sign of life (ms, store clock). */
-  goneForMs: number;
-  /** Each active job it held, and what became of it. */
-  jobs: JobHandBack[];
-  /** True when its registry entry was removed (every job dealt with). */
-  removed: boolean;
-}
-
-/** What one pass found and did (`runOnce()`). */
-export interface FailoverPass {
-  status: FailoverPassStatus;
-  /** Why (unusable, untrusted). */
-  detail: string | null;
-  /** Fencing epoch of this watcher's leadership term, when it leads. */
-  leaderEpoch: number | null;
-  /** The store's clock when the client list was read (ms). */
-  storeNow: number | null;
-  /** Workers in the registry. */
-  registered: number;
-  /** Workers missing from the client list but not (yet) dead. */
-  missing: MissingWorker[];
-  /** Workers found dead and failed over. */
-  failedOver: WorkerFailover[];
-  /** When the next pass is due (ms from now): sooner than the interval when a grace period ends first. */
-  nextCheckInMs: number;
-}
 
 /**
  * The fast-failover watcher: part of the monitor, one per monitor process, one leader at a
