@@ -55,6 +55,21 @@ export const MonitorOptionsSchema = z
     candidateLimit: z.number().int().min(1).max(100_000).default(1000),
     /** This monitor process's id. Default `monitor-<host>-<pid>-<random>`. */
     monitorId: z.string().min(1).optional(),
+    /**
+     * Fast failover (a crashed worker's jobs handed back in seconds): on by default in every
+     * monitor process; off for a Redis proxy that hides client connections.
+     */
+    failover: z
+      .object({
+        /** Default true. */
+        enabled: z.boolean().default(true),
+        /** How long a worker's connection must be gone before its jobs are handed back (ms). Default 1500. */
+        graceMs: z.number().int().min(0).max(600_000).default(1500),
+        /** How often the client list is read (ms). Default 1000. */
+        checkIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
     /** Sentry Crons monitor slug. Default `kai-jobs-monitor`. */
     cronMonitorSlug: z.string().min(1).default('kai-jobs-monitor'),
     statusStore: custom<StatusStore>('a StatusStore').optional(),

@@ -1,7 +1,7 @@
 /**
  * `@kai-jobs/monitor` — the monitor of kai-jobs: Sentry alerts and crons, the metrics
- * read API, the Prometheus exporter and the threshold advice. (The detection and
- * recovery loop is built beside these.)
+ * read API, the Prometheus exporter, the threshold advice and the fast-failover watcher.
+ * (The detection and recovery loop is built beside these.)
  */
 export { ALERT_KINDS, AlertKind, MAX_TAG_VALUE_LENGTH, UNKNOWN } from './alerts/alert-kinds.js';
 export type {
@@ -75,3 +75,19 @@ export { DrillOptionsSchema, runDrill } from './drill.js';
 export type { DrillDeps, DrillOptions, DrillResult, DrillStep } from './drill.js';
 export { MonitorEnvSchema, parseMonitorEnv } from './entry/monitor-env.js';
 export type { MonitorEnvConfig } from './entry/monitor-env.js';
+export { failoverLeaseKeys } from './keys.js';
+export type { FailoverLeaseKeys } from './keys.js';
+export { FailoverWatcher } from './failover/failover-watcher.js';
+export { FailoverPassStatus } from './failover/failover-pass.js';
+export type { FailoverPass, WorkerFailover } from './failover/failover-pass.js';
+export { FailoverWatcherOptionsSchema, parseFailoverWatcherOptions } from './failover/failover-options.js';
+export type { FailoverWatcherOptions, ResolvedFailoverWatcherOptions } from './failover/failover-options.js';
+export type { FailoverEventMap } from './failover/failover-events.js';
+export { checkClientListUsable, parseClientNames, readClientNames } from './failover/client-list.js';
+export type { ClientListCheck, ClientListSnapshot } from './failover/client-list.js';
+export { assessLiveness, CONFIRM_DELAY_MS } from './failover/liveness.js';
+export type { DeadWorker, LivenessInput, LivenessVerdict, MissingWorker, WorkerSighting } from './failover/liveness.js';
+export { activeJobsLockedBy, HandBackOutcome } from './failover/hand-back.js';
+export type { JobHandBack } from './failover/hand-back.js';
+export { LeaderLease } from './failover/leader-lease.js';
+export type { LeaseTerm } from './failover/leader-lease.js';

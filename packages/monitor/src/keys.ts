@@ -38,3 +38,21 @@ export function monitorStateKeys(prefix: string): MonitorStateKeys {
     stallSeen: (eventId) => `${base}:stall-seen:${eventId}`,
   };
 }
+
+/** Keys of the failover watcher's leader lease. */
+export interface FailoverLeaseKeys {
+  /** String `<epoch>|<watcherId>` with a TTL: held by the one watcher that acts. */
+  readonly lease: string;
+  /** Counter: the fencing epoch, incremented each time the lease is taken. */
+  readonly epoch: string;
+}
+
+/**
+ * Builds the lease keys under `prefix`: `<prefix>:monitor:{failover}:lease` and
+ * `…:epoch`. The `{failover}` hash tag keeps both in one slot, so one script takes the lease
+ * and its epoch together on a Redis Cluster too.
+ */
+export function failoverLeaseKeys(prefix: string): FailoverLeaseKeys {
+  const base = `${prefix}:monitor:{failover}`;
+  return { lease: `${base}:lease`, epoch: `${base}:epoch` };
+}

@@ -24,9 +24,10 @@ import {
 } from '@kai-jobs/queue';
 import { Alerter } from './alerts/alerter.js';
 import { RedisAlertDedupeStore } from './alerts/dedupe-store.js';
-import { createMonitorId, MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions, type WriteLagProbe } from './config.js';
+import { createMonitorId, MonitorOptionsSchema, typeSettings, type MonitorOptions, type ResolvedMonitorOptions, type WriteLagProbe } from './config.js';
 import { MonitorStateStore } from './monitor-state.js';
 import { runDrill, type DrillOptions, type DrillResult } from './drill.js';
+import { FailoverWatcher } from './failover/failover-watcher.js';
 import { StallListener } from './stall-listener.js';
 import { runOnce, type TickDeps, type TickResult } from './tick/run-once.js';
 
@@ -49,6 +50,7 @@ export class Monitor {
   private tickWorker: Worker | undefined;
   private tickConnection: RedisClient | undefined;
   private stallListener: StallListener | undefined;
+  private failoverWatcher: FailoverWatcher | undefined;
   private ownsAlerter = false;
   private closed = false;
   private readonly tickListeners: ((result: TickResult) => void)[] = [];
@@ -162,6 +164,23 @@ export class Monitor {
     this.tickWorker.on('error', (error) => this.logger.warn('monitor tick worker error', { error: error.message }));
     this.stallListener = new StallListener(redis, deps);
     await this.stallListener.start();
+    const { failover } = this.options;
+    if (failover.enabled) {
+      // Every monitor process runs a watcher; their lease elects one leader at a time.
+      this.failoverWatcher = new FailoverWatcher({
+        redis,
+        graceMs: failover.graceMs,
+        checkIntervalMs: failover.checkIntervalMs,
+        leaseMs: Math.max(5000, failover.checkIntervalMs * 2),
+        maxRestarts: Math.max(...JOB_TYPES.map((type) => typeSettings(this.options, type).maxRestarts)),
+        watcherId: `failover-${this.monitorId}`,
+        statusStore: deps.statusStore,
+        metrics: deps.metrics,
+        logger: this.logger,
+        clock: deps.clock,
+      });
+      await this.failoverWatcher.start();
+    }
     await this.tickWorker.waitUntilReady();
     this.logger.info('monitor started', { checkIntervalMs });
   }
@@ -172,6 +191,7 @@ export class Monitor {
     this.closed = true;
     await this.tickWorker?.close();
     if (this.tickConnection !== undefined) await closeRedis(this.tickConnection);
+    await this.failoverWatcher?.close();
     await this.stallListener?.close();
     await this.scheduleQueue?.close();
     if (this.deps !== undefined) {

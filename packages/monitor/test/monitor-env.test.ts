@@ -9,7 +9,10 @@ describe('parseMonitorEnv', () => {
       MONITOR_MAX_RESTARTS: '5',
       PDF_UPDATE_TIMEOUT_MS: '120000',
       SENTRY_DSN: 'http://publickey@127.0.0.1:9/1',
+      FAILOVER_GRACE_MS: '2500',
     });
+    expect(config.monitor.failover).toEqual({ enabled: true, graceMs: 2500 });
+    expect(parseMonitorEnv({ FAILOVER_ENABLED: 'false' }).monitor.failover).toEqual({ enabled: false });
     expect(config.monitor).toMatchObject({
       checkIntervalMs: 15_000,
       autoRestart: false,

@@ -86,8 +86,8 @@ export {
   ValidationError,
 } from './errors.js';
 export type { FieldIssue, KaiJobsErrorOptions } from './errors.js';
-export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys, writeLagKey } from './keys.js';
-export type { StatusKeys } from './keys.js';
+export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys, workerRegistryKeys, writeLagKey } from './keys.js';
+export type { StatusKeys, WorkerRegistryKeys } from './keys.js';
 export { createLogger, createMemoryLogger, REDACTED_FIELD_NAMES, silentLogger } from './logger.js';
 export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './logger.js';
 export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts.js';
@@ -178,3 +178,13 @@ export type { RpcPurpose, SupabaseConnectionOptions } from './status/supabase-rp
 export { decodeSupabaseStatusRow } from './status/supabase-row-codec.js';
 export { KaiSqlState, rpcErrorToKaiError } from './status/supabase-rpc-errors.js';
 export type { RpcContext, RpcFailure } from './status/supabase-rpc-errors.js';
+export {
+  RedisWorkerRegistryStore,
+  RedisWorkerRegistryStoreOptionsSchema,
+  WorkerRegistryEntrySchema,
+} from './registry/worker-registry-store.js';
+export type {
+  RedisWorkerRegistryStoreOptions,
+  WorkerRegistryEntry,
+  WorkerRegistrySnapshot,
+} from './registry/worker-registry-store.js';

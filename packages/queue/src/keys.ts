@@ -66,6 +66,26 @@ export function writeLagKey(prefix: string): string {
   return `${prefix}:workers:write-lag`;
 }
 
+/** Keys of the worker registry (fast failover): which worker processes are alive. */
+export interface WorkerRegistryKeys {
+  /** Hash: worker id → the worker's registry entry (JSON). */
+  readonly registry: string;
+  /** Hash: worker id → the store time (ms) of the worker's last registry heartbeat. */
+  readonly heartbeats: string;
+}
+
+/**
+ * Builds the worker-registry keys under `prefix`: `<prefix>:workers:registry` and
+ * `<prefix>:workers:heartbeats`. Two keys that are never written in one script, so they
+ * need no shared hash tag on a cluster.
+ */
+export function workerRegistryKeys(prefix: string): WorkerRegistryKeys {
+  return {
+    registry: `${prefix}:workers:registry`,
+    heartbeats: `${prefix}:workers:heartbeats`,
+  };
+}
+
 /** The pattern matching every key under `prefix` (for test cleanup and `doctor`). */
 export function allKeysPattern(prefix: string): string {
   return `${prefix}:*`;

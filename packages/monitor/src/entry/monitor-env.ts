@@ -22,6 +22,9 @@ export const MonitorEnvSchema = z.object({
   PDF_UPDATE_TIMEOUT_MS: ms('PDF_UPDATE_TIMEOUT_MS'),
   SCRAPE_UPDATE_TIMEOUT_MS: ms('SCRAPE_UPDATE_TIMEOUT_MS'),
   XML_IMPORT_UPDATE_TIMEOUT_MS: ms('XML_IMPORT_UPDATE_TIMEOUT_MS'),
+  FAILOVER_ENABLED: z.enum(['true', 'false']).default('true'),
+  FAILOVER_GRACE_MS: ms('FAILOVER_GRACE_MS'),
+  FAILOVER_CHECK_INTERVAL_MS: ms('FAILOVER_CHECK_INTERVAL_MS'),
   SENTRY_DSN: z.string().optional(),
   SENTRY_ENVIRONMENT: z.string().min(1).default('production'),
   SENTRY_RELEASE: z.string().min(1).optional(),
@@ -53,6 +56,11 @@ export function parseMonitorEnv(env: Record<string, string | undefined>): Monito
       ...(raw.MONITOR_ID ? { monitorId: raw.MONITOR_ID } : {}),
       ...(raw.MONITOR_CHECK_INTERVAL_MS ? { checkIntervalMs: raw.MONITOR_CHECK_INTERVAL_MS } : {}),
       autoRestart: raw.MONITOR_AUTO_RESTART === 'true',
+      failover: {
+        enabled: raw.FAILOVER_ENABLED === 'true',
+        ...(raw.FAILOVER_GRACE_MS !== undefined ? { graceMs: raw.FAILOVER_GRACE_MS } : {}),
+        ...(raw.FAILOVER_CHECK_INTERVAL_MS !== undefined ? { checkIntervalMs: raw.FAILOVER_CHECK_INTERVAL_MS } : {}),
+      },
       types: {
         pdf: {
           ...restarts,

@@ -34,6 +34,8 @@ import { runAttempt } from './job-attempt.js';
 import { guardStores, type GuardedStores } from './outage-tolerance.js';
 import { RuntimeEventBus, type RuntimeEventMap } from './runtime-events.js';
 import { createWorkerId, workerClientName } from './worker-identity.js';
+import { abortSupersededAttempts } from './superseded-attempts.js';
+import { WorkerRegistry } from './worker-registry.js';
 
 interface ActiveAttempt {
   jobId: string;
@@ -67,6 +69,7 @@ export class WorkerRuntime {
   private cpuPool: CpuPool | undefined;
   private metrics: MetricsRecorder | undefined;
   private heartbeats: HeartbeatBatcher | undefined;
+  private registry: WorkerRegistry | undefined;
   private shuttingDown = false;
   private shutdownPromise: Promise<void> | undefined;
   private closed = false;
@@ -152,6 +155,7 @@ export class WorkerRuntime {
     await new AbortListener(this.subscriber, redis.prefix, this.logger, (request) => this.handleAbortRequest(request)).start();
 
     for (const definition of this.options.jobs) this.workers.push(this.createBullWorker(definition));
+    await this.registerForFailover();
     await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
     this.logger.info('worker runtime started', {
       types: this.options.jobs.map((job) => job.type),
@@ -182,6 +186,36 @@ export class WorkerRuntime {
       this.events.emit('worker:error', { queue: queueName, error });
     });
     return worker;
+  }
+
+  /**
+   * Fast failover (issue 9): registers this process (its named connection's client name, its
+   * BullMQ worker ids and lock-token prefixes) so the monitor's failover watcher can hand its
+   * jobs back as soon as the connection vanishes. Registered right after the BullMQ workers
+   * are created (their ids exist from then on), in one round trip on the ready named
+   * connection, while BullMQ is still getting its own connections ready. When the named
+   * connection comes back from a drop, attempts whose job was handed away meanwhile stop.
+   */
+  private async registerForFailover(): Promise<void> {
+    const connection = this.connection as RedisClient;
+    this.registry = new WorkerRegistry({
+      connection,
+      prefix: this.options.redis.prefix,
+      workerId: this.workerId,
+      bullWorkers: this.workers,
+      logger: this.logger,
+      clock: this.clock,
+      onReconnected: () =>
+        void abortSupersededAttempts(this.active.values(), {
+          store: this.statusStore as StatusStore,
+          readLock: (jobId) => {
+            const job = this.active.get(jobId)?.job;
+            return job === undefined ? Promise.resolve(null) : connection.get(`${job.queueQualifiedName}:${jobId}:lock`);
+          },
+          logger: this.logger,
+        }),
+    });
+    await this.registry.start();
   }
 
   private async process(definition: StagedJobDefinition, job: Job, token: string | undefined, bullSignal?: AbortSignal): Promise<unknown> {
@@ -265,6 +299,7 @@ export class WorkerRuntime {
       await allSettled();
     }
     await workersClosed;
+    await this.registry?.unregister();
     await this.close();
   }
 
@@ -274,6 +309,8 @@ export class WorkerRuntime {
     this.closed = true;
     this.shuttingDown = true;
     await Promise.all(this.workers.map((worker) => worker.close(true).catch((error: unknown) => this.logger.warn('worker close failed', { error: toError(error).message }))));
+    // The registry entry stays: the failover watcher hands back what a hard close abandoned.
+    await this.registry?.stop();
     await this.heartbeats?.stop();
     await this.guardedStores?.close();
     await this.cpuPool?.close();
