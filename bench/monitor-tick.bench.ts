@@ -119,4 +119,5 @@ export function monitorTickTable(bench: Awaited<ReturnType<typeof runMonitorTick
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bench = await runMonitorTickBench();
   process.stdout.write(`${monitorTickTable(bench)}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'monitor-tick', ...bench })}\n`);
 }

@@ -193,4 +193,5 @@ export function throughputTable(bench: Awaited<ReturnType<typeof runThroughputBe
 if (import.meta.url === `file://${process.argv[1]}`) {
   const bench = await runThroughputBench();
   process.stdout.write(`${throughputTable(bench)}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'runtime-throughput', ...bench })}\n`);
 }

@@ -1,0 +1,144 @@
+/**
+ * `pnpm bench`: runs every benchmark (each in its own process, one after the other, so they
+ * never share the machine), and writes `bench/results/latest.md` and `latest.json`: each
+ * figure beside raw BullMQ (or the bare library) measured in the same run, as a ratio, with the
+ * machine described and every target's verdict.
+ * Options: --quick (smaller sizes, for a smoke run), --only=name,name
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+interface BenchSpec {
+  name: string;
+  file: string;
+  args: string[];
+  quickArgs: string[];
+  title: string;
+}
+
+const BENCHES: BenchSpec[] = [
+  { name: 'runtime-throughput', file: 'runtime-throughput.bench.ts', args: ['--jobs=20000', '--runs=3'], quickArgs: ['--jobs=2000', '--runs=1'], title: 'Throughput of trivial jobs, Redis commands and CPU per job, enqueue' },
+  { name: 'failover', file: 'failover.bench.ts', args: ['--kills=20', '--off-kills=3'], quickArgs: ['--kills=3', '--off-kills=1', '--off-lock-ms=2000'], title: 'Crash-to-resume time, fast failover on and off' },
+  { name: 'hung-detection', file: 'hung-detection.bench.ts', args: ['--runs=10'], quickArgs: ['--runs=2'], title: 'Hung-job detection time' },
+  { name: 'monitor-tick', file: 'monitor-tick.bench.ts', args: ['--runs=3'], quickArgs: ['--sizes=10000,100000', '--runs=1'], title: 'Monitor tick time against tracked jobs' },
+  { name: 'heartbeat-writes', file: 'heartbeat-writes.bench.ts', args: ['--sizes=10,100,1000'], quickArgs: ['--sizes=10,100'], title: 'Heartbeat writes per interval against active jobs' },
+  { name: 'pdf-text', file: 'pdf-text.bench.ts', args: [], quickArgs: [], title: 'Real work: PDF text extraction through the job vs pdf.js' },
+  { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: [], title: 'Real work: XML import vs the bare streaming parse; peak RSS of a 100 MB feed' },
+  { name: 'scrape', file: 'scrape.bench.ts', args: [], quickArgs: [], title: 'Real work: crawling a 500-page local site vs a bare fetch loop' },
+  { name: 'worker-rss', file: 'worker-rss.bench.ts', args: ['--jobs=100000'], quickArgs: ['--jobs=10000'], title: 'Worker RSS over 100,000 jobs' },
+];
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.split('=')[1]?.split(',');
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+interface BenchOutcome {
+  name: string;
+  title: string;
+  command: string;
+  durationS: number;
+  exitCode: number;
+  text: string;
+  data: unknown;
+}
+
+function run(spec: BenchSpec): Promise<BenchOutcome> {
+  const args = ['--import', 'tsx', `${here}${spec.file}`, ...(quick ? spec.quickArgs : spec.args)];
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[${spec.name}] ${chunk.toString()}`));
+    child.on('exit', (code) => {
+      const lines = out.trimEnd().split('\n');
+      let data: unknown = null;
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const line = (lines[i] as string).trim();
+        if (line.startsWith('{') && line.endsWith('}')) {
+          try {
+            data = JSON.parse(line);
+            lines.splice(i, 1);
+            break;
+          } catch {
+            // not the result line
+          }
+        }
+      }
+      resolve({
+        name: spec.name,
+        title: spec.title,
+        command: `pnpm tsx bench/${spec.file} ${(quick ? spec.quickArgs : spec.args).join(' ')}`.trim(),
+        durationS: Math.round((Date.now() - started) / 100) / 10,
+        exitCode: code ?? 1,
+        text: lines.filter((line) => !/^\s*at |ECONNREFUSED|Unhandled error event/.test(line)).join('\n').trim(),
+        data,
+      });
+    });
+  });
+}
+
+function machine(): Record<string, string> {
+  const cpu = cpus();
+  let redis = 'unknown';
+  try {
+    redis = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not installed
+  }
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a checkout
+  }
+  return {
+    date: new Date().toISOString(),
+    commit,
+    os: `${platform()} ${release()}`,
+    cpu: `${cpu.length} × ${cpu[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at start)`,
+    node: process.version,
+    redis,
+    mode: quick ? 'quick (reduced sizes: a smoke run, not the report)' : 'full',
+  };
+}
+
+const selected = BENCHES.filter((spec) => only === undefined || only.includes(spec.name));
+const host = machine();
+const outcomes: BenchOutcome[] = [];
+for (const spec of selected) {
+  process.stderr.write(`\n=== ${spec.name} ===\n`);
+  outcomes.push(await run(spec));
+}
+
+const md = [
+  '# kai-jobs benchmark report',
+  '',
+  'Written by `pnpm bench` (`bench/run-all.ts`). Every benchmark runs alone, in its own process; figures',
+  'are compared with raw BullMQ or the bare library measured in the same run, as ratios. See',
+  '`bench/README.md` for what each one measures and why a missed target misses.',
+  '',
+  '## Machine',
+  '',
+  ...Object.entries(host).map(([key, value]) => `- ${key}: ${value}`),
+  '',
+  ...outcomes.flatMap((outcome) => [
+    `## ${outcome.title}`,
+    '',
+    `\`${outcome.command}\` — ${outcome.durationS} s${outcome.exitCode === 0 ? '' : ` — **exited with ${outcome.exitCode}**`}`,
+    '',
+    outcome.text,
+    '',
+  ]),
+].join('\n');
+
+mkdirSync(`${here}results`, { recursive: true });
+writeFileSync(`${here}results/latest.md`, `${md}\n`);
+writeFileSync(`${here}results/latest.json`, `${JSON.stringify({ machine: host, benches: outcomes }, null, 2)}\n`);
+process.stderr.write(`\nwrote bench/results/latest.md and latest.json\n`);
+if (outcomes.some((outcome) => outcome.exitCode !== 0)) process.exitCode = 1;
