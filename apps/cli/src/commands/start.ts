@@ -1,0 +1,83 @@
+import { maskRedisUrl } from '@kai-jobs/queue';
+import type { CommandSpec } from '../cli/command.js';
+import type { BoardService } from '../run/board-service.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { parseCliEnv } from '../config/cli-env.js';
+import { sharedStatusStore } from '../config/status-store-choice.js';
+import { writeJson, writeLines } from '../output/format.js';
+import { createCommandLogger } from '../run/logging.js';
+import { requireRedis } from '../run/redis-probe.js';
+import { untilStopped } from '../run/until-stopped.js';
+
+/** `kai-jobs start` — workers, monitor and board in one process. */
+export const startCommand: CommandSpec = {
+  name: 'start',
+  summary: 'run everything in one process: workers of all three types, the monitor and the board',
+  usage: 'start [--json]',
+  description:
+    'Runs the workers of all three job types, the monitor and the board (BOARD_PORT, default 3000, on 127.0.0.1 unless ' +
+    'BOARD_HOST says otherwise) in one process against REDIS_URL — what "pnpm start" runs. Prints the board\'s URL and ' +
+    'how to log in: without BOARD_USERNAME/BOARD_PASSWORD/BOARD_TOKEN it generates a password for this run (user ' +
+    '"admin"). SIGTERM or Ctrl-C stops everything gracefully. The scrape and XML workers refuse private addresses ' +
+    '(SSRF guard): set SCRAPE_ALLOW=127.0.0.1 to crawl local sites (the demo needs it). Every worker and monitor ' +
+    'variable applies. Exit 1 when Redis is unreachable (with how to get one).',
+  handlesSignals: true,
+  positionals: [],
+  options: {},
+  examples: ['kai-jobs start', 'SCRAPE_ALLOW=127.0.0.1 pnpm start      # then "pnpm demo" in another terminal', 'BOARD_PORT=8080 BOARD_USERNAME=ops BOARD_PASSWORD=… kai-jobs start', 'REDIS_URL=redis://redis.internal:6379 kai-jobs start --json'],
+  async run({ io, json }) {
+    const config = parseCliEnv(io.env);
+    await requireRedis(config.redis, 'pnpm start');
+    const { startWorkerService } = await import('../run/worker-service.js');
+    const { createMonitorService } = await import('../run/monitor-service.js');
+    const { startBoardService } = await import('../run/board-service.js');
+    const logger = createCommandLogger(io.env, io.stderr, 'kai-jobs', json);
+    const statusStore = sharedStatusStore(io.env);
+    const stops: (() => Promise<void>)[] = [];
+    const stopAll = async (): Promise<void> => {
+      for (const stop of stops.reverse()) await stop();
+      await statusStore?.close();
+      await logger.flush();
+    };
+    try {
+      const workers = await startWorkerService(io.env, logger.child({ service: 'kai-worker' }), statusStore);
+      stops.push(() => workers.shutdown());
+      const monitor = createMonitorService(io.env, logger.child({ service: 'kai-monitor' }), statusStore);
+      stops.push(() => monitor.close());
+      await monitor.monitor.start();
+      const board = await startBoardService(io.env, logger.child({ service: 'kai-board' }), { generatePassword: true });
+      if (board !== null) stops.unshift(() => board.close());
+      const ready = {
+        ready: true,
+        pid: process.pid,
+        redis: { url: maskRedisUrl(config.redis.url), prefix: config.redis.prefix },
+        workerId: workers.runtime.workerId,
+        types: workers.config.types,
+        monitorId: monitor.monitor.monitorId,
+        board: board === null ? null : { url: board.url, ...board.login },
+      };
+      logger.info('kai-jobs ready', { workerId: ready.workerId, monitorId: ready.monitorId, board: board?.url });
+      if (json) writeJson(io.stdout, ready);
+      else writeLines(io.stdout, banner(ready.types, board));
+      await untilStopped(io.stopSignal);
+      logger.info('stopping: board, workers (graceful), monitor', {});
+    } finally {
+      await stopAll();
+    }
+    return ExitCode.Ok;
+  },
+};
+
+function banner(types: readonly string[], board: BoardService | null): string[] {
+  const lines = [`kai-jobs is running: workers (${types.join(', ')}), the monitor${board === null ? '' : ' and the board'}.`];
+  if (board !== null) {
+    lines.push(`board ready: ${board.url}`);
+    const { login } = board;
+    if (login.authOff) lines.push('log in: no credentials needed (BOARD_AUTH=off, loopback only)');
+    else if (login.generated) lines.push(`log in as: ${login.username} / ${login.password}   (generated for this run; set BOARD_USERNAME and BOARD_PASSWORD to choose)`);
+    else if (login.username !== null) lines.push(`log in as: ${login.username} with BOARD_PASSWORD${login.token ? ', or send BOARD_TOKEN as a bearer token' : ''}`);
+    else lines.push('log in: send BOARD_TOKEN as a bearer token (Authorization: Bearer …)');
+  }
+  lines.push('try it: "pnpm demo" in another terminal (start with SCRAPE_ALLOW=127.0.0.1 for its scrape sample)', 'stop: Ctrl-C (graceful)');
+  return lines;
+}

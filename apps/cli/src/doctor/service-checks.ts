@@ -1,0 +1,58 @@
+import { Alerter } from '@kai-jobs/monitor';
+import { SupabaseStatusStore, toError } from '@kai-jobs/queue';
+import { envValue, StatusStoreKind, type StatusStoreChoice, type Environment } from '../config/cli-env.js';
+import { check, CheckStatus, type CheckResult } from './check-types.js';
+
+/**
+ * `SENTRY_DSN` set and a test event accepted: sends one with the Alerter's `captureMessage`
+ * and flushes; warn without a DSN (alerts then go to the log only).
+ */
+export async function checkSentry(env: Environment, flushTimeoutMs = 5000): Promise<CheckResult> {
+  const dsn = envValue(env, 'SENTRY_DSN');
+  if (dsn === undefined) {
+    return check('sentry', CheckStatus.Warn, 'SENTRY_DSN is not set: alerts go to the monitor\'s log only', 'set SENTRY_DSN (from the environment or a secret store; never commit it)');
+  }
+  let alerter: Alerter;
+  try {
+    alerter = new Alerter({ dsn, environment: envValue(env, 'SENTRY_ENVIRONMENT') ?? 'production', flushTimeoutMs, sendTimeoutMs: flushTimeoutMs });
+  } catch (error) {
+    return check('sentry', CheckStatus.Fail, toError(error).message, 'fix SENTRY_DSN: https://<public key>@<host>/<project id>');
+  }
+  try {
+    const eventId = alerter.captureMessage('kai-jobs doctor: test event (alerts reach Sentry)', 'info', {
+      tags: { source: 'kai-jobs-doctor' },
+      fingerprint: ['kai-jobs-doctor-test-event'],
+    });
+    const delivered = await alerter.flush(flushTimeoutMs);
+    if (delivered) return check('sentry', CheckStatus.Ok, `test event ${eventId} accepted by Sentry (look for "kai-jobs doctor: test event")`);
+    return check('sentry', CheckStatus.Fail, `Sentry did not accept the test event within ${flushTimeoutMs} ms`, 'check SENTRY_DSN and that this host can reach Sentry over HTTPS');
+  } finally {
+    await alerter.close();
+  }
+}
+
+/**
+ * With `STATUS_STORE=supabase`: the project answers and the kai-jobs migrations are applied
+ * (the read functions `kai_now` and `kai_list_jobs` exist), through supabase-js.
+ */
+export async function checkSupabase(choice: StatusStoreChoice): Promise<CheckResult> {
+  if (choice.kind !== StatusStoreKind.Supabase) return check('supabase', CheckStatus.Ok, 'not configured (STATUS_STORE=redis)');
+  const store = new SupabaseStatusStore({ ...choice.options, requestTimeoutMs: 5000 });
+  const where = choice.options.url;
+  try {
+    const now = await store.now();
+    await store.list({ type: 'pdf', status: 'pending', limit: 1 });
+    return check('supabase', CheckStatus.Ok, `${where} answers, migrations applied (kai_now, kai_list_jobs); clock skew ${Math.abs(Date.now() - now)} ms`);
+  } catch (error) {
+    const message = toError(error).message;
+    if (/PGRST202|could not find the function|function .* does not exist|schema cache/i.test(message)) {
+      return check('supabase', CheckStatus.Fail, `${where} answers but the kai-jobs functions are missing (${message})`, 'apply the migrations: "supabase db push" (see supabase/README.md)');
+    }
+    if (/JWT|401|403|permission|invalid api key/i.test(message)) {
+      return check('supabase', CheckStatus.Fail, `${where} refused the key (${message})`, 'set SUPABASE_SERVICE_ROLE_KEY to the project\'s service role key');
+    }
+    return check('supabase', CheckStatus.Fail, `${where} is unreachable or failing (${message})`, 'check SUPABASE_URL and the network; see supabase/README.md');
+  } finally {
+    await store.close();
+  }
+}
