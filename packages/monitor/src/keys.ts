@@ -26,9 +26,12 @@ export interface MonitorStateKeys {
   stallSeen(eventId: string): string;
 }
 
-/** Builds the monitor-state keys under `prefix`. */
+/**
+ * Builds the monitor-state keys under `prefix`. They share the `{monitor}` hash tag: a tick
+ * records its summary and decisions in one MULTI, which Redis Cluster allows only in one slot.
+ */
 export function monitorStateKeys(prefix: string): MonitorStateKeys {
-  const base = `${prefix}:monitor`;
+  const base = `${prefix}:{monitor}`;
   return {
     lastTick: `${base}:last-tick`,
     decisions: `${base}:decisions`,

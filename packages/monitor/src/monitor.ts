@@ -94,7 +94,7 @@ export class Monitor {
       writeLag: this.options.writeLag,
       monitorId: this.monitorId,
       clock: this.options.clock ?? systemClock,
-      failureCursorKey: `${redis.prefix}:monitor:failure-cursor`,
+      failureCursorKey: `${redis.prefix}:{monitor}:failure-cursor`,
     };
     return this.deps;
   }

@@ -36,7 +36,9 @@ async function startTree(): Promise<{ site: TestSite; paths: string[] }> {
 describe('scrape job: resume from a saved crawl state', () => {
   it('continues an interrupted crawl without fetching finished pages again', async () => {
     const { site, paths } = await startTree();
-    const job = createScrapeJob({ urlGuard: { allow: ['127.0.0.1'] }, delayMs: 0, perHostConcurrency: 1, checkpointEveryPages: 5 });
+    // A 20 ms per-host delay: on a loaded machine a crawl with no delay can finish all 41
+    // pages while the first save is still in flight, and the "crash" would come too late.
+    const job = createScrapeJob({ urlGuard: { allow: ['127.0.0.1'] }, delayMs: 20, perHostConcurrency: 1, checkpointEveryPages: 5 });
     const [crawlStage, saveStage] = job.stages;
     if (crawlStage === undefined || saveStage === undefined) throw new Error('stages missing');
     const artifacts = tempArtifacts();

@@ -1,0 +1,122 @@
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  hasErrorCode,
+  IdSchema,
+  isJobType,
+  JOB_TYPES,
+  QueueErrorCode,
+  toError,
+  ValidationError,
+  type JobClient,
+  type Logger,
+} from '@kai-jobs/queue';
+import express, { Router, type ErrorRequestHandler, type Response } from 'express';
+
+/** What {@link createJobsApiRouter} needs. */
+export interface JobsApiDeps {
+  client: JobClient;
+  logger: Logger;
+  /** The board's base path, for `Location` headers. */
+  basePath: string;
+}
+
+/** Bodies up to this size are parsed; the client's own check then gives the precise 400 (bytes). */
+const BODY_LIMIT_BYTES = 2 * DEFAULT_MAX_PAYLOAD_BYTES;
+
+function sendError(res: Response, status: number, error: string, message: string, extra: Record<string, unknown> = {}): void {
+  res.status(status).json({ error, message, ...extra });
+}
+
+/** Sends the right answer for a failed client call: 400 for bad input, 503 when Redis is away, else 500. */
+function sendClientError(res: Response, logger: Logger, error: unknown, what: string): void {
+  if (error instanceof ValidationError || hasErrorCode(error, QueueErrorCode.Validation)) {
+    const issues = (error as ValidationError).issues.map((issue) =>
+      issue.path === 'options.idempotencyKey' ? { ...issue, path: 'Idempotency-Key (header)' } : issue,
+    );
+    sendError(res, 400, 'validation failed', `${what}: ${issues.length} invalid field${issues.length === 1 ? '' : 's'}`, { issues });
+    return;
+  }
+  if (hasErrorCode(error, QueueErrorCode.RedisUnreachable) || hasErrorCode(error, QueueErrorCode.Store)) {
+    logger.warn('enqueue API: store unavailable', { what, error: toError(error).message });
+    res.set('Retry-After', '5');
+    sendError(res, 503, 'unavailable', 'the job store is unreachable; retry with the same Idempotency-Key');
+    return;
+  }
+  logger.error('enqueue API: unexpected error', { what, error: toError(error).message });
+  sendError(res, 500, 'internal error', 'unexpected error; see the board log');
+}
+
+/**
+ * The HTTP enqueue API for producers that cannot reach Redis: `POST /api/jobs/:type` with
+ * the payload as the JSON body (validated by the catalog's schema through the job client,
+ * `Idempotency-Key` header → idempotency key), `GET /api/jobs/:id` for the merged status.
+ */
+export function createJobsApiRouter(deps: JobsApiDeps): Router {
+  const { client, logger } = deps;
+  const router = Router();
+  const parseJson = express.json({ limit: BODY_LIMIT_BYTES, type: ['application/json', 'application/*+json'] });
+
+  router.post('/api/jobs/:type', (req, res, next) => {
+    const type = req.params.type;
+    if (!isJobType(type)) {
+      sendError(res, 404, 'unknown job type', `no job type "${type}"; expected one of ${JOB_TYPES.join(', ')}`, {
+        types: JOB_TYPES,
+      });
+      return;
+    }
+    if (!req.is(['application/json', 'application/*+json'])) {
+      sendError(res, 415, 'unsupported media type', 'send the payload as JSON with Content-Type: application/json');
+      return;
+    }
+    parseJson(req, res, (parseError?: unknown) => {
+      if (parseError !== undefined) {
+        next(parseError);
+        return;
+      }
+      const idempotencyKey = req.get('idempotency-key');
+      client.enqueue(type, req.body, idempotencyKey === undefined ? {} : { idempotencyKey }).then(
+        (job) => {
+          if (!job.created) res.set('Idempotent-Replayed', 'true');
+          res.location(`${deps.basePath}/api/jobs/${encodeURIComponent(job.id)}`);
+          res.status(201).json({ id: job.id, type: job.type, created: job.created });
+        },
+        (error: unknown) => sendClientError(res, logger, error, `${type} job`),
+      );
+    });
+  });
+
+  router.get('/api/jobs/:id', (req, res) => {
+    const id = req.params.id;
+    if (!IdSchema.safeParse(id).success) {
+      sendError(res, 404, 'not found', 'no such job');
+      return;
+    }
+    client.getStatus(id).then(
+      (status) => {
+        if (status === null) {
+          sendError(res, 404, 'not found', `no job ${id}`);
+          return;
+        }
+        // The fence token is the running attempt's write credential: no use to a reader.
+        const { fence: _fence, ...row } = status.row;
+        res.json({ row, bullmq: status.bullmq });
+      },
+      (error: unknown) => sendClientError(res, logger, error, `status of job ${id}`),
+    );
+  });
+
+  const bodyErrors: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+    const type = (error as { type?: unknown }).type;
+    if (type === 'entity.parse.failed') {
+      sendError(res, 400, 'invalid JSON', `the body is not valid JSON: ${toError(error).message}`);
+    } else if (type === 'entity.too.large') {
+      sendError(res, 413, 'payload too large', `the body is larger than ${BODY_LIMIT_BYTES} bytes; store large inputs in the blob store and pass a reference`);
+    } else if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+      sendError(res, 415, 'unsupported media type', toError(error).message);
+    } else {
+      next(error);
+    }
+  };
+  router.use('/api/jobs', bodyErrors);
+  return router;
+}

@@ -1,0 +1,118 @@
+import { jobCatalog } from '@kai-jobs/queue';
+import { describe, expect, it } from 'vitest';
+import { boardOptionsFromEnv, parseBoardOptions, parseStartBoardOptions, resolveThresholds } from '../src/index.js';
+
+function configError(run: () => unknown): Error & { code?: string } {
+  try {
+    run();
+  } catch (error) {
+    expect((error as Error).name).toBe('ConfigError');
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('board options', () => {
+  it('refuses to start without credentials, naming the variables to set', () => {
+    const error = configError(() => parseBoardOptions({}));
+    expect(error.code).toBe('CONFIG');
+    expect(error.message).toMatch(/refuses to start without credentials/);
+    for (const variable of ['BOARD_USERNAME', 'BOARD_PASSWORD', 'BOARD_TOKEN', 'BOARD_AUTH=off']) {
+      expect(error.message).toContain(variable);
+    }
+  });
+
+  it('refuses half a basic-auth pair', () => {
+    expect(configError(() => parseBoardOptions({ auth: { username: 'u' } })).message).toMatch(
+      /needs both BOARD_USERNAME and BOARD_PASSWORD, but only BOARD_USERNAME/,
+    );
+    expect(configError(() => parseBoardOptions({ auth: { password: 'p', token: 't' } })).message).toMatch(/only BOARD_PASSWORD/);
+  });
+
+  it('allows auth off only on a loopback address', () => {
+    expect(parseBoardOptions({ auth: { mode: 'off' } }).auth.mode).toBe('off');
+    expect(parseBoardOptions({ auth: { mode: 'off' }, host: 'localhost' }).host).toBe('localhost');
+    expect(parseBoardOptions({ auth: { mode: 'off' }, host: '::1' }).host).toBe('::1');
+    for (const host of ['0.0.0.0', '::', '192.168.1.5', 'board.internal']) {
+      const error = configError(() => parseStartBoardOptions({ auth: { mode: 'off' }, host }));
+      expect(error.message).toContain('BOARD_AUTH=off is only allowed when the board is bound to a loopback address');
+      expect(error.message).toContain(host);
+    }
+  });
+
+  it('applies defaults and lists every bad field in one error', () => {
+    const options = parseStartBoardOptions({ auth: { token: 't' } });
+    expect(options).toMatchObject({ port: 3000, host: '127.0.0.1', readOnly: false, basePath: '', trustProxy: false });
+    expect(options.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', prefix: 'kai' });
+    expect(options.auth).toMatchObject({ mode: 'on', maxFailures: 10, failureRefillMs: 6000 });
+    expect(options.monitoring).toMatchObject({ windowMs: 86_400_000, bucketMs: 3_600_000, refreshIntervalMs: 15_000 });
+    expect(parseBoardOptions({ auth: { token: 't' }, basePath: '/ops/' }).basePath).toBe('/ops');
+    const error = configError(() =>
+      parseStartBoardOptions({ auth: { token: 't' }, port: 70_000, basePath: 'no-slash', monitoring: { bucketMs: 90_000 } }),
+    );
+    expect(error.message).toMatch(/port:/);
+    expect(error.message).toMatch(/basePath:/);
+    expect(error.message).toMatch(/monitoring\.bucketMs: expected a multiple of 60000/);
+    expect(configError(() => parseBoardOptions({ auth: { token: 't' }, redis: { url: 'http://x' } })).message).toMatch(/scheme "http"/);
+  });
+
+  it('resolves thresholds over the catalog defaults', () => {
+    const thresholds = resolveThresholds({ pdf: { updateTimeoutMs: 1000 }, scrape: { heartbeatTimeoutMs: 5000 } });
+    expect(thresholds.pdf).toEqual({ heartbeatTimeoutMs: jobCatalog.pdf.defaults.heartbeatTimeoutMs, updateTimeoutMs: 1000 });
+    expect(thresholds.scrape).toEqual({ heartbeatTimeoutMs: 5000, updateTimeoutMs: jobCatalog.scrape.defaults.updateTimeoutMs });
+    expect(thresholds['xml-import']).toEqual({ heartbeatTimeoutMs: null, updateTimeoutMs: jobCatalog['xml-import'].defaults.updateTimeoutMs });
+  });
+});
+
+describe('boardOptionsFromEnv', () => {
+  it('maps every variable', () => {
+    const { options, statusStore } = boardOptionsFromEnv({
+      REDIS_URL: 'redis://cache:6380/1',
+      KAI_PREFIX: 'prod',
+      BOARD_HOST: '0.0.0.0',
+      BOARD_PORT: '8080',
+      BOARD_USERNAME: 'ops',
+      BOARD_PASSWORD: ' spaced secret ',
+      BOARD_TOKEN: 'tkn',
+      BOARD_AUTH: 'on',
+      BOARD_READ_ONLY: 'true',
+      BOARD_BASE_PATH: '/ops',
+      BOARD_TRUST_PROXY: '1',
+    });
+    expect(options).toEqual({
+      redis: { url: 'redis://cache:6380/1', prefix: 'prod' },
+      host: '0.0.0.0',
+      port: 8080,
+      auth: { mode: 'on', username: 'ops', password: ' spaced secret ', token: 'tkn' },
+      readOnly: true,
+      basePath: '/ops',
+      trustProxy: 1,
+    });
+    expect(statusStore).toEqual({ kind: 'redis' });
+    expect(parseStartBoardOptions(options).port).toBe(8080);
+  });
+
+  it('leaves unset and empty variables to the defaults', () => {
+    const { options } = boardOptionsFromEnv({ BOARD_USERNAME: '', BOARD_READ_ONLY: '' });
+    expect(options).toEqual({ redis: {}, auth: {} });
+    expect(boardOptionsFromEnv({ BOARD_READ_ONLY: 'false', BOARD_TRUST_PROXY: 'true' }).options).toMatchObject({ readOnly: false, trustProxy: true });
+  });
+
+  it('names the variable of a malformed value', () => {
+    expect(() => boardOptionsFromEnv({ BOARD_PORT: '30x0' })).toThrow(/BOARD_PORT="30x0" is not valid/);
+    expect(() => boardOptionsFromEnv({ BOARD_PORT: '70000' })).toThrow(/BOARD_PORT/);
+    expect(() => boardOptionsFromEnv({ BOARD_READ_ONLY: 'maybe' })).toThrow(/BOARD_READ_ONLY="maybe" is not a boolean/);
+    expect(() => boardOptionsFromEnv({ BOARD_AUTH: 'disabled' })).toThrow(/BOARD_AUTH="disabled" is not valid; expected on or off/);
+    expect(() => boardOptionsFromEnv({ STATUS_STORE: 'postgres' })).toThrow(/STATUS_STORE/);
+    expect(() => boardOptionsFromEnv({ STATUS_STORE: 'supabase' })).toThrow(/SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY/);
+  });
+
+  it('picks the Supabase status store when asked', () => {
+    const { statusStore } = boardOptionsFromEnv({
+      STATUS_STORE: 'supabase',
+      SUPABASE_URL: 'https://ref.supabase.co',
+      SUPABASE_SERVICE_ROLE_KEY: 'service-key',
+    });
+    expect(statusStore).toEqual({ kind: 'supabase', options: { url: 'https://ref.supabase.co', serviceRoleKey: 'service-key' } });
+  });
+});

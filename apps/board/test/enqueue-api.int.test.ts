@@ -1,0 +1,100 @@
+import { bullPrefix } from '@kai-jobs/queue';
+import { useRedisTestContext } from '@kai-jobs/queue/testing';
+import { Queue } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { AUTH, pdfPayload, startTestBoard, TOKEN } from './support.js';
+
+interface ErrorBody {
+  error: string;
+  message: string;
+  issues?: { path: string; message: string; received?: string }[];
+  types?: string[];
+}
+
+describe('enqueue API', () => {
+  const ctx = useRedisTestContext(import.meta.url);
+
+  async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(new URL(path, url), {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  function pdfQueue(): Queue {
+    return ctx.manage('queue', new Queue('pdf-processing', { connection: ctx.redis, prefix: bullPrefix(ctx.prefix, 'pdf-processing') }));
+  }
+
+  it('201: enqueues a validated job with its status row; GET gives the merged status', async () => {
+    const board = await startTestBoard(ctx);
+    const response = await post(board.url, 'api/jobs/pdf', pdfPayload('doc-201'));
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { id: string; type: string; created: boolean };
+    expect(body).toMatchObject({ type: 'pdf', created: true });
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get('location')).toBe(`/api/jobs/${body.id}`);
+    expect(await pdfQueue().getJobState(body.id)).toBe('waiting');
+
+    const status = await fetch(new URL(`api/jobs/${body.id}`, board.url), { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(status.status).toBe(200);
+    const view = (await status.json()) as { row: Record<string, unknown>; bullmq: Record<string, unknown> };
+    expect(view.row).toMatchObject({ id: body.id, type: 'pdf', status: 'pending', refs: { documentId: 'doc-201' } });
+    expect(view.row).not.toHaveProperty('fence');
+    expect(view.bullmq).toMatchObject({ state: 'waiting', attemptsMade: 0 });
+  });
+
+  it('400: lists every bad field by path; nothing is enqueued', async () => {
+    const board = await startTestBoard(ctx);
+    const response = await post(board.url, 'api/jobs/pdf', {
+      source: { kind: 'url', url: 'ftp://example.com/a.pdf' },
+      options: { tileSizePx: 'big' },
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error).toBe('validation failed');
+    const paths = body.issues?.map((issue) => issue.path) ?? [];
+    expect(paths).toEqual(expect.arrayContaining(['payload.documentId', 'payload.source.url', 'payload.options.tileSizePx']));
+    expect(body.issues?.find((issue) => issue.path === 'payload.source.url')?.message).toMatch(/http\(s\) URL/);
+    expect(await pdfQueue().count()).toBe(0);
+
+    const badKey = await post(board.url, 'api/jobs/pdf', pdfPayload(), { 'idempotency-key': 'k'.repeat(201) });
+    expect(badKey.status).toBe(400);
+    expect(((await badKey.json()) as ErrorBody).issues?.map((issue) => issue.path)).toEqual(['Idempotency-Key (header)']);
+  });
+
+  it('400 for a body that is not JSON, 415 for another media type, 404 for an unknown type', async () => {
+    const board = await startTestBoard(ctx);
+    const broken = await post(board.url, 'api/jobs/pdf', '{"documentId": ');
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as ErrorBody).error).toBe('invalid JSON');
+    const text = await post(board.url, 'api/jobs/pdf', 'documentId=1', { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    await text.arrayBuffer();
+    const unknown = await post(board.url, 'api/jobs/video', pdfPayload());
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as ErrorBody).types).toEqual(['pdf', 'scrape', 'xml-import']);
+    const missing = await fetch(new URL('api/jobs/no-such-job', board.url), { headers: AUTH });
+    expect(missing.status).toBe(404);
+    await missing.arrayBuffer();
+  });
+
+  it('Idempotency-Key: the same key twice gives the same job, created once', async () => {
+    const board = await startTestBoard(ctx);
+    const first = await post(board.url, 'api/jobs/scrape', { sessionId: 's-1', sourceUrl: 'https://shop.example.com/' }, { 'idempotency-key': 'upload-77' });
+    expect(first.status).toBe(201);
+    const a = (await first.json()) as { id: string; created: boolean };
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const second = await post(board.url, 'api/jobs/scrape', { sessionId: 's-1', sourceUrl: 'https://shop.example.com/' }, { 'idempotency-key': 'upload-77' });
+    expect(second.status).toBe(201);
+    const b = (await second.json()) as { id: string; created: boolean };
+    expect(b).toEqual({ id: a.id, type: 'scrape', created: false });
+    expect(a.created).toBe(true);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    const queue = ctx.manage('queue', new Queue('web-scraping', { connection: ctx.redis, prefix: bullPrefix(ctx.prefix, 'web-scraping') }));
+    expect(await queue.count()).toBe(1);
+    // Without a key, the same payload is a new job.
+    const third = await post(board.url, 'api/jobs/scrape', { sessionId: 's-1', sourceUrl: 'https://shop.example.com/' });
+    expect(((await third.json()) as { id: string }).id).not.toBe(a.id);
+  });
+});
