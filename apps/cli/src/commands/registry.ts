@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../cli/command.js';
+import { boardCommand } from './board.js';
 import { cancelCommand } from './cancel.js';
 import { checkpointsCommand } from './checkpoints.js';
 import { demoCommand } from './demo.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   thresholdsCommand,
   doctorCommand,
   workerCommand,
+  boardCommand,
   startCommand,
   demoCommand,
 ];

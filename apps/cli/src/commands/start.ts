@@ -40,13 +40,14 @@ export const startCommand: CommandSpec = {
       await logger.flush();
     };
     try {
-      const workers = await startWorkerService(io.env, logger.child({ service: 'kai-worker' }), statusStore);
+      const workers = await startWorkerService(io.env, logger.child({ component: 'worker' }), statusStore);
       stops.push(() => workers.shutdown());
-      const monitor = createMonitorService(io.env, logger.child({ service: 'kai-monitor' }), statusStore);
+      const monitor = createMonitorService(io.env, logger.child({ component: 'monitor' }), statusStore);
       stops.push(() => monitor.close());
       await monitor.monitor.start();
-      const board = await startBoardService(io.env, logger.child({ service: 'kai-board' }), { generatePassword: true });
-      if (board !== null) stops.unshift(() => board.close());
+      // Stopped first: no new requests while the workers and the monitor wind down.
+      const board = await startBoardService(io.env, logger.child({ component: 'board' }), { generatePassword: true, ...(statusStore === undefined ? {} : { statusStore }) });
+      stops.push(() => board.close());
       const ready = {
         ready: true,
         pid: process.pid,
@@ -54,13 +55,13 @@ export const startCommand: CommandSpec = {
         workerId: workers.runtime.workerId,
         types: workers.config.types,
         monitorId: monitor.monitor.monitorId,
-        board: board === null ? null : { url: board.url, ...board.login },
+        board: { url: board.url, ...board.login },
       };
-      logger.info('kai-jobs ready', { workerId: ready.workerId, monitorId: ready.monitorId, board: board?.url });
+      logger.info('kai-jobs ready', { workerId: ready.workerId, monitorId: ready.monitorId, board: board.url });
       if (json) writeJson(io.stdout, ready);
       else writeLines(io.stdout, banner(ready.types, board));
       await untilStopped(io.stopSignal);
-      logger.info('stopping: board, workers (graceful), monitor', {});
+      logger.info('stopping: the board, the monitor, then the workers (gracefully)', {});
     } finally {
       await stopAll();
     }
@@ -68,16 +69,13 @@ export const startCommand: CommandSpec = {
   },
 };
 
-function banner(types: readonly string[], board: BoardService | null): string[] {
-  const lines = [`kai-jobs is running: workers (${types.join(', ')}), the monitor${board === null ? '' : ' and the board'}.`];
-  if (board !== null) {
-    lines.push(`board ready: ${board.url}`);
-    const { login } = board;
-    if (login.authOff) lines.push('log in: no credentials needed (BOARD_AUTH=off, loopback only)');
-    else if (login.generated) lines.push(`log in as: ${login.username} / ${login.password}   (generated for this run; set BOARD_USERNAME and BOARD_PASSWORD to choose)`);
-    else if (login.username !== null) lines.push(`log in as: ${login.username} with BOARD_PASSWORD${login.token ? ', or send BOARD_TOKEN as a bearer token' : ''}`);
-    else lines.push('log in: send BOARD_TOKEN as a bearer token (Authorization: Bearer …)');
-  }
+function banner(types: readonly string[], board: BoardService): string[] {
+  const lines = [`kai-jobs is running: workers (${types.join(', ')}), the monitor and the board.`, `board ready: ${board.url}`];
+  const { login } = board;
+  if (login.authOff) lines.push('log in: no credentials needed (BOARD_AUTH=off, loopback only)');
+  else if (login.generated) lines.push(`log in as: ${login.username} / ${login.password}   (generated for this run; set BOARD_USERNAME and BOARD_PASSWORD to choose)`);
+  else if (login.username !== null) lines.push(`log in as: ${login.username} with BOARD_PASSWORD${login.token ? ', or send BOARD_TOKEN as a bearer token' : ''}`);
+  else lines.push('log in: send BOARD_TOKEN as a bearer token (Authorization: Bearer …)');
   lines.push('try it: "pnpm demo" in another terminal (start with SCRAPE_ALLOW=127.0.0.1 for its scrape sample)', 'stop: Ctrl-C (graceful)');
   return lines;
 }

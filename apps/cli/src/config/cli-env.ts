@@ -36,8 +36,8 @@ export function envValue(env: Environment, name: string): string | undefined {
 }
 
 /**
- * Reads `REDIS_URL`, `KAI_PREFIX`, `STATUS_STORE`, `SUPABASE_URL` and
- * `SUPABASE_SERVICE_ROLE_KEY`; throws one `ConfigError` naming the variable that is wrong.
+ * Reads `REDIS_URL`, `KAI_PREFIX`, `STATUS_STORE`, `SUPABASE_URL`, `SUPABASE_SERVICE_ROLE_KEY`
+ * and `SUPABASE_SCHEMA` (default `public`); throws a `ConfigError` naming the variable that is wrong.
  */
 export function parseCliEnv(env: Environment): CliEnvConfig {
   const redis = parseRedisConnectionOptions({
@@ -53,5 +53,9 @@ export function parseCliEnv(env: Environment): CliEnvConfig {
   const serviceRoleKey = env['SUPABASE_SERVICE_ROLE_KEY'];
   const missing = [url === undefined ? 'SUPABASE_URL' : null, serviceRoleKey ? null : 'SUPABASE_SERVICE_ROLE_KEY'].filter(Boolean);
   if (missing.length > 0) throw new ConfigError(`STATUS_STORE=supabase needs ${missing.join(' and ')}`);
-  return { redis, statusStore: { kind, options: { url: url as string, serviceRoleKey: serviceRoleKey as string } } };
+  const schema = envValue(env, 'SUPABASE_SCHEMA');
+  return {
+    redis,
+    statusStore: { kind, options: { url: url as string, serviceRoleKey: serviceRoleKey as string, ...(schema === undefined ? {} : { schema }) } },
+  };
 }

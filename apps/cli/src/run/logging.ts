@@ -14,7 +14,7 @@ export type LogFormat = (typeof LogFormat)[keyof typeof LogFormat];
 const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 type Level = (typeof LEVELS)[number];
 
-const PRETTY_SKIP = new Set(['level', 'time', 'msg', 'service']);
+const PRETTY_SKIP = new Set(['level', 'time', 'msg', 'service', 'component']);
 
 /** Renders one pino JSON line as `12:03:04 INFO  worker  message  key=value …`. */
 export function prettyLogLine(line: string): string {
@@ -26,7 +26,8 @@ export function prettyLogLine(line: string): string {
   }
   const time = typeof entry['time'] === 'string' ? entry['time'].slice(11, 19) : '';
   const level = String(entry['level'] ?? 'info').toUpperCase().padEnd(5);
-  const service = typeof entry['service'] === 'string' ? entry['service'].replace(/^kai-/, '') : '';
+  const source = entry['component'] ?? entry['service'];
+  const service = typeof source === 'string' ? source.replace(/^kai-/, '') : '';
   const fields = Object.entries(entry)
     .filter(([key, value]) => !PRETTY_SKIP.has(key) && value !== undefined && value !== null)
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
