@@ -44,7 +44,7 @@ function parseDocument<T>(text: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new Error(`stdout is not one JSON document (${(error as Error).message}):\n${text}`);
+    throw new Error(`stdout is not one JSON document (${(error as Error).message}):\n${text}`, { cause: error });
   }
 }
 
