@@ -11,7 +11,8 @@ import { waitForJob } from './wait-for-job.js';
 
 function withFlagHints(error: ValidationError): ValidationError {
   const issues = error.issues.map((issue) => {
-    const flag = FLAG_OF_FIELD[issue.path] ?? FLAG_OF_FIELD[issue.path.split('.')[0] ?? ''];
+    const field = issue.path.replace(/^payload\./, '');
+    const flag = FLAG_OF_FIELD[field] ?? FLAG_OF_FIELD[field.split('.')[0] ?? ''];
     return flag === undefined ? issue : { ...issue, message: `${issue.message} (set it with ${flag})` };
   });
   return new ValidationError('the job payload', issues);
