@@ -1,11 +1,29 @@
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Alerter } from '@kai-jobs/monitor';
 import { SupabaseStatusStore, toError } from '@kai-jobs/queue';
 import { envValue, StatusStoreKind, type StatusStoreChoice, type Environment } from '../config/cli-env.js';
 import { check, CheckStatus, type CheckResult } from './check-types.js';
 
 /**
- * `SENTRY_DSN` set and a test event accepted: sends one with the Alerter's `captureMessage`
- * and flushes; warn without a DSN (alerts then go to the log only).
+ * Watches Node's HTTP client (diagnostics channel) for the answers to envelope requests sent
+ * to `dsn`'s host: the Alerter's `flush()` also resolves when an event was dropped (refused,
+ * timed out), so the status code is what tells "accepted" from "sent and lost".
+ */
+function watchEnvelopeAnswers(dsn: string): { statuses: number[]; stop(): void } {
+  const target = new URL(dsn);
+  const statuses: number[] = [];
+  const onFinish = (message: unknown): void => {
+    const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+    if (request.host === target.hostname && /\/api\/[^/]+\/envelope\/?/.test(request.path)) statuses.push(response.statusCode ?? 0);
+  };
+  diagnostics.subscribe('http.client.response.finish', onFinish);
+  return { statuses, stop: () => diagnostics.unsubscribe('http.client.response.finish', onFinish) };
+}
+
+/**
+ * `SENTRY_DSN` set and a test event accepted: sends one with the Alerter's `captureMessage`,
+ * flushes, and checks Sentry's answer; warn without a DSN (alerts then go to the log only).
  */
 export async function checkSentry(env: Environment, flushTimeoutMs = 5000): Promise<CheckResult> {
   const dsn = envValue(env, 'SENTRY_DSN');
@@ -18,15 +36,23 @@ export async function checkSentry(env: Environment, flushTimeoutMs = 5000): Prom
   } catch (error) {
     return check('sentry', CheckStatus.Fail, toError(error).message, 'fix SENTRY_DSN: https://<public key>@<host>/<project id>');
   }
+  const answers = watchEnvelopeAnswers(dsn);
   try {
     const eventId = alerter.captureMessage('kai-jobs doctor: test event (alerts reach Sentry)', 'info', {
       tags: { source: 'kai-jobs-doctor' },
       fingerprint: ['kai-jobs-doctor-test-event'],
     });
-    const delivered = await alerter.flush(flushTimeoutMs);
-    if (delivered) return check('sentry', CheckStatus.Ok, `test event ${eventId} accepted by Sentry (look for "kai-jobs doctor: test event")`);
-    return check('sentry', CheckStatus.Fail, `Sentry did not accept the test event within ${flushTimeoutMs} ms`, 'check SENTRY_DSN and that this host can reach Sentry over HTTPS');
+    await alerter.flush(flushTimeoutMs);
+    const status = answers.statuses[0];
+    if (status !== undefined && status >= 200 && status < 300) {
+      return check('sentry', CheckStatus.Ok, `test event ${eventId} accepted by Sentry (HTTP ${status}; look for "kai-jobs doctor: test event")`);
+    }
+    if (status !== undefined) {
+      return check('sentry', CheckStatus.Fail, `Sentry refused the test event (HTTP ${status})`, 'check SENTRY_DSN: its public key and project id must match a project that accepts events');
+    }
+    return check('sentry', CheckStatus.Fail, `Sentry did not accept the test event within ${flushTimeoutMs} ms (no answer)`, 'check SENTRY_DSN and that this host can reach Sentry over HTTPS');
   } finally {
+    answers.stop();
     await alerter.close();
   }
 }
@@ -45,8 +71,8 @@ export async function checkSupabase(choice: StatusStoreChoice): Promise<CheckRes
     return check('supabase', CheckStatus.Ok, `${where} answers, migrations applied (kai_now, kai_list_jobs); clock skew ${Math.abs(Date.now() - now)} ms`);
   } catch (error) {
     const message = toError(error).message;
-    if (/PGRST202|could not find the function|function .* does not exist|schema cache/i.test(message)) {
-      return check('supabase', CheckStatus.Fail, `${where} answers but the kai-jobs functions are missing (${message})`, 'apply the migrations: "supabase db push" (see supabase/README.md)');
+    if (/PGRST202|PGRST106|could not find the function|function .* does not exist|schema cache|migrations applied/i.test(message)) {
+      return check('supabase', CheckStatus.Fail, `${where} answers but the kai-jobs functions are missing from the schema (${message})`, 'apply the migrations: "supabase db push" (see supabase/README.md)');
     }
     if (/JWT|401|403|permission|invalid api key/i.test(message)) {
       return check('supabase', CheckStatus.Fail, `${where} refused the key (${message})`, 'set SUPABASE_SERVICE_ROLE_KEY to the project\'s service role key');
