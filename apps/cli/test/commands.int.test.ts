@@ -5,7 +5,8 @@ import { createJobClient, RedisStatusStore, type HistoryEntry } from '@kai-jobs/
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { backdate } from '../../../test/e2e/helpers.js';
-import { kaiJobs, startCommand, tempDir, testEnv, type RunningCommand } from './support.js';
+import { waitForJob } from '../src/index.js';
+import { Buffered, kaiJobs, startCommand, tempDir, testEnv, type RunningCommand } from './support.js';
 
 const ctx = useRedisTestContext(import.meta.url);
 
@@ -198,6 +199,43 @@ describe('without workers', () => {
     expect(text.code).toBe(2);
     expect(text.stderr).toMatch(/the job payload: 1 invalid field\n {2}- payload\.source: .*\(set it with --path, --url, --storage-key or --inline\)/);
     expect((await kaiJobs(['list', '--json'], env())).json<{ jobs: unknown[] }>().jobs).toEqual([]);
+  });
+
+  it('--wait redraws one progress line in place on a terminal and prints a line per stage or 10 % elsewhere', async () => {
+    const rows = store();
+    const follow = async (display: Buffered) => {
+      const id = `wait-${display.isTTY ? 'tty' : 'plain'}`;
+      await rows.create({ id, type: 'pdf', payload: {} });
+      const waiting = waitForJob({ statusStore: rows, jobId: id, display, pollMs: 10, signal: new AbortController().signal });
+      const seen = (text: string) => waitFor(() => display.text.includes(text), { timeoutMs: 5000 });
+      await seen('pending');
+      await rows.markProcessing(id, { fence: 'f1', workerId: 'w1', stage: 'pdf_loaded' });
+      await seen('processing pdf_loaded');
+      for (const percent of [5, 12, 14, 47]) {
+        await rows.progress(id, 'f1', { stage: 'text_extracted', percent, detail: `page ${percent}` });
+        // 14 % is in the same 10 % step as 12 %: a plain display prints nothing for it.
+        if (percent !== 14) await seen(`page ${percent}`);
+      }
+      await rows.complete(id, 'f1', { ok: true });
+      const outcome = await waiting;
+      expect(outcome).toMatchObject({ kind: 'finished', row: { status: 'completed' } });
+      return display.text;
+    };
+    const tty = await follow(new Buffered(true));
+    expect(tty.split('\r\x1b[2K').length).toBeGreaterThan(6);
+    expect(tty.endsWith('\n')).toBe(true);
+    expect(tty).toContain('text_extracted       [###########-------------]  47%  page 47');
+    const plain = await follow(new Buffered(false));
+    expect(plain).not.toContain('\r');
+    // 12 → 14 % stays in the same 10 % step: no line for it.
+    expect(plain.trim().split('\n').map((line) => line.replace(/\s+/g, ' '))).toEqual([
+      'pending - [------------------------] 0%',
+      'processing pdf_loaded [------------------------] 0%',
+      'processing text_extracted [#-----------------------] 5% page 5',
+      'processing text_extracted [###---------------------] 12% page 12',
+      'processing text_extracted [###########-------------] 47% page 47',
+      'completed text_extracted [########################] 100% page 47',
+    ]);
   });
 
   it('the monitor command ticks until stopped; the board command serves /healthz until stopped', async () => {
