@@ -174,6 +174,15 @@ describe('without workers', () => {
     }
   });
 
+  it('drill exits 1 with the reason when no worker takes the canary', async () => {
+    const drill = await kaiJobs(['drill', '--timeout-ms', '1500', '--json'], env());
+    expect(drill.code).toBe(1);
+    expect(drill.json()).toMatchObject({ passed: false, failure: expect.stringMatching(/^timed out waiting for a worker to reach the hang in text_extracted \(status pending/), steps: [{ step: 'enqueued' }] });
+    const text = await kaiJobs(['drill', '--timeout-ms', '1000'], env());
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/drill FAILED: timed out waiting for a worker/);
+  });
+
   it('list --stuck uses the monitor\'s thresholds from the environment', async () => {
     const { id } = (await kaiJobs(['enqueue', 'pdf', '--url', 'https://cdn.example/a.pdf', '--json'], env())).json<{ id: string }>();
     await backdate(ctx.redis, ctx.prefix, 'pdf', id, { updateMs: 10 * 60_000 });
@@ -251,6 +260,12 @@ describe('without workers', () => {
     expect(board.ready).toMatchObject({ ready: true, auth: 'off', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/) });
     const health = await fetch(new URL('healthz', String(board.ready['url'])));
     expect(health.status).toBe(200);
+    // A second board on the same port: exit 1 and what to do.
+    const busy = await kaiJobs(['board', '--json'], env({ BOARD_PORT: String(board.ready['port']), BOARD_AUTH: 'off' }));
+    expect(busy.code).toBe(1);
+    expect(busy.json<{ error: { message: string } }>().error.message).toBe(
+      `the board cannot listen on 127.0.0.1:${String(board.ready['port'])}: the port is in use — set BOARD_PORT to a free port (0 picks one) or stop what uses it`,
+    );
     expect(await board.stop()).toBe(0);
   }, 60_000);
 });

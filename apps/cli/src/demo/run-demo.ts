@@ -165,12 +165,19 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
       if (handbacks >= 10) throw new CommandFailedError(`the job kept going to ${row.workerId}, never to the demo's worker; try again`);
       handbacks += 1;
       say(`  worker ${row.workerId} took it, not the demo's — handing it back (kai-jobs restart ${id}) so the demo's worker can take it`);
-      await restartJob(
-        { statusStore: system.statusStore, checkpointStore: system.checkpointStore, client: system.client, redis: system.redis, prefix: system.config.redis.prefix },
-        id,
-        { reason: 'demo: moving the job to the worker the demo will kill', by: 'kai-jobs demo' },
-      );
       const attempt = row.attempt;
+      try {
+        await restartJob(
+          { statusStore: system.statusStore, checkpointStore: system.checkpointStore, client: system.client, redis: system.redis, prefix: system.config.redis.prefix },
+          id,
+          { reason: 'demo: moving the job to the worker the demo will kill', by: 'kai-jobs demo' },
+        );
+      } catch (error) {
+        // The row moved between the read and the compare-and-set (the attempt got further): look again.
+        if (!(error instanceof CommandFailedError)) throw error;
+        row = await waitForRow(system, id, 'a worker to take the PDF', options, (r) => r.status === 'processing' && r.workerId !== null);
+        continue;
+      }
       row = await waitForRow(system, id, 'a worker to take the PDF again', options, (r) => r.status === 'processing' && r.attempt > attempt && r.workerId !== null);
     }
     say(`  the demo's worker is processing it (attempt ${row.attempt}); waiting until it is in the middle of rendering tiles…`);

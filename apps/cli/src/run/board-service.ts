@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AuthMode, boardOptionsFromEnv, startBoard, type StartBoardOptionsInput } from '@kai-jobs/board';
 import type { Logger, StatusStore } from '@kai-jobs/queue';
+import { CommandFailedError } from '../cli/errors.js';
 import type { Environment } from '../config/cli-env.js';
 import { monitorSettings } from '../config/monitor-settings.js';
 
@@ -51,13 +52,22 @@ export async function startBoardService(
   const thresholds = Object.fromEntries(
     Object.entries(monitorSettings(env).types).map(([type, settings]) => [type, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs, updateTimeoutMs: settings.updateTimeoutMs }]),
   ) as StartBoardOptionsInput['thresholds'];
-  const running = await startBoard({
-    ...boardOptions,
-    auth,
-    logger,
-    ...(thresholds === undefined ? {} : { thresholds }),
-    ...(options.statusStore === undefined ? {} : { statusStore: options.statusStore }),
-  });
+  let running;
+  try {
+    running = await startBoard({
+      ...boardOptions,
+      auth,
+      logger,
+      ...(thresholds === undefined ? {} : { thresholds }),
+      ...(options.statusStore === undefined ? {} : { statusStore: options.statusStore }),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const where = `${boardOptions.host ?? '127.0.0.1'}:${boardOptions.port ?? 3000}`;
+      throw new CommandFailedError(`the board cannot listen on ${where}: the port is in use — set BOARD_PORT to a free port (0 picks one) or stop what uses it`, { cause: error });
+    }
+    throw error;
+  }
   return {
     url: running.url,
     port: running.port,
