@@ -106,7 +106,7 @@ async function checkSystem(system: CliSystem, say: (line: string) => void): Prom
   say(lastTick === null ? 'note: the monitor has not ticked yet' : `the monitor is ticking (last tick by ${lastTick.monitorId})`);
 }
 
-async function runSamples(system: CliSystem, env: Environment, options: DemoOptions, site: TestSite): Promise<SampleOutcome[]> {
+async function runSamples(system: CliSystem, options: DemoOptions, site: TestSite): Promise<SampleOutcome[]> {
   const { say } = options;
   const pdf = await system.client.enqueue('pdf', {
     documentId: `demo-catalogue-${Date.now()}`,
@@ -133,7 +133,6 @@ async function runSamples(system: CliSystem, env: Environment, options: DemoOpti
       say('             Restart the system with SCRAPE_ALLOW=127.0.0.1 (e.g. "SCRAPE_ALLOW=127.0.0.1 pnpm start") for this sample.');
     } else say(`  ${job.type.padEnd(10)} failed: ${row.error}`);
   }
-  void env;
   return outcomes;
 }
 
@@ -230,7 +229,7 @@ export async function runDemo(system: CliSystem, env: Environment, options: Demo
   const site = await startSampleSite();
   let samples: SampleOutcome[];
   try {
-    samples = await runSamples(system, env, options, site);
+    samples = await runSamples(system, options, site);
   } finally {
     await site.close();
   }
