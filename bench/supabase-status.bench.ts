@@ -1,8 +1,9 @@
 /**
- * Status writes with the Supabase store against the Redis store, and heartbeats of 1,000 running
- * jobs as one RPC.
+ * Status writes with the Supabase store against the Redis store, heartbeats of 1,000 running
+ * jobs as one RPC, and a job's checkpoint saves (5 stages: 4 saves with the status progress and
+ * the last save with the completion) with the Supabase checkpoint store against the Redis one.
  *
- *   pnpm tsx bench/supabase-status.bench.ts [--jobs=200] [--concurrency=16] [--rounds=20]
+ *   pnpm tsx bench/supabase-status.bench.ts [--jobs=200] [--concurrency=16] [--rounds=20] [--checkpoint-bytes=2048]
  *
  * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/test). The Supabase store talks through the real supabase-js
@@ -12,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { RedisCheckpointStore, SupabaseCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
 import { RedisStatusStore, SupabaseStatusStore, type StatusStore } from '@kai-jobs/queue';
 import { deleteKeys, startSupabaseTestStack, testRedisUrl } from '@kai-jobs/queue/testing';
 
@@ -24,7 +26,9 @@ const args = new Map(
 const JOBS = args.get('jobs') ?? 200;
 const CONCURRENCY = args.get('concurrency') ?? 16;
 const ROUNDS = args.get('rounds') ?? 20;
+const CHECKPOINT_BYTES = args.get('checkpoint-bytes') ?? 2048;
 const ACTIVE = 1000;
+const STAGES = ['pdf_loaded', 'text_extracted', 'tiles_generated', 'embeddings_created', 'materials_extracted'];
 const WRITES_PER_JOB = 8; // create, markProcessing, progress × 5, complete
 
 function percentile(values: number[], p: number): number {
@@ -85,6 +89,65 @@ async function heartbeats(store: StatusStore, rounds: number): Promise<number[]>
   return times;
 }
 
+/** A stage output of about CHECKPOINT_BYTES of JSON (keys and hashes of artifacts, counts). */
+function stageOutput(stage: string, index: number): unknown {
+  const artifacts = Math.max(1, Math.round(CHECKPOINT_BYTES / 110));
+  return {
+    stage,
+    index,
+    artifacts: Array.from({ length: artifacts }, (_, n) => ({ key: `doc/${stage}/part-${n}.bin`, sha256: 'ab'.repeat(32).slice(0, 40) })),
+  };
+}
+
+/** One job's checkpoint writes as the runtime makes them: a save per stage, the last one with the completion. */
+async function checkpointLifecycle(status: StatusStore, checkpoints: CheckpointStore): Promise<number> {
+  const id = randomUUID();
+  const fence = `f-${id}`;
+  const job = { id, type: 'pdf' as const };
+  await status.create({ id, type: 'pdf', payload: { documentId: id, source: { kind: 'file', path: '/x.pdf' } } });
+  await status.markProcessing(id, { fence, workerId: 'bench', stage: STAGES[0] as string });
+  const started = performance.now();
+  for (const [index, stage] of STAGES.entries()) {
+    const input = { stage, stageIndex: index, data: stageOutput(stage, index), fence, schemaVersion: 1, attempt: 1 };
+    if (index < STAGES.length - 1) {
+      await checkpoints.save(job, { ...input, progress: { nextStage: STAGES[index + 1] as string, percent: (index + 1) * 20 } });
+    } else {
+      await checkpoints.saveAndComplete(job, input, { pages: 5 });
+    }
+  }
+  return performance.now() - started;
+}
+
+interface CheckpointFigures {
+  perJobMedianMs: number;
+  perJobP95Ms: number;
+  perSaveMedianMs: number;
+  jobsPerSecond: number;
+}
+
+async function measureCheckpoints(status: StatusStore, checkpoints: CheckpointStore): Promise<CheckpointFigures> {
+  for (let i = 0; i < 20; i++) await checkpointLifecycle(status, checkpoints); // warm-up
+  const latencies: number[] = [];
+  for (let i = 0; i < JOBS; i++) latencies.push(await checkpointLifecycle(status, checkpoints));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < JOBS) {
+        next++;
+        await checkpointLifecycle(status, checkpoints);
+      }
+    }),
+  );
+  return {
+    perJobMedianMs: percentile(latencies, 50),
+    perJobP95Ms: percentile(latencies, 95),
+    perSaveMedianMs: percentile(latencies, 50) / STAGES.length,
+    // Wall clock of the whole lifecycle (create and claim included), CONCURRENCY jobs at a time.
+    jobsPerSecond: (JOBS / (performance.now() - started)) * 1000,
+  };
+}
+
 interface Figures {
   perJobMedianMs: number;
   perJobP95Ms: number;
@@ -121,6 +184,15 @@ try {
   const callsBefore = stack.endpoint.calls.length;
   const supabaseFigures = await measure(supabase);
   const heartbeatCalls = stack.endpoint.calls.slice(callsBefore).filter((call) => call.fn === 'kai_heartbeat').length;
+
+  const supabaseCheckpoints = new SupabaseCheckpointStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+  const redisCheckpointFigures = await measureCheckpoints(redisStore, new RedisCheckpointStore({ connection: redis, prefix }));
+  const checkpointCallsBefore = stack.endpoint.calls.length;
+  const supabaseCheckpointFigures = await measureCheckpoints(supabase, supabaseCheckpoints);
+  const checkpointCalls = stack.endpoint.calls
+    .slice(checkpointCallsBefore)
+    .filter((call) => call.fn === 'kai_save_checkpoint' || call.fn === 'kai_save_checkpoint_and_complete').length;
+  await supabaseCheckpoints.close();
   await supabase.close();
 
   const row = (label: string, key: keyof Figures, digits = 2) => {
@@ -139,6 +211,21 @@ try {
   row(`heartbeat of ${ACTIVE} jobs, median (ms)`, 'heartbeatMedianMs');
   row(`heartbeat of ${ACTIVE} jobs, p95 (ms)`, 'heartbeatP95Ms');
   console.log(`\nSupabase heartbeat RPCs for ${ROUNDS} rounds of ${ACTIVE} jobs: ${heartbeatCalls} (one per round).`);
+
+  const checkpointRow = (label: string, key: keyof CheckpointFigures, digits = 2) => {
+    const r = redisCheckpointFigures[key];
+    const s = supabaseCheckpointFigures[key];
+    const ratio = key === 'jobsPerSecond' ? r / s : s / r;
+    console.log(`| ${label.padEnd(44)} | ${r.toFixed(digits).padStart(9)} | ${s.toFixed(digits).padStart(9)} | ${ratio.toFixed(1).padStart(5)}× |`);
+  };
+  console.log(`\nCheckpoint saves of one job: ${STAGES.length} stages, ~${CHECKPOINT_BYTES} bytes each (4 saves with progress, the last with the completion).\n`);
+  console.log(`| ${'measure'.padEnd(44)} | ${'Redis'.padStart(9)} | ${'Supabase'.padStart(9)} | ratio  |`);
+  console.log(`|${'-'.repeat(46)}|${'-'.repeat(11)}|${'-'.repeat(11)}|--------|`);
+  checkpointRow(`one job's ${STAGES.length} checkpoint saves, median (ms)`, 'perJobMedianMs');
+  checkpointRow(`one job's ${STAGES.length} checkpoint saves, p95 (ms)`, 'perJobP95Ms');
+  checkpointRow('one checkpoint save, median (ms)', 'perSaveMedianMs', 3);
+  checkpointRow(`jobs/s (claim + 5 saves), ${CONCURRENCY} at a time`, 'jobsPerSecond', 0);
+  console.log(`\nSupabase checkpoint RPCs for ${20 + 2 * JOBS} jobs: ${checkpointCalls} (one per stage: ${(20 + 2 * JOBS) * STAGES.length}).`);
 } finally {
   await stack.close();
   await deleteKeys(redis, prefix);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore, type Monitor, type MonitorOptions } from '@kai-jobs/monitor';
 import { startSentryReceiver, startUnresponsiveServer, type SentryReceiver } from '@kai-jobs/monitor/testing';
-import { statusKeys } from '@kai-jobs/queue';
+import { statusKeys, WriteLagRegistry } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, failLikeStalledTooOften, pdf, readRuns, stores, syntheticOutput, syntheticRuntime } from './helpers.js';
 
@@ -144,6 +144,20 @@ describe('monitor: detection and recovery', () => {
     expect(byFingerprint['stuck-scraping-session']?.fingerprint).toEqual(['stuck-scraping-session', 'https://shop.example/']);
     expect(byFingerprint['stuck-scraping-session']?.tags).toMatchObject({ session_id: 'sess', job_type: 'web_scraping', error_type: 'stuck_scraping_session' });
     expect(byFingerprint['stuck-import-job']?.fingerprint).toEqual(['stuck-import-job', 'acme-feed']);
+    await watcher.close();
+  });
+
+  it('a worker reporting buffered status writes (a store outage) is not declared stuck', async () => {
+    const { status, checkpoints } = stores(ctx);
+    await status.create({ id: 'behind', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
+    await status.markProcessing('behind', { fence: 'f', workerId: 'w-behind' });
+    await checkpoints.save({ id: 'behind', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f', schemaVersion: 1, attempt: 1 });
+    await backdate(ctx.redis, ctx.prefix, 'pdf', 'behind', { heartbeatMs: 16 * MINUTE, updateMs: 16 * MINUTE });
+    await new WriteLagRegistry({ connection: ctx.redis, prefix: ctx.prefix }).publish('w-behind', { pendingJobs: 3, oldestPendingMs: 20 * MINUTE });
+    const watcher = monitor();
+    const { decisions } = await watcher.runOnce();
+    expect(decisions).toEqual([expect.objectContaining({ jobId: 'behind', action: 'leave', why: expect.stringMatching(/buffered status writes/) })]);
+    expect((await status.get('behind'))?.status).toBe('processing');
     await watcher.close();
   });
 

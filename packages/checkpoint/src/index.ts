@@ -1,5 +1,5 @@
 /**
- * `@kai-jobs/checkpoint` — the checkpoint store (interface and Redis adapter), checkpoint
+ * `@kai-jobs/checkpoint` — the checkpoint store (interface, Redis and Supabase adapters), checkpoint
  * validation, fencing and the backoff policy.
  */
 export { backoffDelayMs, BackoffPolicySchema, mayRestart } from './backoff.js';
@@ -13,6 +13,18 @@ export {
   RedisCheckpointStoreOptionsSchema,
 } from './redis-checkpoint-store.js';
 export type { RedisCheckpointStoreOptions } from './redis-checkpoint-store.js';
+export { RetryingCheckpointStore, RetryingCheckpointStoreOptionsSchema } from './retrying-checkpoint-store.js';
+export type { RetryingCheckpointStoreOptions } from './retrying-checkpoint-store.js';
+export { SupabaseCheckpointStore, SupabaseCheckpointStoreOptionsSchema } from './supabase-checkpoint-store.js';
+export type { SupabaseCheckpointStoreOptions } from './supabase-checkpoint-store.js';
+export {
+  createStoreSet,
+  parseStoreConfigFromEnv,
+  STORE_ENV_VARIABLES,
+  StoreKind,
+  StoreSetConfigSchema,
+} from './store-factory.js';
+export type { StoreEnvConfig, StoreSet, StoreSetConfig } from './store-factory.js';
 export { InvalidCheckpointReason } from './types.js';
 export type {
   Checkpoint,

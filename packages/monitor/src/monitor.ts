@@ -15,6 +15,7 @@ import {
   systemClock,
   toError,
   waitForRedis,
+  WriteLagRegistry,
   type JobType,
   type Logger,
   type MetricsRecorder,
@@ -23,7 +24,7 @@ import {
 } from '@kai-jobs/queue';
 import { Alerter } from './alerts/alerter.js';
 import { RedisAlertDedupeStore } from './alerts/dedupe-store.js';
-import { createMonitorId, MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './config.js';
+import { createMonitorId, MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions, type WriteLagProbe } from './config.js';
 import { MonitorStateStore } from './monitor-state.js';
 import { runDrill, type DrillOptions, type DrillResult } from './drill.js';
 import { StallListener } from './stall-listener.js';
@@ -91,7 +92,8 @@ export class Monitor {
       metrics,
       logger: this.logger,
       state: new MonitorStateStore({ connection, prefix: redis.prefix }),
-      writeLag: this.options.writeLag,
+      // A worker whose status writes are buffered (a Supabase outage) is not stuck: defer its jobs.
+      writeLag: this.options.writeLag ?? writeLagProbe(new WriteLagRegistry({ connection, prefix: redis.prefix })),
       monitorId: this.monitorId,
       clock: this.options.clock ?? systemClock,
       failureCursorKey: `${redis.prefix}:{monitor}:failure-cursor`,
@@ -179,6 +181,13 @@ export class Monitor {
     if (this.connection !== undefined) await closeRedis(this.connection);
     await this.logger.flush();
   }
+}
+
+/** How recent a worker's write-backlog report must be to defer its stale rows (ms). */
+const WRITE_LAG_REPORT_MAX_AGE_MS = 60_000;
+
+function writeLagProbe(registry: WriteLagRegistry): WriteLagProbe {
+  return { isBehind: (workerId) => registry.isBehind(workerId, WRITE_LAG_REPORT_MAX_AGE_MS) };
 }
 
 /** Creates (does not start) a monitor; throws a `ValidationError` listing every bad option. */

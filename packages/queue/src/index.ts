@@ -86,7 +86,7 @@ export {
   ValidationError,
 } from './errors.js';
 export type { FieldIssue, KaiJobsErrorOptions } from './errors.js';
-export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys } from './keys.js';
+export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys, writeLagKey } from './keys.js';
 export type { StatusKeys } from './keys.js';
 export { createLogger, createMemoryLogger, REDACTED_FIELD_NAMES, silentLogger } from './logger.js';
 export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './logger.js';
@@ -165,6 +165,16 @@ export {
 export type { MetricsRecorder, RedisMetricsRecorderOptions, UpdateGaps } from './metrics/metrics-recorder.js';
 export { SupabaseStatusStore, SupabaseStatusStoreOptionsSchema } from './status/supabase-status-store.js';
 export type { SupabaseStatusStoreOptions } from './status/supabase-status-store.js';
+export { SupabaseConnectionOptionsSchema, SupabaseRpcClient } from './status/supabase-rpc-client.js';
+export { BufferedStatusStore } from './status/buffered-status-store.js';
+export { BufferedStatusStoreOptionsSchema } from './status/buffered-status-store-options.js';
+export type { BufferedStatusStoreOptions, ResolvedBufferedStatusStoreOptions } from './status/buffered-status-store-options.js';
+export { mergeProgress } from './status/pending-writes.js';
+export type { WriteLag } from './status/pending-writes.js';
+export type { StaleFenceEvent } from './status/write-replay.js';
+export { WriteLagRegistry, WriteLagRegistryOptionsSchema } from './write-lag.js';
+export type { WorkerWriteLag, WriteLagRegistryOptions } from './write-lag.js';
+export type { RpcPurpose, SupabaseConnectionOptions } from './status/supabase-rpc-client.js';
 export { decodeSupabaseStatusRow } from './status/supabase-row-codec.js';
 export { KaiSqlState, rpcErrorToKaiError } from './status/supabase-rpc-errors.js';
 export type { RpcContext, RpcFailure } from './status/supabase-rpc-errors.js';

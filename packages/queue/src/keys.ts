@@ -57,6 +57,15 @@ export function abortChannel(prefix: string): string {
   return `${prefix}:abort-requests`;
 }
 
+/**
+ * Hash of the worker processes' status-write lag: field = worker id, value = JSON
+ * `{pendingJobs, oldestPendingMs, at}`. Not per queue: a worker process runs several queues,
+ * and the monitor reads all of it in one HGETALL.
+ */
+export function writeLagKey(prefix: string): string {
+  return `${prefix}:workers:write-lag`;
+}
+
 /** The pattern matching every key under `prefix` (for test cleanup and `doctor`). */
 export function allKeysPattern(prefix: string): string {
   return `${prefix}:*`;

@@ -29,6 +29,8 @@ export {
   testPostgresUrl,
 } from './testing/supabase-test-db.js';
 export type { SupabaseTestStack, SupabaseTestStackOptions } from './testing/supabase-test-db.js';
+export { startRestartableEndpoint } from './testing/restartable-endpoint.js';
+export type { RestartableEndpoint } from './testing/restartable-endpoint.js';
 
 /** The Redis URL tests use: `REDIS_URL` or the local default. */
 export function testRedisUrl(): string {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSupabaseTestStack, testPostgresUrl, waitFor, type SupabaseTestStack } from '../src/testing.js';
@@ -38,6 +39,8 @@ async function connectAs(role: 'service_role' | 'authenticated' | 'anon'): Promi
   }
   return client;
 }
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 async function sqlError(promise: Promise<unknown>): Promise<{ code: string; message: string; constraint?: string }> {
   try {
@@ -159,30 +162,110 @@ describe('checkpoints', () => {
   it('saves with the current fence only, lists, replaces and clears', async () => {
     const worker = await connectAs('service_role');
     await createRunning(worker, 'cp-1', 'f1');
-    const sha = 'a'.repeat(64);
-    const save = (fence: string, stage: string, kind = 'stage', seq = 0) =>
-      worker.query('select kai_save_checkpoint($1, $2, $3, $4, $5, 1, $6, $7) as r', ['cp-1', fence, stage, '{"pages": 3}', sha, kind, seq]);
-    expect((await save('f1', 'pdf_loaded')).rows[0]?.r).toMatchObject({ stage: 'pdf_loaded', kind: 'stage', attempt: 1 });
-    await save('f1', 'text_extracted', 'partial', 1);
-    await save('f1', 'text_extracted', 'partial', 2);
-    await save('f1', 'text_extracted', 'partial', 2);
-    expect((await sqlError(save('stale', 'tiles_generated'))).code).toBe('KJ409');
-    const listed = (await worker.query(`select kai_list_checkpoints('cp-1') as r`)).rows[0]?.r as { stage: string; seq: number; fence: string }[];
-    expect(listed.map((c) => [c.stage, c.seq])).toEqual([
-      ['pdf_loaded', 0],
-      ['text_extracted', 1],
-      ['text_extracted', 2],
+    const data = '{"pages": 3}';
+    const save = (fence: string, stage: string, stageIndex: number) =>
+      worker.query('select kai_save_checkpoint($1, $2, $3, $4, $5, $6, 1, 1) as r', ['cp-1', fence, stage, stageIndex, data, sha256(data)]);
+    expect((await save('f1', 'pdf_loaded', 0)).rows[0]?.r).toMatchObject({ created_at: expect.any(Number) });
+    await save('f1', 'text_extracted', 1);
+    await save('f1', 'text_extracted', 1);
+    expect((await sqlError(save('stale', 'tiles_generated', 2))).code).toBe('KJ409');
+    const listed = (await worker.query(`select kai_list_checkpoints('cp-1') as r`)).rows[0]?.r as { stage: string; stage_index: number; fence: string; data_json: string }[];
+    expect(listed.map((c) => [c.stage, c.stage_index, c.fence, c.data_json])).toEqual([
+      ['pdf_loaded', 0, 'f1', data],
+      ['text_extracted', 1, 'f1', data],
     ]);
     // The monitor restarts the job: the old attempt can no longer write a resume point.
     await worker.query(`select kai_recover('cp-1', 'f1', 0, 'restart', null, null)`);
-    expect((await sqlError(save('f1', 'tiles_generated'))).code).toBe('KJ409');
-    expect((await worker.query(`select kai_clear_checkpoints('cp-1', 'text_extracted') as n`)).rows[0]?.n).toBe(2);
+    expect((await sqlError(save('f1', 'tiles_generated', 2))).code).toBe('KJ409');
+    expect((await worker.query(`select kai_clear_checkpoints('cp-1', 'text_extracted') as n`)).rows[0]?.n).toBe(1);
     expect((await worker.query(`select kai_clear_checkpoints('cp-1') as n`)).rows[0]?.n).toBe(1);
     const bad = await sqlError(
-      worker.query(`insert into job_checkpoints (job_id, job_type, stage, data, sha256, schema_version, attempt, fence)
-                    values ('cp-1', 'pdf', 's', '{}', 'not-a-hash', 1, 1, 'f')`),
+      worker.query(`insert into job_checkpoints (job_id, job_type, stage, stage_index, data_json, bytes, sha256, schema_version, attempt, fence)
+                    values ('cp-1', 'pdf', 's', 0, '{}', 2, 'not-a-hash', 1, 1, 'f')`),
     );
     expect(bad).toMatchObject({ code: '23514', constraint: 'job_checkpoints_sha256_format' });
+    const noIndex = await sqlError(
+      worker.query(`insert into job_checkpoints (job_id, job_type, stage, data_json, bytes, sha256, schema_version, attempt, fence)
+                    values ('cp-1', 'pdf', 's', '{}', 2, $1, 1, 1, 'f')`, [sha256('{}')]),
+    );
+    expect(noIndex).toMatchObject({ code: '23514', constraint: 'job_checkpoints_stage_has_index' });
+  });
+
+  it('stores the exact text it hashed, and refuses text that is not JSON or does not match its hash', async () => {
+    const worker = await connectAs('service_role');
+    await createRunning(worker, 'cp-2', 'f1');
+    // Text jsonb would rewrite: key order, spacing, a duplicate key, an exponent, an escape.
+    const text = '{"z":1,"a":[1e2, 1.50],"a":"dup","s":"\\u00e9\\n"}';
+    await worker.query('select kai_save_checkpoint($1, $2, $3, 0, $4, $5, 1, 1)', ['cp-2', 'f1', 's', text, sha256(text)]);
+    const stored = (await worker.query<{ data_json: string; sha256: string; bytes: number }>(
+      `select data_json, sha256, bytes from job_checkpoints where job_id = 'cp-2'`,
+    )).rows[0];
+    expect(stored).toEqual({ data_json: text, sha256: sha256(text), bytes: Buffer.byteLength(text) });
+    expect(sha256((await worker.query(`select data_json::jsonb::text as j from job_checkpoints where job_id = 'cp-2'`)).rows[0]?.j)).not.toBe(sha256(text));
+
+    const mismatch = await sqlError(worker.query('select kai_save_checkpoint($1, $2, $3, 0, $4, $5, 1, 1)', ['cp-2', 'f1', 's', '{"a":2}', sha256('{"a":1}')]));
+    expect(mismatch.code).toBe('KJ422');
+    expect(mismatch.message).toMatch(/does not hash to the sha256 sent/);
+    const notJson = await sqlError(worker.query('select kai_save_checkpoint($1, $2, $3, 0, $4, $5, 1, 1)', ['cp-2', 'f1', 's', '{a:', sha256('{a:')]));
+    expect(notJson.code).toBe('22P02');
+    expect((await worker.query(`select data_json from job_checkpoints where job_id = 'cp-2'`)).rows[0]?.data_json).toBe(text);
+  });
+
+  it('a checkpoint save racing the monitor\'s restart waits for the row lock, then is refused: one wins', async () => {
+    const a = await connectAs('service_role');
+    const b = await connectAs('service_role');
+    await createRunning(a, 'cp-3', 'f1');
+    await a.query('begin');
+    await a.query(`select kai_recover('cp-3', 'f1', 0, 'restart', null, null)`);
+    const { rows: pidRows } = await b.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const save = b.query('select kai_save_checkpoint($1, $2, $3, 0, $4, $5, 1, 1, $6, 20)', ['cp-3', 'f1', 'pdf_loaded', '{}', sha256('{}'), 'text_extracted']);
+    const refused = sqlError(save);
+    await waitUntilBlocked(pidRows[0]?.pid as number);
+    await a.query('commit');
+    expect((await refused).code).toBe('KJ409');
+    expect((await a.query(`select count(*)::int as n from job_checkpoints where job_id = 'cp-3'`)).rows[0]?.n).toBe(0);
+    expect((await a.query(`select status, progress from background_jobs where id = 'cp-3'`)).rows[0]).toEqual({ status: 'pending', progress: '0.00' });
+  });
+
+  it('saves the last checkpoint and completes in one transaction; resume states; expiry and purge', async () => {
+    const worker = await connectAs('service_role');
+    await createRunning(worker, 'cp-4', 'f1');
+    await worker.query(`select kai_save_resume_state('cp-4', 'f1', 'b', '{"cursor": 10}', 1)`);
+    expect((await worker.query(`select kai_load_resume_state('cp-4', 'b') as r`)).rows[0]?.r).toMatchObject({ state_json: '{"cursor": 10}', attempt: 1, fence: 'f1' });
+    await worker.query('select kai_save_checkpoint_and_complete($1, $2, $3, 1, $4, $5, 1, 1, $6, 60000)', ['cp-4', 'f1', 'b', '{}', sha256('{}'), '{"n":1}']);
+    expect((await worker.query(`select status, progress, result from background_jobs where id = 'cp-4'`)).rows[0]).toEqual({ status: 'completed', progress: '100.00', result: { n: 1 } });
+    // The stage's resume state went with its checkpoint; the checkpoint expires in a minute.
+    expect((await worker.query(`select kai_load_resume_state('cp-4', 'b') as r`)).rows[0]?.r).toBeNull();
+    expect((await worker.query(`select kai_list_checkpoints('cp-4') as r`)).rows[0]?.r).toHaveLength(1);
+    await stack.admin.query(`update "${schema}".job_checkpoints set expires_at = now() - interval '1 second' where job_id = 'cp-4'`);
+    expect((await worker.query(`select kai_list_checkpoints('cp-4') as r`)).rows[0]?.r).toEqual([]);
+    expect((await worker.query(`select kai_purge_finished(3600000) as r`)).rows[0]?.r).toEqual({ jobs: 0, history: 0, checkpoints: 1 });
+    expect((await sqlError(worker.query('select kai_save_checkpoint_and_complete($1, $2, $3, 1, $4, $5, 1, 1)', ['cp-4', 'f1', 'b', '{}', sha256('{}')]))).code).toBe('KJ412');
+  });
+});
+
+describe('products and materials', () => {
+  it('upserts products by (source, sku): the last of a repeated SKU wins, unchanged rows are not rewritten, a bad batch writes nothing', async () => {
+    const worker = await connectAs('service_role');
+    const batch = [{ sku: 'A', name: 'Tile A', price: 1.5 }, { sku: 'B', name: 'Tile B' }, { sku: 'A', name: 'Tile A2', price: 2 }];
+    expect((await worker.query('select kai_upsert_products($1, $2) as n', ['feed', JSON.stringify(batch)])).rows[0]?.n).toBe(2);
+    expect((await worker.query('select kai_upsert_products($1, $2) as n', ['feed', JSON.stringify(batch)])).rows[0]?.n).toBe(0);
+    expect((await worker.query(`select kai_count_products('feed') as n`)).rows[0]?.n).toBe('2');
+    expect((await worker.query(`select kai_get_product('feed', 'A') as p`)).rows[0]?.p).toEqual({ sku: 'A', name: 'Tile A2', price: 2 });
+    const noName = await sqlError(worker.query('select kai_upsert_products($1, $2)', ['feed', JSON.stringify([{ sku: 'C', name: 'C' }, { sku: 'D' }])]));
+    expect(noName.code).toBe('23502');
+    const emptySku = await sqlError(worker.query('select kai_upsert_products($1, $2)', ['feed', JSON.stringify([{ sku: '', name: 'E' }])]));
+    expect(emptySku).toMatchObject({ code: '23514', constraint: 'imported_products_sku_not_empty' });
+    expect((await worker.query(`select kai_count_products('feed') as n`)).rows[0]?.n).toBe('2');
+  });
+
+  it('upserts materials by (document, key) and lists them by key', async () => {
+    const worker = await connectAs('service_role');
+    const m = (key: string, pages: number[]) => ({ key, name: key, pages });
+    await worker.query('select kai_upsert_materials($1, $2)', ['doc', JSON.stringify([m('b', [1]), m('a', [2])])]);
+    await worker.query('select kai_upsert_materials($1, $2)', ['doc', JSON.stringify([m('b', [1, 3])])]);
+    expect((await worker.query(`select kai_list_materials('doc') as r`)).rows[0]?.r).toEqual([m('a', [2]), m('b', [1, 3])]);
+    expect((await worker.query(`select kai_count_materials('doc') as n`)).rows[0]?.n).toBe('2');
   });
 });
 
@@ -246,7 +329,7 @@ describe('privileges, row-level security, realtime', () => {
       const updated = await admin.query(`update "${schema}".background_jobs set progress = 1`);
       const deleted = await admin.query(`delete from "${schema}".background_jobs`);
       expect([updated.rowCount, deleted.rowCount]).toEqual([0, 0]);
-      await service.query(`select kai_save_checkpoint('rls-2', 'f1', 's', '{}', $1, 1)`, ['b'.repeat(64)]);
+      await service.query(`select kai_save_checkpoint('rls-2', 'f1', 's', 0, '{}', $1, 1, 1)`, [sha256('{}')]);
       expect((await admin.query(`select * from "${schema}".job_checkpoints`)).rowCount).toBe(0);
     } finally {
       await admin.query('rollback');

@@ -16,6 +16,8 @@ export { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError 
 export { defaultConcurrency, WorkerRuntimeOptionsSchema } from './runtime/config.js';
 export type { ResolvedWorkerRuntimeOptions, WorkerRuntimeOptions } from './runtime/config.js';
 export { HeartbeatBatcher } from './runtime/heartbeat-batcher.js';
+export { OutageToleranceOptionsSchema } from './runtime/outage-tolerance.js';
+export type { OutageToleranceOptions } from './runtime/outage-tolerance.js';
 export type { HeartbeatBatcherDeps } from './runtime/heartbeat-batcher.js';
 export { ProgressReporter } from './runtime/progress-reporter.js';
 export type { RuntimeEventMap } from './runtime/runtime-events.js';
@@ -74,6 +76,8 @@ export { InMemoryMaterialStore } from './jobs/pdf/materials/material-store.js';
 export type { MaterialStore } from './jobs/pdf/materials/material-store.js';
 export { RedisMaterialStore, RedisMaterialStoreOptionsSchema } from './jobs/pdf/materials/redis-material-store.js';
 export type { RedisMaterialStoreOptions } from './jobs/pdf/materials/redis-material-store.js';
+export { SupabaseMaterialStore, SupabaseMaterialStoreOptionsSchema } from './jobs/pdf/materials/supabase-material-store.js';
+export type { SupabaseMaterialStoreOptions } from './jobs/pdf/materials/supabase-material-store.js';
 
 // Helpers shared by the job processors.
 export { ArtifactIntegrityError, JobHelperErrorCode, ProviderRequestError, ProviderResponseError } from './jobs/shared/errors.js';
@@ -120,6 +124,8 @@ export { MemoryProductStore } from './jobs/xml-import/product-store.js';
 export type { ImportedProduct, ProductStore } from './jobs/xml-import/product-store.js';
 export { RedisProductStore, RedisProductStoreOptionsSchema } from './jobs/xml-import/redis-product-store.js';
 export type { RedisProductStoreOptions } from './jobs/xml-import/redis-product-store.js';
+export { SupabaseProductStore, SupabaseProductStoreOptionsSchema } from './jobs/xml-import/supabase-product-store.js';
+export type { SupabaseProductStoreOptions } from './jobs/xml-import/supabase-product-store.js';
 export { productKeys } from './jobs/xml-import/keys.js';
 export type { ProductKeys } from './jobs/xml-import/keys.js';
 export { createProductValidator, MAX_FIELD_CHARS, productSchemaFor, TYPED_FIELD_SCHEMAS, TYPED_FIELDS } from './jobs/xml-import/product-schema.js';

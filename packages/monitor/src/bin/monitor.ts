@@ -4,6 +4,7 @@
  * number of replicas give one tick per interval), consumes BullMQ's stalled events, alerts
  * Sentry (SENTRY_DSN) or the log. Reads the environment (see the README).
  */
+import { createStoreSet } from '@kai-jobs/checkpoint';
 import { ConnectionRole, createLogger, createRedisConnection, closeRedis } from '@kai-jobs/queue';
 import { Alerter } from '../alerts/alerter.js';
 import { RedisAlertDedupeStore } from '../alerts/dedupe-store.js';
@@ -27,7 +28,15 @@ const alerter = new Alerter({
   logger,
   dedupeStore: new RedisAlertDedupeStore({ connection: dedupeConnection, prefix: config.redis.prefix }),
 });
-const monitor = createMonitor({ ...config.monitor, redis: config.redis, alerter, logger });
+// STATUS_STORE=supabase: the monitor reads and transitions the Supabase rows; else Redis.
+const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
+const monitor = createMonitor({
+  ...config.monitor,
+  redis: config.redis,
+  alerter,
+  logger,
+  ...(storeSet ? { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore } : {}),
+});
 
 let stopping = false;
 const stop = async (signal: string): Promise<void> => {
@@ -35,6 +44,7 @@ const stop = async (signal: string): Promise<void> => {
   stopping = true;
   logger.info('signal received: stopping the monitor', { signal });
   await monitor.close();
+  await storeSet?.close();
   await alerter.close();
   await closeRedis(dedupeConnection);
   await logger.flush();

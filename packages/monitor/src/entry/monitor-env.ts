@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
 import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseRedisConnectionOptions, type RedisConnectionOptions } from '@kai-jobs/queue';
 import type { MonitorOptions } from '../config.js';
 
@@ -33,6 +34,8 @@ export interface MonitorEnvConfig {
   monitor: Omit<MonitorOptions, 'redis' | 'alerter' | 'logger'>;
   sentry: { dsn: string | undefined; environment: string; release: string | undefined };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Where status rows and checkpoints live (STATUS_STORE, SUPABASE_*). */
+  stores: StoreEnvConfig;
 }
 
 /** Parses the monitor's environment; throws one ConfigError listing every problem. */
@@ -62,5 +65,6 @@ export function parseMonitorEnv(env: Record<string, string | undefined>): Monito
     },
     sentry: { dsn: raw.SENTRY_DSN === '' ? undefined : raw.SENTRY_DSN, environment: raw.SENTRY_ENVIRONMENT, release: raw.SENTRY_RELEASE },
     logLevel: raw.LOG_LEVEL,
+    stores: parseStoreConfigFromEnv(env),
   };
 }

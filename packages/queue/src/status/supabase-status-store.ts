@@ -1,8 +1,6 @@
-import { createClient, type SupabaseClient, type SupabaseClientOptions } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { CounterName, type JobType } from '../catalog/index.js';
 import { StaleFenceError, StoreError, ValidationError } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
 import { assertJobType, parseOrThrow } from '../validation.js';
 import {
   decodeCreateResults,
@@ -14,7 +12,7 @@ import {
   encodeCreateInput,
   requireSupabaseStatusRow,
 } from './supabase-row-codec.js';
-import { rpcErrorToKaiError, type RpcFailure } from './supabase-rpc-errors.js';
+import { SupabaseConnectionOptionsSchema, SupabaseRpcClient } from './supabase-rpc-client.js';
 import type {
   CreateStatusInput,
   FindStaleQuery,
@@ -35,46 +33,13 @@ import type {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const COUNTER_NAMES: readonly string[] = Object.values(CounterName);
 
-/** Options of {@link SupabaseStatusStore}. */
-export const SupabaseStatusStoreOptionsSchema = z
-  .object({
-    /** The project URL, e.g. `https://<ref>.supabase.co` (the entry points read `SUPABASE_URL`). Required. */
-    url: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Supabase project' }),
-    /** The service role key (`SUPABASE_SERVICE_ROLE_KEY`): only the service role may write. Required. */
-    serviceRoleKey: z.string().min(1, 'the service role key is required'),
-    /** The schema holding the kai-jobs tables and functions. Default `public`. */
-    schema: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected a schema name (letters, digits, "_")' })
-      .default('public'),
-    /** How long one RPC may take before it fails with a retryable `StoreError` (ms). Default 10000. */
-    requestTimeoutMs: z.number().int().positive().default(10_000),
-    /** A finished job's idempotency key is released after this long, as the Redis store expires it (ms). Default 7 days. */
-    finishedRetentionMs: z.number().int().positive().default(7 * DAY_MS),
-    /** Structured logger. Default: silent. */
-    logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null).optional(),
-  })
-  .strict();
+/** Options of {@link SupabaseStatusStore}: the connection (url, serviceRoleKey, schema, requestTimeoutMs, logger) and retention. */
+export const SupabaseStatusStoreOptionsSchema = SupabaseConnectionOptionsSchema.extend({
+  /** A finished job's idempotency key is released after this long, as the Redis store expires it (ms). Default 7 days. */
+  finishedRetentionMs: z.number().int().positive().default(7 * DAY_MS),
+}).strict();
 /** What callers pass to construct a {@link SupabaseStatusStore}. */
 export type SupabaseStatusStoreOptions = z.input<typeof SupabaseStatusStoreOptionsSchema>;
-
-/** supabase-js' `rpc`, narrowed to what the store uses (no generated Database types). */
-type RpcCall = (
-  fn: string,
-  args: Record<string, unknown>,
-) => {
-  abortSignal(signal: AbortSignal): PromiseLike<{ data: unknown; error: RpcFailure | null; status: number }>;
-};
-
-/**
- * The store never opens a Realtime channel, but supabase-js builds a Realtime client anyway and,
- * on Node 20 (no global WebSocket), throws unless given a transport. This one fails if used.
- */
-class RealtimeNotUsed {
-  constructor() {
-    throw new Error('SupabaseStatusStore does not use Supabase Realtime');
-  }
-}
 
 function checkPercent(id: string, percent: number): void {
   // JSON has no NaN or Infinity: they would arrive as null and be ignored silently.
@@ -107,40 +72,19 @@ function historyWithoutAt(entry: HistoryEntryInput): Record<string, unknown> {
  * operation, judged by Postgres `now()`. Passes the same contract suite as the Redis store.
  */
 export class SupabaseStatusStore implements StatusStore {
-  private readonly client: SupabaseClient;
-  private readonly rpcCall: RpcCall;
-  private readonly url: string;
-  private readonly requestTimeoutMs: number;
+  private readonly client: SupabaseRpcClient;
   private readonly finishedRetentionMs: number;
-  private readonly logger: Logger;
 
   constructor(options: SupabaseStatusStoreOptions) {
     const parsed = parseOrThrow(SupabaseStatusStoreOptionsSchema, options, 'Supabase status store options');
-    this.url = parsed.url;
-    this.requestTimeoutMs = parsed.requestTimeoutMs;
-    this.finishedRetentionMs = parsed.finishedRetentionMs;
-    this.logger = (parsed.logger ?? silentLogger).child({ component: 'supabase-status-store' });
-    // A server-side client: the service key, no session to keep or refresh.
-    this.client = createClient(parsed.url, parsed.serviceRoleKey, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      db: { schema: parsed.schema },
-      global: { headers: { 'X-Client-Info': 'kai-jobs' } },
-      realtime: { transport: RealtimeNotUsed as unknown as NonNullable<SupabaseClientOptions<string>['realtime']>['transport'] },
-    }) as unknown as SupabaseClient;
-    this.rpcCall = this.client.rpc.bind(this.client) as unknown as RpcCall;
+    const { finishedRetentionMs, ...connection } = parsed;
+    this.finishedRetentionMs = finishedRetentionMs;
+    this.client = new SupabaseRpcClient(connection, 'supabase-status-store');
   }
 
   /** Calls SQL function `fn` in one RPC; a failure becomes the matching kai-jobs error. */
-  private async rpc(fn: string, args: Record<string, unknown>, operation: string, jobId?: string): Promise<unknown> {
-    const { data, error, status } = await this.rpcCall(fn, args).abortSignal(AbortSignal.timeout(this.requestTimeoutMs));
-    if (error !== null) {
-      const mapped = rpcErrorToKaiError(error, status, { operation, fn, url: this.url, ...(jobId === undefined ? {} : { jobId }) });
-      if (mapped.name === 'StoreError') {
-        this.logger.warn('Supabase RPC failed', { fn, operation, jobId, status, code: error.code, error: mapped.message });
-      }
-      throw mapped;
-    }
-    return data;
+  private rpc(fn: string, args: Record<string, unknown>, operation: string, jobId?: string): Promise<unknown> {
+    return this.client.call(fn, args, jobId === undefined ? { operation } : { operation, jobId });
   }
 
   async now(): Promise<number> {
@@ -323,7 +267,6 @@ export class SupabaseStatusStore implements StatusStore {
   }
 
   async close(): Promise<void> {
-    // No session and no realtime channel are opened; this only makes sure none is left.
-    await this.client.removeAllChannels();
+    await this.client.close();
   }
 }

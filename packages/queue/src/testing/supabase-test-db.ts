@@ -131,6 +131,11 @@ export interface SupabaseTestStack {
   createSchema(label?: string): Promise<string>;
   /** Drops a schema made by {@link createSchema} (tables leave the publication with it). */
   dropSchema(schema: string): Promise<void>;
+  /**
+   * Starts one more endpoint on the same database, keys and roles, exposing `schemas` — one a
+   * test may stop and start again (see `startRestartableEndpoint`). The caller closes it.
+   */
+  startEndpoint(options: { schemas: string[]; port?: number }): Promise<PostgrestEndpoint>;
   /** Drops the remaining schemas, stops the endpoint, closes the pool. */
   close(): Promise<void>;
 }
@@ -199,6 +204,14 @@ export async function startSupabaseTestStack(options: SupabaseTestStackOptions =
       return schema;
     },
     dropSchema,
+    startEndpoint({ schemas: exposed, port }) {
+      return startPostgrestEndpoint({
+        connectionString: authenticatorUrl.toString(),
+        jwtSecret: TEST_JWT_SECRET,
+        schemas: exposed,
+        ...(port === undefined ? {} : { port }),
+      });
+    },
     async close() {
       if (!options.keepSchemas) for (const schema of [...schemas]) await dropSchema(schema);
       await endpoint.close();

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
 import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
+import { SupabaseMaterialStore } from '../jobs/pdf/materials/supabase-material-store.js';
+import { SupabaseProductStore } from '../jobs/xml-import/supabase-product-store.js';
 import { AnthropicMaterialExtractor } from '../jobs/pdf/materials/anthropic-material-extractor.js';
 import { RedisMaterialStore } from '../jobs/pdf/materials/redis-material-store.js';
 import { createPdfJob } from '../jobs/pdf/pdf-job.js';
@@ -63,6 +66,8 @@ export interface WorkerEnvConfig {
   materialsLlm: { baseUrl: string; apiKey: string; model: string } | null;
   firecrawl: { baseUrl: string; apiKey: string } | null;
   scrapeAllow: string[];
+  /** Where status rows, checkpoints, products and materials live (STATUS_STORE, SUPABASE_*). */
+  stores: StoreEnvConfig;
 }
 
 function list(value: string | undefined): string[] {
@@ -113,6 +118,12 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
   const embeddings = provider(problems, ['EMBEDDINGS_URL', 'EMBEDDINGS_API_KEY', 'EMBEDDINGS_MODEL'], [raw.EMBEDDINGS_URL, raw.EMBEDDINGS_API_KEY, raw.EMBEDDINGS_MODEL]);
   const llm = provider(problems, ['MATERIALS_LLM_URL', 'MATERIALS_LLM_API_KEY', 'MATERIALS_LLM_MODEL'], [raw.MATERIALS_LLM_URL, raw.MATERIALS_LLM_API_KEY, raw.MATERIALS_LLM_MODEL]);
   const firecrawl = provider(problems, ['FIRECRAWL_URL', 'FIRECRAWL_API_KEY'], [raw.FIRECRAWL_URL, raw.FIRECRAWL_API_KEY]);
+  let stores: StoreEnvConfig = { kind: 'redis' };
+  try {
+    stores = parseStoreConfigFromEnv(env);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   if (problems.length > 0 || redis === undefined) throw new ConfigError(`invalid worker environment:\n  - ${problems.join('\n  - ')}`);
   return {
     redis,
@@ -130,17 +141,22 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     materialsLlm: llm === null ? null : { baseUrl: llm[0] as string, apiKey: llm[1] as string, model: llm[2] as string },
     firecrawl: firecrawl === null ? null : { baseUrl: firecrawl[0] as string, apiKey: firecrawl[1] as string },
     scrapeAllow: list(raw.SCRAPE_ALLOW),
+    stores,
   };
 }
 
-/** Builds the staged jobs of `config.types` with their providers and stores (on `connection`). */
+/**
+ * Builds the staged jobs of `config.types` with their providers and stores: products and
+ * materials in Supabase when `config.stores` says so, else in Redis on `connection`.
+ */
 export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisClient): StagedJobDefinition[] {
   const prefix = config.redis.prefix;
+  const supabase = config.stores.kind === 'supabase' ? config.stores : null;
   return config.types.map((type): StagedJobDefinition => {
     switch (type) {
       case 'pdf':
         return createPdfJob({
-          materialStore: new RedisMaterialStore({ connection, prefix }),
+          materialStore: supabase ? new SupabaseMaterialStore(supabase) : new RedisMaterialStore({ connection, prefix }),
           ...(config.embeddings ? { embeddingProvider: new OpenAiEmbeddingProvider(config.embeddings) } : {}),
           ...(config.materialsLlm ? { materialExtractor: new AnthropicMaterialExtractor(config.materialsLlm) } : {}),
           ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
@@ -152,7 +168,7 @@ export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisC
         }) as StagedJobDefinition;
       case 'xml-import':
         return createXmlImportJob({
-          productStore: new RedisProductStore({ connection, prefix }),
+          productStore: supabase ? new SupabaseProductStore(supabase) : new RedisProductStore({ connection, prefix }),
           urlGuard: { allow: config.scrapeAllow },
           ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
         }) as StagedJobDefinition;

@@ -5,6 +5,7 @@ import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint'
 import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type MetricsRecorder, type StatusStore } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { StagedJobDefinition } from '../staged-job.js';
+import { OutageToleranceSettingSchema } from './outage-tolerance.js';
 
 const custom = <T>(what: string) =>
   z.custom<T>((value) => typeof value === 'object' && value !== null, { message: `expected ${what}` });
@@ -43,6 +44,12 @@ export const WorkerRuntimeOptionsSchema = z
     workerId: z.string().min(1).max(200).optional(),
     statusStore: custom<StatusStore>('a StatusStore').optional(),
     checkpointStore: custom<CheckpointStore>('a CheckpointStore').optional(),
+    /**
+     * Riding out an outage of the status and checkpoint stores (see `outage-tolerance.ts`):
+     * status writes buffered, checkpoints retried, the write lag published. `true`/options: on;
+     * `false`: off. Default: on when `statusStore` is given and is not the Redis store.
+     */
+    outageTolerance: OutageToleranceSettingSchema,
     artifactStore: custom<ArtifactStore>('an ArtifactStore').optional(),
     /** Where completions, failures and gaps are counted; default the Redis recorder on the runtime's connection. */
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),

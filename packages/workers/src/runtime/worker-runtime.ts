@@ -31,6 +31,7 @@ import { AbortListener } from './abort-listener.js';
 import { defaultConcurrency, WorkerRuntimeOptionsSchema, type ResolvedWorkerRuntimeOptions, type WorkerRuntimeOptions } from './config.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { runAttempt } from './job-attempt.js';
+import { guardStores, type GuardedStores } from './outage-tolerance.js';
 import { RuntimeEventBus, type RuntimeEventMap } from './runtime-events.js';
 import { createWorkerId, workerClientName } from './worker-identity.js';
 
@@ -61,6 +62,7 @@ export class WorkerRuntime {
   private subscriber: RedisClient | undefined;
   private statusStore: StatusStore | undefined;
   private checkpointStore: CheckpointStore | undefined;
+  private guardedStores: GuardedStores | undefined;
   private artifactStore: ArtifactStore | undefined;
   private cpuPool: CpuPool | undefined;
   private metrics: MetricsRecorder | undefined;
@@ -114,6 +116,20 @@ export class WorkerRuntime {
     this.statusStore = this.options.statusStore ?? new RedisStatusStore({ connection: this.connection, prefix: redis.prefix });
     this.checkpointStore =
       this.options.checkpointStore ?? new RedisCheckpointStore({ connection: this.connection, prefix: redis.prefix });
+    // Buffered status writes and retried checkpoints when the stores are not Redis (a Supabase outage).
+    this.guardedStores = guardStores({
+      setting: this.options.outageTolerance,
+      givenStatusStore: this.options.statusStore,
+      statusStore: this.statusStore,
+      checkpointStore: this.checkpointStore,
+      redis: this.connection,
+      prefix: redis.prefix,
+      workerId: this.workerId,
+      logger: this.logger,
+      clock: this.clock,
+      attemptOf: (jobId) => this.active.get(jobId),
+    });
+    ({ statusStore: this.statusStore, checkpointStore: this.checkpointStore } = this.guardedStores);
     this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
     this.metrics = this.options.metrics ?? new RedisMetricsRecorder({ connection: this.connection, prefix: redis.prefix, logger: this.logger });
     this.cpuPool = new CpuPool(this.options.cpuThreads === undefined ? {} : { size: this.options.cpuThreads });
@@ -259,6 +275,7 @@ export class WorkerRuntime {
     this.shuttingDown = true;
     await Promise.all(this.workers.map((worker) => worker.close(true).catch((error: unknown) => this.logger.warn('worker close failed', { error: toError(error).message }))));
     await this.heartbeats?.stop();
+    await this.guardedStores?.close();
     await this.cpuPool?.close();
     if (this.subscriber !== undefined) await closeRedis(this.subscriber);
     if (this.bullConnection !== undefined) await closeRedis(this.bullConnection);

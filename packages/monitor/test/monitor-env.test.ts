@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseMonitorEnv } from '../src/index.js';
+
+describe('parseMonitorEnv', () => {
+  it('maps the environment onto the monitor options, catalog defaults otherwise', () => {
+    const config = parseMonitorEnv({
+      MONITOR_CHECK_INTERVAL_MS: '15000',
+      MONITOR_AUTO_RESTART: 'false',
+      MONITOR_MAX_RESTARTS: '5',
+      PDF_UPDATE_TIMEOUT_MS: '120000',
+      SENTRY_DSN: 'http://publickey@127.0.0.1:9/1',
+    });
+    expect(config.monitor).toMatchObject({
+      checkIntervalMs: 15_000,
+      autoRestart: false,
+      types: { pdf: { maxRestarts: 5, updateTimeoutMs: 120_000 }, scrape: { maxRestarts: 5 } },
+    });
+    expect(config.sentry).toEqual({ dsn: 'http://publickey@127.0.0.1:9/1', environment: 'production', release: undefined });
+    expect(config.stores).toEqual({ kind: 'redis' });
+    expect(parseMonitorEnv({}).sentry.dsn).toBeUndefined();
+  });
+
+  it('refuses malformed values with the variable name', () => {
+    expect(() => parseMonitorEnv({ MONITOR_CHECK_INTERVAL_MS: 'soon' })).toThrow(/MONITOR_CHECK_INTERVAL_MS must be a whole number/);
+    expect(() => parseMonitorEnv({ MONITOR_AUTO_RESTART: 'yes' })).toThrow(/MONITOR_AUTO_RESTART/);
+    expect(() => parseMonitorEnv({ REDIS_URL: 'localhost' })).toThrow(/not a URL|scheme/);
+  });
+});

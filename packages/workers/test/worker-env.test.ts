@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseWorkerEnv } from '../src/index.js';
+
+describe('parseWorkerEnv', () => {
+  it('has defaults for everything', () => {
+    const config = parseWorkerEnv({});
+    expect(config).toMatchObject({
+      redis: { url: 'redis://127.0.0.1:6379', prefix: 'kai' },
+      types: ['pdf', 'scrape', 'xml-import'],
+      concurrency: {},
+      embeddings: null,
+      materialsLlm: null,
+      firecrawl: null,
+      scrapeAllow: [],
+      stores: { kind: 'redis' },
+      logLevel: 'info',
+    });
+  });
+
+  it('parses types, concurrency, timings, providers and the store', () => {
+    const config = parseWorkerEnv({
+      WORKER_TYPES: 'pdf, xml-import',
+      WORKER_CONCURRENCY: 'pdf=3,xml-import=7',
+      LOCK_DURATION_MS: '60000',
+      EMBEDDINGS_URL: 'http://127.0.0.1:9/v1',
+      EMBEDDINGS_API_KEY: 'placeholder',
+      EMBEDDINGS_MODEL: 'm',
+      SCRAPE_ALLOW: '127.0.0.1, 10.0.0.0/8',
+      STATUS_STORE: 'supabase',
+      SUPABASE_URL: 'https://example.supabase.co',
+      SUPABASE_SERVICE_ROLE_KEY: 'placeholder-key',
+    });
+    expect(config.types).toEqual(['pdf', 'xml-import']);
+    expect(config.concurrency).toEqual({ pdf: 3, 'xml-import': 7 });
+    expect(config.lockDurationMs).toBe(60_000);
+    expect(config.embeddings).toEqual({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'placeholder', model: 'm' });
+    expect(config.scrapeAllow).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    expect(config.stores).toMatchObject({ kind: 'supabase', url: 'https://example.supabase.co' });
+  });
+
+  it('refuses bad variables, listing every one, never echoing a secret', () => {
+    let message = '';
+    try {
+      parseWorkerEnv({
+        REDIS_URL: 'http://nope',
+        WORKER_TYPES: 'pdf,video',
+        WORKER_CONCURRENCY: 'pdf=zero',
+        EMBEDDINGS_URL: 'http://127.0.0.1:9',
+        EMBEDDINGS_API_KEY: 'sk-very-secret',
+        STATUS_STORE: 'supabase',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+      expect((error as Error).name).toBe('ConfigError');
+    }
+    expect(message).toMatch(/REDIS_URL/);
+    expect(message).toMatch(/unknown job type "video"/);
+    expect(message).toMatch(/WORKER_CONCURRENCY: "pdf=zero"/);
+    expect(message).toMatch(/missing: EMBEDDINGS_MODEL/);
+    expect(message).toMatch(/SUPABASE_URL is not set/);
+    expect(message).not.toMatch(/sk-very-secret/);
+    expect(() => parseWorkerEnv({ LOCK_DURATION_MS: '30s' })).toThrow(/LOCK_DURATION_MS must be a whole number/);
+  });
+});
