@@ -89,7 +89,7 @@ describe('kai-jobs doctor', () => {
       fix: 'apply the migrations: "supabase db push" (see supabase/README.md)',
     });
     const down = (await kaiJobs(['doctor', '--json'], env({ ...supabase, SUPABASE_URL: 'http://127.0.0.1:1' }))).json<Report>();
-    expect(checkOf(down, 'supabase')).toMatchObject({ status: 'fail', message: expect.stringContaining('http://127.0.0.1:1 is unreachable') });
+    expect(checkOf(down, 'supabase')).toMatchObject({ status: 'fail', message: expect.stringContaining('http://127.0.0.1:1 (schema public) is unreachable') });
     await stack.dropSchema(schema);
   }, 30_000);
 

@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { sharedStatusStore } from '../config/status-store-choice.js';
+import { sharedStoreSet } from '../config/shared-store-set.js';
 import { formatDuration, writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { createMonitorService } from '../run/monitor-service.js';
@@ -26,8 +26,8 @@ export const drillCommand: CommandSpec = {
     const timeoutMs = args.int('timeout-ms', { min: 1000 });
     const updateTimeoutMs = args.int('update-timeout-ms', { min: 100 });
     const logger = createCommandLogger({ LOG_LEVEL: 'warn', ...io.env }, io.stderr, 'kai-drill', json);
-    const statusStore = sharedStatusStore(io.env);
-    const service = createMonitorService(io.env, logger, statusStore);
+    const stores = sharedStoreSet(io.env, logger);
+    const service = createMonitorService(io.env, logger, stores);
     try {
       if (!json) io.stdout.write('drill: enqueuing a canary PDF that hangs once in text_extracted…\n');
       const result = await service.monitor.drill({
@@ -47,7 +47,7 @@ export const drillCommand: CommandSpec = {
       return result.passed ? ExitCode.Ok : ExitCode.Failed;
     } finally {
       await service.close();
-      await statusStore?.close();
+      await stores?.close();
       await logger.flush();
     }
   },

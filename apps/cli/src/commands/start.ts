@@ -3,7 +3,7 @@ import type { CommandSpec } from '../cli/command.js';
 import type { BoardService } from '../run/board-service.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { parseCliEnv } from '../config/cli-env.js';
-import { sharedStatusStore } from '../config/status-store-choice.js';
+import { sharedStoreSet } from '../config/shared-store-set.js';
 import { writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { requireRedis } from '../run/redis-probe.js';
@@ -32,21 +32,21 @@ export const startCommand: CommandSpec = {
     const { createMonitorService } = await import('../run/monitor-service.js');
     const { startBoardService } = await import('../run/board-service.js');
     const logger = createCommandLogger(io.env, io.stderr, 'kai-jobs', json);
-    const statusStore = sharedStatusStore(io.env);
+    const stores = sharedStoreSet(io.env, logger);
     const stops: (() => Promise<void>)[] = [];
     const stopAll = async (): Promise<void> => {
       for (const stop of stops.reverse()) await stop();
-      await statusStore?.close();
+      await stores?.close();
       await logger.flush();
     };
     try {
-      const workers = await startWorkerService(io.env, logger.child({ component: 'worker' }), statusStore);
+      const workers = await startWorkerService(io.env, logger.child({ component: 'worker' }), stores);
       stops.push(() => workers.shutdown());
-      const monitor = createMonitorService(io.env, logger.child({ component: 'monitor' }), statusStore);
+      const monitor = createMonitorService(io.env, logger.child({ component: 'monitor' }), stores);
       stops.push(() => monitor.close());
       await monitor.monitor.start();
       // Stopped first: no new requests while the workers and the monitor wind down.
-      const board = await startBoardService(io.env, logger.child({ component: 'board' }), { generatePassword: true, ...(statusStore === undefined ? {} : { statusStore }) });
+      const board = await startBoardService(io.env, logger.child({ component: 'board' }), { generatePassword: true, ...(stores === null ? {} : { statusStore: stores.statusStore }) });
       stops.push(() => board.close());
       const ready = {
         ready: true,

@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { sharedStatusStore } from '../config/status-store-choice.js';
+import { sharedStoreSet } from '../config/shared-store-set.js';
 import { writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { untilStopped } from '../run/until-stopped.js';
@@ -22,8 +22,8 @@ export const workerCommand: CommandSpec = {
   async run({ io, json }) {
     const { startWorkerService } = await import('../run/worker-service.js');
     const logger = createCommandLogger(io.env, io.stderr, 'kai-worker', json);
-    const statusStore = sharedStatusStore(io.env);
-    const service = await startWorkerService(io.env, logger, statusStore);
+    const stores = sharedStoreSet(io.env, logger);
+    const service = await startWorkerService(io.env, logger, stores);
     const ready = { ready: true, workerId: service.runtime.workerId, types: service.config.types, pid: process.pid };
     logger.info('worker ready', { workerId: ready.workerId, types: ready.types });
     if (json) writeJson(io.stdout, ready);
@@ -31,7 +31,7 @@ export const workerCommand: CommandSpec = {
     await untilStopped(io.stopSignal);
     logger.info('stopping the worker gracefully', {});
     await service.shutdown();
-    await statusStore?.close();
+    await stores?.close();
     await logger.flush();
     return ExitCode.Ok;
   },

@@ -1,11 +1,13 @@
-import { SupabaseStatusStore, type StatusStore } from '@kai-jobs/queue';
-import { parseCliEnv, StatusStoreKind, type Environment } from './cli-env.js';
+import { createStoreSet, StoreKind, type StoreSet } from '@kai-jobs/checkpoint';
+import type { Logger } from '@kai-jobs/queue';
+import { parseCliEnv, type Environment } from './cli-env.js';
 
 /**
- * The status store long-running services must share when `STATUS_STORE=supabase`; undefined
- * for Redis (each service then uses the Redis store on its own connection, its default).
+ * The Supabase store set long-running services share when `STATUS_STORE=supabase` (rows and
+ * checkpoints in the platform's tables); null for Redis, where each service uses the Redis
+ * stores on its own connection (their default).
  */
-export function sharedStatusStore(env: Environment): StatusStore | undefined {
-  const { statusStore } = parseCliEnv(env);
-  return statusStore.kind === StatusStoreKind.Supabase ? new SupabaseStatusStore(statusStore.options) : undefined;
+export function sharedStoreSet(env: Environment, logger: Logger): StoreSet | null {
+  const { stores } = parseCliEnv(env);
+  return stores.kind === StoreKind.Supabase ? createStoreSet({ ...stores, logger }) : null;
 }

@@ -1,17 +1,15 @@
-import { RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
+import { createStoreSet, type CheckpointStore, type StoreSet } from '@kai-jobs/checkpoint';
 import {
   closeRedis,
   ConnectionRole,
   createJobClient,
   createRedisConnection,
-  RedisStatusStore,
-  SupabaseStatusStore,
   waitForRedis,
   type JobClient,
   type RedisClient,
   type StatusStore,
 } from '@kai-jobs/queue';
-import { StatusStoreKind, type CliEnvConfig, type StatusStoreChoice } from './cli-env.js';
+import type { CliEnvConfig } from './cli-env.js';
 
 /** The connections and stores a short CLI command works with; `close()` releases them all. */
 export interface CliSystem {
@@ -25,28 +23,23 @@ export interface CliSystem {
   close(): Promise<void>;
 }
 
-/** Builds the status store `choice` names on `connection`. */
-export function createStatusStore(choice: StatusStoreChoice, connection: RedisClient, prefix: string): StatusStore {
-  return choice.kind === StatusStoreKind.Supabase
-    ? new SupabaseStatusStore(choice.options)
-    : new RedisStatusStore({ connection, prefix });
-}
-
 /**
  * Connects to the deployment the environment names and waits for Redis (up to its connect
- * timeout); an unreachable Redis rejects with `RedisUnreachableError` naming the URL.
+ * timeout); an unreachable Redis rejects with `RedisUnreachableError` naming the URL. Status
+ * rows and checkpoints come from the store set `STATUS_STORE` picks (Redis or Supabase).
  */
 export async function openSystem(config: CliEnvConfig, connectionName = 'kai-cli'): Promise<CliSystem> {
   const redis = createRedisConnection(config.redis, { role: ConnectionRole.Producer, connectionName });
   redis.on('error', () => undefined);
+  let stores: StoreSet;
   try {
     await waitForRedis(redis, config.redis.url, config.redis.connectTimeoutMs);
+    stores = createStoreSet({ ...config.stores, connection: redis, prefix: config.redis.prefix });
   } catch (error) {
     await closeRedis(redis);
     throw error;
   }
-  const statusStore = createStatusStore(config.statusStore, redis, config.redis.prefix);
-  const checkpointStore = new RedisCheckpointStore({ connection: redis, prefix: config.redis.prefix });
+  const { statusStore, checkpointStore } = stores;
   const client = createJobClient({ connection: redis, redis: { url: config.redis.url, prefix: config.redis.prefix }, statusStore, waitPollIntervalMs: 250 });
   return {
     config,
@@ -56,7 +49,7 @@ export async function openSystem(config: CliEnvConfig, connectionName = 'kai-cli
     client,
     async close() {
       await client.close();
-      await statusStore.close();
+      await stores.close();
       await closeRedis(redis);
     },
   };

@@ -44,7 +44,7 @@ export async function runDoctor(config: CliEnvConfig, env: Environment): Promise
     await closeRedis(redis);
   }
   checks.push(await checkSentry(env));
-  checks.push(await checkSupabase(config.statusStore));
+  checks.push(await checkSupabase(config.stores));
   const counts = { ok: 0, warn: 0, fail: 0 } as Record<CheckStatus, number>;
   for (const result of checks) counts[result.status] += 1;
   return { checks, ok: counts.fail === 0, counts };

@@ -1,8 +1,9 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Alerter } from '@kai-jobs/monitor';
-import { SupabaseStatusStore, toError } from '@kai-jobs/queue';
-import { envValue, StatusStoreKind, type StatusStoreChoice, type Environment } from '../config/cli-env.js';
+import { createStoreSet, StoreKind, type StoreEnvConfig } from '@kai-jobs/checkpoint';
+import { toError } from '@kai-jobs/queue';
+import { envValue, type Environment } from '../config/cli-env.js';
 import { check, CheckStatus, type CheckResult } from './check-types.js';
 
 /**
@@ -58,17 +59,19 @@ export async function checkSentry(env: Environment, flushTimeoutMs = 5000): Prom
 }
 
 /**
- * With `STATUS_STORE=supabase`: the project answers and the kai-jobs migrations are applied
- * (the read functions `kai_now` and `kai_list_jobs` exist), through supabase-js.
+ * With `STATUS_STORE=supabase`: the project answers and the kai-jobs migrations are applied —
+ * read functions of the status store (`kai_now`, `kai_list_jobs`) and of the checkpoint store
+ * (`kai_list_checkpoints`) answer, through supabase-js, as the workers will call them.
  */
-export async function checkSupabase(choice: StatusStoreChoice): Promise<CheckResult> {
-  if (choice.kind !== StatusStoreKind.Supabase) return check('supabase', CheckStatus.Ok, 'not configured (STATUS_STORE=redis)');
-  const store = new SupabaseStatusStore({ ...choice.options, requestTimeoutMs: 5000 });
-  const where = choice.options.url;
+export async function checkSupabase(choice: StoreEnvConfig): Promise<CheckResult> {
+  if (choice.kind !== StoreKind.Supabase) return check('supabase', CheckStatus.Ok, 'not configured (STATUS_STORE=redis)');
+  const stores = createStoreSet({ ...choice, requestTimeoutMs: 5000 });
+  const where = `${choice.url} (schema ${choice.schema})`;
   try {
-    const now = await store.now();
-    await store.list({ type: 'pdf', status: 'pending', limit: 1 });
-    return check('supabase', CheckStatus.Ok, `${where} answers, migrations applied (kai_now, kai_list_jobs); clock skew ${Math.abs(Date.now() - now)} ms`);
+    const now = await stores.statusStore.now();
+    await stores.statusStore.list({ type: 'pdf', status: 'pending', limit: 1 });
+    await stores.checkpointStore.list({ id: 'kai-jobs-doctor-probe', type: 'pdf' });
+    return check('supabase', CheckStatus.Ok, `${where} answers, migrations applied (kai_now, kai_list_jobs, kai_list_checkpoints); clock skew ${Math.abs(Date.now() - now)} ms`);
   } catch (error) {
     const message = toError(error).message;
     if (/PGRST202|PGRST106|could not find the function|function .* does not exist|schema cache|migrations applied/i.test(message)) {
@@ -79,6 +82,6 @@ export async function checkSupabase(choice: StatusStoreChoice): Promise<CheckRes
     }
     return check('supabase', CheckStatus.Fail, `${where} is unreachable or failing (${message})`, 'check SUPABASE_URL and the network; see supabase/README.md');
   } finally {
-    await store.close();
+    await stores.close();
   }
 }

@@ -1,5 +1,6 @@
 import { Alerter, createMonitor, parseMonitorEnv, RedisAlertDedupeStore, type Monitor, type MonitorEnvConfig } from '@kai-jobs/monitor';
-import { closeRedis, ConnectionRole, createRedisConnection, toError, type Logger, type RedisClient, type StatusStore } from '@kai-jobs/queue';
+import type { StoreSet } from '@kai-jobs/checkpoint';
+import { closeRedis, ConnectionRole, createRedisConnection, toError, type Logger, type RedisClient } from '@kai-jobs/queue';
 import type { Environment } from '../config/cli-env.js';
 
 /** A monitor with its alerter, not yet ticking on a schedule. */
@@ -16,7 +17,7 @@ export interface MonitorService {
  * `SENTRY_DSN`, … — parsed by `parseMonitorEnv`), as the `kai-jobs-monitor` binary does:
  * alerts deduplicated in Redis across replicas, Sentry when a DSN is set, else the log.
  */
-export function createMonitorService(env: Environment, logger: Logger, statusStore?: StatusStore): MonitorService {
+export function createMonitorService(env: Environment, logger: Logger, stores: StoreSet | null = null): MonitorService {
   const config = parseMonitorEnv(env);
   const dedupeConnection: RedisClient = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-monitor-dedupe' });
   dedupeConnection.on('error', () => undefined);
@@ -27,7 +28,13 @@ export function createMonitorService(env: Environment, logger: Logger, statusSto
     logger,
     dedupeStore: new RedisAlertDedupeStore({ connection: dedupeConnection, prefix: config.redis.prefix }),
   });
-  const monitor = createMonitor({ ...config.monitor, redis: config.redis, alerter, logger, ...(statusStore === undefined ? {} : { statusStore }) });
+  const monitor = createMonitor({
+    ...config.monitor,
+    redis: config.redis,
+    alerter,
+    logger,
+    ...(stores === null ? {} : { statusStore: stores.statusStore, checkpointStore: stores.checkpointStore }),
+  });
   let closing: Promise<void> | undefined;
   return {
     monitor,

@@ -1,4 +1,5 @@
-import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type Logger, type StatusStore } from '@kai-jobs/queue';
+import type { StoreSet } from '@kai-jobs/checkpoint';
+import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type Logger } from '@kai-jobs/queue';
 import { createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
 import type { Environment } from '../config/cli-env.js';
 
@@ -13,9 +14,10 @@ export interface WorkerService {
 /**
  * Starts the workers the environment describes (`WORKER_TYPES`, `WORKER_CONCURRENCY`,
  * `LOCK_DURATION_MS`, … — the worker's own variables, parsed by `parseWorkerEnv`), exactly as
- * the `kai-jobs-worker` binary does, with the status store the CLI chose.
+ * the `kai-jobs-worker` binary does; with a Supabase store set, status rows and checkpoints go
+ * there (products and materials too, by `createJobsFromConfig`).
  */
-export async function startWorkerService(env: Environment, logger: Logger, statusStore?: StatusStore): Promise<WorkerService> {
+export async function startWorkerService(env: Environment, logger: Logger, storeSet: StoreSet | null = null): Promise<WorkerService> {
   const config = parseWorkerEnv(env);
   const stores = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-worker-stores' });
   stores.on('error', () => undefined);
@@ -27,7 +29,7 @@ export async function startWorkerService(env: Environment, logger: Logger, statu
       jobs: createJobsFromConfig(config, stores),
       concurrency: config.concurrency,
       logger,
-      ...(statusStore === undefined ? {} : { statusStore }),
+      ...(storeSet === null ? {} : { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore }),
       ...(config.workerId ? { workerId: config.workerId } : {}),
       ...(config.heartbeatIntervalMs ? { heartbeatIntervalMs: config.heartbeatIntervalMs } : {}),
       ...(config.lockDurationMs ? { lockDurationMs: config.lockDurationMs } : {}),
