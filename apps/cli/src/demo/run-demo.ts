@@ -186,7 +186,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     const killedAt = { stage: row.currentStage, progress: row.progress, detail: row.progressDetail };
     say(`  kill -9 ${worker.pid}: worker ${worker.workerId} is gone in ${row.currentStage} (${row.progressDetail ?? ''}, ${row.progress}%)`);
     say(`  checkpoints it had saved: ${before.join(', ')} — those stages will not run again`);
-    say('  now: its BullMQ lock expires (5 s), a remaining worker\'s stalled check (every STALLED_INTERVAL_MS, default 30 s) hands the job back, and a worker resumes it…');
+    say('  now: its BullMQ lock expires (5 s), a remaining worker\'s stalled check (STALLED_INTERVAL_MS: 5 s under "pnpm start", 30 s for a plain worker; BullMQ needs one or two) hands the job back, and a worker resumes it…');
     const resumedRow = await waitForRow(
       system,
       id,
@@ -204,7 +204,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     else say(`  attempt ${resumedRow.attempt} started on ${resumedRow.workerId} without restoring a checkpoint`);
     const finished = await waitForRow(system, id, 'the resumed PDF to finish', options, (r) => r.status === 'completed' || r.status === 'failed');
     const pages = finished.status === 'completed' ? Number((finished.result as Record<string, unknown>)['pages']) : null;
-    say(finished.status === 'completed' ? `  completed: ${pages} pages after ${finished.attempt} attempts — nothing lost, no stage run twice` : `  the resumed job failed: ${finished.error}`);
+    say(finished.status === 'completed' ? `  completed: ${pages} pages after ${finished.attempt} attempts — nothing lost, no finished stage run again` : `  the resumed job failed: ${finished.error}`);
     say(`  see its history: kai-jobs status ${id}`);
     return { jobId: id, killedWorker: worker.workerId, killedAt, checkpointsBeforeKill: before, handbacks, resumed, status: finished.status, pages };
   } finally {
