@@ -57,8 +57,11 @@ export type RedisStatusStoreOptions = z.input<typeof RedisStatusStoreOptionsSche
 
 const scripts = new ScriptSet('kaiStatus', loadLuaScripts(new URL('../lua/', import.meta.url)));
 
-/** Upper bound of the id → type cache; ids never change type, so eviction only costs a lookup. */
-const TYPE_CACHE_LIMIT = 50_000;
+/**
+ * Upper bound of the id → type cache; ids never change type, so eviction only costs a lookup.
+ * Finished jobs leave the cache at once: it holds the jobs a process is working on.
+ */
+const TYPE_CACHE_LIMIT = 10_000;
 
 function checkPercent(id: string, percent: number): void {
   if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
@@ -303,6 +306,7 @@ export class RedisStatusStore implements StatusStore {
     )) as (number | string)[];
     if (fence === '' && reply[0] === -3) return null;
     this.throwForCode(Number(reply[0]), id, outcome === 'completed' ? 'complete' : 'fail', reply[1] as string | undefined);
+    this.typeCache.delete(id);
     return rowFromReply(reply.slice(2), id);
   }
 
