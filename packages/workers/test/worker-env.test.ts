@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseWorkerEnv } from '../src/index.js';
+import { Redis } from 'ioredis';
+import { createJobsFromConfig, parseWorkerEnv } from '../src/index.js';
 
 describe('parseWorkerEnv', () => {
   it('has defaults for everything', () => {
@@ -60,5 +61,16 @@ describe('parseWorkerEnv', () => {
     expect(message).toMatch(/SUPABASE_URL is not set/);
     expect(message).not.toMatch(/sk-very-secret/);
     expect(() => parseWorkerEnv({ LOCK_DURATION_MS: '30s' })).toThrow(/LOCK_DURATION_MS must be a whole number/);
+  });
+
+  it('builds every job on Supabase stores from a STATUS_STORE=supabase environment', () => {
+    const config = parseWorkerEnv({ STATUS_STORE: 'supabase', SUPABASE_URL: 'https://example.supabase.co', SUPABASE_SERVICE_ROLE_KEY: 'placeholder-key' });
+    // Never connected: the Supabase stores do not use it.
+    const unused = new Redis({ lazyConnect: true });
+    try {
+      expect(createJobsFromConfig(config, unused).map((job) => job.type)).toEqual(['pdf', 'scrape', 'xml-import']);
+    } finally {
+      unused.disconnect();
+    }
   });
 });

@@ -151,7 +151,8 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
  */
 export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisClient): StagedJobDefinition[] {
   const prefix = config.redis.prefix;
-  const supabase = config.stores.kind === 'supabase' ? config.stores : null;
+  // The stores' options, without the `kind` tag (their option schemas are strict).
+  const supabase = config.stores.kind === 'supabase' ? { url: config.stores.url, serviceRoleKey: config.stores.serviceRoleKey, schema: config.stores.schema } : null;
   return config.types.map((type): StagedJobDefinition => {
     switch (type) {
       case 'pdf':

@@ -1,0 +1,118 @@
+import type { CheckpointStore } from '@kai-jobs/checkpoint';
+import { lastValidCheckpointStage } from '@kai-jobs/monitor';
+import {
+  AbortAction,
+  bullJobOptions,
+  JobNotFoundError,
+  publishAbortRequest,
+  TERMINAL_STATUSES,
+  type JobClient,
+  type RedisClient,
+  type StatusStore,
+} from '@kai-jobs/queue';
+import { CommandFailedError } from '../cli/errors.js';
+
+/** How the restarted job gets going again. */
+export const RestartAction = {
+  /** It was running: its attempt was asked to stop and hand the job back (it resumes after `delayMs`). */
+  AbortRequested: 'abort-requested',
+  /** It was waiting, delayed, failed in BullMQ or missing: its BullMQ job was (re-)added. */
+  Requeued: 'requeued',
+  /** BullMQ still has it active but no worker holds its lock: BullMQ's stalled check hands it back. */
+  AwaitingStallCheck: 'awaiting-stall-check',
+} as const;
+/** One of {@link RestartAction}. */
+export type RestartAction = (typeof RestartAction)[keyof typeof RestartAction];
+
+/** What {@link restartJob} did. */
+export interface RestartOutcome {
+  id: string;
+  type: string;
+  restartCount: number;
+  /** The last valid checkpoint the job resumes after; null: it starts from its first stage. */
+  checkpointStage: string | null;
+  previousStatus: string;
+  bullState: string;
+  action: RestartAction;
+}
+
+/** What restarting needs. */
+export interface RestartDeps {
+  statusStore: StatusStore;
+  checkpointStore: CheckpointStore;
+  client: JobClient;
+  redis: RedisClient;
+  prefix: string;
+}
+
+/**
+ * Restarts an unfinished job from its last valid checkpoint, by the same compare-and-set as
+ * the monitor's restart: the row goes back to `pending` with a new fence and one more restart
+ * only if it still has the fence and restart count read just before — so an operator racing
+ * the monitor (or the worker finishing) gives one restart, and the old attempt's writes are
+ * refused from then on. Then a running attempt is asked to stop (its worker moves the job to
+ * delayed), and a job BullMQ is not running is re-added.
+ */
+export async function restartJob(
+  deps: RestartDeps,
+  id: string,
+  options: { reason: string; delayMs?: number; by?: string },
+): Promise<RestartOutcome> {
+  const row = await deps.statusStore.get(id);
+  if (row === null) throw new JobNotFoundError(id);
+  if (TERMINAL_STATUSES.includes(row.status)) {
+    throw new CommandFailedError(`job ${id} is ${row.status}: a finished job is not restarted; enqueue it again (same payload, a new id)`);
+  }
+  const checkpointStage = await lastValidCheckpointStage(deps.checkpointStore, { id, type: row.type });
+  const queue = deps.client.queue(row.type);
+  const job = await queue.getJob(id);
+  const bullState = job ? await job.getState() : 'missing';
+  const delayMs = options.delayMs ?? 0;
+  const outcome = await deps.statusStore.recover(id, {
+    expectedFence: row.fence,
+    expectedRestartCount: row.restartCount,
+    action: 'restart',
+    history: {
+      event: 'recovery:restarted',
+      reason: 'operator',
+      why: options.reason,
+      by: options.by ?? 'kai-jobs restart',
+      classification: bullState,
+      stage: row.currentStage,
+      workerId: row.workerId,
+      lastHeartbeat: row.lastHeartbeat,
+      lastUpdate: row.updatedAt,
+      checkpointUsed: checkpointStage,
+      restartNumber: row.restartCount + 1,
+      ...(delayMs > 0 ? { delayMs } : {}),
+    },
+  });
+  if (!outcome.applied) {
+    throw new CommandFailedError(
+      `job ${id} changed while it was being restarted (${outcome.row?.status ?? 'gone'}; another monitor, operator or its worker moved it first) — nothing was done; look again with "kai-jobs status ${id}"`,
+    );
+  }
+  let action: RestartAction;
+  if (bullState === 'active') {
+    const lock = await deps.redis.exists(queue.toKey(`${id}:lock`));
+    if (lock === 1) {
+      await publishAbortRequest(deps.redis, deps.prefix, { jobId: id, action: AbortAction.Restart, reason: options.reason, delayMs });
+      action = RestartAction.AbortRequested;
+    } else {
+      action = RestartAction.AwaitingStallCheck;
+    }
+  } else {
+    if (job) await job.remove();
+    await queue.add(row.type, row.payload, bullJobOptions(row.type, id, { delayMs }));
+    action = RestartAction.Requeued;
+  }
+  return {
+    id,
+    type: row.type,
+    restartCount: outcome.row?.restartCount ?? row.restartCount + 1,
+    checkpointStage,
+    previousStatus: row.status,
+    bullState,
+    action,
+  };
+}

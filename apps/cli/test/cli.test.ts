@@ -1,0 +1,168 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  buildPayload,
+  closestMatch,
+  COMMANDS,
+  commandHelp,
+  formatDuration,
+  parseCommandArgs,
+  prettyLogLine,
+  progressBar,
+  shouldPrintPlain,
+  type CommandSpec,
+} from '../src/index.js';
+import { kaiJobs, tempDir } from './support.js';
+
+const spec = (name: string): CommandSpec => COMMANDS.find((command) => command.name === name) as CommandSpec;
+// Nothing here reaches Redis: every case is refused before a connection is opened.
+const NO_REDIS = { REDIS_URL: 'redis://127.0.0.1:1', KAI_PREFIX: 'kt-cli-unit' };
+
+describe('bad usage: exit 2 and a message that says what was meant', () => {
+  it.each([
+    [['lisst'], /unknown command "lisst" — did you mean "list"\?/],
+    [['staus', 'x'], /did you mean "status"/],
+    [['list', '--stuk'], /unknown flag --stuk for "kai-jobs list" — did you mean --stuck\?/],
+    [['enqueue', 'pdf', '--prioriy', '1'], /did you mean --priority\?/],
+    [['status'], /missing <id>: usage is "kai-jobs status <id>/],
+    [['status', 'a', 'b'], /unexpected argument "b"/],
+    [['enqueue', 'pfd'], /unknown job type "pfd"; expected pdf, scrape, xml-import \(did you mean pdf\?\)/],
+    [['enqueue', 'pdf', '--session-id', 's'], /--session-id does not apply to pdf jobs; pdf takes --document-id/],
+    [['enqueue', 'pdf', '--path', 'a.pdf', '--url', 'https://x.example/a.pdf'], /give one input source, not --path and --url/],
+    [['list', '--limit', 'ten'], /--limit expects a whole number from 1 to 10000, got "ten"/],
+    [['list', '--type', 'pdfs'], /--type must be one of pdf, scrape, xml-import; got "pdfs" \(did you mean pdf\?\)/],
+    [['list', '--stuck', '--status', 'failed'], /--stuck lists unfinished jobs of any status; drop --status/],
+    [['enqueue', 'pdf', '--priority'], /argument missing/],
+    [['enqueue', 'pdf', '--timeout-ms', '5'], /--timeout-ms only applies with --wait/],
+  ])('kai-jobs %j', async (argv, message) => {
+    const run = await kaiJobs(argv, NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/Run "kai-jobs .*--help" for usage\./);
+    expect(run.stdout).toBe('');
+  });
+
+  it('with --json the error is one JSON document on stdout', async () => {
+    const run = await kaiJobs(['list', '--limt', '3', '--json'], NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.json()).toEqual({
+      error: { name: 'UsageError', code: 'USAGE', message: 'unknown flag --limt for "kai-jobs list" — did you mean --limit?', hint: 'Run "kai-jobs list --help" for usage.' },
+      exitCode: 2,
+    });
+    expect(run.stderr).toBe('');
+  });
+
+  it('a malformed environment is bad usage too, naming the variable', async () => {
+    const run = await kaiJobs(['list'], { REDIS_URL: 'http://127.0.0.1:6379' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Redis URL "http:\/\/127.0.0.1:6379" has scheme "http"; expected redis:\/\/ or rediss:\/\//);
+    const store = await kaiJobs(['list', '--json'], { ...NO_REDIS, STATUS_STORE: 'supabase' });
+    expect(store.code).toBe(2);
+    expect(store.json<{ error: { message: string } }>().error.message).toMatch(/^STATUS_STORE=supabase: SUPABASE_URL is not set .*; SUPABASE_SERVICE_ROLE_KEY is not set/);
+  });
+
+  it('no command prints the help on stderr with exit 2; --help and help <command> exit 0', async () => {
+    const none = await kaiJobs([], NO_REDIS);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: kai-jobs <command>');
+    const help = await kaiJobs(['--help'], NO_REDIS);
+    expect(help.code).toBe(0);
+    for (const command of COMMANDS) expect(help.stdout).toContain(`  ${command.name}`);
+    const one = await kaiJobs(['help', 'restart'], NO_REDIS);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('Usage: kai-jobs restart <id>');
+    expect((await kaiJobs(['help', 'restrat'], NO_REDIS)).stderr).toMatch(/did you mean "restart"/);
+  });
+});
+
+describe('every command has --help with examples', () => {
+  it.each(COMMANDS.map((command) => [command.name]))('kai-jobs %s --help', async (name) => {
+    const run = await kaiJobs([name, '--help'], NO_REDIS);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Usage: kai-jobs ${name}`);
+    expect(run.stdout).toContain('--json');
+    expect(run.stdout).toMatch(/Examples:\n {2}\S/);
+    expect(run.stdout).toContain('Exit codes: 0 ok, 1 failed, 2 bad usage');
+  });
+
+  it('lists each flag with its value placeholder', () => {
+    const text = commandHelp(spec('enqueue'));
+    expect(text).toMatch(/--file <payload\.json>\s+read the payload/);
+    expect(text).toMatch(/--include <regex> …/);
+  });
+});
+
+describe('enqueue payloads from flags and files', () => {
+  const args = (argv: string[]) => parseCommandArgs(spec('enqueue'), argv);
+
+  it('pdf: a relative path is made absolute, options are typed, a document id is made up when missing', () => {
+    const payload = buildPayload('pdf', args(['pdf', '--path', 'in/cat.pdf', '--max-pages', '4', '--skip-tiles', '--render-scale', '1.5']), '/data');
+    expect(payload).toEqual({ documentId: expect.stringMatching(/^pdf-[0-9a-f]{12}$/), source: { kind: 'file', path: '/data/in/cat.pdf' }, options: { maxPages: 4, skipTiles: true, renderScale: 1.5 } });
+  });
+
+  it('--inline sends the file base64 in the payload', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.pdf'), Buffer.from('%PDF-1.7 tiny'));
+    expect(buildPayload('pdf', args(['pdf', '--inline', 'a.pdf', '--document-id', 'd1']), dir)).toEqual({
+      documentId: 'd1',
+      source: { kind: 'inline', base64: Buffer.from('%PDF-1.7 tiny').toString('base64') },
+    });
+  });
+
+  it('scrape and xml-import flags map onto their fields; repeatable flags collect', () => {
+    expect(buildPayload('scrape', args(['scrape', '--url', 'https://a.example/', '--include', '/p/', '--include', '/q/', '--any-origin', '--max-depth', '0']), '/')).toEqual({
+      sessionId: expect.stringMatching(/^scrape-/),
+      sourceUrl: 'https://a.example/',
+      includePatterns: ['/p/', '/q/'],
+      sameOrigin: false,
+      maxDepth: 0,
+    });
+    expect(buildPayload('xml-import', args(['xml-import', '--source-name', 'acme', '--url', 'https://a.example/f.xml', '--map', 'sku=@sku', '--map', 'name=title', '--batch-size', '50']), '/')).toEqual({
+      importJobId: expect.stringMatching(/^xml-import-/),
+      sourceName: 'acme',
+      source: { kind: 'url', url: 'https://a.example/f.xml' },
+      fieldMapping: { sku: '@sku', name: 'title' },
+      batchSize: 50,
+    });
+  });
+
+  it('--file gives the payload and flags override its fields', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'p.json'), JSON.stringify({ documentId: 'from-file', source: { kind: 'url', url: 'https://a.example/x.pdf' }, options: { tileSizePx: 256 } }));
+    expect(buildPayload('pdf', args(['pdf', '--file', 'p.json', '--document-id', 'from-flag', '--skip-materials']), dir)).toEqual({
+      documentId: 'from-flag',
+      source: { kind: 'url', url: 'https://a.example/x.pdf' },
+      options: { tileSizePx: 256, skipMaterials: true },
+    });
+  });
+
+  it('a bad --file or --map is a usage error naming it', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.json'), '[1, 2]');
+    expect(() => buildPayload('pdf', args(['pdf', '--file', 'bad.json']), dir)).toThrow('--file bad.json: expected a JSON object (the payload), got an array');
+    expect(() => buildPayload('pdf', args(['pdf', '--file', 'missing.json']), dir)).toThrow('--file missing.json: cannot read it (ENOENT)');
+    expect(() => buildPayload('xml-import', args(['xml-import', '--map', 'sku']), dir)).toThrow('--map "sku": expected field=path');
+  });
+});
+
+describe('small pieces', () => {
+  it('closestMatch finds typos and unique prefixes, and nothing far away', () => {
+    expect(closestMatch('chekpoints', COMMANDS.map((c) => c.name))).toBe('checkpoints');
+    expect(closestMatch('thr', COMMANDS.map((c) => c.name))).toBe('thresholds');
+    expect(closestMatch('deploy', COMMANDS.map((c) => c.name))).toBeUndefined();
+  });
+
+  it('formats durations, progress bars and log lines', () => {
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(4_400)).toBe('4.4 s');
+    expect(formatDuration(125_000)).toBe('2 min 5 s');
+    expect(formatDuration(3_900_000)).toBe('1 h 5 min');
+    expect(progressBar(50, 10)).toBe('[#####-----]  50%');
+    expect(shouldPrintPlain({ status: 'processing', stage: 'a', percent: 11, detail: null }, { status: 'processing', stage: 'a', percent: 19, detail: 'x' })).toBe(false);
+    expect(shouldPrintPlain({ status: 'processing', stage: 'a', percent: 19, detail: null }, { status: 'processing', stage: 'a', percent: 20, detail: null })).toBe(true);
+    expect(prettyLogLine('{"level":"warn","time":"2026-01-02T03:04:05.678Z","service":"kai-jobs","component":"worker","jobId":"j1","msg":"lost the job"}')).toBe(
+      '03:04:05 WARN  worker  lost the job  jobId=j1',
+    );
+  });
+});
