@@ -14,7 +14,7 @@ describe('monitor: schedule and stalled events', () => {
     const monitors = [1, 2, 3].map((n) => {
       const monitor = ctx.track(
         `monitor ${n}`,
-        createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, checkIntervalMs: intervalMs, monitorId: `m${n}`, alerter: ctx.manage('alerter', new Alerter()) }),
+        createMonitor({ redis: ctx.redisOptions, checkIntervalMs: intervalMs, monitorId: `m${n}`, alerter: ctx.manage('alerter', new Alerter()) }),
       );
       monitor.onTick(() => ticks.push({ monitor: `m${n}`, at: Date.now() }));
       return monitor;
@@ -34,7 +34,7 @@ describe('monitor: schedule and stalled events', () => {
 
   it("counts BullMQ's stalled events per job type and writes each once to the job's history", async () => {
     const watchers = [1, 2].map((n) =>
-      ctx.track(`monitor ${n}`, createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, checkIntervalMs: 60_000, alerter: ctx.manage('alerter', new Alerter()) })),
+      ctx.track(`monitor ${n}`, createMonitor({ redis: ctx.redisOptions, checkIntervalMs: 60_000, alerter: ctx.manage('alerter', new Alerter()) })),
     );
     await Promise.all(watchers.map((watcher) => watcher.start()));
     const doomed = await startWorkerProcess({ prefix: ctx.prefix, workerId: `doomed-${process.pid}`, env: { LOCK_DURATION_MS: '1000', STALLED_INTERVAL_MS: '500' } });
