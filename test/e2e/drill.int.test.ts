@@ -28,7 +28,7 @@ describe('recovery drill', () => {
       readyMessage: 'worker ready',
       env: { WORKER_TYPES: 'pdf', HEARTBEAT_INTERVAL_MS: '500', ARTIFACTS_DIR: mkdtempSync(join(tmpdir(), 'kai-drill-')), LOG_LEVEL: 'info' },
     });
-    const monitor = ctx.track('monitor', createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, alerter: ctx.manage('alerter', new Alerter()), backoff: { baseMs: 100, capMs: 200 } }));
+    const monitor = ctx.track('monitor', createMonitor({ redis: ctx.redisOptions, alerter: ctx.manage('alerter', new Alerter()), backoff: { baseMs: 100, capMs: 200 } }));
     try {
       const result = await monitor.drill({ updateTimeoutMs: 1500, timeoutMs: 60_000 });
       expect(result.failure).toBeNull();
@@ -45,7 +45,7 @@ describe('recovery drill', () => {
   }, 90_000);
 
   it('fails with a reason when no worker takes the canary', async () => {
-    const monitor = ctx.track('monitor', createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, alerter: ctx.manage('alerter', new Alerter()) }));
+    const monitor = ctx.track('monitor', createMonitor({ redis: ctx.redisOptions, alerter: ctx.manage('alerter', new Alerter()) }));
     const result = await monitor.drill({ timeoutMs: 1500, pollIntervalMs: 50 });
     expect(result.passed).toBe(false);
     expect(result.failure).toMatch(/timed out waiting for a worker to reach the hang/);

@@ -2,10 +2,9 @@
  * Shared set-up of the end-to-end suites: they combine packages that may not import each
  * other (workers and monitor), so they live outside the packages.
  */
-import { type Redis } from 'ioredis';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { RedisCheckpointStore } from '@kai-jobs/checkpoint';
-import { bullPrefix, createJobClient, jobCatalog, RedisStatusStore, statusKeys, type JobClient, type JobType } from '@kai-jobs/queue';
+import { bullPrefix, createJobClient, jobCatalog, RedisStatusStore, statusKeys, type JobClient, type JobType, type RedisClient } from '@kai-jobs/queue';
 import type { RedisTestContext } from '@kai-jobs/queue/testing';
 import { createWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '@kai-jobs/workers';
 import { redisSyntheticHooks } from '../../packages/workers/test/fixtures/synthetic-hooks.js';
@@ -23,7 +22,7 @@ export function stores(ctx: RedisTestContext) {
 
 /** A producer client the context closes. */
 export function client(ctx: RedisTestContext): JobClient {
-  return ctx.manage('client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, waitPollIntervalMs: 25 }));
+  return ctx.manage('client', createJobClient({ redis: ctx.redisOptions, waitPollIntervalMs: 25 }));
 }
 
 /** An in-process worker runtime running the synthetic five-stage job; the test must close it. */
@@ -31,7 +30,7 @@ export async function syntheticRuntime(ctx: RedisTestContext, workerId = 'w1', o
   const runtime = ctx.track(
     `runtime ${workerId}`,
     createWorkerRuntime({
-      redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+      redis: ctx.redisOptions,
       jobs: [createSyntheticJob(redisSyntheticHooks(ctx.redis, ctx.prefix, workerId))],
       workerId,
       lockDurationMs: 2000,
@@ -54,7 +53,7 @@ export const pdf = (documentId: string) => ({ documentId, source: { kind: 'file'
 export const syntheticOutput = (stage: string, index: number, documentId: string) => ({ stage, index, documentId });
 
 /** Moves a row's heartbeat and/or update time into the past, indexes included (Redis store). */
-export async function backdate(redis: Redis, prefix: string, type: JobType, id: string, change: { heartbeatMs?: number; updateMs?: number }): Promise<void> {
+export async function backdate(redis: RedisClient, prefix: string, type: JobType, id: string, change: { heartbeatMs?: number; updateMs?: number }): Promise<void> {
   const keys = statusKeys(prefix, type);
   const [heartbeat, updated] = await redis.hmget(keys.row(id), 'last_heartbeat', 'updated_at');
   if (change.heartbeatMs !== undefined && heartbeat !== null) {

@@ -20,7 +20,7 @@ function alerter(dsn = receiver.dsn): Alerter {
 }
 
 function monitor(options: Partial<MonitorOptions> = {}): Monitor {
-  return ctx.track('monitor', createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, alerter: alerter(), backoff: { baseMs: 50, capMs: 200 }, ...options }));
+  return ctx.track('monitor', createMonitor({ redis: ctx.redisOptions, alerter: alerter(), backoff: { baseMs: 50, capMs: 200 }, ...options }));
 }
 
 const MINUTE = 60_000;
@@ -214,7 +214,7 @@ describe('monitor: detection and recovery', () => {
         await status.markProcessing(`s${i}`, { fence: 'f', workerId: 'w' });
         await backdate(ctx.redis, ctx.prefix, 'scrape', `s${i}`, { updateMs: 31 * MINUTE });
       }
-      const watcher = ctx.track('monitor', createMonitor({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, alerter: alerter(blackhole.dsn) }));
+      const watcher = ctx.track('monitor', createMonitor({ redis: ctx.redisOptions, alerter: alerter(blackhole.dsn) }));
       const started = Date.now();
       const { summary } = await watcher.runOnce();
       expect(summary.failed).toBe(5);

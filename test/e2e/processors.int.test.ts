@@ -24,14 +24,14 @@ const ctx = useRedisTestContext(import.meta.url);
 const WORKER_BIN = fileURLToPath(new URL('../../packages/workers/src/bin/worker.ts', import.meta.url));
 
 function client(): JobClient {
-  return ctx.manage('client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, waitPollIntervalMs: 50 }));
+  return ctx.manage('client', createJobClient({ redis: ctx.redisOptions, waitPollIntervalMs: 50 }));
 }
 
 async function runtime(jobs: StagedJobDefinition[]): Promise<WorkerRuntime> {
   const started = ctx.track(
     'runtime',
     createWorkerRuntime({
-      redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+      redis: ctx.redisOptions,
       jobs,
       cpuThreads: 1,
       artifactsDir: tempDir('kai-e2e-artifacts-'),

@@ -1,4 +1,4 @@
-import { ConfigError, type SupabaseStatusStoreOptions } from '@kai-jobs/queue';
+import { ConfigError, parseClusterNodes, type SupabaseStatusStoreOptions } from '@kai-jobs/queue';
 import type { StartBoardOptionsInput } from './config.js';
 
 /** The environment as the entry point sees it. */
@@ -16,6 +16,7 @@ export interface BoardEnvConfig {
 /** Every variable the board reads, with its default, for the README and `--help`. */
 export const BOARD_ENV_VARIABLES = [
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
   'KAI_PREFIX',
   'BOARD_HOST',
   'BOARD_PORT',
@@ -62,7 +63,12 @@ export function boardOptionsFromEnv(env: Environment): BoardEnvConfig {
   const options: StartBoardOptionsInput = { redis: {}, auth: {} };
   const redisUrl = value(env, 'REDIS_URL');
   const prefix = value(env, 'KAI_PREFIX');
-  options.redis = { ...(redisUrl === undefined ? {} : { url: redisUrl }), ...(prefix === undefined ? {} : { prefix }) };
+  const clusterNodes = parseClusterNodes(env['REDIS_CLUSTER_NODES']);
+  options.redis = {
+    ...(redisUrl === undefined ? {} : { url: redisUrl }),
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(clusterNodes.length === 0 ? {} : { clusterNodes }),
+  };
 
   const host = value(env, 'BOARD_HOST');
   if (host !== undefined) options.host = host;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
+import { testRedisEnv, useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { describe, expect, it } from 'vitest';
 import { AUTH, PASSWORD, USER } from './support.js';
 
@@ -48,7 +48,7 @@ describe('kai-jobs-board (the bin)', () => {
 
   it('reads the environment, logs JSON, serves, and stops on SIGTERM with exit 0', { timeout: 60_000 }, async () => {
     const bin = runBin({
-      REDIS_URL: ctx.redisUrl,
+      ...testRedisEnv(),
       KAI_PREFIX: ctx.prefix,
       BOARD_HOST: '127.0.0.1',
       BOARD_PORT: '0',
@@ -82,7 +82,7 @@ describe('kai-jobs-board (the bin)', () => {
   });
 
   it('refuses to start without credentials: exit 1 and a log line naming the variables', { timeout: 60_000 }, async () => {
-    const bin = runBin({ REDIS_URL: ctx.redisUrl, KAI_PREFIX: ctx.prefix, BOARD_PORT: '0' });
+    const bin = runBin({ ...testRedisEnv(), KAI_PREFIX: ctx.prefix, BOARD_PORT: '0' });
     expect(await bin.exit).toBe(1);
     const refusal = bin.lines.find((line) => line['level'] === 'error');
     expect(refusal).toMatchObject({ msg: 'board not started: configuration refused', code: 'CONFIG' });

@@ -53,7 +53,7 @@ describe('board in Chromium', () => {
   }
 
   function jobClient(): JobClient {
-    return ctx.manage('job client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix } }));
+    return ctx.manage('job client', createJobClient({ redis: ctx.redisOptions }));
   }
 
   /** A failed PDF job (a worker throws UnrecoverableError), for the retry/clean buttons. */

@@ -142,7 +142,7 @@ describe('board over HTTP', () => {
   });
 
   it('refuses to start without credentials, and with auth off anywhere but loopback', async () => {
-    const base = { port: 0, redis: { url: ctx.redisUrl, prefix: ctx.prefix } };
+    const base = { port: 0, redis: ctx.redisOptions };
     const missing = await expectErrorNamed(startBoard(base), 'ConfigError');
     expect(missing.message).toMatch(/BOARD_USERNAME and BOARD_PASSWORD .* or BOARD_TOKEN/);
     const exposed = await expectErrorNamed(startBoard({ ...base, host: '0.0.0.0', auth: { mode: 'off' } }), 'ConfigError');
@@ -156,7 +156,7 @@ describe('board over HTTP', () => {
 
   it('read-only: Bull Board and the enqueue API refuse every mutation with 403; reads still work', async () => {
     // A failed job to retry.
-    const client = ctx.manage('client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix } }));
+    const client = ctx.manage('client', createJobClient({ redis: ctx.redisOptions }));
     const { id } = await client.enqueue('pdf', pdfPayload());
     const worker = ctx.track(
       'worker',

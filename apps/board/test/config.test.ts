@@ -92,6 +92,12 @@ describe('boardOptionsFromEnv', () => {
     expect(parseStartBoardOptions(options).port).toBe(8080);
   });
 
+  it('reads REDIS_CLUSTER_NODES into the Redis options', () => {
+    const { options } = boardOptionsFromEnv({ REDIS_URL: 'redis://10.0.0.5:6379', REDIS_CLUSTER_NODES: '10.0.0.5:6379,10.0.0.6:6379' });
+    expect(options.redis).toEqual({ url: 'redis://10.0.0.5:6379', clusterNodes: ['10.0.0.5:6379', '10.0.0.6:6379'] });
+    expect(() => boardOptionsFromEnv({ REDIS_CLUSTER_NODES: '10.0.0.5' })).toThrow(/REDIS_CLUSTER_NODES: "10.0.0.5" is not host:port/);
+  });
+
   it('leaves unset and empty variables to the defaults', () => {
     const { options } = boardOptionsFromEnv({ BOARD_USERNAME: '', BOARD_READ_ONLY: '' });
     expect(options).toEqual({ redis: {}, auth: {} });

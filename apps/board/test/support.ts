@@ -21,7 +21,7 @@ export async function startTestBoard(ctx: RedisTestContext, overrides: StartBoar
   const board = await startBoard({
     port: 0,
     host: '127.0.0.1',
-    redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+    redis: ctx.redisOptions,
     auth: { username: USER, password: PASSWORD, token: TOKEN },
     ...overrides,
   });

@@ -1,15 +1,13 @@
-import { Redis } from 'ioredis';
-import { RedisStatusStore } from '@kai-jobs/queue';
-import { deleteKeys, testPrefix } from '@kai-jobs/queue/testing';
+import { RedisStatusStore, type RedisClient } from '@kai-jobs/queue';
+import { deleteKeys, testPrefix, testRedisConnection } from '@kai-jobs/queue/testing';
 import { checkpointKeys, RedisCheckpointStore } from '../src/index.js';
 import { runCheckpointStoreContract } from '../src/testing.js';
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const prefixes = new WeakMap<object, { redis: Redis; prefix: string }>();
+const prefixes = new WeakMap<object, { redis: RedisClient; prefix: string }>();
 
 runCheckpointStoreContract('redis', {
   async setup() {
-    const redis = new Redis(REDIS_URL);
+    const redis = testRedisConnection();
     const prefix = testPrefix(import.meta.url, `contract-${Math.random()}`);
     const checkpointStore = new RedisCheckpointStore({ connection: redis, prefix });
     prefixes.set(checkpointStore, { redis, prefix });

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { maskRedisUrl, parseRedisUrl, type RedisConnectionOptions } from './config.js';
+import { maskRedisUrl, parseRedisUrl, splitClusterNode, type RedisConnectionOptions } from './config.js';
 import { RedisUnreachableError, toError } from './errors.js';
 
 /** A Redis connection: a single node or a cluster. */
@@ -60,10 +60,7 @@ export function createRedisConnection(
   if (options.clusterNodes.length > 0) {
     const seeds = [
       { host: redisOptions.host ?? '127.0.0.1', port: redisOptions.port ?? 6379 },
-      ...options.clusterNodes.map((node) => {
-        const [host, port] = node.split(':');
-        return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
-      }),
+      ...options.clusterNodes.map(splitClusterNode),
     ];
     const { host: _host, port: _port, db: _db, ...perNode } = redisOptions;
     return new Cluster(seeds, {
@@ -113,9 +110,56 @@ export async function waitForRedis(redis: RedisClient, url: string, timeoutMs: n
   });
 }
 
+/**
+ * Throws what a closed single Redis answers (`Connection is closed.`) when `redis` has ended
+ * or is being closed.
+ * Call it before a pipeline or MULTI: on a closed ioredis `Cluster` they wait for ever for a
+ * `ready` event that never comes, instead of rejecting.
+ */
+export function assertOpen(redis: RedisClient): void {
+  if (redis.status === 'end' || redis.status === 'disconnecting') throw new Error('Connection is closed.');
+}
+
+/** How long {@link closeRedis} lets a cluster client finish closing by itself (ms). */
+const CLUSTER_CLOSE_GRACE_MS = 200;
+
+/**
+ * Closes a cluster client. ioredis 5 leaves a `Cluster` that is disconnected before its first
+ * `ready` (or between reconnect attempts) in `disconnecting` for ever, without `end`; at
+ * that point it has no node connection left, so finish the transition.
+ */
+async function closeCluster(cluster: Cluster): Promise<void> {
+  try {
+    if (cluster.status === 'ready') {
+      await cluster.quit();
+      return;
+    }
+  } catch {
+    // fall through to a hard disconnect
+  }
+  if (cluster.status !== 'disconnecting') cluster.disconnect();
+  if (cluster.status === 'end') return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, CLUSTER_CLOSE_GRACE_MS);
+    function done(): void {
+      clearTimeout(timer);
+      cluster.off('end', done);
+      resolve();
+    }
+    cluster.once('end', done);
+  });
+  if (cluster.status === 'disconnecting') {
+    (cluster as unknown as { setStatus(status: string): void }).setStatus('end');
+  }
+}
+
 /** Closes a connection politely (`QUIT`), falling back to a hard disconnect. */
 export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
+  if (redis instanceof Cluster) {
+    await closeCluster(redis);
+    return;
+  }
   try {
     if (redis.status === 'ready') {
       await redis.quit();

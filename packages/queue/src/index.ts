@@ -58,13 +58,17 @@ export { refsOfPayload } from './catalog/refs.js';
 export { offsetClock, systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export {
+  ClusterNodeSchema,
   DEFAULT_KEY_PREFIX,
   DEFAULT_REDIS_URL,
   KeyPrefixSchema,
   maskRedisUrl,
+  parseClusterNodes,
   parseRedisConnectionOptions,
   parseRedisUrl,
+  REDIS_CLUSTER_NODES_VARIABLE,
   RedisConnectionOptionsSchema,
+  splitClusterNode,
 } from './config.js';
 export type { ParsedRedisUrl, RedisConnectionOptions, RedisConnectionOptionsInput } from './config.js';
 export { closeRedis, ConnectionRole, createRedisConnection, waitForRedis } from './connection.js';

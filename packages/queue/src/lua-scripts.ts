@@ -100,7 +100,11 @@ export class ScriptSet {
     return command.call(client, ...keys, ...args);
   }
 
-  /** A pipeline of `client` on which this set's scripts can be queued with {@link queue}. */
+  /**
+   * A pipeline of `client` on which this set's scripts can be queued with {@link queue}. On a
+   * Redis Cluster every key of one pipeline must be in one slot (one `{hash-tag}`): for work
+   * spanning queues, run one call per queue concurrently instead.
+   */
   pipeline(client: RedisClient): ChainableCommander {
     // ioredis copies custom commands onto a pipeline when it is created, so register first.
     this.ensure(client);

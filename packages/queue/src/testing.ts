@@ -6,9 +6,15 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, onTestFailed } from 'vitest';
-import { Redis } from 'ioredis';
-import { RedisConnectionOptionsSchema } from './config.js';
-import { closeRedis, ConnectionRole, createRedisConnection, type RedisClient } from './connection.js';
+import { Cluster, Redis } from 'ioredis';
+import {
+  parseClusterNodes,
+  REDIS_CLUSTER_NODES_VARIABLE,
+  RedisConnectionOptionsSchema,
+  splitClusterNode,
+  type RedisConnectionOptionsInput,
+} from './config.js';
+import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type RedisClient } from './connection.js';
 
 export { runStatusStoreContract } from './testing/status-store-contract.js';
 export type { StatusStoreContractHarness } from './testing/status-store-contract.js';
@@ -32,9 +38,39 @@ export type { SupabaseTestStack, SupabaseTestStackOptions } from './testing/supa
 export { startRestartableEndpoint } from './testing/restartable-endpoint.js';
 export type { RestartableEndpoint } from './testing/restartable-endpoint.js';
 
-/** The Redis URL tests use: `REDIS_URL` or the local default. */
+/** The Redis URL tests use: `REDIS_URL` or the local default (on a cluster: one of its nodes). */
 export function testRedisUrl(): string {
   return process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+}
+
+/**
+ * The Redis Cluster seed nodes tests use: `REDIS_CLUSTER_NODES` (e.g. as printed by
+ * `scripts/redis-cluster.sh start`), or `[]` when the tests run against a single Redis.
+ */
+export function testClusterNodes(): string[] {
+  return parseClusterNodes(process.env[REDIS_CLUSTER_NODES_VARIABLE]);
+}
+
+/** Connection options naming the test Redis (or cluster) under `prefix`, for any kai-jobs `redis` option. */
+export function testRedisOptions(prefix: string): RedisConnectionOptionsInput {
+  return { url: testRedisUrl(), prefix, clusterNodes: testClusterNodes() };
+}
+
+/** The environment variables that point a child process (an entry point) at the test Redis. */
+export function testRedisEnv(): Record<string, string> {
+  const nodes = testClusterNodes();
+  return { REDIS_URL: testRedisUrl(), ...(nodes.length > 0 ? { [REDIS_CLUSTER_NODES_VARIABLE]: nodes.join(',') } : {}) };
+}
+
+/**
+ * A connection to the test Redis for a test's own reads and writes: an ioredis `Cluster`
+ * when `REDIS_CLUSTER_NODES` is set, a plain `Redis` otherwise. Commands wait for the
+ * connection (offline queue) and are retried 3 times; the caller closes it.
+ */
+export function testRedisConnection(): RedisClient {
+  const nodes = testClusterNodes();
+  if (nodes.length === 0) return new Redis(testRedisUrl(), { lazyConnect: false, maxRetriesPerRequest: 3 });
+  return new Cluster([testRedisUrl(), ...nodes.map(splitClusterNode)], { redisOptions: { maxRetriesPerRequest: 3 } });
 }
 
 /** A key prefix unique to one test: `kt:<file>:<test-hash>:<random>`. */
@@ -59,8 +95,10 @@ export interface RedisTestContext {
   /** This test's key prefix. */
   readonly prefix: string;
   readonly redisUrl: string;
-  /** An admin connection for assertions; closed by the context. */
-  readonly redis: Redis;
+  /** `{ url, prefix, clusterNodes }` of this test: pass it as the `redis` option of kai-jobs parts. */
+  readonly redisOptions: RedisConnectionOptionsInput;
+  /** An admin connection for assertions (a `Cluster` on a cluster, see {@link testRedisConnection}); closed by the context. */
+  readonly redis: RedisClient;
   /** Opens a connection that the context closes after the test. */
   connection(role?: ConnectionRole, connectionName?: string): RedisClient;
   /** Closes `resource` after the test (a client, a queue, a server the test does not care to close). */
@@ -76,14 +114,14 @@ export interface RedisTestContext {
  */
 export function useRedisTestContext(file: string): RedisTestContext {
   let prefix = '';
-  let admin: Redis | undefined;
+  let admin: RedisClient | undefined;
   let resources: TrackedResource[] = [];
   let failed = false;
   const redisUrl = testRedisUrl();
 
   beforeEach((context) => {
     prefix = testPrefix(file, context.task.name);
-    admin = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    admin = testRedisConnection();
     resources = [];
     failed = false;
     onTestFailed(() => {
@@ -97,7 +135,7 @@ export function useRedisTestContext(file: string): RedisTestContext {
     const leftOpen = stillOpen.filter((resource) => resource.strict);
     if (admin !== undefined) {
       if (!failed) await deleteKeys(admin, prefix);
-      await admin.quit();
+      await closeRedis(admin);
       admin = undefined;
     }
     if (leftOpen.length > 0) {
@@ -110,12 +148,15 @@ export function useRedisTestContext(file: string): RedisTestContext {
       return prefix;
     },
     redisUrl,
+    get redisOptions() {
+      return testRedisOptions(prefix);
+    },
     get redis() {
       if (admin === undefined) throw new Error('the Redis test context is only usable inside a test');
       return admin;
     },
     connection(role = ConnectionRole.Worker, connectionName) {
-      const options = RedisConnectionOptionsSchema.parse({ url: redisUrl, prefix });
+      const options = RedisConnectionOptionsSchema.parse(testRedisOptions(prefix));
       const redis = createRedisConnection(options, {
         role,
         ...(connectionName === undefined ? {} : { connectionName }),
@@ -150,15 +191,49 @@ export function useRedisTestContext(file: string): RedisTestContext {
   return context;
 }
 
-/** Deletes every key under `prefix` (SCAN + UNLINK; never KEYS). */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
+/** The connections whose keyspaces together hold every key: each master of a cluster, or `redis` itself. */
+async function keyspaces(redis: RedisClient): Promise<Redis[]> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (redis.status !== 'ready') await waitForRedis(redis, testRedisUrl(), 10_000);
+  return redis.nodes('master');
+}
+
+/** Calls `onKeys` with each SCAN batch of keys matching `pattern`, on every keyspace of `redis`. */
+async function scanEach(redis: RedisClient, pattern: string, onKeys: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
+  for (const node of await keyspaces(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await onKeys(node, keys);
+    } while (cursor !== '0');
+  }
+}
+
+/** Every key matching `pattern` (SCAN, never KEYS; on a cluster, of every master). */
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  await scanEach(redis, pattern, async (_node, keys) => void found.push(...keys));
+  return found;
+}
+
+/** Deletes every key under `prefix` (SCAN + UNLINK; never KEYS; on a cluster, on every master). */
+export async function deleteKeys(redis: RedisClient, prefix: string): Promise<number> {
   let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await scanEach(redis, `${prefix}:*`, async (node, keys) => {
+    if (!(redis instanceof Cluster)) {
+      deleted += await redis.unlink(...keys);
+      return;
+    }
+    // One master's keys span many slots, and a multi-key UNLINK must stay in one: one UNLINK
+    // per key, pipelined on that master's own connection.
+    const pipeline = node.pipeline();
+    for (const key of keys) pipeline.unlink(key);
+    for (const [error, count] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      deleted += Number(count);
+    }
+  });
   return deleted;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskRedisUrl, parseRedisConnectionOptions, parseRedisUrl, statusKeys, toError } from '../src/index.js';
+import { maskRedisUrl, parseClusterNodes, parseRedisConnectionOptions, parseRedisUrl, splitClusterNode, statusKeys, toError } from '../src/index.js';
 
 describe('parseRedisUrl', () => {
   it('parses host, port, db, credentials and TLS', () => {
@@ -36,6 +36,38 @@ describe('parseRedisUrl', () => {
     expect(parseRedisConnectionOptions({}).prefix).toBe('kai');
     expect(() => parseRedisConnectionOptions({ prefix: 'a{b}' })).toThrow(/prefix/);
     expect(() => parseRedisConnectionOptions({ connectTimeoutMs: -1 })).toThrow(/connectTimeoutMs/);
+  });
+});
+
+describe('Redis Cluster options', () => {
+  it('parses REDIS_CLUSTER_NODES: comma- or space-separated host:port, blank means no cluster', () => {
+    expect(parseClusterNodes('127.0.0.1:7101,127.0.0.1:7102, cache-3.internal:6379')).toEqual([
+      '127.0.0.1:7101',
+      '127.0.0.1:7102',
+      'cache-3.internal:6379',
+    ]);
+    expect(parseClusterNodes('[::1]:7000 [fd00::5]:7001')).toEqual(['[::1]:7000', '[fd00::5]:7001']);
+    expect(parseClusterNodes(undefined)).toEqual([]);
+    expect(parseClusterNodes('  ')).toEqual([]);
+  });
+
+  it('refuses a malformed node, naming the variable and the entry', () => {
+    expect(() => parseClusterNodes('127.0.0.1:7101,127.0.0.1')).toThrow(/REDIS_CLUSTER_NODES: "127.0.0.1" is not host:port/);
+    expect(() => parseClusterNodes('redis://h:1')).toThrow(/"redis:\/\/h:1"/);
+    expect(() => parseClusterNodes('h:70000')).toThrow(/"h:70000"/);
+    expect(() => parseRedisConnectionOptions({ clusterNodes: ['h'] })).toThrow(/clusterNodes.0: expected host:port/);
+  });
+
+  it('splits a node into host and port, IPv6 brackets removed', () => {
+    expect(splitClusterNode('10.0.0.5:6380')).toEqual({ host: '10.0.0.5', port: 6380 });
+    expect(splitClusterNode('[::1]:7000')).toEqual({ host: '::1', port: 7000 });
+  });
+
+  it('refuses a database other than 0 on a cluster', () => {
+    expect(() => parseRedisConnectionOptions({ url: 'redis://h:1/2', clusterNodes: ['h:2'] })).toThrow(
+      /url: a Redis Cluster has only database 0; the URL asks for database 2/,
+    );
+    expect(parseRedisConnectionOptions({ url: 'redis://h:1/2' }).clusterNodes).toEqual([]);
   });
 });
 

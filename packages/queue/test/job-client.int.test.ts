@@ -11,14 +11,14 @@ import {
   RedisStatusStore,
   type JobClient,
 } from '../src/index.js';
-import { expectErrorNamed, useRedisTestContext, waitFor } from '../src/testing.js';
+import { expectErrorNamed, scanKeys, useRedisTestContext, waitFor } from '../src/testing.js';
 
 const ctx = useRedisTestContext(import.meta.url);
 
 function client(extra: Parameters<typeof createJobClient>[0] = {}): JobClient {
   return ctx.manage(
     'job client',
-    createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, waitPollIntervalMs: 20, ...extra }),
+    createJobClient({ redis: ctx.redisOptions, waitPollIntervalMs: 20, ...extra }),
   );
 }
 
@@ -99,7 +99,7 @@ describe('createJobClient: bad input', () => {
     const issues = error['issues'] as { path: string; message: string }[];
     expect(issues.map((issue) => issue.path).sort()).toEqual(['payload.documentId', 'payload.options.tileSizePx', 'payload.source.url']);
     expect(error.message).toContain('payload.documentId');
-    expect(await ctx.redis.keys(`${ctx.prefix}:*`)).toEqual([]);
+    expect(await scanKeys(ctx.redis, `${ctx.prefix}:*`)).toEqual([]);
   });
 
   it('rejects an unknown job type, unknown fields and bad options', async () => {

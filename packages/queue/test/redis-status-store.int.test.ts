@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { RedisStatusStore, type StatusStore } from '../src/index.js';
-import { runStatusStoreContract, useRedisTestContext, testPrefix, deleteKeys } from '../src/testing.js';
-import { Redis } from 'ioredis';
-
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+import { runStatusStoreContract, useRedisTestContext, testPrefix, deleteKeys, scanKeys, testRedisConnection } from '../src/testing.js';
+import type { RedisClient } from '../src/index.js';
 
 /** Backdates a Redis row's times and its index scores together. */
 async function backdate(
-  redis: Redis,
+  redis: RedisClient,
   store: RedisStatusStore,
   id: string,
   change: { heartbeatMs?: number; updateMs?: number },
@@ -27,11 +25,11 @@ async function backdate(
   }
 }
 
-const stores = new WeakMap<StatusStore, { redis: Redis; prefix: string }>();
+const stores = new WeakMap<StatusStore, { redis: RedisClient; prefix: string }>();
 
 runStatusStoreContract('redis', {
   async setup() {
-    const redis = new Redis(REDIS_URL);
+    const redis = testRedisConnection();
     const prefix = testPrefix(import.meta.url, `contract-${Math.random()}`);
     const store = new RedisStatusStore({ connection: redis, prefix });
     stores.set(store, { redis, prefix });
@@ -57,7 +55,7 @@ describe('RedisStatusStore specifics', () => {
     const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
     const { row } = await store.create({ id: 'job-1', type: 'xml-import', payload: {}, idempotencyKey: 'feed-1' });
     await store.markProcessing(row.id, { fence: 'f', workerId: 'w' });
-    const keys = await ctx.redis.keys(`${ctx.prefix}:*`);
+    const keys = await scanKeys(ctx.redis, `${ctx.prefix}:*`);
     expect(keys.length).toBeGreaterThan(4);
     for (const key of keys) expect(key.startsWith(`${ctx.prefix}:{xml-import}:`)).toBe(true);
   });

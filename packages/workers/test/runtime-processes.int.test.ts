@@ -21,7 +21,7 @@ async function worker(name: string, env: Record<string, string> = {}): Promise<W
 }
 
 function client(): JobClient {
-  return ctx.manage('client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, waitPollIntervalMs: 25 }));
+  return ctx.manage('client', createJobClient({ redis: ctx.redisOptions, waitPollIntervalMs: 25 }));
 }
 
 const pdf = (documentId: string) => ({ documentId, source: { kind: 'file' as const, path: '/synthetic.pdf' } });

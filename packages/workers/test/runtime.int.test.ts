@@ -25,7 +25,7 @@ async function runtime(options: Partial<WorkerRuntimeOptions> = {}, workerId = '
   const started = ctx.track(
     `runtime ${workerId}`,
     createWorkerRuntime({
-      redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+      redis: ctx.redisOptions,
       jobs: [createSyntheticJob(hooks)],
       workerId,
       lockDurationMs: 2000,
@@ -42,7 +42,7 @@ async function runtime(options: Partial<WorkerRuntimeOptions> = {}, workerId = '
 }
 
 function client(): JobClient {
-  return ctx.manage('client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, waitPollIntervalMs: 25 }));
+  return ctx.manage('client', createJobClient({ redis: ctx.redisOptions, waitPollIntervalMs: 25 }));
 }
 
 const pdf = (documentId: string) => ({ documentId, source: { kind: 'file' as const, path: '/synthetic.pdf' } });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseRedisConnectionOptions, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseClusterNodes, parseRedisConnectionOptions, type RedisConnectionOptions } from '@kai-jobs/queue';
 import type { MonitorOptions } from '../config.js';
 
 const ms = (name: string) =>
@@ -13,6 +13,7 @@ const ms = (name: string) =>
 /** The environment variables the monitor entry point reads (see the README's configuration table). */
 export const MonitorEnvSchema = z.object({
   REDIS_URL: z.string().default(DEFAULT_REDIS_URL),
+  REDIS_CLUSTER_NODES: z.string().optional(),
   KAI_PREFIX: z.string().default(DEFAULT_KEY_PREFIX),
   MONITOR_ID: z.string().min(1).optional(),
   MONITOR_CHECK_INTERVAL_MS: ms('MONITOR_CHECK_INTERVAL_MS'),
@@ -48,7 +49,7 @@ export function parseMonitorEnv(env: Record<string, string | undefined>): Monito
     throw new ConfigError(`invalid monitor environment:\n  - ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n  - ')}`);
   }
   const raw = result.data;
-  const redis = parseRedisConnectionOptions({ url: raw.REDIS_URL, prefix: raw.KAI_PREFIX });
+  const redis = parseRedisConnectionOptions({ url: raw.REDIS_URL, prefix: raw.KAI_PREFIX, clusterNodes: parseClusterNodes(raw.REDIS_CLUSTER_NODES) });
   const restarts = raw.MONITOR_MAX_RESTARTS === undefined ? {} : { maxRestarts: raw.MONITOR_MAX_RESTARTS };
   return {
     redis,

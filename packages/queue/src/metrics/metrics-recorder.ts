@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { JobType } from '../catalog/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_KEY_PREFIX, KeyPrefixSchema } from '../config.js';
-import type { RedisClient } from '../connection.js';
+import { assertOpen, type RedisClient } from '../connection.js';
 import { toError, ValidationError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { assertJobType, parseOrThrow } from '../validation.js';
@@ -194,6 +194,7 @@ export class RedisMetricsRecorder implements MetricsRecorder {
 
   private async exec(operation: string, type: JobType, build: (multi: ChainableCommander) => ChainableCommander): Promise<void> {
     try {
+      assertOpen(this.redis);
       const results = await build(this.redis.multi()).exec();
       const failed = results?.find(([error]) => error !== null);
       if (results === null || failed !== undefined) {

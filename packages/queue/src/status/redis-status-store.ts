@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { JOB_TYPES, type JobType } from '../catalog/index.js';
-import type { RedisClient } from '../connection.js';
+import { assertOpen, type RedisClient } from '../connection.js';
 import {
   InvalidTransitionError,
   JobNotFoundError,
   StaleFenceError,
   StoreError,
+  toError,
   ValidationError,
 } from '../errors.js';
 import { statusKeys, type StatusKeys } from '../keys.js';
@@ -127,18 +128,26 @@ export class RedisStatusStore implements StatusStore {
   private async resolveType(id: string): Promise<JobType | null> {
     const cached = this.typeCache.get(id);
     if (cached !== undefined) return cached;
-    const pipeline = this.redis.pipeline();
-    for (const type of JOB_TYPES) pipeline.exists(this.keysByType[type].row(id));
-    const results = (await pipeline.exec()) ?? [];
+    const exists = await this.eachType(`looking up job ${id}`, (type) => this.redis.exists(this.keysByType[type].row(id)));
     for (const [index, type] of JOB_TYPES.entries()) {
-      const [error, exists] = results[index] ?? [null, 0];
-      if (error) throw new StoreError(`looking up job ${id} failed: ${error.message}`, { cause: error });
-      if (exists === 1) {
+      if (exists[index] === 1) {
         this.remember(id, type);
         return type;
       }
     }
     return null;
+  }
+
+  /**
+   * Runs `read` for every job type concurrently (one round trip). Not one pipeline: each
+   * type's keys are its own Redis Cluster slot, and a cluster pipeline must stay in one slot.
+   */
+  private async eachType<T>(what: string, read: (type: JobType) => Promise<T>): Promise<T[]> {
+    try {
+      return await Promise.all(JOB_TYPES.map(read));
+    } catch (error) {
+      throw new StoreError(`${what} failed: ${toError(error).message}`, { cause: error });
+    }
   }
 
   private async requireType(id: string): Promise<JobType> {
@@ -184,6 +193,24 @@ export class RedisStatusStore implements StatusStore {
 
   async createMany(inputs: readonly CreateStatusInput[]): Promise<{ row: StatusRow; created: boolean }[]> {
     if (inputs.length === 0) return [];
+    // One pipeline per job type (a Redis Cluster pipeline must stay in one slot), run concurrently.
+    const indexesByType = new Map<JobType, number[]>();
+    for (const [index, input] of inputs.entries()) {
+      indexesByType.set(input.type, [...(indexesByType.get(input.type) ?? []), index]);
+    }
+    const outcomes: { row: StatusRow; created: boolean }[] = new Array(inputs.length);
+    await Promise.all(
+      [...indexesByType.values()].map(async (indexes) => {
+        const created = await this.createOfOneType(indexes.map((index) => inputs[index] as CreateStatusInput));
+        for (const [k, index] of indexes.entries()) outcomes[index] = created[k] as { row: StatusRow; created: boolean };
+      }),
+    );
+    return outcomes;
+  }
+
+  /** {@link createMany} for inputs of one type: one pipeline of scripts, one of reads. */
+  private async createOfOneType(inputs: readonly CreateStatusInput[]): Promise<{ row: StatusRow; created: boolean }[]> {
+    assertOpen(this.redis);
     const pipeline = scripts.pipeline(this.redis);
     for (const input of inputs) {
       const { keys, args } = this.createArgs(input);
@@ -196,7 +223,7 @@ export class RedisStatusStore implements StatusStore {
       this.remember(id, (inputs[index] as CreateStatusInput).type);
       return { id, created: created === 1, type: (inputs[index] as CreateStatusInput).type };
     });
-    // Read the rows back in one more round trip (grouped by type; usually one type).
+    // Read the rows back in one more round trip.
     const readBack = this.redis.pipeline();
     for (const outcome of outcomes) readBack.hgetall(this.keysByType[outcome.type].row(outcome.id));
     const hashes = (await readBack.exec()) ?? [];
@@ -233,19 +260,19 @@ export class RedisStatusStore implements StatusStore {
       byType.set(entry.type, list);
       this.remember(entry.id, entry.type);
     }
-    // One script call per job type, sent together: one round trip for the whole process.
-    const pipeline = scripts.pipeline(this.redis);
-    for (const [type, list] of byType) {
-      const keys = this.keysByType[type];
-      scripts.queue(pipeline, 'heartbeat', [keys.heartbeatIndex], [keys.base, ...list.flatMap((e) => [e.id, e.fence])]);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const rejected: string[] = [];
-    for (const [error, value] of results) {
-      if (error) throw new StoreError(`heartbeat write failed: ${error.message}`, { cause: error });
-      rejected.push(...(value as string[]));
-    }
-    return { rejected };
+    // One script call per job type, sent concurrently: one round trip for the whole process.
+    // Not one pipeline: each type is its own Redis Cluster slot (often on another node).
+    const results = await Promise.all(
+      [...byType].map(([type, list]) => {
+        const keys = this.keysByType[type];
+        return scripts
+          .run(this.redis, 'heartbeat', [keys.heartbeatIndex], [keys.base, ...list.flatMap((e) => [e.id, e.fence])])
+          .catch((error: unknown) => {
+            throw new StoreError(`heartbeat write failed: ${toError(error).message}`, { cause: error });
+          });
+      }),
+    );
+    return { rejected: results.flatMap((value) => value as string[]) };
   }
 
   async progress(id: string, fence: string, update: ProgressUpdate): Promise<void> {
@@ -334,12 +361,9 @@ export class RedisStatusStore implements StatusStore {
       const row = decodeStatusRow(await this.redis.hgetall(this.keysByType[cached].row(id)));
       if (row !== null) return row;
     }
-    const pipeline = this.redis.pipeline();
-    for (const type of JOB_TYPES) pipeline.hgetall(this.keysByType[type].row(id));
-    const results = (await pipeline.exec()) ?? [];
-    for (const [error, hash] of results) {
-      if (error) throw new StoreError(`reading job ${id} failed: ${error.message}`, { cause: error });
-      const row = decodeStatusRow(hash as Record<string, string>);
+    const hashes = await this.eachType(`reading job ${id}`, (type) => this.redis.hgetall(this.keysByType[type].row(id)));
+    for (const hash of hashes) {
+      const row = decodeStatusRow(hash);
       if (row !== null) {
         this.remember(id, row.type);
         return row;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
 import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
 import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
 import { SupabaseMaterialStore } from '../jobs/pdf/materials/supabase-material-store.js';
@@ -27,6 +27,7 @@ const positiveInt = (name: string) =>
  */
 export const WorkerEnvSchema = z.object({
   REDIS_URL: z.string().default(DEFAULT_REDIS_URL),
+  REDIS_CLUSTER_NODES: z.string().optional(),
   KAI_PREFIX: z.string().default(DEFAULT_KEY_PREFIX),
   WORKER_ID: z.string().min(1).optional(),
   WORKER_TYPES: z.string().default(JOB_TYPES.join(',')),
@@ -93,9 +94,9 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
   const raw = result.data;
   let redis: RedisConnectionOptions | undefined;
   try {
-    redis = parseRedisConnectionOptions({ url: raw.REDIS_URL, prefix: raw.KAI_PREFIX });
+    redis = parseRedisConnectionOptions({ url: raw.REDIS_URL, prefix: raw.KAI_PREFIX, clusterNodes: parseClusterNodes(raw.REDIS_CLUSTER_NODES) });
   } catch (error) {
-    problems.push(`REDIS_URL / KAI_PREFIX: ${(error as Error).message}`);
+    problems.push(`REDIS_URL / REDIS_CLUSTER_NODES / KAI_PREFIX: ${(error as Error).message}`);
   }
   const types: JobType[] = [];
   for (const name of list(raw.WORKER_TYPES)) {
