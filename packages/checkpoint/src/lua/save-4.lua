@@ -12,32 +12,15 @@
   Returns {1, now}; -1 no status row; -2 superseded fence; -3 the job is not running.
 ]]
 --- @include common
+--- @include checkpoint
 
-local current = redis.call('HMGET', KEYS[1], 'fence', 'status')
-if not current[2] then
-  return {-1}
-end
-if current[1] ~= ARGV[3] then
-  return {-2}
-end
-if not is_running(current[2]) then
-  return {-3}
+local refused = fence_error(KEYS[1], ARGV[3])
+if refused then
+  return refused
 end
 
 local now = now_ms()
-local meta = cjson.encode({
-  stageIndex = tonumber(ARGV[6]),
-  sha256 = ARGV[5],
-  schemaVersion = tonumber(ARGV[7]),
-  attempt = tonumber(ARGV[8]),
-  fence = ARGV[3],
-  bytes = string.len(ARGV[4]),
-})
--- createdAt is appended as text: cjson would print a 13-digit number in exponent form.
-meta = string.sub(meta, 1, -2) .. ',"createdAt":' .. now .. '}'
-redis.call('HSET', KEYS[2], ARGV[2], meta, ARGV[2] .. '#data', ARGV[4])
-redis.call('HDEL', KEYS[3], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[11])
+write_checkpoint(KEYS[2], KEYS[3], ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[3], now, ARGV[11])
 if ARGV[10] ~= '' then
   local fields = {'progress', ARGV[10], 'updated_at', now}
   if ARGV[9] ~= '' then

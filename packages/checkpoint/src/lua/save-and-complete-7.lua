@@ -14,33 +14,15 @@
 ]]
 --- @include common
 --- @include finish
+--- @include checkpoint
 
-local current = redis.call('HMGET', KEYS[1], 'fence', 'status')
-if not current[2] then
-  return {-1}
-end
-if current[1] ~= ARGV[4] then
-  return {-2}
-end
-if not is_running(current[2]) then
-  return {-3}
+local refused = fence_error(KEYS[1], ARGV[4])
+if refused then
+  return refused
 end
 
 local now = now_ms()
-local meta = cjson.encode({
-  stageIndex = tonumber(ARGV[7]),
-  sha256 = ARGV[6],
-  schemaVersion = tonumber(ARGV[8]),
-  attempt = tonumber(ARGV[9]),
-  fence = ARGV[4],
-  bytes = string.len(ARGV[5]),
-})
-meta = string.sub(meta, 1, -2) .. ',"createdAt":' .. now .. '}'
-redis.call('HSET', KEYS[2], ARGV[3], meta, ARGV[3] .. '#data', ARGV[5])
-redis.call('HDEL', KEYS[3], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[10])
-redis.call('PEXPIRE', KEYS[3], ARGV[10])
-
+write_checkpoint(KEYS[2], KEYS[3], ARGV[3], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[4], now, ARGV[10])
 local finished = finish_job(ARGV[1], KEYS[1], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[2], ARGV[4],
   'completed', ARGV[11], '', '', tonumber(ARGV[12]), tonumber(ARGV[13]), '{"event":"completed"}')
 if finished[1] ~= 1 then

@@ -9,16 +9,11 @@
   Returns {1, now}; -1 no status row; -2 superseded fence; -3 the job is not running.
 ]]
 --- @include common
+--- @include checkpoint
 
-local current = redis.call('HMGET', KEYS[1], 'fence', 'status')
-if not current[2] then
-  return {-1}
-end
-if current[1] ~= ARGV[3] then
-  return {-2}
-end
-if not is_running(current[2]) then
-  return {-3}
+local refused = fence_error(KEYS[1], ARGV[3])
+if refused then
+  return refused
 end
 local now = now_ms()
 local entry = '{"savedAt":' .. now .. ',"attempt":' .. tonumber(ARGV[5]) .. ',"fence":' ..
