@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, startSupabaseTestStack, testPrefix, testRedisUrl, type SupabaseTestStack } from '@kai-jobs/queue/testing';
+import { deleteKeys, startSupabaseTestStack, testPrefix, testRedisConnection, type SupabaseTestStack } from '@kai-jobs/queue/testing';
 import { createStoreSet, parseStoreConfigFromEnv, type StoreSet } from '../src/index.js';
 
 let stack: SupabaseTestStack;
@@ -32,7 +31,7 @@ async function roundTrip(stores: StoreSet): Promise<void> {
 
 describe('createStoreSet with real stores', () => {
   it('builds Redis stores on the caller\'s connection and leaves it open', async () => {
-    const redis = new Redis(testRedisUrl());
+    const redis = testRedisConnection();
     const prefix = testPrefix(import.meta.url, 'redis-set');
     try {
       const stores = createStoreSet({ ...parseStoreConfigFromEnv({}), connection: redis, prefix });

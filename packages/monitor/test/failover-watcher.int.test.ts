@@ -47,7 +47,7 @@ interface FakeWorker {
 }
 
 function jobClient(): JobClient {
-  return ctx.manage('client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix } }));
+  return ctx.manage('client', createJobClient({ redis: ctx.redisOptions }));
 }
 
 function queue(): Queue {
@@ -93,7 +93,7 @@ async function fakeWorker(workerId: string, count: number): Promise<FakeWorker> 
 function watcher(options: Partial<FailoverWatcherOptions> = {}): FailoverWatcher {
   return ctx.track(
     'failover watcher',
-    new FailoverWatcher({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, graceMs: 0, checkIntervalMs: 50, leaseMs: 2000, ...options }),
+    new FailoverWatcher({ redis: ctx.redisOptions, graceMs: 0, checkIntervalMs: 50, leaseMs: 2000, ...options }),
   );
 }
 

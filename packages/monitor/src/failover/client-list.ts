@@ -46,6 +46,21 @@ function dataNodes(redis: RedisClient): Redis[] {
  * Rejects when a node refuses `CLIENT LIST` (an ACL, a proxy, a managed service).
  */
 export async function readClientNames(redis: RedisClient): Promise<ClientListSnapshot> {
+  // A cluster client knows its masters only once it has loaded the slots: wait for that.
+  if (redis.isCluster && redis.status !== 'ready' && dataNodes(redis).length === 0) {
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (): void => {
+        redis.off('end', onEnd);
+        resolve();
+      };
+      const onEnd = (): void => {
+        redis.off('ready', onReady);
+        reject(new Error('the cluster connection closed before it was ready'));
+      };
+      redis.once('ready', onReady);
+      redis.once('end', onEnd);
+    });
+  }
   const nodes = dataNodes(redis);
   if (nodes.length === 0) throw new Error('no Redis node to ask (the cluster has no known master)');
   const replies = await Promise.all(
