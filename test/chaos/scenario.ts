@@ -1,0 +1,124 @@
+/**
+ * One chaos scenario's world: its own `redis-server`, a key prefix, a local Sentry, the
+ * producer client, a fleet of worker and monitor processes, and the invariant check at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { createJobClient, RedisStatusStore, type JobClient, type JobType, type StatusRow } from '@kai-jobs/queue';
+import { waitFor } from '@kai-jobs/queue/testing';
+import { startSentryReceiver, type SentryReceiver } from '@kai-jobs/monitor/testing';
+import { startChaosRedis, type AppendFsync, type ChaosRedis } from './chaos-redis.js';
+import { Fleet, type FleetOptions } from './fleet.js';
+import { collectSnapshot, findViolations, type ChaosSnapshot, type Expectations } from './invariants.js';
+
+/** A job the scenario enqueued. */
+export interface EnqueuedRef {
+  id: string;
+  type: JobType;
+}
+
+/** What a scenario works with. */
+export interface Scenario {
+  readonly redis: ChaosRedis;
+  readonly prefix: string;
+  readonly sentry: SentryReceiver;
+  readonly client: JobClient;
+  readonly fleet: Fleet;
+  readonly status: RedisStatusStore;
+  /** Every job enqueued through {@link enqueuePdf}, in order. */
+  readonly jobs: EnqueuedRef[];
+  /** Enqueues a synthetic five-stage pdf job whose behaviour is spelled in `documentId` (see synthetic-job.ts). */
+  enqueuePdf(documentId: string, options?: { updateTimeoutMs?: number; heartbeatTimeoutMs?: number }): Promise<EnqueuedRef>;
+  /** Resolves once every enqueued job's row is completed or failed. */
+  waitUntilSettled(timeoutMs: number): Promise<StatusRow[]>;
+  /** Reads the stores and returns every broken invariant. */
+  check(expectations?: Expectations): Promise<{ violations: string[]; snapshot: ChaosSnapshot }>;
+  /** Stops every process, Redis and the receiver. */
+  close(): Promise<void>;
+}
+
+/** Opens a scenario: Redis (AOF with `appendfsync` as given), Sentry receiver, client, empty fleet. */
+export async function openScenario(
+  name: string,
+  options: { appendfsync?: AppendFsync; workerEnv?: Record<string, string>; monitorEnv?: Record<string, string> } = {},
+): Promise<Scenario> {
+  const redis = await startChaosRedis(options.appendfsync === undefined ? {} : { appendfsync: options.appendfsync });
+  const prefix = `chaos-${name}-${randomBytes(3).toString('hex')}`;
+  const sentry = await startSentryReceiver();
+  const redisOptions = { url: redis.url, prefix };
+  const client = createJobClient({ redis: redisOptions, waitPollIntervalMs: 50 });
+  const fleetOptions: FleetOptions = {
+    redisUrl: redis.url,
+    prefix,
+    workerEnv: { ...options.workerEnv },
+    monitorEnv: { SENTRY_DSN: sentry.dsn, SENTRY_ENVIRONMENT: 'chaos', ...options.monitorEnv },
+  };
+  const fleet = new Fleet(fleetOptions);
+  const status = new RedisStatusStore({ connection: redis.admin, prefix });
+  const jobs: EnqueuedRef[] = [];
+
+  const scenario: Scenario = {
+    redis,
+    prefix,
+    sentry,
+    client,
+    fleet,
+    status,
+    jobs,
+    async enqueuePdf(documentId, thresholds = {}) {
+      const { id } = await client.enqueue(
+        'pdf',
+        { documentId, source: { kind: 'file', path: '/synthetic.pdf' } },
+        Object.keys(thresholds).length > 0 ? { thresholds } : {},
+      );
+      const ref = { id, type: 'pdf' as const };
+      jobs.push(ref);
+      return ref;
+    },
+    async waitUntilSettled(timeoutMs) {
+      let rows: (StatusRow | null)[] = [];
+      await waitFor(
+        async () => {
+          rows = await Promise.all(jobs.map((job) => status.get(job.id)));
+          return rows.every((row) => row !== null && (row.status === 'completed' || row.status === 'failed'));
+        },
+        {
+          timeoutMs,
+          intervalMs: 250,
+          message: `jobs not settled within ${timeoutMs} ms: ${describeUnsettled(jobs, () => rows)}`,
+        },
+      );
+      return rows as StatusRow[];
+    },
+    async check(expectations) {
+      const snapshot = await collectSnapshot({ redis: redis.admin, prefix, jobs, alerts: sentry.events });
+      return { violations: findViolations(snapshot, expectations), snapshot };
+    },
+    async close() {
+      await fleet.stopAll();
+      await client.close().catch(() => undefined);
+      await sentry.close();
+      await redis.destroy();
+    },
+  };
+  return scenario;
+}
+
+function describeUnsettled(jobs: readonly EnqueuedRef[], rows: () => (StatusRow | null)[]): string {
+  const open = rows()
+    .map((row, index) => ({ row, id: jobs[index]?.id }))
+    .filter(({ row }) => row === null || (row.status !== 'completed' && row.status !== 'failed'));
+  return `${open.length} open, e.g. ${open
+    .slice(0, 5)
+    .map(({ row, id }) => `${id} ${row === null ? 'no row' : `${row.status} attempt ${row.attempt} stage ${row.currentStage ?? '-'} restarts ${row.restartCount}`}`)
+    .join('; ')}`;
+}
+
+/** A uniformly random whole number of ms in [minMs, maxMs]. */
+export function randomMs(minMs: number, maxMs: number): number {
+  return minMs + Math.floor(Math.random() * (maxMs - minMs + 1));
+}
+
+/** Resolves after `ms`: for pacing a fault schedule (kill every 1–3 s), never for waiting on a state. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
