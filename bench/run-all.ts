@@ -3,10 +3,12 @@
  * never share the machine), and writes `bench/results/latest.md` and `latest.json`: each
  * figure beside raw BullMQ (or the bare library) measured in the same run, as a ratio, with the
  * machine described and every target's verdict.
- * Options: --quick (smaller sizes, for a smoke run), --only=name,name
+ * Options: --quick (smaller sizes, for a smoke run), --only=name,name, --merge (with --only:
+ * keep the other benchmarks' sections of the existing report, so one benchmark can be re-run
+ * on a quieter machine without re-running all; each section states when it ran).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -31,11 +33,14 @@ const BENCHES: BenchSpec[] = [
 ];
 
 const quick = process.argv.includes('--quick');
+const merge = process.argv.includes('--merge');
 const only = process.argv.find((a) => a.startsWith('--only='))?.split('=')[1]?.split(',');
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface BenchOutcome {
   name: string;
+  /** When it ran (ISO time of its start). */
+  ranAt?: string;
   title: string;
   command: string;
   durationS: number;
@@ -47,6 +52,7 @@ interface BenchOutcome {
 function run(spec: BenchSpec): Promise<BenchOutcome> {
   const args = ['--import', 'tsx', `${here}${spec.file}`, ...(quick ? spec.quickArgs : spec.args)];
   const started = Date.now();
+  const ranAt = new Date(started).toISOString();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     let out = '';
@@ -71,6 +77,7 @@ function run(spec: BenchSpec): Promise<BenchOutcome> {
       }
       resolve({
         name: spec.name,
+        ranAt,
         title: spec.title,
         command: `pnpm tsx bench/${spec.file} ${(quick ? spec.quickArgs : spec.args).join(' ')}`.trim(),
         durationS: Math.round((Date.now() - started) / 100) / 10,
@@ -109,12 +116,30 @@ function machine(): Record<string, string> {
 }
 
 const selected = BENCHES.filter((spec) => only === undefined || only.includes(spec.name));
+if (only !== undefined && selected.length !== only.length) {
+  const unknown = only.filter((name) => !BENCHES.some((spec) => spec.name === name));
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHES.map((spec) => spec.name).join(', ')}\n`);
+  process.exit(2);
+}
 const host = machine();
-const outcomes: BenchOutcome[] = [];
+const fresh = new Map<string, BenchOutcome>();
 for (const spec of selected) {
   process.stderr.write(`\n=== ${spec.name} ===\n`);
-  outcomes.push(await run(spec));
+  fresh.set(spec.name, await run(spec));
 }
+/** With --merge, the existing report's sections of the benchmarks not re-run now, in the usual order. */
+function previousOutcomes(): Map<string, BenchOutcome> {
+  const file = `${here}results/latest.json`;
+  if (!merge || !existsSync(file)) return new Map();
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as { machine: Record<string, string>; benches: BenchOutcome[] };
+  if (previous.machine['mode'] !== host['mode']) {
+    process.stderr.write(`--merge: the existing report is a ${previous.machine['mode']} run, this one ${host['mode']}: not merged\n`);
+    return new Map();
+  }
+  return new Map(previous.benches.map((outcome) => [outcome.name, { ...outcome, ranAt: outcome.ranAt ?? previous.machine['date'] ?? 'unknown' }]));
+}
+const kept = previousOutcomes();
+const outcomes = BENCHES.map((spec) => fresh.get(spec.name) ?? kept.get(spec.name)).filter((outcome): outcome is BenchOutcome => outcome !== undefined);
 
 const md = [
   '# kai-jobs benchmark report',
@@ -130,7 +155,7 @@ const md = [
   ...outcomes.flatMap((outcome) => [
     `## ${outcome.title}`,
     '',
-    `\`${outcome.command}\` — ${outcome.durationS} s${outcome.exitCode === 0 ? '' : ` — **exited with ${outcome.exitCode}**`}`,
+    `\`${outcome.command}\` — ${outcome.durationS} s${outcome.ranAt ? `, ran ${outcome.ranAt}` : ''}${outcome.exitCode === 0 ? '' : ` — **exited with ${outcome.exitCode}**`}`,
     '',
     outcome.text,
     '',
