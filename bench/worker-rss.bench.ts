@@ -68,9 +68,13 @@ for (const mode of ['raw', 'kai']) {
   const prefix = `rss-${mode}`;
   await redis.admin.flushall();
   if (mode === 'raw') {
-    const queue = new Queue('pdf-processing', { connection: new Redis(redis.url, { maxRetriesPerRequest: null }), prefix: bullPrefix(prefix, 'pdf-processing') });
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('pdf-processing', { connection, prefix: bullPrefix(prefix, 'pdf-processing') });
     for (let i = 0; i < JOBS; i += 1000) await queue.addBulk(Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({ name: 'pdf', data: benchPayload(i + k) })));
     await queue.close();
+    // A connection handed to a Queue is the caller's to close: left open, it would keep
+    // reconnecting to the stopped redis-server and the benchmark would never exit.
+    await connection.quit();
   } else {
     const client = createJobClient({ redis: { url: redis.url, prefix } });
     for (let i = 0; i < JOBS; i += 1000) await client.enqueueBulk('pdf', Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({ payload: benchPayload(i + k) })));
