@@ -274,6 +274,28 @@ describe('worker runtime: abort from another process', () => {
     await worker.close();
   });
 
+  it('an abort request that the row does not back is ignored: the attempt took the job after the picture it was sent on', async () => {
+    // Chaos scenario 2 (Redis restart): a monitor read a row still pending, a worker then took
+    // the job, and the monitor — seeing an active job with a lock behind a pending row, as when
+    // a restarted attempt misses its abort — asked it to stop again. The new attempt obeyed.
+    // Every real abort follows a change of the row's fence; this one did not.
+    const logger = createMemoryLogger();
+    const worker = await runtime({ logger });
+    const jobs = client();
+    const { id } = await jobs.enqueue('pdf', pdf('hold:tiles_generated'));
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'tiles_generated'));
+    await publishAbortRequest(ctx.redis, ctx.prefix, { jobId: id, action: AbortAction.Restart, reason: 'stale picture', delayMs: 0 });
+    const ignored = 'ignoring an abort request from before this attempt claimed the job';
+    await waitFor(() => logger.lines.some((line) => line.message === ignored || line.message === 'abort requested'));
+    expect(logger.lines.map((line) => line.message)).toContain(ignored);
+    await ctx.redis.set(syntheticKeys(ctx.prefix).released(id), '1');
+    await jobs.waitForResult(id, { timeoutMs: 10_000 });
+    const runs = (await readRuns(ctx.redis, ctx.prefix)).map((run) => `${run.stage}#${run.attempt}`);
+    expect(runs).toEqual(['pdf_loaded#1', 'text_extracted#1', 'tiles_generated#1', 'embeddings_created#1', 'materials_extracted#1']);
+    expect(logger.lines.some((line) => line.message === 'abort requested')).toBe(false);
+    await worker.close();
+  });
+
   it('a cancel stops the attempt and the job fails for good, without retries', async () => {
     const worker = await runtime();
     const jobs = client();

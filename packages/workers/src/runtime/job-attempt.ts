@@ -41,6 +41,8 @@ export interface AttemptDeps {
   metrics: MetricsRecorder;
   /** True once the worker is shutting down: hand the job back after the current stage. */
   isShuttingDown(): boolean;
+  /** Called once the attempt has claimed the status row (from then on the row holds its fence). */
+  onClaimed?(): void;
 }
 
 /** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
@@ -126,6 +128,7 @@ export async function runAttempt(
   const payload = payloadResult.data as Payload<JobType>;
 
   const row = await claimRow(jobId, type, payload, token, definition, deps);
+  deps.onClaimed?.();
   if (row.status === 'completed') {
     logger.warn('the job is already completed; not running it again', {});
     return row.result;
