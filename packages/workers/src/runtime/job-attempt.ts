@@ -377,6 +377,8 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       logger.warn('lost the job: another attempt took it over; nothing more is written by this one', {
         stage: currentStage,
         status: row?.status,
+        // What told it: a refused write (its operation), a rejected heartbeat, BullMQ's lock, a reconnect check.
+        reason: aborted?.reason ?? error.message,
       });
       deps.events.emit('job:lost', { jobId, type, stage: currentStage, workerId: deps.workerId });
       if (row?.status === 'failed') return new UnrecoverableError(`job ${jobId} was failed elsewhere: ${row.error ?? ''}`);
