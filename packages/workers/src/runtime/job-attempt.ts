@@ -22,6 +22,7 @@ import type { CpuPool } from '../cpu/cpu-pool.js';
 import { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError } from '../errors.js';
 import type { StageContext } from '../stage-context.js';
 import { stageOutputsOf, type StageDefinition, type StagedJobDefinition } from '../staged-job.js';
+import { CRASH_SUSPECT_MIN_RESTARTS } from './crash-suspects.js';
 import type { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { RuntimeEventBus } from './runtime-events.js';
@@ -43,6 +44,11 @@ export interface AttemptDeps {
   isShuttingDown(): boolean;
   /** Called once the attempt has claimed the status row (from then on the row holds its fence). */
   onClaimed?(): void;
+  /**
+   * The process's one slot for a crash suspect (see `CrashSuspectSlot`), and how long a
+   * suspect waits when the slot is taken (ms). Without it, restarted jobs run anywhere.
+   */
+  crashSuspects?: { enter(jobId: string): boolean; deferDelayMs(): number };
 }
 
 /** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
@@ -134,6 +140,9 @@ export async function runAttempt(
     return row.result;
   }
   if (row.status === 'failed') throw new UnrecoverableError(`job ${jobId} is already failed: ${row.error ?? 'unknown'}`);
+  if (row.restartCount >= CRASH_SUSPECT_MIN_RESTARTS && deps.crashSuspects !== undefined && !deps.crashSuspects.enter(jobId)) {
+    await deferCrashSuspect(job, token, row, deps.crashSuspects.deferDelayMs(), deps, logger);
+  }
 
   deps.heartbeats.add(jobId, type, token);
   const reporter = new ProgressReporter({
@@ -285,6 +294,23 @@ export async function runAttempt(
     reporter.dispose();
     deps.heartbeats.remove(jobId);
   }
+}
+
+/**
+ * Hands a crash suspect back for a moment because this process already runs another one:
+ * nothing has run yet, no restart is counted (BullMQ's `moveToDelayed` skips the attempt).
+ * Always throws `DelayedError`.
+ */
+async function deferCrashSuspect(job: Job, token: string, row: StatusRow, delayMs: number, deps: AttemptDeps, logger: Logger): Promise<never> {
+  logger.info('another crash suspect runs in this process: deferring this one, so one job that crashes its worker cannot take it down again', {
+    restartCount: row.restartCount,
+    delayMs,
+  });
+  await deps.statusStore
+    .appendHistory(job.id as string, { event: 'deferred', reason: 'crash-suspect', attempt: row.attempt, workerId: deps.workerId, delayMs })
+    .catch(() => undefined);
+  await job.moveToDelayed(deps.clock.now() + delayMs, token);
+  throw new DelayedError();
 }
 
 type ClaimDeps = Pick<AttemptDeps, 'statusStore' | 'workerId'>;

@@ -30,6 +30,7 @@ import { AbortCause, AttemptAbortedError } from '../errors.js';
 import type { StagedJobDefinition } from '../staged-job.js';
 import { AbortListener } from './abort-listener.js';
 import { defaultConcurrency, WorkerRuntimeOptionsSchema, type ResolvedWorkerRuntimeOptions, type WorkerRuntimeOptions } from './config.js';
+import { CRASH_SUSPECT_DEFER_MS, CrashSuspectSlot } from './crash-suspects.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { runAttempt } from './job-attempt.js';
 import { guardStores, type GuardedStores } from './outage-tolerance.js';
@@ -61,6 +62,7 @@ export class WorkerRuntime {
   private readonly clock: Clock;
   private readonly events = new RuntimeEventBus();
   private readonly active = new Map<string, ActiveAttempt>();
+  private readonly crashSuspects = new CrashSuspectSlot();
   private readonly workers: Worker[] = [];
   private connection: RedisClient | undefined;
   private bullConnection: RedisClient | undefined;
@@ -250,8 +252,14 @@ export class WorkerRuntime {
         metrics: this.metrics as MetricsRecorder,
         isShuttingDown: () => this.shuttingDown,
         onClaimed: markClaimed,
+        crashSuspects: {
+          enter: (id) => this.crashSuspects.enter(id),
+          // Jitter on purpose: the suspects of one crash must not come back together.
+          deferDelayMs: () => CRASH_SUSPECT_DEFER_MS.min + Math.floor(Math.random() * CRASH_SUSPECT_DEFER_MS.jitter),
+        },
       });
     } finally {
+      this.crashSuspects.leave(jobId);
       this.active.delete(jobId);
       markClaimed();
       settle();
