@@ -92,6 +92,17 @@ export class Fleet {
     await process.exited;
   }
 
+  /**
+   * Forgets `name` if its process has exited by itself (a poison job killed it), so it can be
+   * started again under the same name; false when it still runs.
+   */
+  forgetExited(name: string): boolean {
+    const process = this.get(name);
+    if (process.child.exitCode === null && process.child.signalCode === null) return false;
+    this.processes.delete(name);
+    return true;
+  }
+
   /** Stops every process (SIGCONT then SIGKILL: a stopped process must be able to die). */
   async stopAll(): Promise<void> {
     const running = [...this.processes.values()];

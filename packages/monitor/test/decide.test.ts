@@ -72,6 +72,15 @@ describe('decide', () => {
     expect(decide(input({ workerBehind: true })).action).toBe('leave');
   });
 
+  it('judges a hung job by the attempt holding its lock: a new attempt that has not claimed the row yet is left alone', () => {
+    // Chaos scenario 2 (Redis restart): a job re-taken after a stall while its row still told
+    // of the old attempt's stale heartbeat was restarted (or failed) as hung, with an alert.
+    expect(decide(input({ lockToken: 'f' })).action).toBe('restart');
+    expect(decide(input({ lockToken: 'new-attempt' }))).toMatchObject({ action: 'leave', why: 'a new attempt holds the lock and has not claimed the row yet' });
+    expect(decide(input({ lockToken: 'new-attempt', lastValidCheckpointStage: null })).action).toBe('leave');
+    expect(decide(input({ lockToken: null })).action).toBe('restart');
+  });
+
   it('re-adds a pending row without a BullMQ job; leaves a queued one; re-asks a missed abort', () => {
     expect(decide(input({ row: { status: 'pending' }, classification: 'lost' }))).toMatchObject({ action: 'readd', reason: 'pending_without_job' });
     expect(decide(input({ row: { status: 'pending' }, classification: 'recovering' })).action).toBe('leave');

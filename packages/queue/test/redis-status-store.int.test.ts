@@ -81,8 +81,48 @@ describe('RedisStatusStore specifics', () => {
     }) as typeof monitorConnection.sendCommand;
     const stale = await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 900_000, updateOlderThanMs: 300_000 });
     expect(stale.map((c) => c.row.id).sort()).toEqual(['j0', 'j1', 'j2']);
-    // One script call plus one HGETALL per stale row: nothing proportional to the 500 rows.
-    expect(commands).toEqual(['evalsha', 'hgetall', 'hgetall', 'hgetall']);
+    // One script call that returns the stale rows too: nothing proportional to the 500 rows.
+    expect(commands).toEqual(['evalsha']);
+    await monitorConnection.quit();
+  });
+
+  it('returns each stale row as it was when found stale, not as a newer attempt left it', async () => {
+    // Chaos scenario 2 (Redis restart): the rows used to be read in a second round trip; an
+    // attempt that started in between came back with its fresh fence and the old attempt's
+    // age, and the monitor's compare-and-set then failed the new attempt as stuck.
+    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    await store.create({ id: 'j1', type: 'pdf', payload: {} });
+    await store.markProcessing('j1', { fence: 'old-attempt', workerId: 'w1' });
+    await backdate(ctx.redis, store, 'j1', { heartbeatMs: 600_000 });
+    const monitorConnection = ctx.connection();
+    const monitorStore = new RedisStatusStore({ connection: monitorConnection, prefix: ctx.prefix });
+    await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 1, updateOlderThanMs: null });
+    // A new attempt claims the row right after the index was read, before findStale goes on.
+    const original = monitorConnection.sendCommand.bind(monitorConnection);
+    monitorConnection.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      const sent = (original as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+      if (command.name !== 'evalsha') return sent;
+      return sent.then(async (reply) => {
+        await store.markProcessing('j1', { fence: 'new-attempt', workerId: 'w2' });
+        return reply;
+      });
+    }) as typeof monitorConnection.sendCommand;
+
+    const [candidate] = await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 300_000, updateOlderThanMs: null });
+    expect(candidate?.row.fence).toBe('old-attempt');
+    expect(candidate?.row.workerId).toBe('w1');
+    expect(candidate?.storeNow).toBe((candidate?.row.lastHeartbeat ?? 0) + (candidate?.ageMs ?? 0));
+    // The compare-and-set on what the monitor saw now fails: the new attempt is left alone.
+    const outcome = await monitorStore.recover('j1', {
+      expectedFence: candidate?.row.fence ?? null,
+      expectedRestartCount: candidate?.row.restartCount ?? 0,
+      action: 'fail',
+      error: 'stuck',
+      history: { event: 'recovery:failed' },
+    });
+    expect(outcome.applied).toBe(false);
+    expect((await store.get('j1'))?.status).toBe('processing');
+    monitorConnection.sendCommand = original;
     await monitorConnection.quit();
   });
 

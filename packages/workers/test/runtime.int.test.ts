@@ -250,6 +250,47 @@ describe('worker runtime: heartbeats', () => {
   }
 });
 
+describe('worker runtime: restarted jobs', () => {
+  it('runs one crash suspect (restarted twice) at a time in a process: another is deferred, a fresh job runs beside it', async () => {
+    // Chaos scenario 7 (poison job): the jobs of a process killed by a poison job were handed
+    // back together and taken together by the next idle worker, so the poison took the same
+    // neighbours down on every attempt until they ran out of restarts and failed with it.
+    const jobs = client();
+    const { status } = stores();
+    const restarted: string[] = [];
+    for (const name of ['suspect-a', 'suspect-b']) {
+      const { id } = await jobs.enqueue('pdf', pdf(`${name};holdalways:tiles_generated`));
+      // What two failovers leave: the row counts two restarts (two attempts died with their worker).
+      for (const restartCount of [0, 1]) {
+        await status.markProcessing(id, { fence: `dead-attempt-${restartCount}`, workerId: 'dead-worker' });
+        const recovered = await status.recover(id, { expectedFence: `dead-attempt-${restartCount}`, expectedRestartCount: restartCount, action: 'restart', history: { event: 'failover' } });
+        expect(recovered.applied).toBe(true);
+      }
+      restarted.push(id);
+    }
+    const worker = await runtime({ concurrency: { pdf: 5 } });
+    const fresh = await jobs.enqueue('pdf', pdf('fresh'));
+    await jobs.waitForResult(fresh.id, { timeoutMs: 10_000 });
+
+    // One restarted job holds in its third stage; the other was deferred, never started, while it holds.
+    let running: string | undefined;
+    await waitFor(async () => {
+      const runs = await readRuns(ctx.redis, ctx.prefix);
+      running = restarted.find((id) => runs.some((run) => run.jobId === id && run.stage === 'tiles_generated'));
+      return running !== undefined;
+    });
+    const deferred = restarted.find((id) => id !== running) as string;
+    await waitFor(async () => (await status.history(deferred, 100)).some((entry) => entry.event === 'deferred' && entry['reason'] === 'crash-suspect'));
+    expect((await readRuns(ctx.redis, ctx.prefix)).filter((run) => run.jobId === deferred)).toEqual([]);
+
+    // Once the first is done, the second runs.
+    await Promise.all(restarted.map((id) => ctx.redis.set(syntheticKeys(ctx.prefix).released(id), '1')));
+    for (const id of restarted) await jobs.waitForResult(id, { timeoutMs: 10_000 });
+    expect((await status.get(deferred))?.restartCount).toBe(2);
+    await worker.close();
+  });
+});
+
 describe('worker runtime: abort from another process', () => {
   it('a restart request stops the attempt; the job is retried from its checkpoint after the delay', async () => {
     const worker = await runtime();
@@ -271,6 +312,28 @@ describe('worker runtime: abort from another process', () => {
     const runs = (await readRuns(ctx.redis, ctx.prefix)).map((run) => `${run.stage}#${run.attempt}`);
     expect(runs).toEqual(['pdf_loaded#1', 'text_extracted#1', 'tiles_generated#1', 'tiles_generated#2', 'embeddings_created#2', 'materials_extracted#2']);
     expect((await status.get(id))?.restartCount).toBe(1);
+    await worker.close();
+  });
+
+  it('an abort request that the row does not back is ignored: the attempt took the job after the picture it was sent on', async () => {
+    // Chaos scenario 2 (Redis restart): a monitor read a row still pending, a worker then took
+    // the job, and the monitor — seeing an active job with a lock behind a pending row, as when
+    // a restarted attempt misses its abort — asked it to stop again. The new attempt obeyed.
+    // Every real abort follows a change of the row's fence; this one did not.
+    const logger = createMemoryLogger();
+    const worker = await runtime({ logger });
+    const jobs = client();
+    const { id } = await jobs.enqueue('pdf', pdf('hold:tiles_generated'));
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'tiles_generated'));
+    await publishAbortRequest(ctx.redis, ctx.prefix, { jobId: id, action: AbortAction.Restart, reason: 'stale picture', delayMs: 0 });
+    const ignored = 'ignoring an abort request from before this attempt claimed the job';
+    await waitFor(() => logger.lines.some((line) => line.message === ignored || line.message === 'abort requested'));
+    expect(logger.lines.map((line) => line.message)).toContain(ignored);
+    await ctx.redis.set(syntheticKeys(ctx.prefix).released(id), '1');
+    await jobs.waitForResult(id, { timeoutMs: 10_000 });
+    const runs = (await readRuns(ctx.redis, ctx.prefix)).map((run) => `${run.stage}#${run.attempt}`);
+    expect(runs).toEqual(['pdf_loaded#1', 'text_extracted#1', 'tiles_generated#1', 'embeddings_created#1', 'materials_extracted#1']);
+    expect(logger.lines.some((line) => line.message === 'abort requested')).toBe(false);
     await worker.close();
   });
 

@@ -6,6 +6,11 @@ export interface BullView {
   state: JobState | 'unknown' | 'missing';
   /** True when the job's lock key exists (only meaningful while active). */
   lockHeld: boolean;
+  /**
+   * The lock's value — the token of the attempt holding the job, which that attempt writes as
+   * its fence once it has claimed the row. Null when no lock is held or it was not read.
+   */
+  lockToken?: string | null;
   failedReason: string | null;
 }
 

@@ -14,6 +14,8 @@ export interface DecisionInput {
   lastValidCheckpointStage: string | null;
   /** True when the job's worker reports buffered status writes (a store outage, not stuck work). */
   workerBehind: boolean;
+  /** The token of the attempt holding the job's BullMQ lock (active jobs), when it was read. */
+  lockToken?: string | null;
   /** Injected randomness for the backoff jitter. */
   random?: () => number;
 }
@@ -24,7 +26,8 @@ const QUEUED = new Set<BullClassification>([BullClassification.Recovering, BullC
  * Decides what to do with one candidate — a pure function, so every rule is unit-tested:
  * - a `pending` row whose BullMQ job is missing → re-add it; otherwise it is queued → leave;
  * - a running row whose job is waiting/delayed (recovering) or whose lock just expired
- *   (BullMQ's stall check moves it) → leave; a worker behind on its writes → leave;
+ *   (BullMQ's stall check moves it) → leave; a lock held by another attempt than the row's
+ *   (a new attempt that has not claimed the row yet) → leave; a worker behind on its writes → leave;
  * - hung, failed by BullMQ, completed in BullMQ or lost → stuck: restart from the checkpoint
  *   (restart-from-checkpoint types, auto-restart on, a valid checkpoint, fewer restarts than
  *   the limit) after the backoff delay, else fail and alert.
@@ -66,6 +69,11 @@ export function decide(input: DecisionInput): MonitorDecision {
   }
   if (classification === BullClassification.LockExpired) {
     return { ...base, action: MonitorAction.Leave, why: "lock expired: BullMQ's stall check will move it" };
+  }
+  if (classification === BullClassification.Hung && typeof input.lockToken === 'string' && input.lockToken !== row.fence) {
+    // The row describes an earlier attempt; the one holding the lock took the job since and is
+    // about to claim the row. Judging it by the earlier attempt's age would restart or fail it.
+    return { ...base, action: MonitorAction.Leave, why: 'a new attempt holds the lock and has not claimed the row yet' };
   }
   if (input.workerBehind) {
     return { ...base, action: MonitorAction.Leave, why: `worker ${row.workerId ?? '?'} reports buffered status writes (store outage), not stuck work` };

@@ -41,7 +41,8 @@ const STUCK = new Set<string>([
 async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<MonitorDecision> {
   const { row } = candidate;
   const settings = typeSettings(deps.options, row.type);
-  const classification = classify(await readBullView(deps.queues[row.type], deps.redis, row.id));
+  const view = await readBullView(deps.queues[row.type], deps.redis, row.id);
+  const classification = classify(view);
   const running = row.status !== 'pending';
   const stuck = running && STUCK.has(classification);
   const checkpointStage =
@@ -57,6 +58,7 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
     backoff: deps.options.backoff,
     lastValidCheckpointStage: checkpointStage,
     workerBehind,
+    lockToken: view.lockToken ?? null,
     ...(deps.random ? { random: deps.random } : {}),
   });
   return applyDecision(decision, candidate, deps);

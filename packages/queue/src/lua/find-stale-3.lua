@@ -1,13 +1,17 @@
 --[[
   Finds unfinished jobs whose heartbeat or update is older than a threshold, by the
   store's clock. Uses the sorted-set indexes: O(log N + found), never a scan. Jobs with
-  per-job thresholds (the override index, kept small) are judged by their own.
+  per-job thresholds (the override index, kept small) are judged by their own. Each
+  candidate's row is read here too: a row read in a later round trip may belong to an
+  attempt that started since (fresh heartbeat, new fence), and the monitor would judge that
+  attempt by the old one's age.
 
   KEYS[1] heartbeat index   KEYS[2] update index   KEYS[3] override index
   ARGV[1] key base   ARGV[2] heartbeat threshold ms ('' = skip)
   ARGV[3] update threshold ms ('' = skip)   ARGV[4] limit
 
-  Returns {now, id1, reason1, age1, id2, ...}.
+  Returns {now, id1, reason1, age1, n1, <n1 row fields and values, as HGETALL gives them>, id2, ...};
+  a candidate whose row is gone is left out.
 ]]
 --- @include common
 
@@ -16,7 +20,7 @@ local hb_threshold = tonumber(ARGV[2])
 local upd_threshold = tonumber(ARGV[3])
 local limit = tonumber(ARGV[4])
 local now = now_ms()
-local out = {now}
+local found = {}
 local seen = {}
 local count = 0
 
@@ -26,9 +30,7 @@ local function add(id, reason, age)
   end
   seen[id] = true
   count = count + 1
-  out[#out + 1] = id
-  out[#out + 1] = reason
-  out[#out + 1] = age
+  found[#found + 1] = {id, reason, age}
 end
 
 local overridden = {}
@@ -63,4 +65,18 @@ end
 
 scan(KEYS[1], hb_threshold, 'heartbeat_timeout')
 scan(KEYS[2], upd_threshold, 'update_timeout')
+
+local out = {now}
+for _, candidate in ipairs(found) do
+  local row = redis.call('HGETALL', base .. 'status:' .. candidate[1])
+  if #row > 0 then
+    out[#out + 1] = candidate[1]
+    out[#out + 1] = candidate[2]
+    out[#out + 1] = candidate[3]
+    out[#out + 1] = #row
+    for _, value in ipairs(row) do
+      out[#out + 1] = value
+    end
+  end
+end
 return out

@@ -397,23 +397,16 @@ export class RedisStatusStore implements StatusStore {
       ],
     )) as (string | number)[];
     const storeNow = Number(reply[0]);
-    const found: { id: string; reason: StaleCandidate['reason']; ageMs: number }[] = [];
-    for (let i = 1; i < reply.length; i += 3) {
-      const reason =
-        reply[i + 1] === 'heartbeat_timeout' ? StaleReason.Heartbeat : StaleReason.Update;
-      found.push({ id: String(reply[i]), reason, ageMs: Number(reply[i + 2]) });
-    }
-    const rows = await this.getMany(
-      type,
-      found.map((f) => f.id),
-    );
+    // Rows come with the candidates, read in the same script as the indexes: one snapshot.
     const candidates: StaleCandidate[] = [];
-    for (const [index, entry] of found.entries()) {
-      const row = rows[index];
-      // A row that expired between the two calls is simply gone; not a candidate.
-      if (row !== null && row !== undefined) {
-        candidates.push({ row, reason: entry.reason, ageMs: entry.ageMs, storeNow });
-      }
+    for (let i = 1; i + 3 < reply.length; ) {
+      const id = String(reply[i]);
+      const reason = reply[i + 1] === 'heartbeat_timeout' ? StaleReason.Heartbeat : StaleReason.Update;
+      const ageMs = Number(reply[i + 2]);
+      const fieldCount = Number(reply[i + 3]);
+      const row = rowFromReply(reply.slice(i + 4, i + 4 + fieldCount), id);
+      candidates.push({ row, reason, ageMs, storeNow });
+      i += 4 + fieldCount;
     }
     return candidates;
   }

@@ -22,6 +22,7 @@ import type { CpuPool } from '../cpu/cpu-pool.js';
 import { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError } from '../errors.js';
 import type { StageContext } from '../stage-context.js';
 import { stageOutputsOf, type StageDefinition, type StagedJobDefinition } from '../staged-job.js';
+import { CRASH_SUSPECT_MIN_RESTARTS } from './crash-suspects.js';
 import type { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { RuntimeEventBus } from './runtime-events.js';
@@ -41,6 +42,13 @@ export interface AttemptDeps {
   metrics: MetricsRecorder;
   /** True once the worker is shutting down: hand the job back after the current stage. */
   isShuttingDown(): boolean;
+  /** Called once the attempt has claimed the status row (from then on the row holds its fence). */
+  onClaimed?(): void;
+  /**
+   * The process's one slot for a crash suspect (see `CrashSuspectSlot`), and how long a
+   * suspect waits when the slot is taken (ms). Without it, restarted jobs run anywhere.
+   */
+  crashSuspects?: { enter(jobId: string): boolean; deferDelayMs(): number };
 }
 
 /** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
@@ -126,11 +134,15 @@ export async function runAttempt(
   const payload = payloadResult.data as Payload<JobType>;
 
   const row = await claimRow(jobId, type, payload, token, definition, deps);
+  deps.onClaimed?.();
   if (row.status === 'completed') {
     logger.warn('the job is already completed; not running it again', {});
     return row.result;
   }
   if (row.status === 'failed') throw new UnrecoverableError(`job ${jobId} is already failed: ${row.error ?? 'unknown'}`);
+  if (row.restartCount >= CRASH_SUSPECT_MIN_RESTARTS && deps.crashSuspects !== undefined && !deps.crashSuspects.enter(jobId)) {
+    await deferCrashSuspect(job, token, row, deps.crashSuspects.deferDelayMs(), deps, logger);
+  }
 
   deps.heartbeats.add(jobId, type, token);
   const reporter = new ProgressReporter({
@@ -284,6 +296,23 @@ export async function runAttempt(
   }
 }
 
+/**
+ * Hands a crash suspect back for a moment because this process already runs another one:
+ * nothing has run yet, no restart is counted (BullMQ's `moveToDelayed` skips the attempt).
+ * Always throws `DelayedError`.
+ */
+async function deferCrashSuspect(job: Job, token: string, row: StatusRow, delayMs: number, deps: AttemptDeps, logger: Logger): Promise<never> {
+  logger.info('another crash suspect runs in this process: deferring this one, so one job that crashes its worker cannot take it down again', {
+    restartCount: row.restartCount,
+    delayMs,
+  });
+  await deps.statusStore
+    .appendHistory(job.id as string, { event: 'deferred', reason: 'crash-suspect', attempt: row.attempt, workerId: deps.workerId, delayMs })
+    .catch(() => undefined);
+  await job.moveToDelayed(deps.clock.now() + delayMs, token);
+  throw new DelayedError();
+}
+
 type ClaimDeps = Pick<AttemptDeps, 'statusStore' | 'workerId'>;
 
 /** Marks the row processing with the fence; creates it first for a job added without the client. */
@@ -374,6 +403,8 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       logger.warn('lost the job: another attempt took it over; nothing more is written by this one', {
         stage: currentStage,
         status: row?.status,
+        // What told it: a refused write (its operation), a rejected heartbeat, BullMQ's lock, a reconnect check.
+        reason: aborted?.reason ?? error.message,
       });
       deps.events.emit('job:lost', { jobId, type, stage: currentStage, workerId: deps.workerId });
       if (row?.status === 'failed') return new UnrecoverableError(`job ${jobId} was failed elsewhere: ${row.error ?? ''}`);

@@ -2,6 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import { backoffDelayMs, RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
 import {
   AbortAction,
+  ACTIVE_STATUSES,
   bullPrefix,
   closeRedis,
   ConnectionRole,
@@ -29,6 +30,7 @@ import { AbortCause, AttemptAbortedError } from '../errors.js';
 import type { StagedJobDefinition } from '../staged-job.js';
 import { AbortListener } from './abort-listener.js';
 import { defaultConcurrency, WorkerRuntimeOptionsSchema, type ResolvedWorkerRuntimeOptions, type WorkerRuntimeOptions } from './config.js';
+import { CRASH_SUSPECT_DEFER_MS, CrashSuspectSlot } from './crash-suspects.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { runAttempt } from './job-attempt.js';
 import { guardStores, type GuardedStores } from './outage-tolerance.js';
@@ -43,6 +45,8 @@ interface ActiveAttempt {
   token: string;
   controller: AbortController;
   settled: Promise<void>;
+  /** Resolves once the attempt has claimed the status row (or has ended without claiming it). */
+  claimed: Promise<void>;
 }
 
 /**
@@ -58,6 +62,7 @@ export class WorkerRuntime {
   private readonly clock: Clock;
   private readonly events = new RuntimeEventBus();
   private readonly active = new Map<string, ActiveAttempt>();
+  private readonly crashSuspects = new CrashSuspectSlot();
   private readonly workers: Worker[] = [];
   private connection: RedisClient | undefined;
   private bullConnection: RedisClient | undefined;
@@ -229,7 +234,9 @@ export class WorkerRuntime {
     );
     let settle!: () => void;
     const settled = new Promise<void>((resolve) => (settle = resolve));
-    this.active.set(jobId, { jobId, job, token: token as string, controller, settled });
+    let markClaimed!: () => void;
+    const claimed = new Promise<void>((resolve) => (markClaimed = resolve));
+    this.active.set(jobId, { jobId, job, token: token as string, controller, settled, claimed });
     try {
       return await runAttempt(definition, job, token as string, controller, {
         statusStore: this.statusStore as StatusStore,
@@ -244,9 +251,17 @@ export class WorkerRuntime {
         events: this.events,
         metrics: this.metrics as MetricsRecorder,
         isShuttingDown: () => this.shuttingDown,
+        onClaimed: markClaimed,
+        crashSuspects: {
+          enter: (id) => this.crashSuspects.enter(id),
+          // Jitter on purpose: the suspects of one crash must not come back together.
+          deferDelayMs: () => CRASH_SUSPECT_DEFER_MS.min + Math.floor(Math.random() * CRASH_SUSPECT_DEFER_MS.jitter),
+        },
       });
     } finally {
+      this.crashSuspects.leave(jobId);
       this.active.delete(jobId);
+      markClaimed();
       settle();
     }
   }
@@ -254,6 +269,34 @@ export class WorkerRuntime {
   private handleAbortRequest(request: AbortRequest): void {
     const attempt = this.active.get(request.jobId);
     if (attempt === undefined) return;
+    void this.abortUnlessCurrent(attempt, request);
+  }
+
+  /**
+   * Every abort request follows a change of the row's fence (a monitor's restart or fail, an
+   * operator's cancel). An attempt that still holds the row's fence claimed the job after
+   * that change — a new attempt that took the job while a monitor looked at a picture from
+   * before it — and the request is not meant for it. Waits for the attempt's claim first,
+   * so a request that arrives while the claim is in flight is judged by its outcome.
+   */
+  private async abortUnlessCurrent(attempt: ActiveAttempt, request: AbortRequest): Promise<void> {
+    await attempt.claimed;
+    if (attempt.controller.signal.aborted || this.active.get(request.jobId) !== attempt) return;
+    try {
+      const row = await (this.statusStore as StatusStore).get(request.jobId);
+      if (row !== null && row.fence === attempt.token && ACTIVE_STATUSES.includes(row.status)) {
+        this.logger.warn('ignoring an abort request from before this attempt claimed the job', {
+          jobId: request.jobId,
+          action: request.action,
+          reason: request.reason,
+        });
+        return;
+      }
+    } catch (error) {
+      // Unknown: obey the request, as before this check (the job is retried from its checkpoint).
+      this.logger.warn('could not read the row of an abort request; aborting', { jobId: request.jobId, error: toError(error).message });
+    }
+    if (attempt.controller.signal.aborted || this.active.get(request.jobId) !== attempt) return;
     const cause = request.action === AbortAction.Cancel ? AbortCause.Cancel : AbortCause.Restart;
     this.logger.info('abort requested', { jobId: request.jobId, action: request.action, reason: request.reason });
     attempt.controller.abort(new AttemptAbortedError(cause, request.reason, request.delayMs ?? 0));
