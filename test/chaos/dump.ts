@@ -24,10 +24,21 @@ export function dumpViolations(scenario: Scenario, name: string, violations: rea
     }));
   const path = join(tmpdir(), `kai-chaos-${name}-${Date.now()}.json`);
   writeFileSync(path, JSON.stringify({ violations, jobs, alerts: snapshot.alerts, rowsInFlight: snapshot.rowsInFlight }, null, 2));
-  // Every process's log, merged in time order, beside it.
+  writeMergedLog(scenario, path.replace(/\.json$/, '.log.ndjson'));
+  return path;
+}
+
+/** Every process's log, merged in time order, one JSON line each. */
+function writeMergedLog(scenario: Scenario, path: string): void {
   const lines = scenario.fleet.history
     .flatMap((process) => process.logs.map((line): Record<string, unknown> => ({ process: process.workerId, ...line })))
     .sort((a, b) => String(a['time'] ?? '').localeCompare(String(b['time'] ?? '')));
-  writeFileSync(path.replace(/\.json$/, '.log.ndjson'), lines.map((line) => JSON.stringify(line)).join('\n'));
+  writeFileSync(path, lines.map((line) => JSON.stringify(line)).join('\n'));
+}
+
+/** When a scenario gives up waiting: every process's merged log, to `<tmp>/kai-chaos-<scenario>-<time>.log.ndjson`; returns the path. */
+export function dumpLogs(scenario: Scenario, name: string): string {
+  const path = join(tmpdir(), `kai-chaos-${name}-${Date.now()}.log.ndjson`);
+  writeMergedLog(scenario, path);
   return path;
 }

@@ -16,11 +16,11 @@
  * checkpoint, no row is left `processing`, no alert.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PdfStage } from '@kai-jobs/queue';
+import { PdfStage, type StatusRow } from '@kai-jobs/queue';
 import { waitFor } from '@kai-jobs/queue/testing';
 import { readRuns, syntheticKeys } from '../../packages/workers/test/fixtures/synthetic-hooks.js';
 import type { WorkerProcess } from '../../packages/workers/test/fixtures/worker-process.js';
-import { dumpViolations } from './dump.js';
+import { dumpLogs, dumpViolations } from './dump.js';
 import { startPartitionProxy, type PartitionProxy } from './partition-proxy.js';
 import { openScenario, type EnqueuedRef, type Scenario } from './scenario.js';
 
@@ -54,6 +54,14 @@ afterAll(async () => {
 
 const MONITORS = ['m1', 'm2'];
 
+/** SIGTERM, and SIGKILL if the process has not exited within 10 s (a worker still cut off cannot finish its shutdown). */
+async function stopGracefully(name: string): Promise<void> {
+  const process = scenario.fleet.get(name);
+  const timer = setTimeout(() => process.kill('SIGKILL'), 10_000);
+  await scenario.fleet.kill(name, 'SIGTERM');
+  clearTimeout(timer);
+}
+
 /**
  * Starts `name` alone (every other worker is stopped first, gracefully), gives it `documentIds`
  * as its jobs — one per concurrency slot — and waits until it runs each of them past its
@@ -61,7 +69,7 @@ const MONITORS = ['m1', 'm2'];
  */
 async function victimWithJobs(name: string, documentIds: readonly string[], env: Record<string, string> = {}): Promise<{ victim: WorkerProcess; jobs: EnqueuedRef[] }> {
   const { fleet } = scenario;
-  await Promise.all(fleet.names().filter((other) => !MONITORS.includes(other)).map((other) => fleet.kill(other, 'SIGTERM')));
+  await Promise.all(fleet.names().filter((other) => !MONITORS.includes(other)).map((other) => stopGracefully(other)));
   const victim = await fleet.startWorker(name, { env: { ...env, CONCURRENCY: String(documentIds.length) } });
   const jobs: EnqueuedRef[] = [];
   for (const documentId of documentIds) jobs.push(await scenario.enqueuePdf(documentId, VICTIM_THRESHOLDS));
@@ -79,13 +87,20 @@ async function victimWithJobs(name: string, documentIds: readonly string[], env:
 
 /** Resolves once every job of `jobs` is run by an attempt of another worker than `victim` (or completed by one). */
 async function movedOn(jobs: readonly EnqueuedRef[], victim: WorkerProcess, what: (row: { status: string }) => boolean, message: string): Promise<void> {
-  await waitFor(
-    async () => {
-      const rows = await Promise.all(jobs.map((job) => scenario.status.get(job.id)));
-      return rows.every((row) => row !== null && row.workerId !== victim.workerId && (row.attempt ?? 0) >= 2 && what(row));
-    },
-    { timeoutMs: 30_000, intervalMs: 100, message },
-  );
+  let rows: (StatusRow | null)[] = [];
+  try {
+    await waitFor(
+      async () => {
+        rows = await Promise.all(jobs.map((job) => scenario.status.get(job.id)));
+        return rows.every((row) => row !== null && row.workerId !== victim.workerId && (row.attempt ?? 0) >= 2 && what(row));
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message },
+    );
+  } catch (error) {
+    const states = await Promise.all(jobs.map(async (job) => `${job.id} ${await (await scenario.client.queue('pdf').getJob(job.id))?.getState()}`));
+    const seen = rows.map((row) => `${row?.id} ${row?.status} attempt ${row?.attempt} ${row?.workerId}`);
+    throw new Error(`${(error as Error).message}; rows: ${seen.join('; ')}; BullMQ: ${states.join('; ')}; logs: ${dumpLogs(scenario, 'pause-partition')}`, { cause: error });
+  }
 }
 
 /** Waits until the zombie logged, for each of its jobs, that it lost it; returns why it found out, per job. */
@@ -170,21 +185,28 @@ describe('chaos: a worker cut off past its lock comes back as a zombie; everythi
     proxies.push(proxy);
     const { victim, jobs } = await victimWithJobs(
       'p1',
-      Array.from({ length: 5 }, (_, index) => `cut-${index};sleep:1000`),
+      // Held in the last stage on attempt 1: whatever the machine's speed, the victim still runs
+      // every job when it is cut off; the attempts that take over do not hold.
+      Array.from({ length: 5 }, (_, index) => `cut-${index};sleep:700;hold:${PdfStage.MaterialsExtracted}`),
       { REDIS_URL: proxy.url },
     );
 
     proxy.cut();
-    // Fast failover: the victim's named connection vanished from Redis's client list.
-    await waitFor(
-      async () => {
-        const histories = await Promise.all(jobs.map((job) => scenario.status.history(job.id, 1000)));
-        return histories.every((history) => history.some((entry) => entry.event === 'failover' && entry['workerId'] === victim.workerId));
-      },
-      { timeoutMs: 20_000, message: 'the cut-off worker was not failed over' },
-    );
-    await movedOn(jobs, victim, () => true, 'the cut-off worker\'s jobs did not move on');
-    proxy.heal();
+    try {
+      // Fast failover: the victim's named connection vanished from Redis's client list.
+      await waitFor(
+        async () => {
+          const histories = await Promise.all(jobs.map((job) => scenario.status.history(job.id, 1000)));
+          return histories.every((history) => history.some((entry) => entry.event === 'failover' && entry['workerId'] === victim.workerId));
+        },
+        { timeoutMs: 20_000, message: 'the cut-off worker was not failed over' },
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; logs: ${dumpLogs(scenario, 'pause-partition')}`, { cause: error });
+      });
+      await movedOn(jobs, victim, () => true, 'the cut-off worker\'s jobs did not move on');
+    } finally {
+      proxy.heal();
+    }
 
     const reasons = await zombieGaveUp(victim, jobs);
     const stoppedOnReconnect = victim.logs.filter((line) => line['msg'] === LOST_WHILE_CUT_OFF).flatMap((line) => (Array.isArray(line['jobs']) ? line['jobs'] : []));
@@ -201,13 +223,16 @@ describe('chaos: a worker cut off past its lock comes back as a zombie; everythi
     proxies.push(proxy);
     const { victim, jobs } = await victimWithJobs(
       'p2',
-      Array.from({ length: 5 }, (_, index) => `held-${index};sleep:1000`),
+      Array.from({ length: 5 }, (_, index) => `held-${index};sleep:700;hold:${PdfStage.MaterialsExtracted}`),
       { REDIS_URL: proxy.url },
     );
 
     proxy.hold();
-    await movedOn(jobs, victim, () => true, 'the held-off worker\'s jobs did not move on');
-    proxy.heal();
+    try {
+      await movedOn(jobs, victim, () => true, 'the held-off worker\'s jobs did not move on');
+    } finally {
+      proxy.heal();
+    }
 
     const reasons = await zombieGaveUp(victim, jobs);
     // Its connections never dropped: nobody failed it over, the locks did their work.

@@ -12,7 +12,7 @@ import {
   type JobClient,
 } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
-import { checkpointKeys, RedisCheckpointStore } from '@kai-jobs/checkpoint';
+import { checkpointKeys, RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
 import { createWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../src/index.js';
 import { readRuns, redisSyntheticHooks, syntheticKeys } from './fixtures/synthetic-hooks.js';
 import { createSyntheticJob } from './fixtures/synthetic-job.js';
@@ -248,6 +248,31 @@ describe('worker runtime: heartbeats', () => {
       }
     }, 60_000);
   }
+});
+
+describe('worker runtime: a write sent twice', () => {
+  it('a completion refused because its first send had landed (the reply was lost) completes the job', async () => {
+    // Chaos scenario 2 (Redis restart): Redis was killed after it had written a job's completion
+    // and before the reply reached the worker; ioredis sent the command again after the
+    // reconnect, the second send was refused (the job is completed), and the worker failed
+    // the job in BullMQ while its row said completed.
+    const real = new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const resending: CheckpointStore = Object.assign(Object.create(real) as CheckpointStore, {
+      async saveAndComplete(...args: Parameters<CheckpointStore['saveAndComplete']>) {
+        await real.saveAndComplete(...args);
+        await real.saveAndComplete(...args);
+      },
+    });
+    const logger = createMemoryLogger();
+    const worker = await runtime({ checkpointStore: resending, logger });
+    const jobs = client();
+    const { id } = await jobs.enqueue('pdf', pdf('completion-resent'));
+    await jobs.waitForResult(id, { timeoutMs: 10_000 });
+    expect(await (await jobs.queue('pdf').getJob(id))?.getState()).toBe('completed');
+    expect((await stores().status.get(id))?.status).toBe('completed');
+    expect(logger.lines.map((line) => line.message)).toContain('the completion had landed already (its reply was lost, the write was sent again): the job is completed');
+    await worker.close();
+  });
 });
 
 describe('worker runtime: restarted jobs', () => {

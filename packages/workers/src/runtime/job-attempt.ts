@@ -264,11 +264,12 @@ export async function runAttempt(
     if (!result.success) throw new StageOutputInvalidError('result', result.error.message);
     await reporter.flush();
     if (lastCheckpoint !== null) {
-      await deps.checkpointStore.saveAndComplete(ref, lastCheckpoint, result.data);
+      const checkpoint = lastCheckpoint;
+      await completeOnce(() => deps.checkpointStore.saveAndComplete(ref, checkpoint, result.data), jobId, token, deps, logger);
       deps.events.emit('stage:completed', { jobId, type, stage: lastCheckpoint.stage, attempt: row.attempt, workerId: deps.workerId });
     } else {
       // Every stage was restored from checkpoints (a crash after the last one): only complete.
-      await deps.statusStore.complete(jobId, token, result.data);
+      await completeOnce(() => deps.statusStore.complete(jobId, token, result.data), jobId, token, deps, logger);
     }
     currentStage = null;
     // Metrics never fail a job: the recorder logs and swallows its own errors.
@@ -311,6 +312,26 @@ async function deferCrashSuspect(job: Job, token: string, row: StatusRow, delayM
     .catch(() => undefined);
   await job.moveToDelayed(deps.clock.now() + delayMs, token);
   throw new DelayedError();
+}
+
+/**
+ * Writes the completion. Refused because the job is already completed — by this very attempt
+ * (the row holds its fence) — means an earlier send of the same write landed and only its reply
+ * was lost: ioredis sends a command again after a reconnect, and a Redis restart between the
+ * write and its reply makes the second send find the job completed. That is success; anything
+ * else is rethrown.
+ */
+async function completeOnce(write: () => Promise<unknown>, jobId: string, token: string, deps: AttemptDeps, logger: Logger): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!hasErrorCode(error, QueueErrorCode.InvalidTransition)) throw error;
+    const row = await deps.statusStore.get(jobId).catch(() => null);
+    if (row?.status !== 'completed' || row.fence !== token) throw error;
+    logger.warn('the completion had landed already (its reply was lost, the write was sent again): the job is completed', {
+      error: toError(error).message,
+    });
+  }
 }
 
 type ClaimDeps = Pick<AttemptDeps, 'statusStore' | 'workerId'>;

@@ -23,7 +23,8 @@ const RUNNING = new Set(['processing', 'scraping']);
  * After the process's named connection came back from a drop: aborts every attempt whose
  * job was taken from it meanwhile — its BullMQ lock no longer holds its token (the failover
  * watcher or BullMQ's stall check moved the job), or its status row carries another fence
- * or is no longer running (a failover or a monitor restart superseded it). Such an attempt
+ * or is no longer running (a failover or a monitor restart superseded it) — unless the row
+ * was completed under the attempt's own fence (its completion landed; only the reply was lost). Such an attempt
  * could write nothing anyway (the stores reject its fence, BullMQ refuses its completion);
  * aborting it stops the stage at once instead of at its next write. Resolves with the ids of
  * the aborted attempts.
@@ -38,7 +39,10 @@ export async function abortSupersededAttempts(
       let stillOurs: boolean;
       try {
         const [lock, row] = await Promise.all([deps.readLock(attempt.jobId), deps.store.get(attempt.jobId)]);
-        stillOurs = lock === attempt.token && row !== null && row.fence === attempt.token && RUNNING.has(row.status);
+        // Completed under its own fence: its completion landed just before the drop (the reply
+        // was lost); it is finishing, not lost.
+        const completedByIt = row !== null && row.fence === attempt.token && row.status === 'completed';
+        stillOurs = completedByIt || (lock === attempt.token && row !== null && row.fence === attempt.token && RUNNING.has(row.status));
       } catch (error) {
         // Unknown: leave the attempt; its next fenced write or heartbeat tells.
         deps.logger.warn('could not check a job after reconnecting', { jobId: attempt.jobId, error: toError(error).message });
