@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore, type Monitor, type MonitorOptions } from '@kai-jobs/monitor';
 import { startSentryReceiver, startUnresponsiveServer, type SentryReceiver } from '@kai-jobs/monitor/testing';
-import { statusKeys, WriteLagRegistry } from '@kai-jobs/queue';
+import { queueClockMs, statusKeys, WriteLagRegistry } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, failLikeStalledTooOften, pdf, readRuns, stores, syntheticOutput, syntheticRuntime } from './helpers.js';
 
@@ -90,6 +90,33 @@ describe('monitor: detection and recovery', () => {
     await watcher.close();
     await worker.close();
   }, 40_000);
+
+  for (const skewMs of [10 * MINUTE, -10 * MINUTE]) {
+    it(`a monitor whose clock is ${skewMs / MINUTE} min off re-adds a lost job with its backoff counted on Redis's clock`, async () => {
+      const { status, checkpoints } = stores(ctx);
+      await status.create({ id: 'lost-skew', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
+      await status.markProcessing('lost-skew', { fence: 'f-gone', workerId: 'gone' });
+      await checkpoints.save({ id: 'lost-skew', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f-gone', schemaVersion: 1, attempt: 1 });
+      await backdate(ctx.redis, ctx.prefix, 'pdf', 'lost-skew', { heartbeatMs: 16 * MINUTE, updateMs: 16 * MINUTE });
+      const realNow = Date.now.bind(Date);
+      // The monitor's process clock (what BullMQ dates the re-added job with) runs off; Redis's does not.
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skewMs);
+      try {
+        const watcher = monitor({ backoff: { baseMs: 3000, capMs: 3000, jitterRatio: 0 } });
+        const before = await queueClockMs(ctx.redis);
+        const { decisions } = await watcher.runOnce();
+        expect(decisions).toEqual([expect.objectContaining({ jobId: 'lost-skew', action: 'restart', classification: 'lost', delayMs: 3000, applied: true })]);
+        const score = await ctx.redis.zscore(client(ctx).queue('pdf').keys.delayed as string, 'lost-skew');
+        // BullMQ packs a counter into the low 12 bits of the score.
+        const dueIn = Math.floor(Number(score) / 0x1000) - before;
+        expect(dueIn).toBeGreaterThanOrEqual(3000);
+        expect(dueIn).toBeLessThanOrEqual(4000);
+        await watcher.close();
+      } finally {
+        vi.restoreAllMocks();
+      }
+    });
+  }
 
   it('a pending row with no BullMQ job (a crash between row and job) is re-added, not counted as a restart', async () => {
     const { status } = stores(ctx);

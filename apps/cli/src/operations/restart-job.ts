@@ -5,6 +5,7 @@ import {
   bullJobOptions,
   JobNotFoundError,
   publishAbortRequest,
+  queueClockMs,
   TERMINAL_STATUSES,
   type JobClient,
   type RedisClient,
@@ -103,7 +104,8 @@ export async function restartJob(
     }
   } else {
     if (job) await job.remove();
-    await queue.add(row.type, row.payload, bullJobOptions(row.type, id, { delayMs }));
+    // Dated by Redis's clock: the delay must not depend on this machine's clock.
+    await queue.add(row.type, row.payload, bullJobOptions(row.type, id, { delayMs, queueNowMs: await queueClockMs(deps.redis) }));
     action = RestartAction.Requeued;
   }
   return {

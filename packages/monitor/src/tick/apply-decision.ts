@@ -3,6 +3,7 @@ import {
   AbortAction,
   bullJobOptions,
   publishAbortRequest,
+  queueClockMs,
   toError,
   type JobType,
   type Logger,
@@ -43,12 +44,16 @@ function historyOf(decision: MonitorDecision, event: string): { event: string; [
   };
 }
 
-/** Puts the BullMQ job back after `delayMs`: the job is finished (failed/completed) or missing. */
-async function requeue(queue: Queue, candidate: StaleCandidate, delayMs: number): Promise<void> {
+/**
+ * Puts the BullMQ job back after `delayMs`: the job is finished (failed/completed) or missing.
+ * The delay counts from Redis's clock, not this process's: a monitor whose clock runs ahead
+ * would otherwise keep the job from every worker for as long as its clock is ahead.
+ */
+async function requeue(queue: Queue, redis: RedisClient, candidate: StaleCandidate, delayMs: number): Promise<void> {
   const { row } = candidate;
   const existing = await queue.getJob(row.id);
   if (existing) await existing.remove();
-  await queue.add(row.type, row.payload, bullJobOptions(row.type, row.id, { delayMs }));
+  await queue.add(row.type, row.payload, bullJobOptions(row.type, row.id, { delayMs, queueNowMs: await queueClockMs(redis) }));
 }
 
 /**
@@ -68,7 +73,7 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
       await deps.statusStore.deferCheck(row.type, [row.id]);
       return { ...decision, applied: true };
     case MonitorAction.Readd: {
-      await requeue(queue, candidate, 0);
+      await requeue(queue, deps.redis, candidate, 0);
       await deps.statusStore.appendHistory(row.id, historyOf(decision, 'recovery:readded'));
       await deps.statusStore.deferCheck(row.type, [row.id]);
       deps.logger.warn('re-added the missing BullMQ job of a pending row', { jobId: row.id, type: row.type });
@@ -87,7 +92,7 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
         // The attempt is alive: ask it to stop; its worker moves the job to delayed.
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs });
       } else {
-        await requeue(queue, candidate, delayMs);
+        await requeue(queue, deps.redis, candidate, delayMs);
       }
       await afterStuck(decision, candidate, deps, 'restarted');
       return { ...decision, applied: true };

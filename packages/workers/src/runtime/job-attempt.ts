@@ -24,6 +24,7 @@ import type { StageContext } from '../stage-context.js';
 import { stageOutputsOf, type StageDefinition, type StagedJobDefinition } from '../staged-job.js';
 import type { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { handBackForRestart, RestartHandBack } from './restart-hand-back.js';
 import type { RuntimeEventBus } from './runtime-events.js';
 
 /** What one attempt needs from the runtime. */
@@ -41,6 +42,8 @@ export interface AttemptDeps {
   metrics: MetricsRecorder;
   /** True once the worker is shutting down: hand the job back after the current stage. */
   isShuttingDown(): boolean;
+  /** The queue's clock (Redis `TIME`, ms): a monitor restart's backoff is counted on it. */
+  queueNowMs(): Promise<number>;
 }
 
 /** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
@@ -355,10 +358,10 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       return new UnrecoverableError(`cancelled: ${aborted?.reason ?? 'cancelled'}`);
     case AbortCause.Restart: {
       const delayMs = aborted?.delayMs ?? 0;
-      await job.moveToDelayed(deps.clock.now() + delayMs, token);
-      logger.warn('attempt stopped by the monitor; the job restarts from its checkpoint', { delayMs, stage: currentStage });
+      const handedBack = await handBackForRestart(job, token, delayMs, { queueNowMs: deps.queueNowMs });
+      logger.warn('attempt stopped by the monitor; the job restarts from its checkpoint', { delayMs, stage: currentStage, handedBack });
       deps.events.emit('job:handed-back', { jobId, type, reason: 'restart', stage: currentStage, workerId: deps.workerId });
-      return new DelayedError();
+      return handedBack === RestartHandBack.Delayed ? new DelayedError() : new WaitingError();
     }
     case AbortCause.Shutdown: {
       await job.moveToWait(token);

@@ -9,6 +9,7 @@ import {
   jobCatalog,
   KAI_BACKOFF_TYPE,
   parseOrThrow,
+  queueClockMs,
   RedisMetricsRecorder,
   RedisStatusStore,
   silentLogger,
@@ -244,6 +245,7 @@ export class WorkerRuntime {
         events: this.events,
         metrics: this.metrics as MetricsRecorder,
         isShuttingDown: () => this.shuttingDown,
+        queueNowMs: () => queueClockMs(this.connection as RedisClient),
       });
     } finally {
       this.active.delete(jobId);
