@@ -18,4 +18,8 @@ export const CHAOS = {
   crashSeconds: positive('CHAOS_CRASH_SECONDS', 60),
   /** Sleep of every stage of the crash scenario's jobs (ms): long enough that kills land mid-stage. */
   crashStageMs: positive('CHAOS_CRASH_STAGE_MS', 400),
+  /** How far the skewed workers' clocks are off (ms): one this much ahead, one this much behind. */
+  skewMs: positive('CHAOS_SKEW_MS', 600_000),
+  /** How long the Supabase endpoint stays down in the outage scenario (s). */
+  outageSeconds: positive('CHAOS_OUTAGE_SECONDS', 30),
 } as const;
