@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore, type Monitor, type MonitorOptions } from '@kai-jobs/monitor';
 import { startSentryReceiver, startUnresponsiveServer, type SentryReceiver } from '@kai-jobs/monitor/testing';
-import { queueClockMs, statusKeys, WriteLagRegistry } from '@kai-jobs/queue';
+import { Worker } from 'bullmq';
+import { abortChannel, bullPrefix, jobCatalog, queueClockMs, statusKeys, WriteLagRegistry } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, failLikeStalledTooOften, pdf, readRuns, stores, syntheticOutput, syntheticRuntime } from './helpers.js';
 
@@ -117,6 +118,67 @@ describe('monitor: detection and recovery', () => {
       }
     });
   }
+
+  it('a long-queued job just taken by a worker whose claim has not landed yet is left alone, not aborted', async () => {
+    // Found by the chaos suite's Supabase outage: claims were held up for the outage's length, and
+    // the monitor took every such job for one "restarted, but the old attempt still holds the job"
+    // and aborted the new, healthy attempt (unnamed abort requests stopped whatever attempt ran).
+    const jobs = client(ctx);
+    const { id } = await jobs.enqueue('pdf', pdf('plain'));
+    await backdate(ctx.redis, ctx.prefix, 'pdf', id, { updateMs: 6 * MINUTE });
+    const aborts: string[] = [];
+    const subscriber = ctx.connection();
+    await subscriber.subscribe(abortChannel(ctx.prefix));
+    subscriber.on('message', (_channel: string, message: string) => aborts.push(message));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let taken!: () => void;
+    const isTaken = new Promise<void>((resolve) => (taken = resolve));
+    // A worker that took the job and has not written its claim (the row stays pending).
+    const claiming = new Worker(
+      jobCatalog.pdf.queueName,
+      async () => {
+        taken();
+        await released;
+      },
+      { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, jobCatalog.pdf.queueName), lockDuration: 30_000 },
+    );
+    try {
+      await isTaken;
+      const watcher = monitor();
+      const { decisions } = await watcher.runOnce();
+      expect(decisions).toEqual([expect.objectContaining({ jobId: id, action: 'leave', classification: 'hung', why: 'pending and active in BullMQ: a new attempt is claiming it' })]);
+      expect(decisions[0]?.resendAbort).toBeUndefined();
+      await watcher.close();
+      // Published messages reach the subscriber in order: a ping after the tick flushes anything before it.
+      await ctx.redis.publish(abortChannel(ctx.prefix), 'flush');
+      await waitFor(() => aborts.includes('flush'));
+      expect(aborts).toEqual(['flush']);
+    } finally {
+      release();
+      await claiming.close();
+    }
+  });
+
+  it('a restarted job whose stopped attempt missed its abort is asked again, by that attempt\'s fence', async () => {
+    const worker = await syntheticRuntime(ctx, 'w1', { heartbeatIntervalMs: 60_000 });
+    const jobs = client(ctx);
+    const { id } = await jobs.enqueue('pdf', pdf('holdalways:text_extracted'));
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'text_extracted'));
+    const { status } = stores(ctx);
+    const fence = (await status.get(id))?.fence;
+    // A restart whose abort request the attempt never got: the row is pending, the attempt still runs.
+    await status.recover(id, { expectedFence: fence ?? null, expectedRestartCount: 0, action: 'restart', history: { event: 'recovery:restarted', stoppedFence: fence } });
+    await backdate(ctx.redis, ctx.prefix, 'pdf', id, { updateMs: 6 * MINUTE });
+    const watcher = monitor();
+    const { decisions } = await watcher.runOnce();
+    expect(decisions).toEqual([expect.objectContaining({ jobId: id, action: 'leave', resendAbort: true, abortFence: fence })]);
+    // The attempt stops and hands the job back; the next attempt resumes after pdf_loaded.
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).filter((run) => run.stage === 'text_extracted').length === 2, { timeoutMs: 10_000 });
+    await jobs.cancel(id, 'test over');
+    await watcher.close();
+    await worker.close();
+  });
 
   it('a pending row with no BullMQ job (a crash between row and job) is re-added, not counted as a restart', async () => {
     const { status } = stores(ctx);

@@ -86,6 +86,8 @@ export async function restartJob(
       checkpointUsed: checkpointStage,
       restartNumber: row.restartCount + 1,
       ...(delayMs > 0 ? { delayMs } : {}),
+      // The running attempt's fence: a monitor asks that attempt again if it misses the abort.
+      ...(bullState === 'active' && row.fence ? { stoppedFence: row.fence } : {}),
     },
   });
   if (!outcome.applied) {

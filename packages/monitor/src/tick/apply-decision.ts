@@ -44,6 +44,11 @@ function historyOf(decision: MonitorDecision, event: string): { event: string; [
   };
 }
 
+/** `{ fence }` for an abort request meant for the attempt holding `fence`; `{}` when the row has none. */
+function fenceOf(fence: string | null): { fence?: string } {
+  return fence === null || fence === '' ? {} : { fence };
+}
+
 /**
  * Puts the BullMQ job back after `delayMs`: the job is finished (failed/completed) or missing.
  * The delay counts from Redis's clock, not this process's: a monitor whose clock runs ahead
@@ -67,8 +72,8 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
   const queue = deps.queues[row.type];
   switch (decision.action) {
     case MonitorAction.Leave:
-      if (decision.resendAbort === true) {
-        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs: 0 });
+      if (decision.resendAbort === true && decision.abortFence !== undefined) {
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs: 0, fence: decision.abortFence });
       }
       await deps.statusStore.deferCheck(row.type, [row.id]);
       return { ...decision, applied: true };
@@ -81,16 +86,18 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
     }
     case MonitorAction.Restart: {
       const delayMs = decision.delayMs ?? 0;
+      // The hung attempt's fence, kept in the history: if it misses its abort, the next check asks it again by name.
+      const stopped = decision.classification === BullClassification.Hung ? fenceOf(row.fence) : {};
       const outcome = await deps.statusStore.recover(row.id, {
         expectedFence: row.fence,
         expectedRestartCount: row.restartCount,
         action: 'restart',
-        history: historyOf(decision, 'recovery:restarted'),
+        history: { ...historyOf(decision, 'recovery:restarted'), ...(stopped.fence === undefined ? {} : { stoppedFence: stopped.fence }) },
       });
       if (!outcome.applied) return { ...decision, applied: false };
       if (decision.classification === BullClassification.Hung) {
-        // The attempt is alive: ask it to stop; its worker moves the job to delayed.
-        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs });
+        // The attempt is alive: ask it (and only it) to stop; its worker moves the job to delayed.
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs, ...stopped });
       } else {
         await requeue(queue, deps.redis, candidate, delayMs);
       }
@@ -108,7 +115,7 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
       });
       if (!outcome.applied) return { ...decision, applied: false };
       if (decision.classification === BullClassification.Hung) {
-        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error });
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error, ...fenceOf(row.fence) });
       }
       await afterStuck(decision, candidate, deps, 'failed');
       deps.metrics.jobFailed(row.type, row.currentStage).catch(() => undefined);

@@ -14,6 +14,12 @@ export interface DecisionInput {
   lastValidCheckpointStage: string | null;
   /** True when the job's worker reports buffered status writes (a store outage, not stuck work). */
   workerBehind: boolean;
+  /**
+   * A pending row whose BullMQ job is active with a lock: the fence of the attempt the last
+   * restart stopped (from the job's history), or null when none is known. Only that attempt is
+   * asked to stop again; any other lock holder is a new attempt whose claim has not landed yet.
+   */
+  stoppedFence?: string | null;
   /** Injected randomness for the backoff jitter. */
   random?: () => number;
 }
@@ -53,8 +59,19 @@ export function decide(input: DecisionInput): MonitorDecision {
       return { ...base, reason: 'pending_without_job', classification: 'pending', action: MonitorAction.Readd, why: `pending row whose BullMQ job is ${classification}: re-adding it` };
     }
     if (classification === BullClassification.Hung) {
-      // Restarted by a monitor, but the old attempt still holds the job: it missed the abort.
-      return { ...base, action: MonitorAction.Leave, resendAbort: true, why: 'restarted, but the old attempt still holds the job: asking it to stop again' };
+      // Either the attempt a restart stopped missed its abort, or a new attempt took the job and
+      // has not claimed the row yet (the window is one store write, or an outage's length): only
+      // the former is asked to stop again, by its fence, so the request cannot stop the latter.
+      if (input.stoppedFence) {
+        return {
+          ...base,
+          action: MonitorAction.Leave,
+          resendAbort: true,
+          abortFence: input.stoppedFence,
+          why: 'restarted, but an attempt still holds the job: asking the stopped attempt to stop again',
+        };
+      }
+      return { ...base, action: MonitorAction.Leave, why: 'pending and active in BullMQ: a new attempt is claiming it' };
     }
     return { ...base, action: MonitorAction.Leave, why: `pending and ${QUEUED.has(classification) ? 'queued in BullMQ' : classification}` };
   }

@@ -38,6 +38,14 @@ const STUCK = new Set<string>([
   BullClassification.Lost,
 ]);
 
+/** The fence of the attempt the job's last restart stopped (its `recovery:restarted` history entry), or null. */
+async function lastStoppedFence(deps: TickDeps, id: string): Promise<string | null> {
+  const history = await deps.statusStore.history(id, 50);
+  const restart = history.filter((entry) => entry.event === 'recovery:restarted').at(-1);
+  const fence = restart?.['stoppedFence'];
+  return typeof fence === 'string' && fence !== '' ? fence : null;
+}
+
 async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<MonitorDecision> {
   const { row } = candidate;
   const settings = typeSettings(deps.options, row.type);
@@ -49,6 +57,7 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
       ? await lastValidCheckpointStage(deps.checkpointStore, { id: row.id, type: row.type })
       : null;
   const workerBehind = stuck && deps.writeLag !== undefined && row.workerId !== null ? await deps.writeLag.isBehind(row.workerId) : false;
+  const stoppedFence = row.status === 'pending' && classification === BullClassification.Hung ? await lastStoppedFence(deps, row.id) : null;
   const decision = decide({
     candidate,
     classification,
@@ -57,6 +66,7 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
     backoff: deps.options.backoff,
     lastValidCheckpointStage: checkpointStage,
     workerBehind,
+    stoppedFence,
     ...(deps.random ? { random: deps.random } : {}),
   });
   return applyDecision(decision, candidate, deps);

@@ -256,6 +256,11 @@ export class WorkerRuntime {
   private handleAbortRequest(request: AbortRequest): void {
     const attempt = this.active.get(request.jobId);
     if (attempt === undefined) return;
+    // Meant for another attempt of this job (an older one the monitor found hung): not this one.
+    if (request.fence !== undefined && request.fence !== attempt.token) {
+      this.logger.info('abort request for another attempt of the job ignored', { jobId: request.jobId, action: request.action });
+      return;
+    }
     const cause = request.action === AbortAction.Cancel ? AbortCause.Cancel : AbortCause.Restart;
     this.logger.info('abort requested', { jobId: request.jobId, action: request.action, reason: request.reason });
     attempt.controller.abort(new AttemptAbortedError(cause, request.reason, request.delayMs ?? 0));
