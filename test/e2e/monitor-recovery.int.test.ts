@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore, type Monitor, type MonitorOptions } from '@kai-jobs/monitor';
 import { startSentryReceiver, startUnresponsiveServer, type SentryReceiver } from '@kai-jobs/monitor/testing';
 import { Worker } from 'bullmq';
-import { abortChannel, bullPrefix, jobCatalog, queueClockMs, statusKeys, WriteLagRegistry } from '@kai-jobs/queue';
+import { abortChannel, bullPrefix, jobCatalog, queueClockMs, statusKeys, WriteLagRegistry, type StatusStore } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, failLikeStalledTooOften, pdf, readRuns, stores, syntheticOutput, syntheticRuntime } from './helpers.js';
 
@@ -116,6 +116,47 @@ describe('monitor: detection and recovery', () => {
       } finally {
         vi.restoreAllMocks();
       }
+    });
+  }
+
+  for (const path of [
+    { reason: 'heartbeat_timeout', change: { heartbeatMs: 16 * MINUTE }, action: 'leave' },
+    { reason: 'update_timeout', change: { updateMs: 6 * MINUTE }, action: 'restart' },
+  ] as const) {
+    it(`a heartbeat landing while the tick runs ${path.action === 'leave' ? 'clears' : 'does not clear'} a ${path.reason} candidate`, async () => {
+      // Found by the chaos suite's Supabase outage: workers' buffered heartbeats landed while a
+      // slow tick went through its candidates, and the monitor restarted healthy jobs on the
+      // snapshot it took at the start (its compare-and-set checks the fence, not the times).
+      const worker = await syntheticRuntime(ctx, 'w1', { heartbeatIntervalMs: 60_000 });
+      const jobs = client(ctx);
+      const { id } = await jobs.enqueue('pdf', pdf('hold:text_extracted'));
+      await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'text_extracted'));
+      await backdate(ctx.redis, ctx.prefix, 'pdf', id, path.change);
+      const { status } = stores(ctx);
+      // The status store as the monitor sees it, with the worker's heartbeat landing right after the candidates were read.
+      const racing = new Proxy(status, {
+        get(target, property) {
+          if (property === 'findStale') {
+            return async (...args: Parameters<StatusStore['findStale']>) => {
+              const found = await target.findStale(...args);
+              for (const candidate of found) await target.heartbeat([{ id: candidate.row.id, type: candidate.row.type, fence: candidate.row.fence as string }]);
+              return found;
+            };
+          }
+          const value = Reflect.get(target, property, target) as unknown;
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const watcher = monitor({ statusStore: racing });
+      const { decisions } = await watcher.runOnce();
+      expect(decisions).toEqual([expect.objectContaining({ jobId: id, reason: path.reason, action: path.action })]);
+      if (path.action === 'leave') {
+        expect(decisions[0]?.why).toBe('its row moved while the tick ran (a heartbeat or progress landed): judged again at the next check');
+        expect((await status.get(id))?.restartCount).toBe(0);
+      }
+      await jobs.cancel(id, 'test over');
+      await watcher.close();
+      await worker.close();
     });
   }
 

@@ -72,6 +72,11 @@ describe('decide', () => {
     expect(decide(input({ workerBehind: true })).action).toBe('leave');
   });
 
+  it('leaves a candidate whose row moved while the tick ran: judged again, not on the old snapshot', () => {
+    expect(decide(input({ changedSinceFound: true }))).toMatchObject({ action: 'leave', why: expect.stringMatching(/^its row moved while the tick ran/) });
+    expect(decide(input({ changedSinceFound: false })).action).toBe('restart');
+  });
+
   it('re-adds a pending row without a BullMQ job; leaves a queued one; re-asks a missed abort', () => {
     expect(decide(input({ row: { status: 'pending' }, classification: 'lost' }))).toMatchObject({ action: 'readd', reason: 'pending_without_job' });
     expect(decide(input({ row: { status: 'pending' }, classification: 'recovering' })).action).toBe('leave');

@@ -20,6 +20,12 @@ export interface DecisionInput {
    * asked to stop again; any other lock holder is a new attempt whose claim has not landed yet.
    */
   stoppedFence?: string | null;
+  /**
+   * True when the row, read again just before deciding, has moved since the candidate was found
+   * (a heartbeat, progress or claim landed while the tick ran — e.g. a worker's writes buffered
+   * through a store outage): it is judged again at the next check, not on the old snapshot.
+   */
+  changedSinceFound?: boolean;
   /** Injected randomness for the backoff jitter. */
   random?: () => number;
 }
@@ -83,6 +89,9 @@ export function decide(input: DecisionInput): MonitorDecision {
   }
   if (classification === BullClassification.LockExpired) {
     return { ...base, action: MonitorAction.Leave, why: "lock expired: BullMQ's stall check will move it" };
+  }
+  if (input.changedSinceFound === true) {
+    return { ...base, action: MonitorAction.Leave, why: 'its row moved while the tick ran (a heartbeat or progress landed): judged again at the next check' };
   }
   if (input.workerBehind) {
     return { ...base, action: MonitorAction.Leave, why: `worker ${row.workerId ?? '?'} reports buffered status writes (store outage), not stuck work` };
