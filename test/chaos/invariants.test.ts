@@ -131,4 +131,16 @@ describe('chaos invariants', () => {
     ]);
     expect(findViolations(snapshot([poison], { alerts: [alertFor('p'), alertFor('stranger')] }), expectFailed)).toEqual(['stranger: 1 alert(s) for a job the scenario did not enqueue']);
   });
+
+  it('attribute a scraping or import alert to its queue job by its context, not by the platform id it is tagged with', () => {
+    const session = job('queue-id-1', [[1], [1], [1], [1], [1]], {
+      row: row('queue-id-1', { status: 'failed', error: 'stuck' }),
+      history: [{ event: 'failed', at: 1 }],
+      bullState: 'failed',
+    });
+    const stuckSession: ReceivedEvent = { tags: { session_id: 'platform-session-9' }, contexts: { stuck_scraping_session: { session_id: 'platform-session-9', queue_job_id: 'queue-id-1' } } };
+    const failedOnly = { outcome: () => ({ status: 'failed' as const, error: /stuck/ }) };
+    expect(findViolations(snapshot([session], { alerts: [stuckSession] }), failedOnly)).toEqual([]);
+    expect(findViolations(snapshot([session], { alerts: [] }), failedOnly)).toEqual(['queue-id-1: 0 alert(s), expected 1']);
+  });
 });

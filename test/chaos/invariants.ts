@@ -12,8 +12,8 @@
  * on hand-made snapshots (invariants.test.ts): each rule is shown to fire.
  */
 import { Queue } from 'bullmq';
-import { RedisCheckpointStore, type Checkpoint } from '@kai-jobs/checkpoint';
-import { bullPrefix, jobCatalog, JOB_TYPES, RedisStatusStore, type HistoryEntry, type JobType, type RedisClient, type StatusRow } from '@kai-jobs/queue';
+import { RedisCheckpointStore, type Checkpoint, type CheckpointStore } from '@kai-jobs/checkpoint';
+import { bullPrefix, jobCatalog, JOB_TYPES, RedisStatusStore, type HistoryEntry, type JobType, type RedisClient, type StatusRow, type StatusStore } from '@kai-jobs/queue';
 import type { ReceivedEvent } from '@kai-jobs/monitor/testing';
 import { readCommits, readRuns, type StageCommit } from '../../packages/workers/test/fixtures/synthetic-hooks.js';
 import type { StageRun } from '../../packages/workers/test/fixtures/synthetic-job.js';
@@ -55,16 +55,22 @@ export interface Expectations {
 
 const COMPLETED: ExpectedOutcome = { status: 'completed' };
 
-/** Reads the snapshot of `jobs` (ids with their types) from the Redis stores under `prefix`. */
+/**
+ * Reads the snapshot of `jobs` (ids with their types) from the stores under `prefix`: the
+ * Redis status and checkpoint stores, or the ones given (the Supabase stores of a scenario
+ * that runs with `STATUS_STORE=supabase`; BullMQ and the stage records stay in Redis).
+ */
 export async function collectSnapshot(options: {
   redis: RedisClient;
   prefix: string;
   jobs: readonly { id: string; type: JobType }[];
   alerts?: readonly ReceivedEvent[];
+  statusStore?: StatusStore;
+  checkpointStore?: CheckpointStore;
 }): Promise<ChaosSnapshot> {
   const { redis, prefix } = options;
-  const status = new RedisStatusStore({ connection: redis, prefix });
-  const checkpointStore = new RedisCheckpointStore({ connection: redis, prefix });
+  const status = options.statusStore ?? new RedisStatusStore({ connection: redis, prefix });
+  const checkpointStore = options.checkpointStore ?? new RedisCheckpointStore({ connection: redis, prefix });
   const queues = new Map(JOB_TYPES.map((type) => [type, new Queue(jobCatalog[type].queueName, { connection: redis, prefix: bullPrefix(prefix, jobCatalog[type].queueName) })]));
   try {
     const runs = await readRuns(redis, prefix);
@@ -101,12 +107,25 @@ function stagesOf(type: JobType): readonly string[] {
   return jobCatalog[type].stages;
 }
 
+/**
+ * The queue job an alert is about: its context's `queue_job_id` (every alert kind has one;
+ * scraping and import alerts tag the platform's session or import id, not the queue's), else
+ * its `job_id` tag.
+ */
+export function alertedJobId(event: ReceivedEvent): string {
+  for (const context of Object.values(event.contexts ?? {})) {
+    const id = context['queue_job_id'];
+    if (typeof id === 'string' && id !== '') return id;
+  }
+  return event.tags?.['job_id'] ?? '(no job_id tag)';
+}
+
 /** Every broken invariant, as one readable line each (empty when all hold). */
 export function findViolations(snapshot: ChaosSnapshot, expectations: Expectations = {}): string[] {
   const violations: string[] = [];
   const alertsByJob = new Map<string, number>();
   for (const event of snapshot.alerts) {
-    const jobId = event.tags?.['job_id'] ?? '(no job_id tag)';
+    const jobId = alertedJobId(event);
     alertsByJob.set(jobId, (alertsByJob.get(jobId) ?? 0) + 1);
   }
   const known = new Set(snapshot.jobs.map((job) => job.id));

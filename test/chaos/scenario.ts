@@ -3,7 +3,8 @@
  * producer client, a fleet of worker and monitor processes, and the invariant check at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { createJobClient, RedisStatusStore, type JobClient, type JobType, type StatusRow } from '@kai-jobs/queue';
+import type { CheckpointStore } from '@kai-jobs/checkpoint';
+import { createJobClient, RedisStatusStore, type JobClient, type JobType, type StatusRow, type StatusStore, type ThresholdOverrides } from '@kai-jobs/queue';
 import { waitFor } from '@kai-jobs/queue/testing';
 import { startSentryReceiver, type SentryReceiver } from '@kai-jobs/monitor/testing';
 import { startChaosRedis, type AppendFsync, type ChaosRedis } from './chaos-redis.js';
@@ -16,6 +17,14 @@ export interface EnqueuedRef {
   type: JobType;
 }
 
+/** Per-job options of a synthetic scrape or import. */
+export interface SyntheticJobOptions {
+  /** The monitor's thresholds for this job. */
+  thresholds?: ThresholdOverrides;
+  /** The platform's linked `background_jobs` row. */
+  backgroundJobId?: string;
+}
+
 /** What a scenario works with. */
 export interface Scenario {
   readonly redis: ChaosRedis;
@@ -24,10 +33,19 @@ export interface Scenario {
   readonly client: JobClient;
   readonly fleet: Fleet;
   readonly status: RedisStatusStore;
-  /** Every job enqueued through {@link enqueuePdf}, in order. */
+  /** Where the scenario reads status rows: {@link status}, or the status store given to {@link openScenario}. */
+  readonly rows: StatusStore;
+  /** Every job enqueued through {@link enqueuePdf}, {@link enqueueScrape} or {@link enqueueImport}, in order. */
   readonly jobs: EnqueuedRef[];
   /** Enqueues a synthetic five-stage pdf job whose behaviour is spelled in `documentId` (see synthetic-job.ts). */
   enqueuePdf(documentId: string, options?: { updateTimeoutMs?: number; heartbeatTimeoutMs?: number }): Promise<EnqueuedRef>;
+  /**
+   * Enqueues a synthetic two-stage scraping session whose behaviour is spelled in `sessionId`
+   * (see synthetic-other-jobs.ts); the workers must run `WORKER_TYPES` with `scrape`.
+   */
+  enqueueScrape(sessionId: string, options?: SyntheticJobOptions): Promise<EnqueuedRef>;
+  /** Enqueues a synthetic two-stage XML import whose behaviour is spelled in `importJobId` (workers with `xml-import`). */
+  enqueueImport(importJobId: string, options?: SyntheticJobOptions): Promise<EnqueuedRef>;
   /** Resolves once every enqueued job's row is completed or failed. */
   waitUntilSettled(timeoutMs: number): Promise<StatusRow[]>;
   /** Reads the stores and returns every broken invariant. */
@@ -39,13 +57,22 @@ export interface Scenario {
 /** Opens a scenario: Redis (AOF with `appendfsync` as given), Sentry receiver, client, empty fleet. */
 export async function openScenario(
   name: string,
-  options: { appendfsync?: AppendFsync; workerEnv?: Record<string, string>; monitorEnv?: Record<string, string> } = {},
+  options: {
+    appendfsync?: AppendFsync;
+    workerEnv?: Record<string, string>;
+    monitorEnv?: Record<string, string>;
+    /**
+     * Status and checkpoint stores other than Redis (Supabase, with `STATUS_STORE=supabase` in
+     * the fleet's environment): the client creates rows in them and the invariants read them.
+     */
+    stores?: { statusStore: StatusStore; checkpointStore: CheckpointStore };
+  } = {},
 ): Promise<Scenario> {
   const redis = await startChaosRedis(options.appendfsync === undefined ? {} : { appendfsync: options.appendfsync });
   const prefix = `chaos-${name}-${randomBytes(3).toString('hex')}`;
   const sentry = await startSentryReceiver();
   const redisOptions = { url: redis.url, prefix };
-  const client = createJobClient({ redis: redisOptions, waitPollIntervalMs: 50 });
+  const client = createJobClient({ redis: redisOptions, waitPollIntervalMs: 50, ...(options.stores ? { statusStore: options.stores.statusStore } : {}) });
   const fleetOptions: FleetOptions = {
     redisUrl: redis.url,
     prefix,
@@ -54,7 +81,14 @@ export async function openScenario(
   };
   const fleet = new Fleet(fleetOptions);
   const status = new RedisStatusStore({ connection: redis.admin, prefix });
+  const rowStore: StatusStore = options.stores?.statusStore ?? status;
   const jobs: EnqueuedRef[] = [];
+  const enqueued = (id: string, type: JobType): EnqueuedRef => {
+    const ref = { id, type };
+    jobs.push(ref);
+    return ref;
+  };
+  const jobOptions = (extra: SyntheticJobOptions) => (extra.thresholds && Object.keys(extra.thresholds).length > 0 ? { thresholds: extra.thresholds } : {});
 
   const scenario: Scenario = {
     redis,
@@ -63,6 +97,7 @@ export async function openScenario(
     client,
     fleet,
     status,
+    rows: rowStore,
     jobs,
     async enqueuePdf(documentId, thresholds = {}) {
       const { id } = await client.enqueue(
@@ -74,11 +109,28 @@ export async function openScenario(
       jobs.push(ref);
       return ref;
     },
+    async enqueueScrape(sessionId, extra = {}) {
+      const payload = {
+        sessionId,
+        sourceUrl: `https://synthetic.example/${encodeURIComponent(sessionId)}`,
+        ...(extra.backgroundJobId === undefined ? {} : { backgroundJobId: extra.backgroundJobId }),
+      };
+      return enqueued((await client.enqueue('scrape', payload, jobOptions(extra))).id, 'scrape');
+    },
+    async enqueueImport(importJobId, extra = {}) {
+      const payload = {
+        importJobId,
+        sourceName: 'synthetic-feed',
+        source: { kind: 'file' as const, path: '/synthetic.xml' },
+        ...(extra.backgroundJobId === undefined ? {} : { backgroundJobId: extra.backgroundJobId }),
+      };
+      return enqueued((await client.enqueue('xml-import', payload, jobOptions(extra))).id, 'xml-import');
+    },
     async waitUntilSettled(timeoutMs) {
       let rows: (StatusRow | null)[] = [];
       await waitFor(
         async () => {
-          rows = await Promise.all(jobs.map((job) => status.get(job.id)));
+          rows = await Promise.all(jobs.map((job) => rowStore.get(job.id)));
           return rows.every((row) => row !== null && (row.status === 'completed' || row.status === 'failed'));
         },
         {
@@ -90,7 +142,13 @@ export async function openScenario(
       return rows as StatusRow[];
     },
     async check(expectations) {
-      const snapshot = await collectSnapshot({ redis: redis.admin, prefix, jobs, alerts: sentry.events });
+      const snapshot = await collectSnapshot({
+        redis: redis.admin,
+        prefix,
+        jobs,
+        alerts: sentry.events,
+        ...(options.stores ? { statusStore: options.stores.statusStore, checkpointStore: options.stores.checkpointStore } : {}),
+      });
       return { violations: findViolations(snapshot, expectations), snapshot };
     },
     async close() {

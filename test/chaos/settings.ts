@@ -32,4 +32,8 @@ export const CHAOS = {
   poisonJobs: positive('CHAOS_POISON_JOBS', 60),
   /** Sleep of every stage of the poison scenario's ordinary jobs (ms). */
   poisonStageMs: positive('CHAOS_POISON_STAGE_MS', 250),
+  /** How far the skewed workers' clocks are off (ms): one this much ahead, one this much behind. */
+  skewMs: positive('CHAOS_SKEW_MS', 600_000),
+  /** How long the Supabase endpoint stays down in the outage scenario (s). */
+  outageSeconds: positive('CHAOS_OUTAGE_SECONDS', 30),
 } as const;

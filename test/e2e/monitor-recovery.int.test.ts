@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore, type Monitor, type MonitorOptions } from '@kai-jobs/monitor';
 import { startSentryReceiver, startUnresponsiveServer, type SentryReceiver } from '@kai-jobs/monitor/testing';
-import { statusKeys, WriteLagRegistry } from '@kai-jobs/queue';
+import { Worker } from 'bullmq';
+import { abortChannel, bullPrefix, jobCatalog, queueClockMs, statusKeys, WriteLagRegistry, type StatusStore } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, failLikeStalledTooOften, pdf, readRuns, stores, syntheticOutput, syntheticRuntime } from './helpers.js';
 
@@ -90,6 +91,135 @@ describe('monitor: detection and recovery', () => {
     await watcher.close();
     await worker.close();
   }, 40_000);
+
+  for (const skewMs of [10 * MINUTE, -10 * MINUTE]) {
+    it(`a monitor whose clock is ${skewMs / MINUTE} min off re-adds a lost job with its backoff counted on Redis's clock`, async () => {
+      const { status, checkpoints } = stores(ctx);
+      await status.create({ id: 'lost-skew', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
+      await status.markProcessing('lost-skew', { fence: 'f-gone', workerId: 'gone' });
+      await checkpoints.save({ id: 'lost-skew', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f-gone', schemaVersion: 1, attempt: 1 });
+      await backdate(ctx.redis, ctx.prefix, 'pdf', 'lost-skew', { heartbeatMs: 16 * MINUTE, updateMs: 16 * MINUTE });
+      const realNow = Date.now.bind(Date);
+      // The monitor's process clock (what BullMQ dates the re-added job with) runs off; Redis's does not.
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skewMs);
+      try {
+        const watcher = monitor({ backoff: { baseMs: 3000, capMs: 3000, jitterRatio: 0 } });
+        const before = await queueClockMs(ctx.redis);
+        const { decisions } = await watcher.runOnce();
+        expect(decisions).toEqual([expect.objectContaining({ jobId: 'lost-skew', action: 'restart', classification: 'lost', delayMs: 3000, applied: true })]);
+        const score = await ctx.redis.zscore(client(ctx).queue('pdf').keys.delayed as string, 'lost-skew');
+        // BullMQ packs a counter into the low 12 bits of the score.
+        const dueIn = Math.floor(Number(score) / 0x1000) - before;
+        expect(dueIn).toBeGreaterThanOrEqual(3000);
+        expect(dueIn).toBeLessThanOrEqual(4000);
+        await watcher.close();
+      } finally {
+        vi.restoreAllMocks();
+      }
+    });
+  }
+
+  for (const path of [
+    { reason: 'heartbeat_timeout', change: { heartbeatMs: 16 * MINUTE }, action: 'leave' },
+    { reason: 'update_timeout', change: { updateMs: 6 * MINUTE }, action: 'restart' },
+  ] as const) {
+    it(`a heartbeat landing while the tick runs ${path.action === 'leave' ? 'clears' : 'does not clear'} a ${path.reason} candidate`, async () => {
+      // Found by the chaos suite's Supabase outage: workers' buffered heartbeats landed while a
+      // slow tick went through its candidates, and the monitor restarted healthy jobs on the
+      // snapshot it took at the start (its compare-and-set checks the fence, not the times).
+      const worker = await syntheticRuntime(ctx, 'w1', { heartbeatIntervalMs: 60_000 });
+      const jobs = client(ctx);
+      const { id } = await jobs.enqueue('pdf', pdf('hold:text_extracted'));
+      await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'text_extracted'));
+      await backdate(ctx.redis, ctx.prefix, 'pdf', id, path.change);
+      const { status } = stores(ctx);
+      // The status store as the monitor sees it, with the worker's heartbeat landing right after the candidates were read.
+      const racing = new Proxy(status, {
+        get(target, property) {
+          if (property === 'findStale') {
+            return async (...args: Parameters<StatusStore['findStale']>) => {
+              const found = await target.findStale(...args);
+              for (const candidate of found) await target.heartbeat([{ id: candidate.row.id, type: candidate.row.type, fence: candidate.row.fence as string }]);
+              return found;
+            };
+          }
+          const value = Reflect.get(target, property, target) as unknown;
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const watcher = monitor({ statusStore: racing });
+      const { decisions } = await watcher.runOnce();
+      expect(decisions).toEqual([expect.objectContaining({ jobId: id, reason: path.reason, action: path.action })]);
+      if (path.action === 'leave') {
+        expect(decisions[0]?.why).toBe('its row moved while the tick ran (a heartbeat or progress landed): judged again at the next check');
+        expect((await status.get(id))?.restartCount).toBe(0);
+      }
+      await jobs.cancel(id, 'test over');
+      await watcher.close();
+      await worker.close();
+    });
+  }
+
+  it('a long-queued job just taken by a worker whose claim has not landed yet is left alone, not aborted', async () => {
+    // Found by the chaos suite's Supabase outage: claims were held up for the outage's length, and
+    // the monitor took every such job for one "restarted, but the old attempt still holds the job"
+    // and aborted the new, healthy attempt (unnamed abort requests stopped whatever attempt ran).
+    const jobs = client(ctx);
+    const { id } = await jobs.enqueue('pdf', pdf('plain'));
+    await backdate(ctx.redis, ctx.prefix, 'pdf', id, { updateMs: 6 * MINUTE });
+    const aborts: string[] = [];
+    const subscriber = ctx.connection();
+    await subscriber.subscribe(abortChannel(ctx.prefix));
+    subscriber.on('message', (_channel: string, message: string) => aborts.push(message));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let taken!: () => void;
+    const isTaken = new Promise<void>((resolve) => (taken = resolve));
+    // A worker that took the job and has not written its claim (the row stays pending).
+    const claiming = new Worker(
+      jobCatalog.pdf.queueName,
+      async () => {
+        taken();
+        await released;
+      },
+      { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, jobCatalog.pdf.queueName), lockDuration: 30_000 },
+    );
+    try {
+      await isTaken;
+      const watcher = monitor();
+      const { decisions } = await watcher.runOnce();
+      expect(decisions).toEqual([expect.objectContaining({ jobId: id, action: 'leave', classification: 'hung', why: 'pending and active in BullMQ: a new attempt is claiming it' })]);
+      expect(decisions[0]?.resendAbort).toBeUndefined();
+      await watcher.close();
+      // Published messages reach the subscriber in order: a ping after the tick flushes anything before it.
+      await ctx.redis.publish(abortChannel(ctx.prefix), 'flush');
+      await waitFor(() => aborts.includes('flush'));
+      expect(aborts).toEqual(['flush']);
+    } finally {
+      release();
+      await claiming.close();
+    }
+  });
+
+  it('a restarted job whose stopped attempt missed its abort is asked again, by that attempt\'s fence', async () => {
+    const worker = await syntheticRuntime(ctx, 'w1', { heartbeatIntervalMs: 60_000 });
+    const jobs = client(ctx);
+    const { id } = await jobs.enqueue('pdf', pdf('holdalways:text_extracted'));
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'text_extracted'));
+    const { status } = stores(ctx);
+    const fence = (await status.get(id))?.fence;
+    // A restart whose abort request the attempt never got: the row is pending, the attempt still runs.
+    await status.recover(id, { expectedFence: fence ?? null, expectedRestartCount: 0, action: 'restart', history: { event: 'recovery:restarted', stoppedFence: fence } });
+    await backdate(ctx.redis, ctx.prefix, 'pdf', id, { updateMs: 6 * MINUTE });
+    const watcher = monitor();
+    const { decisions } = await watcher.runOnce();
+    expect(decisions).toEqual([expect.objectContaining({ jobId: id, action: 'leave', resendAbort: true, abortFence: fence })]);
+    // The attempt stops and hands the job back; the next attempt resumes after pdf_loaded.
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).filter((run) => run.stage === 'text_extracted').length === 2, { timeoutMs: 10_000 });
+    await jobs.cancel(id, 'test over');
+    await watcher.close();
+    await worker.close();
+  });
 
   it('a pending row with no BullMQ job (a crash between row and job) is re-added, not counted as a restart', async () => {
     const { status } = stores(ctx);

@@ -81,10 +81,20 @@ describe('decide', () => {
     expect(decide(input({ lockToken: null })).action).toBe('restart');
   });
 
+  it('leaves a candidate whose row moved while the tick ran: judged again, not on the old snapshot', () => {
+    expect(decide(input({ changedSinceFound: true }))).toMatchObject({ action: 'leave', why: expect.stringMatching(/^its row moved while the tick ran/) });
+    expect(decide(input({ changedSinceFound: false })).action).toBe('restart');
+  });
+
   it('re-adds a pending row without a BullMQ job; leaves a queued one; re-asks a missed abort', () => {
     expect(decide(input({ row: { status: 'pending' }, classification: 'lost' }))).toMatchObject({ action: 'readd', reason: 'pending_without_job' });
     expect(decide(input({ row: { status: 'pending' }, classification: 'recovering' })).action).toBe('leave');
-    expect(decide(input({ row: { status: 'pending' }, classification: 'hung' }))).toMatchObject({ action: 'leave', resendAbort: true });
+    // Active with a lock: the attempt the last restart stopped is asked again, by its fence; any
+    // other holder is a new attempt whose claim has not landed yet, and is left alone.
+    expect(decide(input({ row: { status: 'pending' }, classification: 'hung', stoppedFence: 'w1:7' }))).toMatchObject({ action: 'leave', resendAbort: true, abortFence: 'w1:7' });
+    const claiming = decide(input({ row: { status: 'pending', restartCount: 0, fence: null }, classification: 'hung', stoppedFence: null }));
+    expect(claiming).toMatchObject({ action: 'leave', why: 'pending and active in BullMQ: a new attempt is claiming it' });
+    expect(claiming.resendAbort).toBeUndefined();
   });
 
   it('honours per-type overrides of the restart limit and recovery', () => {

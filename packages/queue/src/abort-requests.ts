@@ -19,6 +19,12 @@ export const AbortRequestSchema = z.object({
   reason: z.string(),
   /** Delay before the restarted attempt may run (ms), decided by the backoff policy. */
   delayMs: z.number().int().nonnegative().optional(),
+  /**
+   * Only the attempt holding this fence (its BullMQ lock token) stops; absent, whatever attempt
+   * runs the job. A monitor names the attempt it found hung, so a request that arrives late, or is
+   * sent again, never stops a newer attempt of the same job.
+   */
+  fence: z.string().min(1).optional(),
 });
 /** A request to abort one running job. */
 export type AbortRequest = z.infer<typeof AbortRequestSchema>;

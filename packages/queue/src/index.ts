@@ -98,6 +98,7 @@ export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts
 export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
 export type { BullJobSettings } from './job-options.js';
+export { queueClockMs } from './queue-clock.js';
 export { AbortAction, AbortRequestSchema, parseAbortRequest, publishAbortRequest } from './abort-requests.js';
 export type { AbortRequest } from './abort-requests.js';
 export { repairPendingWithoutJob } from './pending-repair.js';

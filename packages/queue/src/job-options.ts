@@ -12,6 +12,11 @@ const KEEP_FAILED = { age: 7 * 24 * 60 * 60, count: 50_000 };
 export interface BullJobSettings {
   priority?: number;
   delayMs?: number;
+  /**
+   * The queue's clock now (`queueClockMs`): the job is dated by it, so `delayMs` counts from
+   * Redis's time rather than this process's (whose clock may be off). Default: BullMQ's `Date.now()`.
+   */
+  queueNowMs?: number;
 }
 
 /**
@@ -28,5 +33,6 @@ export function bullJobOptions(type: JobType, jobId: string, settings: BullJobSe
   };
   if (settings.priority !== undefined) options.priority = settings.priority;
   if (settings.delayMs !== undefined && settings.delayMs > 0) options.delay = settings.delayMs;
+  if (settings.queueNowMs !== undefined) options.timestamp = settings.queueNowMs;
   return options;
 }

@@ -362,6 +362,25 @@ describe('worker runtime: abort from another process', () => {
     await worker.close();
   });
 
+  it('an abort request naming another attempt\'s fence is ignored; one naming this attempt\'s stops it', async () => {
+    const worker = await runtime();
+    const jobs = client();
+    const { id } = await jobs.enqueue('pdf', pdf('hold:text_extracted'));
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'text_extracted'));
+    const fence = (await stores().status.get(id))?.fence as string;
+    // As a monitor's restart does: the row's fence changes first, then the abort is published
+    // (an attempt whose fence the row still holds ignores every abort request).
+    const recovered = await stores().status.recover(id, { expectedFence: fence, expectedRestartCount: 0, action: 'restart', history: { event: 'recovery:restarted' } });
+    expect(recovered.applied).toBe(true);
+    await publishAbortRequest(ctx.redis, ctx.prefix, { jobId: id, action: AbortAction.Cancel, reason: 'for an older attempt', fence: 'someone-else:1' });
+    // Had the cancel (for another attempt) stopped this one, the job would have failed for good.
+    await publishAbortRequest(ctx.redis, ctx.prefix, { jobId: id, action: AbortAction.Restart, reason: 'this one', delayMs: 0, fence });
+    await jobs.waitForResult(id, { timeoutMs: 10_000 });
+    const runs = (await readRuns(ctx.redis, ctx.prefix)).map((run) => `${run.stage}#${run.attempt}`);
+    expect(runs).toEqual(['pdf_loaded#1', 'text_extracted#1', 'text_extracted#2', 'tiles_generated#2', 'embeddings_created#2', 'materials_extracted#2']);
+    await worker.close();
+  });
+
   it('a cancel stops the attempt and the job fails for good, without retries', async () => {
     const worker = await runtime();
     const jobs = client();

@@ -5,6 +5,7 @@ import {
   bullJobOptions,
   JobNotFoundError,
   publishAbortRequest,
+  queueClockMs,
   TERMINAL_STATUSES,
   type JobClient,
   type RedisClient,
@@ -85,6 +86,8 @@ export async function restartJob(
       checkpointUsed: checkpointStage,
       restartNumber: row.restartCount + 1,
       ...(delayMs > 0 ? { delayMs } : {}),
+      // The running attempt's fence: a monitor asks that attempt again if it misses the abort.
+      ...(bullState === 'active' && row.fence ? { stoppedFence: row.fence } : {}),
     },
   });
   if (!outcome.applied) {
@@ -103,7 +106,8 @@ export async function restartJob(
     }
   } else {
     if (job) await job.remove();
-    await queue.add(row.type, row.payload, bullJobOptions(row.type, id, { delayMs }));
+    // Dated by Redis's clock: the delay must not depend on this machine's clock.
+    await queue.add(row.type, row.payload, bullJobOptions(row.type, id, { delayMs, queueNowMs: await queueClockMs(deps.redis) }));
     action = RestartAction.Requeued;
   }
   return {

@@ -3,6 +3,7 @@ import {
   AbortAction,
   bullJobOptions,
   publishAbortRequest,
+  queueClockMs,
   toError,
   type JobType,
   type Logger,
@@ -43,12 +44,21 @@ function historyOf(decision: MonitorDecision, event: string): { event: string; [
   };
 }
 
-/** Puts the BullMQ job back after `delayMs`: the job is finished (failed/completed) or missing. */
-async function requeue(queue: Queue, candidate: StaleCandidate, delayMs: number): Promise<void> {
+/** `{ fence }` for an abort request meant for the attempt holding `fence`; `{}` when the row has none. */
+function fenceOf(fence: string | null): { fence?: string } {
+  return fence === null || fence === '' ? {} : { fence };
+}
+
+/**
+ * Puts the BullMQ job back after `delayMs`: the job is finished (failed/completed) or missing.
+ * The delay counts from Redis's clock, not this process's: a monitor whose clock runs ahead
+ * would otherwise keep the job from every worker for as long as its clock is ahead.
+ */
+async function requeue(queue: Queue, redis: RedisClient, candidate: StaleCandidate, delayMs: number): Promise<void> {
   const { row } = candidate;
   const existing = await queue.getJob(row.id);
   if (existing) await existing.remove();
-  await queue.add(row.type, row.payload, bullJobOptions(row.type, row.id, { delayMs }));
+  await queue.add(row.type, row.payload, bullJobOptions(row.type, row.id, { delayMs, queueNowMs: await queueClockMs(redis) }));
 }
 
 /**
@@ -62,13 +72,13 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
   const queue = deps.queues[row.type];
   switch (decision.action) {
     case MonitorAction.Leave:
-      if (decision.resendAbort === true) {
-        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs: 0 });
+      if (decision.resendAbort === true && decision.abortFence !== undefined) {
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs: 0, fence: decision.abortFence });
       }
       await deps.statusStore.deferCheck(row.type, [row.id]);
       return { ...decision, applied: true };
     case MonitorAction.Readd: {
-      await requeue(queue, candidate, 0);
+      await requeue(queue, deps.redis, candidate, 0);
       await deps.statusStore.appendHistory(row.id, historyOf(decision, 'recovery:readded'));
       await deps.statusStore.deferCheck(row.type, [row.id]);
       deps.logger.warn('re-added the missing BullMQ job of a pending row', { jobId: row.id, type: row.type });
@@ -76,18 +86,20 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
     }
     case MonitorAction.Restart: {
       const delayMs = decision.delayMs ?? 0;
+      // The hung attempt's fence, kept in the history: if it misses its abort, the next check asks it again by name.
+      const stopped = decision.classification === BullClassification.Hung ? fenceOf(row.fence) : {};
       const outcome = await deps.statusStore.recover(row.id, {
         expectedFence: row.fence,
         expectedRestartCount: row.restartCount,
         action: 'restart',
-        history: historyOf(decision, 'recovery:restarted'),
+        history: { ...historyOf(decision, 'recovery:restarted'), ...(stopped.fence === undefined ? {} : { stoppedFence: stopped.fence }) },
       });
       if (!outcome.applied) return { ...decision, applied: false };
       if (decision.classification === BullClassification.Hung) {
-        // The attempt is alive: ask it to stop; its worker moves the job to delayed.
-        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs });
+        // The attempt is alive: ask it (and only it) to stop; its worker moves the job to delayed.
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs, ...stopped });
       } else {
-        await requeue(queue, candidate, delayMs);
+        await requeue(queue, deps.redis, candidate, delayMs);
       }
       await afterStuck(decision, candidate, deps, 'restarted');
       return { ...decision, applied: true };
@@ -103,7 +115,7 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
       });
       if (!outcome.applied) return { ...decision, applied: false };
       if (decision.classification === BullClassification.Hung) {
-        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error });
+        await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error, ...fenceOf(row.fence) });
       }
       await afterStuck(decision, candidate, deps, 'failed');
       deps.metrics.jobFailed(row.type, row.currentStage).catch(() => undefined);

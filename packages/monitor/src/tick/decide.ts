@@ -16,6 +16,18 @@ export interface DecisionInput {
   workerBehind: boolean;
   /** The token of the attempt holding the job's BullMQ lock (active jobs), when it was read. */
   lockToken?: string | null;
+  /**
+   * A pending row whose BullMQ job is active with a lock: the fence of the attempt the last
+   * restart stopped (from the job's history), or null when none is known. Only that attempt is
+   * asked to stop again; any other lock holder is a new attempt whose claim has not landed yet.
+   */
+  stoppedFence?: string | null;
+  /**
+   * True when the row, read again just before deciding, has moved since the candidate was found
+   * (a heartbeat, progress or claim landed while the tick ran — e.g. a worker's writes buffered
+   * through a store outage): it is judged again at the next check, not on the old snapshot.
+   */
+  changedSinceFound?: boolean;
   /** Injected randomness for the backoff jitter. */
   random?: () => number;
 }
@@ -56,8 +68,19 @@ export function decide(input: DecisionInput): MonitorDecision {
       return { ...base, reason: 'pending_without_job', classification: 'pending', action: MonitorAction.Readd, why: `pending row whose BullMQ job is ${classification}: re-adding it` };
     }
     if (classification === BullClassification.Hung) {
-      // Restarted by a monitor, but the old attempt still holds the job: it missed the abort.
-      return { ...base, action: MonitorAction.Leave, resendAbort: true, why: 'restarted, but the old attempt still holds the job: asking it to stop again' };
+      // Either the attempt a restart stopped missed its abort, or a new attempt took the job and
+      // has not claimed the row yet (the window is one store write, or an outage's length): only
+      // the former is asked to stop again, by its fence, so the request cannot stop the latter.
+      if (input.stoppedFence) {
+        return {
+          ...base,
+          action: MonitorAction.Leave,
+          resendAbort: true,
+          abortFence: input.stoppedFence,
+          why: 'restarted, but an attempt still holds the job: asking the stopped attempt to stop again',
+        };
+      }
+      return { ...base, action: MonitorAction.Leave, why: 'pending and active in BullMQ: a new attempt is claiming it' };
     }
     return { ...base, action: MonitorAction.Leave, why: `pending and ${QUEUED.has(classification) ? 'queued in BullMQ' : classification}` };
   }
@@ -74,6 +97,9 @@ export function decide(input: DecisionInput): MonitorDecision {
     // The row describes an earlier attempt; the one holding the lock took the job since and is
     // about to claim the row. Judging it by the earlier attempt's age would restart or fail it.
     return { ...base, action: MonitorAction.Leave, why: 'a new attempt holds the lock and has not claimed the row yet' };
+  }
+  if (input.changedSinceFound === true) {
+    return { ...base, action: MonitorAction.Leave, why: 'its row moved while the tick ran (a heartbeat or progress landed): judged again at the next check' };
   }
   if (input.workerBehind) {
     return { ...base, action: MonitorAction.Leave, why: `worker ${row.workerId ?? '?'} reports buffered status writes (store outage), not stuck work` };

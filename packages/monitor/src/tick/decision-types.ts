@@ -56,6 +56,8 @@ export interface MonitorDecision {
   stuckForMs: number;
   /** Leave only: ask the attempt still holding the job to stop again (its abort request was missed). */
   resendAbort?: boolean;
+  /** The fence of the attempt an abort request is meant for (a resent abort). */
+  abortFence?: string;
   /** False when another monitor (or the worker) changed the row first: nothing was done. */
   applied?: boolean;
 }

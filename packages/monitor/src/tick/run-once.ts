@@ -38,6 +38,31 @@ const STUCK = new Set<string>([
   BullClassification.Lost,
 ]);
 
+/**
+ * True when `now` (the row read again) shows life the candidate did not: another attempt or
+ * status, progress, or — for a heartbeat timeout — a heartbeat. (A hung job's heartbeats go on:
+ * they do not clear an update timeout.)
+ */
+function movedSince(candidate: StaleCandidate, now: StaleCandidate['row'] | null): boolean {
+  const found = candidate.row;
+  return (
+    now === null ||
+    now.status !== found.status ||
+    now.fence !== found.fence ||
+    now.restartCount !== found.restartCount ||
+    now.updatedAt !== found.updatedAt ||
+    (candidate.reason === 'heartbeat_timeout' && now.lastHeartbeat !== found.lastHeartbeat)
+  );
+}
+
+/** The fence of the attempt the job's last restart stopped (its `recovery:restarted` history entry), or null. */
+async function lastStoppedFence(deps: TickDeps, id: string): Promise<string | null> {
+  const history = await deps.statusStore.history(id, 50);
+  const restart = history.filter((entry) => entry.event === 'recovery:restarted').at(-1);
+  const fence = restart?.['stoppedFence'];
+  return typeof fence === 'string' && fence !== '' ? fence : null;
+}
+
 async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<MonitorDecision> {
   const { row } = candidate;
   const settings = typeSettings(deps.options, row.type);
@@ -50,6 +75,10 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
       ? await lastValidCheckpointStage(deps.checkpointStore, { id: row.id, type: row.type })
       : null;
   const workerBehind = stuck && deps.writeLag !== undefined && row.workerId !== null ? await deps.writeLag.isBehind(row.workerId) : false;
+  // The candidate is a snapshot from the start of the tick; before acting on it, make sure no
+  // write landed since (the compare-and-set checks the fence and restart count, not the times).
+  const changedSinceFound = stuck && !workerBehind ? movedSince(candidate, await deps.statusStore.get(row.id)) : false;
+  const stoppedFence = row.status === 'pending' && classification === BullClassification.Hung ? await lastStoppedFence(deps, row.id) : null;
   const decision = decide({
     candidate,
     classification,
@@ -59,6 +88,8 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
     lastValidCheckpointStage: checkpointStage,
     workerBehind,
     lockToken: view.lockToken ?? null,
+    stoppedFence,
+    changedSinceFound,
     ...(deps.random ? { random: deps.random } : {}),
   });
   return applyDecision(decision, candidate, deps);

@@ -25,6 +25,7 @@ import { stageOutputsOf, type StageDefinition, type StagedJobDefinition } from '
 import { CRASH_SUSPECT_MIN_RESTARTS } from './crash-suspects.js';
 import type { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { handBackForRestart, RestartHandBack } from './restart-hand-back.js';
 import type { RuntimeEventBus } from './runtime-events.js';
 
 /** What one attempt needs from the runtime. */
@@ -49,6 +50,8 @@ export interface AttemptDeps {
    * suspect waits when the slot is taken (ms). Without it, restarted jobs run anywhere.
    */
   crashSuspects?: { enter(jobId: string): boolean; deferDelayMs(): number };
+  /** The queue's clock (Redis `TIME`, ms): a monitor restart's backoff is counted on it. */
+  queueNowMs(): Promise<number>;
 }
 
 /** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
@@ -405,10 +408,10 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       return new UnrecoverableError(`cancelled: ${aborted?.reason ?? 'cancelled'}`);
     case AbortCause.Restart: {
       const delayMs = aborted?.delayMs ?? 0;
-      await job.moveToDelayed(deps.clock.now() + delayMs, token);
-      logger.warn('attempt stopped by the monitor; the job restarts from its checkpoint', { delayMs, stage: currentStage });
+      const handedBack = await handBackForRestart(job, token, delayMs, { queueNowMs: deps.queueNowMs });
+      logger.warn('attempt stopped by the monitor; the job restarts from its checkpoint', { delayMs, stage: currentStage, handedBack });
       deps.events.emit('job:handed-back', { jobId, type, reason: 'restart', stage: currentStage, workerId: deps.workerId });
-      return new DelayedError();
+      return handedBack === RestartHandBack.Delayed ? new DelayedError() : new WaitingError();
     }
     case AbortCause.Shutdown: {
       await job.moveToWait(token);

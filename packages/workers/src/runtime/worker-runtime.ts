@@ -10,6 +10,7 @@ import {
   jobCatalog,
   KAI_BACKOFF_TYPE,
   parseOrThrow,
+  queueClockMs,
   RedisMetricsRecorder,
   RedisStatusStore,
   silentLogger,
@@ -257,6 +258,7 @@ export class WorkerRuntime {
           // Jitter on purpose: the suspects of one crash must not come back together.
           deferDelayMs: () => CRASH_SUSPECT_DEFER_MS.min + Math.floor(Math.random() * CRASH_SUSPECT_DEFER_MS.jitter),
         },
+        queueNowMs: () => queueClockMs(this.connection as RedisClient),
       });
     } finally {
       this.crashSuspects.leave(jobId);
@@ -269,6 +271,11 @@ export class WorkerRuntime {
   private handleAbortRequest(request: AbortRequest): void {
     const attempt = this.active.get(request.jobId);
     if (attempt === undefined) return;
+    // Meant for another attempt of this job (an older one the monitor found hung): not this one.
+    if (request.fence !== undefined && request.fence !== attempt.token) {
+      this.logger.info('abort request for another attempt of the job ignored', { jobId: request.jobId, action: request.action });
+      return;
+    }
     void this.abortUnlessCurrent(attempt, request);
   }
 
