@@ -46,6 +46,8 @@ export async function startBenchRedis(extraArgs: string[] = []): Promise<BenchRe
   });
   const url = `redis://127.0.0.1:${port}`;
   const admin = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (n) => (n > 50 ? null : 50) });
+  // Refused connections while the server starts are expected; the retry strategy handles them.
+  admin.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     admin.once('ready', () => resolve());
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
