@@ -124,6 +124,9 @@ interface Sample {
   rss: Record<string, number>;
   witnessWorkerMiB: number | null;
   witnessMonitorMiB: number | null;
+  /** The lifetimes the witness values belong to (a witness that dies on its own is restarted). */
+  witnessWorkerId: string | null;
+  witnessMonitorId: string | null;
   redisUsedMiB: number;
   redisRssMiB: number;
   keys: number;
@@ -146,6 +149,16 @@ interface Lifetime {
   lastMiB: number | null;
   maxMiB: number;
   killed: boolean;
+  /** Exit code or signal when the process died on its own (not killed or stopped by the soak). */
+  diedUnexpectedly: number | string | null;
+}
+
+/** A process that died on its own, and the last thing it logged. */
+interface UnexpectedExit {
+  id: string;
+  minute: number;
+  exit: number | string;
+  lastLog: string;
 }
 
 function parseInfo(text: string): Record<string, string> {
@@ -254,6 +267,42 @@ async function main(): Promise<void> {
   const live = new Map<string, SoakProcess>();
   let loadStartedAt = 0;
   const minuteNow = (): number => (loadStartedAt === 0 ? 0 : (Date.now() - loadStartedAt) / 60_000);
+  /** Ids the soak itself kills or stops; any other exit is unexpected. */
+  const expectedExits = new Set<string>();
+  const respawning = new Set<string>();
+  const unexpectedExits: UnexpectedExit[] = [];
+  let shuttingDown = false;
+  const onUnexpectedExit = async (slot: string, id: string, exit: number | string): Promise<void> => {
+    let lastLog = '';
+    try {
+      const tail = readFileSync(join(logs, `${slot}.log`), 'utf8').trimEnd().split('\n').slice(-3);
+      lastLog = tail
+        .map((line) => {
+          try {
+            const entry = JSON.parse(line) as Record<string, unknown>;
+            return [entry['queue'], entry['stage'], entry['msg']].filter((part) => part !== undefined).join(' / ');
+          } catch {
+            return line.slice(0, 200);
+          }
+        })
+        .join(' → ');
+    } catch {
+      // no log
+    }
+    const minute = minuteNow();
+    unexpectedExits.push({ id, minute, exit, lastLog });
+    const lifetime = lifetimeOf(id);
+    lifetime.endedMinute = minute;
+    lifetime.diedUnexpectedly = exit;
+    process.stderr.write(`UNEXPECTED EXIT of ${id} (${exit}) at ${fmt(minute, 1)} min; last log: ${lastLog}\n`);
+    if (shuttingDown || live.get(slot)?.id !== id) return;
+    respawning.add(slot);
+    try {
+      await spawnSlot(slot);
+    } finally {
+      respawning.delete(slot);
+    }
+  };
   const spawnSlot = async (slot: string): Promise<SoakProcess> => {
     const n = (generation[slot] = (generation[slot] ?? -1) + 1);
     const id = `soak-${slot}-${n}`;
@@ -267,7 +316,10 @@ async function main(): Promise<void> {
       readyMessage: monitor ? 'monitor ready' : 'worker ready',
     });
     live.set(slot, proc);
-    lifetimes.push({ slot, id, startedMinute: minuteNow(), endedMinute: null, firstMiB: null, lastMiB: null, maxMiB: 0, killed: false });
+    lifetimes.push({ slot, id, startedMinute: minuteNow(), endedMinute: null, firstMiB: null, lastMiB: null, maxMiB: 0, killed: false, diedUnexpectedly: null });
+    void proc.exited.then((exit) => {
+      if (!expectedExits.has(id)) void onUnexpectedExit(slot, id, exit).catch((error: unknown) => process.stderr.write(`restart of ${slot} failed: ${String(error)}\n`));
+    });
     return proc;
   };
   const lifetimeOf = (id: string): Lifetime => lifetimes.find((l) => l.id === id) as Lifetime;
@@ -354,6 +406,8 @@ async function main(): Promise<void> {
       rss,
       witnessWorkerMiB: rss[live.get('w0')?.id ?? ''] ?? null,
       witnessMonitorMiB: rss[live.get('m0')?.id ?? ''] ?? null,
+      witnessWorkerId: live.get('w0')?.id ?? null,
+      witnessMonitorId: live.get('m0')?.id ?? null,
       redisUsedMiB: memory.usedMiB,
       redisRssMiB: memory.rssMiB,
       keys: memory.keys,
@@ -463,6 +517,9 @@ async function main(): Promise<void> {
       // w0 is the RSS witness: never killed.
       const slot = workerSlots[1 + Math.floor(random() * (WORKERS - 1))] as string;
       const victim = live.get(slot) as SoakProcess;
+      // A slot whose process died on its own is being restarted by the exit handler.
+      if (respawning.has(slot) || victim.child.exitCode !== null || victim.child.signalCode !== null) continue;
+      expectedExits.add(victim.id);
       const lifetime = lifetimeOf(victim.id);
       const bytes = rssOf(victim.pid);
       if (bytes !== null) lifetime.lastMiB = bytes / MiB;
@@ -474,6 +531,8 @@ async function main(): Promise<void> {
       if (Date.now() >= nextMonitorKill) {
         nextMonitorKill += MONITOR_KILL_MS;
         const monitor = live.get('m1') as SoakProcess;
+        if (respawning.has('m1') || monitor.child.exitCode !== null || monitor.child.signalCode !== null) continue;
+        expectedExits.add(monitor.id);
         const monitorLifetime = lifetimeOf(monitor.id);
         await killHard(monitor);
         monitorLifetime.endedMinute = minuteNow();
@@ -545,7 +604,10 @@ async function main(): Promise<void> {
 
   // ---- shutdown
   const exits: Record<string, number | string> = {};
+  shuttingDown = true;
+  while (respawning.size > 0) await sleep(500);
   for (const proc of live.values()) {
+    expectedExits.add(proc.id);
     const bytes = rssOf(proc.pid);
     if (bytes !== null) lifetimeOf(proc.id).lastMiB = bytes / MiB;
     exits[proc.id] = await stopGracefully(proc);
@@ -565,12 +627,23 @@ async function main(): Promise<void> {
 
   // ---- figures
   const loadSamples = samples.filter((s) => s.phase === 'load' || s.phase === 'drain' || s.phase === 'end');
-  const curve = (pick: (s: Sample) => number | null, from = 0): { x: number; y: number }[] =>
-    loadSamples.filter((s) => s.minute >= from).flatMap((s) => (pick(s) === null ? [] : [{ x: s.minute, y: pick(s) as number }]));
-  const witness = (pick: (s: Sample) => number | null) => {
-    const points = curve(pick);
-    const warm = curve(pick, Math.min(5, MINUTES / 3));
+  /** The witness's figures over its longest lifetime (the whole run unless it died on its own). */
+  const witness = (pick: (s: Sample) => number | null, idOf: (s: Sample) => string | null) => {
+    const byLifetime = new Map<string, { x: number; y: number }[]>();
+    for (const s of loadSamples) {
+      const value = pick(s);
+      const id = idOf(s);
+      if (value === null || id === null) continue;
+      byLifetime.set(id, [...(byLifetime.get(id) ?? []), { x: s.minute, y: value }]);
+    }
+    const [lifetimeId, points] = [...byLifetime.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []];
+    const first = points[0]?.x ?? 0;
+    const warm = points.filter((p) => p.x - first >= Math.min(5, MINUTES / 3));
     return {
+      lifetimeId,
+      lifetimes: byLifetime.size,
+      fromMinute: first,
+      toMinute: points.at(-1)?.x ?? 0,
       startMiB: points[0]?.y ?? null,
       endMiB: points.at(-1)?.y ?? null,
       maxMiB: Math.max(...points.map((p) => p.y)),
@@ -578,8 +651,14 @@ async function main(): Promise<void> {
       slopeAfterWarmUpMiBPer10Min: slope(warm) * 10,
     };
   };
-  const workerWitness = witness((s) => s.witnessWorkerMiB);
-  const monitorWitness = witness((s) => s.witnessMonitorMiB);
+  const workerWitness = witness(
+    (s) => s.witnessWorkerMiB,
+    (s) => s.witnessWorkerId,
+  );
+  const monitorWitness = witness(
+    (s) => s.witnessMonitorMiB,
+    (s) => s.witnessMonitorId,
+  );
   const peakRedis = Math.max(...samples.map((s) => s.redisUsedMiB));
   const peakKeys = Math.max(...samples.map((s) => s.keys));
   const familyRows = [...new Set([...Object.keys(baselineFamilies), ...Object.keys(endFamilies)])]
@@ -595,6 +674,7 @@ async function main(): Promise<void> {
     duplicateCompletions,
     gracefulExits: Object.values(exits).every((code) => code === 0),
     exits,
+    unexpectedExits,
   };
   const result = {
     bench: 'soak',
@@ -641,7 +721,7 @@ async function main(): Promise<void> {
   writeFileSync(`${OUT}.md`, renderMarkdown(result));
   process.stderr.write(`wrote ${OUT}.md and ${OUT}.json\n`);
   rmSync(work, { recursive: true, force: true });
-  const ok = invariants.everyJobFinished && invariants.failedWithoutReason === 0 && invariants.duplicateCompletions === 0 && invariants.unexpectedFailures.length === 0;
+  const ok = unexpectedExits.length === 0 && invariants.everyJobFinished && invariants.failedWithoutReason === 0 && invariants.duplicateCompletions === 0 && invariants.unexpectedFailures.length === 0;
   process.exitCode = ok ? 0 : 1;
 }
 
@@ -652,8 +732,8 @@ type Result = {
   settings: Record<string, unknown> & { minutes: number; retentionSeconds: number; janitor: boolean };
   jobs: { enqueued: number; completed: number; failed: number; skippedForBacklog: number; enqueueErrors: number; jobsPerMinute: number; byKind: Record<string, { enqueued: number; completed: number; failed: number; restarted: number }>; failureReasons: Record<string, number> };
   kills: { workers: number; monitors: number };
-  witnessWorker: { startMiB: number | null; endMiB: number | null; maxMiB: number; slopeMiBPer10Min: number; slopeAfterWarmUpMiBPer10Min: number };
-  witnessMonitor: { startMiB: number | null; endMiB: number | null; maxMiB: number; slopeMiBPer10Min: number; slopeAfterWarmUpMiBPer10Min: number };
+  witnessWorker: WitnessFigures;
+  witnessMonitor: WitnessFigures;
   lifetimes: Lifetime[];
   redis: {
     baselineUsedMiB: number;
@@ -668,7 +748,17 @@ type Result = {
     families: FamilyRow[];
   };
   artifactsMiB: number;
-  invariants: { everyJobFinished: boolean; lost: unknown[]; failedWithoutReason: number; unexpectedFailures: unknown[]; unexpectedCompletions: number; duplicateCompletions: number; gracefulExits: boolean; exits: Record<string, number | string> };
+  invariants: {
+    everyJobFinished: boolean;
+    lost: unknown[];
+    failedWithoutReason: number;
+    unexpectedFailures: unknown[];
+    unexpectedCompletions: number;
+    duplicateCompletions: number;
+    gracefulExits: boolean;
+    exits: Record<string, number | string>;
+    unexpectedExits: UnexpectedExit[];
+  };
   samples: Sample[];
 };
 
@@ -692,6 +782,18 @@ const FAMILY_NOTES: [RegExp, string][] = [
 function familyNote(family: string): string {
   return FAMILY_NOTES.find(([pattern]) => pattern.test(family))?.[1] ?? '';
 }
+
+type WitnessFigures = {
+  lifetimeId: string;
+  lifetimes: number;
+  fromMinute: number;
+  toMinute: number;
+  startMiB: number | null;
+  endMiB: number | null;
+  maxMiB: number;
+  slopeMiBPer10Min: number;
+  slopeAfterWarmUpMiBPer10Min: number;
+};
 
 type FamilyRow = { family: string; baseline: { keys: number; bytes: number; withTtl: number }; end: { keys: number; bytes: number; withTtl: number } };
 
@@ -738,11 +840,21 @@ function renderMarkdown(r: Result): string {
     '',
     '| what | start | end | max | slope per 10 min | after warm-up (≥ 5 min) | verdict |',
     '|---|---:|---:|---:|---:|---:|---|',
-    `| witness worker w0 RSS, MiB | ${fmt(r.witnessWorker.startMiB ?? 0, 1)} | ${fmt(r.witnessWorker.endMiB ?? 0, 1)} | ${fmt(r.witnessWorker.maxMiB, 1)} | ${fmt(r.witnessWorker.slopeMiBPer10Min, 2)} | ${fmt(r.witnessWorker.slopeAfterWarmUpMiBPer10Min, 2)} | ${verdict(r.witnessWorker.slopeAfterWarmUpMiBPer10Min)} |`,
-    `| witness monitor m0 RSS, MiB | ${fmt(r.witnessMonitor.startMiB ?? 0, 1)} | ${fmt(r.witnessMonitor.endMiB ?? 0, 1)} | ${fmt(r.witnessMonitor.maxMiB, 1)} | ${fmt(r.witnessMonitor.slopeMiBPer10Min, 2)} | ${fmt(r.witnessMonitor.slopeAfterWarmUpMiBPer10Min, 2)} | ${verdict(r.witnessMonitor.slopeAfterWarmUpMiBPer10Min)} |`,
+    `| witness worker ${r.witnessWorker.lifetimeId.replace('soak-', '')} RSS, MiB (min ${fmt(r.witnessWorker.fromMinute, 1)}–${fmt(r.witnessWorker.toMinute, 1)}) | ${fmt(r.witnessWorker.startMiB ?? 0, 1)} | ${fmt(r.witnessWorker.endMiB ?? 0, 1)} | ${fmt(r.witnessWorker.maxMiB, 1)} | ${fmt(r.witnessWorker.slopeMiBPer10Min, 2)} | ${fmt(r.witnessWorker.slopeAfterWarmUpMiBPer10Min, 2)} | ${verdict(r.witnessWorker.slopeAfterWarmUpMiBPer10Min)} |`,
+    `| witness monitor ${r.witnessMonitor.lifetimeId.replace('soak-', '')} RSS, MiB (min ${fmt(r.witnessMonitor.fromMinute, 1)}–${fmt(r.witnessMonitor.toMinute, 1)}) | ${fmt(r.witnessMonitor.startMiB ?? 0, 1)} | ${fmt(r.witnessMonitor.endMiB ?? 0, 1)} | ${fmt(r.witnessMonitor.maxMiB, 1)} | ${fmt(r.witnessMonitor.slopeMiBPer10Min, 2)} | ${fmt(r.witnessMonitor.slopeAfterWarmUpMiBPer10Min, 2)} | ${verdict(r.witnessMonitor.slopeAfterWarmUpMiBPer10Min)} |`,
     '',
-    '("flat": within ±2 MiB per 10 minutes after warm-up.)',
+    '("flat": within ±2 MiB per 10 minutes after warm-up. A witness that died on its own was restarted; its figures are those of its longest lifetime.)',
     '',
+    ...(r.invariants.unexpectedExits.length === 0
+      ? ['No process died on its own: every exit was a kill of the soak or the final SIGTERM.', '']
+      : [
+          `**${r.invariants.unexpectedExits.length} process(es) died on their own** (not killed by the soak; restarted at once):`,
+          '',
+          '| process | minute | exit code or signal | its last log lines |',
+          '|---|---:|---|---|',
+          ...r.invariants.unexpectedExits.map((e) => `| ${e.id} | ${fmt(e.minute, 1)} | ${e.exit} | ${e.lastLog.replace(/\|/g, '/')} |`),
+          '',
+        ]),
     '| Redis | baseline | peak | end | end − baseline |',
     '|---|---:|---:|---:|---:|',
     `| used_memory, MiB | ${fmt(r.redis.baselineUsedMiB, 2)} | ${fmt(r.redis.peakUsedMiB, 2)} | ${fmt(r.redis.endUsedMiB, 2)} | ${redisDelta >= 0 ? '+' : ''}${fmt(redisDelta, 2)} |`,
@@ -798,11 +910,11 @@ function renderMarkdown(r: Result): string {
     '',
     'Killed workers restart fresh, so their RSS is a curve per lifetime: first and last sample of each.',
     '',
-    '| process | started min | ended min | killed | first RSS MiB | last RSS MiB | max MiB |',
+    '| process | started min | ended min | end | first RSS MiB | last RSS MiB | max MiB |',
     '|---|---:|---:|---|---:|---:|---:|',
     ...r.lifetimes.map(
       (l) =>
-        `| ${l.id} | ${fmt(l.startedMinute, 1)} | ${l.endedMinute === null ? '—' : fmt(l.endedMinute, 1)} | ${l.killed ? 'kill -9' : 'no'} | ${l.firstMiB === null ? '—' : fmt(l.firstMiB, 1)} | ${l.lastMiB === null ? '—' : fmt(l.lastMiB, 1)} | ${l.maxMiB === 0 ? '—' : fmt(l.maxMiB, 1)} |`,
+        `| ${l.id} | ${fmt(l.startedMinute, 1)} | ${l.endedMinute === null ? '—' : fmt(l.endedMinute, 1)} | ${l.killed ? 'kill -9' : l.diedUnexpectedly !== null ? `**died (${l.diedUnexpectedly})**` : 'SIGTERM at the end'} | ${l.firstMiB === null ? '—' : fmt(l.firstMiB, 1)} | ${l.lastMiB === null ? '—' : fmt(l.lastMiB, 1)} | ${l.maxMiB === 0 ? '—' : fmt(l.maxMiB, 1)} |`,
     ),
     '',
     '## Redis keys left at the end, by family',
