@@ -783,6 +783,30 @@ function familyNote(family: string): string {
   return FAMILY_NOTES.find(([pattern]) => pattern.test(family))?.[1] ?? '';
 }
 
+/** The worker witness's figures per lifetime (when it died on its own and was restarted). */
+function witnessLifetimes(samples: readonly Sample[]): string[] {
+  const byId = new Map<string, { x: number; y: number }[]>();
+  for (const s of samples) {
+    if (s.phase === 'baseline' || s.witnessWorkerId === null || s.witnessWorkerMiB === null) continue;
+    byId.set(s.witnessWorkerId, [...(byId.get(s.witnessWorkerId) ?? []), { x: s.minute, y: s.witnessWorkerMiB }]);
+  }
+  if (byId.size < 2) return [];
+  return [
+    'The worker witness per lifetime (slope over the samples from 2 minutes into each lifetime):',
+    '',
+    '| lifetime | minutes | samples | first MiB | min MiB | max MiB | last MiB | slope per 10 min |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...[...byId.entries()].map(([id, points]) => {
+      const first = points[0] as { x: number; y: number };
+      const last = points.at(-1) as { x: number; y: number };
+      const values = points.map((p) => p.y);
+      const settled = points.filter((p) => p.x - first.x >= 2);
+      return `| ${id.replace('soak-', '')} | ${fmt(first.x, 1)}–${fmt(last.x, 1)} | ${points.length} | ${fmt(first.y, 1)} | ${fmt(Math.min(...values), 1)} | ${fmt(Math.max(...values), 1)} | ${fmt(last.y, 1)} | ${fmt(slope(settled) * 10, 1)} |`;
+    }),
+    '',
+  ];
+}
+
 type WitnessFigures = {
   lifetimeId: string;
   lifetimes: number;
@@ -845,6 +869,7 @@ function renderMarkdown(r: Result): string {
     '',
     '("flat": within ±2 MiB per 10 minutes after warm-up. A witness that died on its own was restarted; its figures are those of its longest lifetime.)',
     '',
+    ...witnessLifetimes(r.samples),
     ...(r.invariants.unexpectedExits.length === 0
       ? ['No process died on its own: every exit was a kill of the soak or the final SIGTERM.', '']
       : [
