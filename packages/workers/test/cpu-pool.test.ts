@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuPool } from '../src/index.js';
-import { burnTask, explodeTask, sumTask } from './fixtures/cpu-tasks.js';
+import { burnTask, explodeTask, sumTask, whichThreadTask } from './fixtures/cpu-tasks.js';
 
 const pool = new CpuPool({ size: 2 });
 afterAll(() => pool.close());
@@ -39,5 +39,21 @@ describe('CpuPool', () => {
     setTimeout(() => controller.abort(new Error('stop now')), 100);
     await expect(running).rejects.toThrow('stop now');
     expect(await pool.run(burnTask, { ms: 10 })).toBeGreaterThan(0);
+  });
+
+  it('replaces a thread after maxTasksPerThread tasks (native state of a long-lived thread crashed the process in the soak)', async () => {
+    const recycling = new CpuPool({ size: 1, maxTasksPerThread: 3 });
+    try {
+      const threads: number[] = [];
+      for (let index = 0; index < 7; index++) threads.push(await recycling.run(whichThreadTask, {}));
+      // Tasks 1–3 on one thread, 4–6 on a second, 7 on a third.
+      expect(new Set(threads.slice(0, 3)).size).toBe(1);
+      expect(new Set(threads.slice(3, 6)).size).toBe(1);
+      expect(new Set(threads).size).toBe(3);
+      expect(recycling.threadsStarted).toBe(3);
+    } finally {
+      await recycling.close();
+    }
+    expect(() => new CpuPool({ maxTasksPerThread: 0 })).toThrow(/maxTasksPerThread must be at least 1/);
   });
 });

@@ -29,12 +29,24 @@ interface PendingTask {
 interface Slot {
   worker: Worker;
   busy: PendingTask | null;
+  /** Tasks this thread has finished. */
+  finished: number;
 }
+
+/** Default of {@link CpuPoolOptions.maxTasksPerThread}. */
+export const DEFAULT_MAX_TASKS_PER_THREAD = 50;
 
 /** Options of {@link CpuPool}. */
 export interface CpuPoolOptions {
   /** Worker threads. Default: available cores − 1, at least 1. */
   size?: number;
+  /**
+   * A thread is replaced by a fresh one after this many tasks. Default 50. Why: the soak found
+   * the PDF tile stage (pdf.js drawing on @napi-rs/canvas) killing the whole process with a
+   * SIGSEGV after a few hundred renders on one long-lived thread; a thread's native state does
+   * not outlive 50 tasks. `Infinity` keeps threads for good.
+   */
+  maxTasksPerThread?: number;
 }
 
 /**
@@ -45,13 +57,23 @@ export interface CpuPoolOptions {
  */
 export class CpuPool {
   private readonly size: number;
+  private readonly maxTasksPerThread: number;
   private readonly slots: Slot[] = [];
   private readonly queue: PendingTask[] = [];
   private nextId = 1;
+  private started = 0;
   private closed = false;
 
   constructor(options: CpuPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? availableParallelism() - 1);
+    const maxTasks = options.maxTasksPerThread ?? DEFAULT_MAX_TASKS_PER_THREAD;
+    if (!(maxTasks >= 1)) throw new RangeError(`maxTasksPerThread must be at least 1, got ${maxTasks}`);
+    this.maxTasksPerThread = maxTasks;
+  }
+
+  /** Threads started since the pool was created (replacements included). */
+  get threadsStarted(): number {
+    return this.started;
   }
 
   /** Runs `task(input)` in a thread; rejects with the signal's reason when aborted. */
@@ -86,11 +108,18 @@ export class CpuPool {
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./cpu-thread.mjs', import.meta.url));
-    const slot: Slot = { worker, busy: null };
+    const slot: Slot = { worker, busy: null, finished: 0 };
+    this.started++;
     worker.on('message', (message: { id: number; ok: boolean; output?: unknown; error?: { name: string; message: string } }) => {
       const task = slot.busy;
       if (task === null || task.id !== message.id) return;
       slot.busy = null;
+      slot.finished++;
+      if (slot.finished >= this.maxTasksPerThread) {
+        // Retired: the next task that needs a thread starts a fresh one.
+        this.remove(slot);
+        void worker.terminate();
+      }
       if (message.ok) task.resolve(message.output);
       else task.reject(new CpuTaskError(task.exportName, message.error?.name ?? 'Error', message.error?.message ?? ''));
       this.dispatch();
