@@ -2,7 +2,7 @@
  * Reads a chaos scenario's jobs while it runs: waiting for a history entry, and the times
  * BullMQ was told to bring a job back (its `delayed` events), both in the store's clock.
  */
-import { jobCatalog, type HistoryEntry, type StatusStore } from '@kai-jobs/queue';
+import type { HistoryEntry, StatusStore } from '@kai-jobs/queue';
 import { waitFor } from '@kai-jobs/queue/testing';
 import type { EnqueuedRef, Scenario } from './scenario.js';
 
@@ -35,15 +35,4 @@ export async function delayedUntil(scenario: Scenario, job: EnqueuedRef): Promis
     if (record.get('event') === 'delayed' && record.get('jobId') === job.id) times.push(Number(record.get('delay')));
   }
   return times;
-}
-
-/** Redis's clock (ms): the store clock the monitor judges by. */
-export async function redisNowMs(scenario: Scenario): Promise<number> {
-  const [seconds, micros] = await scenario.redis.admin.time();
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
-
-/** The stage names of a job type, in order. */
-export function stagesOf(job: EnqueuedRef): readonly string[] {
-  return jobCatalog[job.type].stages;
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { CheckpointStore } from '@kai-jobs/checkpoint';
 import { createJobClient, RedisStatusStore, type JobClient, type JobType, type StatusRow, type StatusStore, type ThresholdOverrides } from '@kai-jobs/queue';
 import { waitFor } from '@kai-jobs/queue/testing';
-import { startSentryReceiver, type SentryReceiver } from '@kai-jobs/monitor/testing';
+import { startSentryReceiver, type ReceivedEvent, type SentryReceiver } from '@kai-jobs/monitor/testing';
 import { startChaosRedis, type AppendFsync, type ChaosRedis } from './chaos-redis.js';
 import { Fleet, type FleetOptions } from './fleet.js';
 import { collectSnapshot, findViolations, type ChaosSnapshot, type Expectations } from './invariants.js';
@@ -48,8 +48,11 @@ export interface Scenario {
   enqueueImport(importJobId: string, options?: SyntheticJobOptions): Promise<EnqueuedRef>;
   /** Resolves once every enqueued job's row is completed or failed. */
   waitUntilSettled(timeoutMs: number): Promise<StatusRow[]>;
-  /** Reads the stores and returns every broken invariant. */
-  check(expectations?: Expectations): Promise<{ violations: string[]; snapshot: ChaosSnapshot }>;
+  /**
+   * Reads the stores and returns every broken invariant. The alerts are what the local Sentry
+   * received, unless `alerts` is given (a scenario whose monitors cannot reach that Sentry).
+   */
+  check(expectations?: Expectations, options?: { alerts?: readonly ReceivedEvent[] }): Promise<{ violations: string[]; snapshot: ChaosSnapshot }>;
   /** Stops every process, Redis and the receiver. */
   close(): Promise<void>;
 }
@@ -141,12 +144,12 @@ export async function openScenario(
       );
       return rows as StatusRow[];
     },
-    async check(expectations) {
+    async check(expectations, checkOptions = {}) {
       const snapshot = await collectSnapshot({
         redis: redis.admin,
         prefix,
         jobs,
-        alerts: sentry.events,
+        alerts: checkOptions.alerts ?? sentry.events,
         ...(options.stores ? { statusStore: options.stores.statusStore, checkpointStore: options.stores.checkpointStore } : {}),
       });
       return { violations: findViolations(snapshot, expectations), snapshot };

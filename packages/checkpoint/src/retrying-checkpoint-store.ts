@@ -40,6 +40,13 @@ export const RetryingCheckpointStoreOptionsSchema = z
      * progress written before it. Its retryable errors are retried like the write's.
      */
     beforeWrite: fn<(job: JobRef) => Promise<void>>('a function').optional(),
+    /**
+     * Called when an operation for `job` starts waiting for the store (its first retryable
+     * failure); the function it returns is called when that operation ends, landed or not. The
+     * worker runtime counts such waits in its write lag (`BufferedStatusStore.trackWait`), so a
+     * stage waiting for its checkpoint through an outage is not taken for stuck work.
+     */
+    onWait: fn<(job: JobRef) => () => void>('a function').optional(),
     /** The signal of the attempt writing for `job`, if any: waiting between retries stops when it aborts. */
     signalOf: fn<(job: JobRef) => AbortSignal | undefined>('a function').optional(),
     /** Structured logger. Default: silent. */
@@ -80,13 +87,20 @@ export class RetryingCheckpointStore implements CheckpointStore {
 
   private async retry<T>(job: JobRef, operation: string, call: (retry: number) => Promise<T>, write = false): Promise<T> {
     const deadline = this.clock.now() + this.options.timeoutMs;
+    let endWait: (() => void) | undefined;
     for (let retry = 1; ; retry++) {
       try {
         if (write) await this.options.beforeWrite?.(job);
-        return await call(retry);
+        const value = await call(retry);
+        endWait?.();
+        return value;
       } catch (error) {
         const remaining = deadline - this.clock.now();
-        if (!isRetryable(error) || remaining <= 0) throw error;
+        if (!isRetryable(error) || remaining <= 0) {
+          endWait?.();
+          throw error;
+        }
+        endWait ??= this.options.onWait?.(job);
         const delayMs = Math.min(remaining, backoffDelayMs(this.options.backoff, retry));
         this.logger.warn('checkpoint store unavailable; the stage waits for its checkpoint', {
           jobId: job.id,
@@ -95,7 +109,12 @@ export class RetryingCheckpointStore implements CheckpointStore {
           delayMs,
           error: toError(error).message,
         });
-        await this.clock.sleep(delayMs, this.options.signalOf?.(job));
+        try {
+          await this.clock.sleep(delayMs, this.options.signalOf?.(job));
+        } catch (aborted) {
+          endWait?.();
+          throw aborted;
+        }
       }
     }
   }

@@ -103,6 +103,28 @@ describe('RetryingCheckpointStore', () => {
     expect(await completing).toMatchObject({ name: 'InvalidTransitionError' });
   });
 
+  it('reports each operation that waits for the store, once, until it ends — landed, failed or aborted', async () => {
+    const waits: string[] = [];
+    const onWait = (job: JobRef) => {
+      waits.push(`start ${job.id}`);
+      return () => waits.push(`end ${job.id}`);
+    };
+    const { inner, store, job } = await setup({ onWait });
+    await store.save(job, input('a'));
+    expect(waits).toEqual([]);
+    inner.mode = 'down';
+    const saving = store.save(job, input('b'));
+    await waitFor(() => inner.tries.length >= 4);
+    expect(waits).toEqual([`start ${job.id}`]);
+    inner.mode = 'up';
+    await saving;
+    expect(waits).toEqual([`start ${job.id}`, `end ${job.id}`]);
+    const failing = await setup({ onWait, timeoutMs: 100 });
+    failing.inner.mode = 'down';
+    await expect(failing.store.save(failing.job, input())).rejects.toMatchObject({ name: 'StoreError' });
+    expect(waits.slice(2)).toEqual([`start ${failing.job.id}`, `end ${failing.job.id}`]);
+  });
+
   it('stops waiting when the attempt is aborted', async () => {
     const controller = new AbortController();
     const { inner, store, job } = await setup({ timeoutMs: 60_000, backoff: { baseMs: 30_000, capMs: 30_000 }, signalOf: () => controller.signal });

@@ -237,6 +237,24 @@ describe('BufferedStatusStore', () => {
     expect(logger.lines.some((line) => line.message === 'status writes caught up')).toBe(true);
   });
 
+  it('counts a wait made outside it (a checkpoint retrying) as pending until it ends, after its own writes caught up', async () => {
+    const { flaky, real, store, lags } = setup();
+    const id = await running(real);
+    flaky.mode = 'down';
+    await store.progress(id, 'f1', { percent: 1 });
+    const endWait = store.trackWait(id);
+    flaky.mode = 'up';
+    await waitFor(async () => (await real.get(id))?.progress === 1);
+    // Its buffered write landed; the outside wait still holds the lag.
+    await waitFor(() => lags.length > 0);
+    expect(store.writeLag()).toMatchObject({ pendingJobs: 1 });
+    expect(lags.at(-1)?.pendingJobs).toBe(1);
+    endWait();
+    endWait();
+    expect(store.writeLag()).toEqual({ pendingJobs: 0, oldestPendingMs: 0 });
+    await waitFor(() => lags.at(-1)?.pendingJobs === 0);
+  });
+
   it('lets buffered writes land on close, and drops what cannot land within closeTimeoutMs', async () => {
     const { flaky, real, store, logger } = setup({ retryBaseMs: 60_000, retryCapMs: 60_000, closeTimeoutMs: 100 });
     const id = await running(real);

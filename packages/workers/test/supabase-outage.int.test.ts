@@ -152,6 +152,73 @@ describe('a Supabase outage during a run of jobs', () => {
     }
   });
 
+  it('keeps the worker reported behind while a stage waits for its checkpoint, after its status writes caught up', { timeout: 60_000 }, async () => {
+    // Found by the chaos suite's Supabase outage: once a worker's buffered status writes had
+    // landed it reported no lag, while a stage still waited (retry backoff) to save the checkpoint
+    // that carries its progress; the monitor saw a row without progress for the outage's length
+    // and a worker not behind, and restarted a healthy job.
+    const schema = await stack.createSchema('outage_wait');
+    const endpoint = await startRestartableEndpoint((port) => stack.startEndpoint({ schemas: [schema], ...(port === undefined ? {} : { port }) }));
+    const connection = { url: endpoint.url, serviceRoleKey: stack.serviceRoleKey, schema, requestTimeoutMs: 1000 };
+    const statusStore = new SupabaseStatusStore(connection);
+    const checkpointStore = new SupabaseCheckpointStore(connection);
+    const control = {
+      status: new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
+      checkpoints: new SupabaseCheckpointStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
+    };
+    const registry = new WriteLagRegistry({ connection: ctx.connection(), prefix: ctx.prefix });
+    const logger = createMemoryLogger();
+    const workerId = 'waiting-worker';
+    const runtime = ctx.track(
+      'runtime',
+      createWorkerRuntime({
+        redis: { url: ctx.redisUrl, prefix: ctx.prefix },
+        jobs: [createSyntheticJob(redisSyntheticHooks(ctx.redis, ctx.prefix, workerId))],
+        workerId,
+        lockDurationMs: 5000,
+        stalledIntervalMs: 2000,
+        heartbeatIntervalMs: 200,
+        progressThrottleMs: 0,
+        cpuThreads: 1,
+        statusStore,
+        checkpointStore,
+        logger,
+        // Status writes replay within ~300 ms of the store coming back; a checkpoint retry waits 2–4 s.
+        outageTolerance: { writeTimeoutMs: 500, retryBaseMs: 50, retryCapMs: 300, lagReportIntervalMs: 200, checkpointRetryBaseMs: 4000, checkpointRetryCapMs: 4000 },
+      }),
+    );
+    const jobs = ctx.manage('client', createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, statusStore: control.status }));
+    try {
+      const { id } = await jobs.enqueue('pdf', { documentId: 'waits;sleep:600', source: { kind: 'file', path: '/synthetic.pdf' } });
+      await runtime.start();
+      await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'pdf_loaded'), { message: 'the job never started' });
+      await endpoint.stop();
+      // The stage ends during the outage: its checkpoint save fails and waits for its next try.
+      await waitFor(() => logger.lines.some((line) => line.message === 'checkpoint store unavailable; the stage waits for its checkpoint'), { message: 'the checkpoint never waited' });
+      await endpoint.start();
+      // Until the checkpoint lands, the worker must say it is behind (read first: a later "landed" cannot excuse it).
+      const notBehindWhileWaiting: number[] = [];
+      await waitFor(
+        async () => {
+          const behind = await registry.isBehind(workerId, 60_000);
+          const saved = (await control.checkpoints.list({ id, type: 'pdf' })).some((checkpoint) => checkpoint.stage === 'pdf_loaded');
+          if (!saved && !behind) notBehindWhileWaiting.push(Date.now());
+          return saved;
+        },
+        { timeoutMs: 20_000, intervalMs: 50, message: 'the checkpoint never landed' },
+      );
+      expect(logger.lines.some((line) => line.message === 'status writes caught up' || line.message === 'status writes are behind')).toBe(true);
+      expect(notBehindWhileWaiting).toEqual([]);
+      await jobs.waitForResult(id, { timeoutMs: 20_000 });
+      await waitFor(async () => !(await registry.isBehind(workerId, 60_000)), { message: 'the worker still reports a backlog' });
+    } finally {
+      await runtime.close();
+      await endpoint.close();
+      await Promise.all([statusStore.close(), checkpointStore.close(), control.status.close(), control.checkpoints.close()]);
+      await stack.dropSchema(schema);
+    }
+  });
+
   it('stops an attempt whose buffered writes are fenced off once the store is back (the monitor restarted the job meanwhile)', { timeout: 60_000 }, async () => {
     const schema = await stack.createSchema('outage_fence');
     const endpoint = await startRestartableEndpoint((port) => stack.startEndpoint({ schemas: [schema], ...(port === undefined ? {} : { port }) }));

@@ -72,6 +72,8 @@ export class BufferedStatusStore implements StatusStore {
   private closing = false;
   /** Set when close() is done: writes go straight to the wrapped store. */
   private closed = false;
+  /** Waits for the store outside this one ({@link trackWait}): job id → since when, per wait. */
+  private readonly waits = new Map<symbol, { jobId: string; sinceMs: number }>();
 
   constructor(options: BufferedStatusStoreOptions) {
     this.options = parseOrThrow(BufferedStatusStoreOptionsSchema, options, 'BufferedStatusStore options');
@@ -95,9 +97,25 @@ export class BufferedStatusStore implements StatusStore {
     });
   }
 
-  /** How far behind the writes are now. */
+  /** How far behind the writes are now: the buffered ones and the waits of {@link trackWait}. */
   writeLag(): WriteLag {
-    return this.pending.lag(this.clock.now());
+    return this.pending.lag(this.clock.now(), this.waits.values());
+  }
+
+  /**
+   * Counts a wait for the store made outside this one — a checkpoint operation retrying through
+   * the same outage — as a pending write of `jobId` until the returned function is called. The
+   * write lag, which the monitor reads to tell an outage from stuck work, then covers a stage that
+   * waits for its checkpoint after its status writes have caught up.
+   */
+  trackWait(jobId: string): () => void {
+    const key = Symbol(jobId);
+    this.waits.set(key, { jobId, sinceMs: this.clock.now() });
+    this.lag.behind();
+    return () => {
+      if (!this.waits.delete(key)) return;
+      if (this.waits.size === 0 && this.pending.isEmpty && this.flushTimer === undefined && this.flushing === undefined) this.lag.caughtUp();
+    };
   }
 
   // ----- pass-through -------------------------------------------------------------------------
@@ -356,7 +374,7 @@ export class BufferedStatusStore implements StatusStore {
 
   private afterRound(): void {
     if (this.pending.isEmpty) {
-      this.lag.caughtUp();
+      if (this.waits.size === 0) this.lag.caughtUp();
       return;
     }
     this.scheduleFlush(this.healthy ? 0 : this.retryDelayMs(Math.max(1, this.failures)));

@@ -178,10 +178,14 @@ export class PendingWrites {
     return this.entries.size;
   }
 
-  /** How far behind the writes are at `now`. */
-  lag(now: number): WriteLag {
+  /** How far behind the writes are at `now`, counting `waits` (writes made elsewhere, still waiting for the store) too. */
+  lag(now: number, waits: Iterable<{ jobId: string; sinceMs: number }> = []): WriteLag {
     const jobs = new Set<string>();
     let oldest = Number.POSITIVE_INFINITY;
+    for (const wait of waits) {
+      jobs.add(wait.jobId);
+      oldest = Math.min(oldest, wait.sinceMs);
+    }
     for (const entry of this.entries.values()) {
       jobs.add(entry.jobId);
       oldest = Math.min(oldest, entry.sinceMs);

@@ -128,6 +128,8 @@ export function guardStores(input: GuardStoresInput): GuardedStores {
     backoff: { baseMs: options.checkpointRetryBaseMs, capMs: Math.max(options.checkpointRetryCapMs, options.checkpointRetryBaseMs) },
     // A job's buffered status writes land before its checkpoint, in order.
     beforeWrite: (job) => statusStore.flushJob(job.id),
+    // A stage waiting for its checkpoint is behind on its writes too (the monitor must not take it for stuck).
+    onWait: (job) => statusStore.trackWait(job.id),
     signalOf: (job: JobRef) => input.attemptOf(job.id)?.controller.signal,
     logger,
     clock: input.clock,
