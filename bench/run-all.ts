@@ -7,10 +7,10 @@
  * keep the other benchmarks' sections of the existing report, so one benchmark can be re-run
  * on a quieter machine without re-running all; each section states when it ran).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { describeMachine } from './lib/machine.js';
 
 interface BenchSpec {
   name: string;
@@ -90,29 +90,7 @@ function run(spec: BenchSpec): Promise<BenchOutcome> {
 }
 
 function machine(): Record<string, string> {
-  const cpu = cpus();
-  let redis = 'unknown';
-  try {
-    redis = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    // not installed
-  }
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    // not a checkout
-  }
-  return {
-    date: new Date().toISOString(),
-    commit,
-    os: `${platform()} ${release()}`,
-    cpu: `${cpu.length} × ${cpu[0]?.model ?? 'unknown'}`,
-    memory: `${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at start)`,
-    node: process.version,
-    redis,
-    mode: quick ? 'quick (reduced sizes: a smoke run, not the report)' : 'full',
-  };
+  return { ...describeMachine(), mode: quick ? 'quick (reduced sizes: a smoke run, not the report)' : 'full' };
 }
 
 const selected = BENCHES.filter((spec) => only === undefined || only.includes(spec.name));

@@ -15,7 +15,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, platform, release, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QueueEvents } from 'bullmq';
@@ -26,6 +26,7 @@ import { startBenchRedis, type BenchRedis } from './lib/redis-server.js';
 import { killHard, rssOf, startSoakProcess, stopGracefully, type SoakProcess } from './lib/soak-processes.js';
 import { asciiChart, keyFamily, slope } from './lib/soak-report.js';
 import { arg, fmt } from './lib/stats.js';
+import { describeMachine } from './lib/machine.js';
 import { BENCH_MAPPING, writeFeed } from './lib/xml-feed.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -208,22 +209,8 @@ async function keyFamilies(redis: BenchRedis): Promise<Record<string, { keys: nu
 }
 
 function machine(): Record<string, string> {
-  const cpu = cpus();
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    // not a checkout
-  }
-  return {
-    date: new Date().toISOString(),
-    commit,
-    os: `${platform()} ${release()}`,
-    cpu: `${cpu.length} × ${cpu[0]?.model ?? 'unknown'} (shared with other work)`,
-    memory: `${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at start)`,
-    node: process.version,
-    redis: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim(),
-  };
+  const host = describeMachine();
+  return { ...host, cpu: `${host['cpu']} (shared with other work)` };
 }
 
 // ---------------------------------------------------------------- the run
