@@ -21,7 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/chaos/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/chaos/**/*.test.ts', 'test/security/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.chaos.test.ts', '**/node_modules/**'],
           testTimeout: 10_000,
           sequence: { groupOrder: 0 },
@@ -30,7 +30,12 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts', 'test/e2e/**/*.int.test.ts'],
+          include: [
+            'packages/*/test/**/*.int.test.ts',
+            'apps/*/test/**/*.int.test.ts',
+            'test/e2e/**/*.int.test.ts',
+            'test/security/**/*.int.test.ts',
+          ],
           exclude: ['**/*.timing.int.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
           ...integration,
