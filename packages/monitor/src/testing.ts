@@ -25,6 +25,8 @@ export interface ReceivedEnvelope {
   encoding: string;
   header: Record<string, unknown>;
   items: EnvelopeItem[];
+  /** The whole body as received (decompressed), for tests that look for a value in any part of it. */
+  raw: string;
 }
 
 /** A Sentry event as received (the `event` item payload). */
@@ -185,6 +187,7 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
           encoding: request.headers['content-encoding'] ?? 'identity',
           header,
           items,
+          raw: body.toString('utf8'),
         });
         for (const item of items) {
           if (item.header.type === 'event') events.push(item.payload as ReceivedEvent);
