@@ -64,9 +64,9 @@ const URL_USERINFO = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi;
  * (`event.request.query_string`, a breadcrumb's `http.query`). The value runs to the next
  * separator; it may hold `/`, `+`, `=` and `%XX` (a credential scope, base64, URL-encoding).
  */
-const QUERY_PARAMETER = /(^|[?&;])([A-Za-z0-9_.~-]+)=(?!\[scrubbed\])([^&#\s"'<>\\)\]}|`]*)/g;
+const QUERY_PARAMETER = /(^|[?&;])([A-Za-z0-9_.~-]+)=(?!\[scrubbed\])([^&#\s"'<>\\)\]}|`]+)/g;
 /** The same inside a URL-encoded URL (`?next=https%3A%2F%2F…%3FX-Amz-Signature%3D…`). */
-const ENCODED_QUERY_PARAMETER = /(%3F|%26)([A-Za-z0-9_.~-]+)(%3D)(?!\[scrubbed\])((?:(?!%26|%23)[^&#\s"'<>\\)\]}|`])*)/gi;
+const ENCODED_QUERY_PARAMETER = /(%3F|%26)([A-Za-z0-9_.~-]+)(%3D)(?!\[scrubbed\])((?:(?!%26|%23)[^&#\s"'<>\\)\]}|`])+)/gi;
 /** `password=…`, `X-Amz-Signature: …` and the like in free text (a config or header quoted in an error): the name and separator. */
 const ASSIGNMENT_NAME = /(?<![A-Za-z0-9_.~-])([A-Za-z][A-Za-z0-9_.-]*)\s*[=:]\s*/g;
 /** The value after a secret name: up to a separator, unless already scrubbed or an auth scheme (scrubbed by {@link AUTH_SCHEME}). */
