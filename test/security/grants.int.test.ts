@@ -12,10 +12,15 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  API_ROLES,
+  connectPostgres,
   createMigratedSchema,
+  kaiFunctionsOf,
+  privilegesHeld,
+  openRoleSession,
+  type Queryable,
   DEFAULT_MIGRATIONS_DIR,
   ensureRealtimePublication,
   ensureSupabaseRoles,
@@ -25,9 +30,6 @@ import {
   type SupabaseTestStack,
 } from '@kai-jobs/queue/testing';
 
-const API_ROLES = ['anon', 'authenticated'] as const;
-type ApiRole = (typeof API_ROLES)[number];
-type Queryable = pg.Pool | pg.ClientBase;
 const PRIVILEGES_MIGRATION = '20261207080000_kai_jobs_api_privileges.sql';
 
 /** The platform's three status tables and kai-jobs' own readable ones: signed-in users read them (under row-level security). */
@@ -56,104 +58,8 @@ function expectedPrivileges(schema: string): string[] {
   ].sort();
 }
 
-/**
- * Every privilege `anon` and `authenticated` hold on the objects of `schema` (or on the objects
- * `only` selects), as `<role> <PRIVILEGE> <kind> <name>` lines, sorted.
- */
-async function privilegesHeld(db: Queryable, schema: string, only?: (name: string) => boolean): Promise<string[]> {
-  const version = Number((await db.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0]?.v);
-  const tablePrivileges = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', ...(version >= 170000 ? ['MAINTAIN'] : [])];
-  const { rows } = await db.query<{ line: string; name: string }>(
-    `with roles(role) as (select unnest($2::text[])),
-     schema_privs as (
-       select format('%s %s schema %s', r.role, p.priv, n.nspname) as line, n.nspname::text as name
-         from roles r, pg_namespace n, unnest(array['USAGE', 'CREATE']) p(priv)
-        where n.nspname = $1 and has_schema_privilege(r.role, n.oid, p.priv)),
-     relations as (select c.oid, c.relname, c.relkind from pg_class c where c.relnamespace = $1::regnamespace),
-     table_privs as (
-       select format('%s %s table %s', r.role, p.priv, c.relname), c.relname::text
-         from roles r, relations c, unnest($3::text[]) p(priv)
-        where c.relkind in ('r', 'p', 'v', 'm', 'f') and has_table_privilege(r.role, c.oid, p.priv)),
-     column_privs as (
-       -- Column grants beyond the table's: has_any_column_privilege is true for either.
-       select format('%s %s column-of %s', r.role, p.priv, c.relname), c.relname::text
-         from roles r, relations c, unnest(array['SELECT', 'INSERT', 'UPDATE', 'REFERENCES']) p(priv)
-        where c.relkind in ('r', 'p', 'v', 'm', 'f') and has_any_column_privilege(r.role, c.oid, p.priv)
-          and not has_table_privilege(r.role, c.oid, p.priv)),
-     sequence_privs as (
-       select format('%s %s sequence %s', r.role, p.priv, c.relname), c.relname::text
-         from roles r, relations c, unnest(array['USAGE', 'SELECT', 'UPDATE']) p(priv)
-        where c.relkind = 'S' and has_sequence_privilege(r.role, c.oid, p.priv)),
-     function_privs as (
-       select format('%s EXECUTE function %s', r.role, regexp_replace(f.oid::regprocedure::text, '^.*\\.', '')), f.proname::text
-         from roles r, pg_proc f
-        where f.pronamespace = $1::regnamespace and has_function_privilege(r.role, f.oid, 'EXECUTE'))
-     select * from schema_privs union all select * from table_privs union all select * from column_privs
-     union all select * from sequence_privs union all select * from function_privs`,
-    [schema, [...API_ROLES], tablePrivileges],
-  );
-  return rows
-    .filter((row) => only === undefined || only(row.name))
-    .map((row) => row.line)
-    .sort();
-}
-
-/**
- * A literal of each argument type kai-jobs' functions take. Not NULL: PostgreSQL folds a STRICT
- * function called with a NULL constant to NULL at plan time, without checking EXECUTE, so a NULL
- * probe would pass even where the function is refused.
- */
-const PROBE_VALUES: Record<string, string> = {
-  text: 'probe',
-  'text[]': '{}',
-  integer: '1',
-  bigint: '1',
-  smallint: '1',
-  numeric: '1',
-  boolean: 'false',
-  jsonb: '{}',
-  json: '{}',
-  'timestamp with time zone': '2026-01-01T00:00:00Z',
-};
-
-/** Each kai-jobs function (`kai_*`) of `schema`, with a call passing a non-NULL literal for every argument. */
-async function functionsOf(db: Queryable, schema: string): Promise<{ signature: string; call: string; volatile: boolean; trigger: boolean }[]> {
-  const { rows } = await db.query<{ signature: string; name: string; kind: string; args: string[]; volatile: boolean; trigger: boolean }>(
-    `select regexp_replace(p.oid::regprocedure::text, '^.*\\.', '') as signature, p.proname as name, p.prokind as kind,
-            array(select format_type(t, null) from unnest(p.proargtypes::oid[]) with ordinality a(t, i) order by i) as args,
-            p.provolatile = 'v' as volatile, p.prorettype = 'trigger'::regtype as trigger
-       from pg_proc p where p.pronamespace = $1::regnamespace and p.proname like 'kai\\_%' order by 1`,
-    [schema],
-  );
-  return rows.map((row) => {
-    const args = row.args.map((type) => {
-      const value = PROBE_VALUES[type];
-      if (value === undefined) throw new Error(`no probe value for argument type ${type} of ${row.signature}: add one`);
-      return `${pg.escapeLiteral(value)}::${type}`;
-    });
-    const call = `${row.kind === 'p' ? 'call' : 'select'} ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(row.name)}(${args.join(', ')})`;
-    return { signature: row.signature, call, volatile: row.volatile, trigger: row.trigger };
-  });
-}
-
-/** The SQLSTATE `sql` fails with as `role` in `schema`, or `ok`. */
-async function sqlStateAs(url: string, role: ApiRole, schema: string, sql: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`set role ${role}`);
-    await client.query(`set search_path to "${schema}"`);
-    await client.query(sql);
-    return 'ok';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Applies the privileges migration once more, as a migration run would (search_path first). */
-async function applyPrivilegesMigrationAgain(db: pg.ClientBase, schema: string): Promise<void> {
+async function applyPrivilegesMigrationAgain(db: Queryable, schema: string): Promise<void> {
   const sql = readFileSync(join(DEFAULT_MIGRATIONS_DIR, PRIVILEGES_MIGRATION), 'utf8');
   await db.query(`set search_path to "${schema}"`);
   await db.query(sql);
@@ -162,25 +68,30 @@ async function applyPrivilegesMigrationAgain(db: pg.ClientBase, schema: string):
 
 /** Probes every function anon or authenticated may not run, and the history sequence, as each role. */
 async function expectRefusedAsApiRoles(url: string, db: Queryable, schema: string): Promise<number> {
-  const functions = await functionsOf(db, schema);
+  const functions = await kaiFunctionsOf(db, schema);
   expect(functions.some((fn) => fn.signature.startsWith('kai_append_history('))).toBe(true);
   let probes = 0;
   for (const role of API_ROLES) {
-    for (const statement of [
-      `select nextval('job_history_id_seq')`,
-      `select setval('job_history_id_seq', 9223372036854775807)`,
-      `select last_value from job_history_id_seq`,
-      `select currval('job_history_id_seq')`,
-    ]) {
-      expect(await sqlStateAs(url, role, schema, statement), `${role}: ${statement}`).toBe('42501');
-      probes += 1;
-    }
-    for (const fn of functions) {
-      const allowed = role === 'authenticated' && READ_FUNCTIONS.includes(fn.signature);
-      // A trigger function cannot be called directly at all; its EXECUTE is checked in the inventory.
-      if (allowed || fn.trigger) continue;
-      expect(await sqlStateAs(url, role, schema, fn.call), `${role}: ${fn.call}`).toBe('42501');
-      probes += 1;
+    const session = await openRoleSession(url, role, schema);
+    try {
+      for (const statement of [
+        `select nextval('job_history_id_seq')`,
+        `select setval('job_history_id_seq', 9223372036854775807)`,
+        `select last_value from job_history_id_seq`,
+        `select currval('job_history_id_seq')`,
+      ]) {
+        expect(await session.sqlState(statement), `${role}: ${statement}`).toBe('42501');
+        probes += 1;
+      }
+      for (const fn of functions) {
+        const allowed = role === 'authenticated' && READ_FUNCTIONS.includes(fn.signature);
+        // A trigger function cannot be called directly at all; its EXECUTE is checked in the inventory.
+        if (allowed || fn.trigger) continue;
+        expect(await session.sqlState(fn.call), `${role}: ${fn.call}`).toBe('42501');
+        probes += 1;
+      }
+    } finally {
+      await session.close();
     }
   }
   return probes;
@@ -311,17 +222,15 @@ describe("grants in a public schema kai-jobs shares with the platform (the platf
     parsed.pathname = `/${database}`;
     return parsed.toString();
   })();
-  let admin: pg.Client;
-  let db: pg.Client;
+  let admin: Awaited<ReturnType<typeof connectPostgres>>;
+  let db: Awaited<ReturnType<typeof connectPostgres>>;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: testPostgresUrl() });
-    await admin.connect();
+    admin = await connectPostgres(testPostgresUrl());
     // The roles are cluster-wide: created as a Supabase project has them, if missing.
     await ensureSupabaseRoles(admin);
     await admin.query(`create database ${database}`);
-    db = new pg.Client({ connectionString: url });
-    await db.connect();
+    db = await connectPostgres(url);
     await ensureRealtimePublication(db);
     // public as Supabase sets it up: usage and default privileges for the API roles.
     await db.query(`grant usage on schema public to anon, authenticated, service_role`);

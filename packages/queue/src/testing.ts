@@ -38,6 +38,8 @@ export {
 export type { SupabaseTestStack, SupabaseTestStackOptions } from './testing/supabase-test-db.js';
 export { startRestartableEndpoint } from './testing/restartable-endpoint.js';
 export { allSampleSecrets, leakedSampleSecrets, SIGNED_URL_SAMPLES } from './testing/signed-urls.js';
+export { API_ROLES, connectPostgres, kaiFunctionsOf, openRoleSession, privilegesHeld } from './testing/api-role-privileges.js';
+export type { ApiRole, ProbedFunction, Queryable, RoleSession } from './testing/api-role-privileges.js';
 export type { SignedUrlSample } from './testing/signed-urls.js';
 export type { RestartableEndpoint } from './testing/restartable-endpoint.js';
 
