@@ -25,7 +25,9 @@ export const SECRET_KEY_SUFFIXES: readonly string[] = [
   'token',
   'apikey',
   'authorization',
-  'auth',
+  // Not plain `auth`: log lines say `auth: on` (the board's mode); `basicAuth: 'u:p'` is a secret.
+  'basicauth',
+  'proxyauth',
   'cookie',
   'servicerolekey',
   'dsn',
@@ -47,10 +49,11 @@ export const SECRET_KEY_SUFFIXES: readonly string[] = [
 const SECRET_EXACT_KEYS: ReadonlySet<string> = new Set(['sig', 'sv', 'pwd']);
 
 /**
- * Query parameters scrubbed on top of the field names: `key` (Google API keys) — too common as
- * a field name (`idempotency key`, `material_key`) to scrub in structured data.
+ * Query parameters scrubbed on top of the field names: `key` (Google API keys) and `auth`
+ * (Firebase-style tokens) — too common as field names (`idempotency key`, `auth: on`) to scrub
+ * in structured data.
  */
-const SECRET_EXACT_QUERY_PARAMETERS: ReadonlySet<string> = new Set(['key']);
+const SECRET_EXACT_QUERY_PARAMETERS: ReadonlySet<string> = new Set(['key', 'auth']);
 
 /** How deep {@link scrubSecrets} copies; deeper values are replaced, never passed through unscrubbed. */
 const MAX_DEPTH = 12;
@@ -103,7 +106,7 @@ export function isSecretKey(key: string): boolean {
  * True when the value of the URL query parameter `name` must be scrubbed: every name of
  * {@link isSecretKey} (so `X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`,
  * `X-Goog-Signature`, `X-Goog-Credential`, `access_key`, `access_token`, `token`, `sig`, `sv`,
- * `AWSAccessKeyId`, `Signature`) plus `key`. Case-insensitive.
+ * `AWSAccessKeyId`, `Signature`) plus `key` and `auth`. Case-insensitive.
  */
 export function isSecretQueryParameter(name: string): boolean {
   return isSecretKey(name) || SECRET_EXACT_QUERY_PARAMETERS.has(normalizeName(name));

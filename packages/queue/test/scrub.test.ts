@@ -44,14 +44,18 @@ describe('scrubbing secrets', () => {
       'AccountKey',
       'sig',
       'SV',
+      'basicAuth',
     ]) {
       expect(isSecretKey(key), key).toBe(true);
     }
-    for (const key of ['job_id', 'source_url', 'total_tokens', 'error_message', 'failure_reason', 'author', 'key', 'material_key', 'signed_headers', 'se', 'sp']) {
+    for (const key of ['job_id', 'source_url', 'total_tokens', 'error_message', 'failure_reason', 'author', 'auth', 'key', 'material_key', 'signed_headers', 'se', 'sp']) {
       expect(isSecretKey(key), key).toBe(false);
     }
     // `key` is scrubbed as a query parameter (Google API keys) but not as a field name.
     expect(isSecretQueryParameter('key')).toBe(true);
+    expect(isSecretQueryParameter('auth')).toBe(true);
+    // The board logs its auth mode; that is not a secret.
+    expect(scrubString('board listening, auth: on')).toBe('board listening, auth: on');
     expect(isSecretQueryParameter('X-Amz-Date')).toBe(false);
   });
 
