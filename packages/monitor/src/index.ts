@@ -30,7 +30,8 @@ export {
 } from './alerts/dedupe-store.js';
 export type { AlertDedupeRef, AlertDedupeStore, RedisAlertDedupeStoreOptions } from './alerts/dedupe-store.js';
 export { captureException, captureMessage, installAlerter, installedAlerter } from './alerts/default-alerter.js';
-export { isSecretKey, SCRUBBED, scrubSecrets, scrubString, SECRET_KEY_SUFFIXES } from './alerts/scrub.js';
+// The one scrubbing module lives in @kai-jobs/queue (the logger uses it too); re-exported for callers of the alerter.
+export { isSecretKey, isSecretQueryParameter, SCRUBBED, scrubSecrets, scrubString, SECRET_KEY_SUFFIXES } from '@kai-jobs/queue';
 export { alertDedupeKey } from './keys.js';
 export { addCounts, addHash, emptyCounts, summarizeCounts } from './metrics/metric-counts.js';
 export type { MetricCounts, MetricsPoint, ProcessingTime } from './metrics/metric-counts.js';

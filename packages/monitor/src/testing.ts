@@ -8,6 +8,16 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
+import { getGlobalScope } from '@sentry/node';
+
+/**
+ * Sentry's process-wide global scope, whose data (breadcrumbs, tags) the SDK merges into
+ * every event of every client — for tests that put ambient data there and check what the
+ * alerter lets through. Here so tests outside this package need not depend on the SDK.
+ */
+export function sentryGlobalScope(): ReturnType<typeof getGlobalScope> {
+  return getGlobalScope();
+}
 
 /** One item of an envelope: its header and its payload (parsed as JSON when it is JSON). */
 export interface EnvelopeItem {
@@ -25,6 +35,8 @@ export interface ReceivedEnvelope {
   encoding: string;
   header: Record<string, unknown>;
   items: EnvelopeItem[];
+  /** The whole body as received (decompressed), for tests that look for a value in any part of it. */
+  raw: string;
 }
 
 /** A Sentry event as received (the `event` item payload). */
@@ -185,6 +197,7 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
           encoding: request.headers['content-encoding'] ?? 'identity',
           header,
           items,
+          raw: body.toString('utf8'),
         });
         for (const item of items) {
           if (item.header.type === 'event') events.push(item.payload as ReceivedEvent);

@@ -92,7 +92,17 @@ export {
 export type { FieldIssue, KaiJobsErrorOptions } from './errors.js';
 export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys, workerRegistryKeys, writeLagKey } from './keys.js';
 export type { StatusKeys, WorkerRegistryKeys } from './keys.js';
-export { createLogger, createMemoryLogger, REDACTED_FIELD_NAMES, silentLogger } from './logger.js';
+export { createLogger, createMemoryLogger, silentLogger } from './logger.js';
+export {
+  isSecretKey,
+  isSecretQueryParameter,
+  MAX_SCRUBBED_LENGTH,
+  SCRUBBED,
+  scrubErrorInPlace,
+  scrubSecrets,
+  scrubString,
+  SECRET_KEY_SUFFIXES,
+} from './scrub.js';
 export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './logger.js';
 export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts.js';
 export type { LuaScript } from './lua-scripts.js';

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type LevelWithSilent } from 'pino';
+import { scrubSecrets, scrubString } from './scrub.js';
 
 /** Structured fields attached to a log line or a child logger. */
 export type LogFields = Record<string, unknown>;
@@ -17,34 +18,6 @@ export interface Logger {
   flush(): Promise<void>;
 }
 
-/**
- * Field names whose values are replaced by `[redacted]` wherever they appear in the
- * first three levels of a log line: payloads can carry credentials for sources.
- */
-export const REDACTED_FIELD_NAMES = [
-  'password',
-  'passwd',
-  'secret',
-  'token',
-  'accessToken',
-  'refreshToken',
-  'apiKey',
-  'api_key',
-  'authorization',
-  'Authorization',
-  'cookie',
-  'serviceRoleKey',
-  'dsn',
-] as const;
-
-function redactionPaths(): string[] {
-  const paths: string[] = [];
-  for (const name of REDACTED_FIELD_NAMES) {
-    paths.push(name, `*.${name}`, `*.*.${name}`, `*.*.*.${name}`);
-  }
-  return paths;
-}
-
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
   /** Minimum level written. Default `info`. */
@@ -55,13 +28,18 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
-/** A pino-backed JSON logger with redaction of secrets (see {@link REDACTED_FIELD_NAMES}). */
+/**
+ * A pino-backed JSON logger. Every message, field and child binding goes through the one
+ * scrubbing of secrets ({@link scrubSecrets}) before it is written: values under secret
+ * names at any depth, and signed-URL parameters, URL credentials, auth headers and JWTs
+ * inside any string — the same rules as Sentry events, so a log line never shows what an
+ * alert hides.
+ */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const instance = pino(
     {
       level: options.level ?? 'info',
-      base: options.base ?? {},
-      redact: { paths: redactionPaths(), censor: '[redacted]' },
+      base: scrubSecrets(options.base ?? {}),
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
@@ -72,11 +50,19 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
 
 function wrapPino(instance: pino.Logger): Logger {
   return {
-    debug: (message, fields) => instance.debug(fields ?? {}, message),
-    info: (message, fields) => instance.info(fields ?? {}, message),
-    warn: (message, fields) => instance.warn(fields ?? {}, message),
-    error: (message, fields) => instance.error(fields ?? {}, message),
-    child: (bindings) => wrapPino(instance.child(bindings)),
+    debug: (message, fields) => {
+      if (instance.isLevelEnabled('debug')) instance.debug(scrubSecrets(fields ?? {}), scrubString(message));
+    },
+    info: (message, fields) => {
+      if (instance.isLevelEnabled('info')) instance.info(scrubSecrets(fields ?? {}), scrubString(message));
+    },
+    warn: (message, fields) => {
+      if (instance.isLevelEnabled('warn')) instance.warn(scrubSecrets(fields ?? {}), scrubString(message));
+    },
+    error: (message, fields) => {
+      if (instance.isLevelEnabled('error')) instance.error(scrubSecrets(fields ?? {}), scrubString(message));
+    },
+    child: (bindings) => wrapPino(instance.child(scrubSecrets(bindings))),
     flush: () =>
       new Promise<void>((resolve) => {
         instance.flush(() => resolve());

@@ -1,8 +1,9 @@
 /**
  * `@kai-jobs/queue/testing` — helpers for tests of kai-jobs and of its users: a key
  * prefix and cleanup per test, tracked connections that fail the test when left open,
- * the status store's contract test suite, and a Supabase-like PostgreSQL with a
- * PostgREST-compatible endpoint for the Supabase adapters.
+ * the status store's contract test suite, a Supabase-like PostgreSQL with a
+ * PostgREST-compatible endpoint for the Supabase adapters, and signed URLs with the secrets
+ * they carry, for tests that prove no secret leaves the process.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, onTestFailed } from 'vitest';
@@ -36,6 +37,10 @@ export {
 } from './testing/supabase-test-db.js';
 export type { SupabaseTestStack, SupabaseTestStackOptions } from './testing/supabase-test-db.js';
 export { startRestartableEndpoint } from './testing/restartable-endpoint.js';
+export { allSampleSecrets, leakedSampleSecrets, SIGNED_URL_SAMPLES } from './testing/signed-urls.js';
+export { API_ROLES, connectPostgres, kaiFunctionsOf, openRoleSession, privilegesHeld } from './testing/api-role-privileges.js';
+export type { ApiRole, ProbedFunction, Queryable, RoleSession } from './testing/api-role-privileges.js';
+export type { SignedUrlSample } from './testing/signed-urls.js';
 export type { RestartableEndpoint } from './testing/restartable-endpoint.js';
 
 /** The Redis URL tests use: `REDIS_URL` or the local default (on a cluster: one of its nodes). */

@@ -1,4 +1,4 @@
-import type { SeverityLevel } from '@sentry/node';
+import type { Breadcrumb, SeverityLevel } from '@sentry/node';
 import type { AlertKind } from './alert-kinds.js';
 import type { CronScheduleInput } from './alerter-options.js';
 
@@ -15,6 +15,11 @@ export interface CaptureContext {
   contexts?: Record<string, Record<string, unknown>>;
   /** Grouping fingerprint; Sentry's default grouping when absent. */
   fingerprint?: string[];
+  /**
+   * What led up to the event (Sentry's "Breadcrumbs"), oldest first: e.g. the job's story —
+   * fetched, checkpointed, resumed. Scrubbed like the rest of the event (`data.url`, `message`).
+   */
+  breadcrumbs?: Breadcrumb[];
   /** Severity of a captured exception. Default `error`. */
   level?: SeverityLevel;
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { toError, type Logger } from '@kai-jobs/queue';
+import { scrubSecrets, toError, type Logger } from '@kai-jobs/queue';
 import {
   defaultStackParser,
   linkedErrorsIntegration,
   NodeClient,
   Scope,
+  type Breadcrumb,
   type ErrorEvent,
   type EventHint,
   type SeverityLevel,
@@ -14,7 +15,6 @@ import type { AlertOutcome, CaptureContext, CheckInInput } from './alerter-types
 import { parseAlerterOptions, type AlerterOptions, type ResolvedAlerterOptions } from './alerter-options.js';
 import { buildAlert } from './build-alert.js';
 import { MemoryAlertDedupeStore, type AlertDedupeRef, type AlertDedupeStore } from './dedupe-store.js';
-import { scrubSecrets } from './scrub.js';
 import { makeDeadlineTransport } from './sentry-transport.js';
 
 /** Marks our own captures in the event hint, so `beforeSend` can apply exactly their tags and fingerprint. */
@@ -73,6 +73,9 @@ export class Alerter {
       sendClientReports: false,
       normalizeDepth: 6,
       beforeSend: (event, hint) => this.beforeSend(event, hint),
+      // Breadcrumbs recorded through the client are scrubbed when added; beforeSend scrubs
+      // them again with the whole event, which also covers those merged from other scopes.
+      beforeBreadcrumb: (breadcrumb: Breadcrumb) => scrubSecrets(breadcrumb),
     });
     // Error causes are worth sending; this integration only processes our own events.
     client.addIntegration(linkedErrorsIntegration());
@@ -85,6 +88,9 @@ export class Alerter {
       event.tags = { ...exact.tags };
       if (exact.fingerprint !== undefined) event.fingerprint = [...exact.fingerprint];
     }
+    // The whole event: message, exception (values, stack frames, causes), tags, contexts,
+    // extra, fingerprint, breadcrumbs (ours and any merged from the global and isolation
+    // scopes), request (url, query_string, headers, cookies) and user.
     return scrubSecrets(event);
   }
 
@@ -243,6 +249,7 @@ export class Alerter {
       for (const [name, fields] of Object.entries(context.contexts ?? {})) scope.setContext(name, fields);
       if (context.extra !== undefined) scope.setExtras(context.extra);
       if (context.fingerprint !== undefined) scope.setFingerprint(context.fingerprint);
+      for (const breadcrumb of context.breadcrumbs ?? []) scope.addBreadcrumb(scrubSecrets(breadcrumb));
       const exact: ExactFields = { tags, fingerprint: context.fingerprint };
       const hint: EventHint = { data: { [EXACT]: exact } };
       const eventId =
@@ -281,6 +288,7 @@ export class Alerter {
       fingerprint: context.fingerprint,
       contexts: context.contexts,
       extra: context.extra,
+      breadcrumbs: context.breadcrumbs,
       ...(error === null ? {} : { error: { name: error.name, message: error.message } }),
     });
     const line = `${kind === null ? 'event' : 'alert'}: ${scrubSecrets(message)}`;

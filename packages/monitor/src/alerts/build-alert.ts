@@ -1,4 +1,4 @@
-import type { StatusRow } from '@kai-jobs/queue';
+import { SCRUBBED, scrubString, type StatusRow } from '@kai-jobs/queue';
 import {
   AlertKind,
   MAX_TAG_VALUE_LENGTH,
@@ -13,9 +13,17 @@ function text(value: string | null | undefined): string {
   return value === null || value === undefined || value.trim() === '' ? UNKNOWN : value;
 }
 
+/**
+ * A tag value: scrubbed before it is cut to Sentry's limit, so a signed source URL keeps as
+ * much of its host and path as fits (the event is scrubbed again as a whole before it leaves).
+ */
 function tag(value: string | null | undefined): string {
-  const t = text(value);
-  return t.length > MAX_TAG_VALUE_LENGTH ? t.slice(0, MAX_TAG_VALUE_LENGTH) : t;
+  const t = scrubString(text(value));
+  if (t.length <= MAX_TAG_VALUE_LENGTH) return t;
+  const cut = t.slice(0, MAX_TAG_VALUE_LENGTH);
+  // Never end on half a placeholder (`…=[scr`): scrubbing it again would make it grow.
+  const open = cut.lastIndexOf('[');
+  return open !== -1 && SCRUBBED.startsWith(cut.slice(open)) ? cut.slice(0, open) : cut;
 }
 
 function iso(ms: number | null): string | null {

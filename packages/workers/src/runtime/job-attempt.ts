@@ -5,6 +5,7 @@ import {
   jobCatalog,
   QueueErrorCode,
   refsOfPayload,
+  scrubErrorInPlace,
   toError,
   ValidationError,
   zodIssuesToFieldIssues,
@@ -130,7 +131,10 @@ export async function runAttempt(
 
   const payloadResult = catalogEntry.payloadSchema.safeParse(job.data);
   if (!payloadResult.success) {
-    const error = new ValidationError(`${type} payload of job ${jobId}`, zodIssuesToFieldIssues(payloadResult.error, job.data));
+    // Issues may quote the payload (a signed URL): scrubbed before the row, the log and failedReason see them.
+    const error = scrubErrorInPlace(
+      new ValidationError(`${type} payload of job ${jobId}`, zodIssuesToFieldIssues(payloadResult.error, job.data)),
+    );
     await failBadPayload(jobId, type, job.data, token, error, deps, logger);
     throw new UnrecoverableError(error.message);
   }
@@ -397,6 +401,10 @@ interface FailureContext {
 
 /** Decides, in one exhaustive switch, what an attempt's error means for BullMQ and the row. */
 async function settleFailure(error: Error, context: FailureContext): Promise<Error> {
+  // The error's text is written to the row and history, emitted, logged and — returned to
+  // BullMQ — kept as failedReason and stack trace, all of which the board shows. A stage that
+  // failed on a signed URL quotes it: scrub once, here, before any of them sees it.
+  scrubErrorInPlace(error);
   const { job, jobId, type, token, controller, deps, logger, currentStage } = context;
   const reason = controller.signal.aborted ? toError(controller.signal.reason) : error;
   const aborted = reason instanceof AttemptAbortedError ? reason : undefined;
