@@ -14,7 +14,9 @@ describe('prolog scan', () => {
   it('needs more bytes until the root element, then reports encoding and doctype', () => {
     const text = '\xEF\xBB\xBF<?xml version="1.0" encoding="windows-1252"?>\n<!-- feed -->\n<!DOCTYPE catalog SYSTEM "catalog.dtd">\n<catalog>';
     expect(scanProlog(text.slice(0, 30), false)).toEqual({ done: false });
-    expect(scanProlog(text, false)).toEqual({ done: true, info: { encoding: 'windows-1252', doctype: 'catalog' } });
+    // The UTF-8 byte order mark wins over the declaration.
+    expect(scanProlog(text, false)).toEqual({ done: true, info: { encoding: 'utf-8', doctype: 'catalog' } });
+    expect(scanProlog(text.slice(3), false)).toEqual({ done: true, info: { encoding: 'windows-1252', doctype: 'catalog' } });
     expect(scanProlog('<products/>', false)).toEqual({ done: true, info: { encoding: 'utf-8', doctype: null } });
   });
 
