@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PayloadInput } from '@kai-jobs/queue';
+import type { PayloadInput, XmlImportResult } from '@kai-jobs/queue';
 import { useRedisTestContext } from '@kai-jobs/queue/testing';
 import { createXmlImportJob, RedisProductStore } from '@kai-jobs/workers';
 import { runStagesForTest } from '@kai-jobs/workers/testing';
@@ -18,7 +18,7 @@ async function importFeed(feed: string | Buffer, payload: Payload) {
   const job = createXmlImportJob({ productStore: store });
   const full = { importJobId: `imp-${payload.sourceName}`, source: { kind: 'file' as const, path: writeTempFeed(feed) }, ...payload };
   const { result } = await runStagesForTest(job, { type: 'xml-import', payload: full });
-  return { result, store };
+  return { result: result as XmlImportResult, store };
 }
 
 describe('Google Merchant Center feeds (preset google-merchant)', () => {
