@@ -73,7 +73,7 @@ function checkDeclaredEncoding(declared: string): void {
   if (/^(utf-?16|ucs-?2|unicode)/.test(declared)) {
     throw new PermanentJobError(`the feed declares encoding "${declared}" but its bytes are not UTF-16 (no byte order mark, and the declaration reads as ASCII)`);
   }
-  let decoder: TextDecoder;
+  let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(declared);
   } catch {
