@@ -89,6 +89,20 @@ export const FieldSpecSchema = z
 /** What a producer writes for one field (besides a bare path). */
 export type FieldSpec = z.infer<typeof FieldSpecSchema>;
 
+/**
+ * One entry of a payload's `fieldMapping`: a path, a spec, or `null` (remove the field).
+ * Dispatched by the value's kind rather than a `z.union`, so an error names the spec's own key
+ * (`fieldMapping.price.type`) instead of "no union member matched" at the field.
+ */
+export const FieldMappingEntrySchema = z
+  .custom<string | FieldSpec | null>(() => true)
+  .transform((value, ctx): string | FieldSpec | null => {
+    const result = value === null ? { success: true as const, data: null } : typeof value === 'string' ? FieldPathSchema.safeParse(value) : FieldSpecSchema.safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
+    return z.NEVER;
+  });
+
 /** A field's mapping: a bare path (the field's implied type), or a spec. */
 export type FieldMappingEntry = string | FieldSpec;
 

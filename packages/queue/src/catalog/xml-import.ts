@@ -5,8 +5,7 @@ import {
   DEFAULT_FIELD_MAPPING,
   ElementPathSchema,
   FieldNameSchema,
-  FieldPathSchema,
-  FieldSpecSchema,
+  FieldMappingEntrySchema,
   mergeFieldMapping,
   REQUIRED_FIELDS,
   XML_IMPORT_PRESETS,
@@ -55,7 +54,7 @@ export const XmlImportPayloadSchema = z
      * over the preset's mapping (or `{ sku: 'sku', name: 'name' }`): a bare path keeps a preset
      * field's type and options, `null` removes a field. `sku` and `name` are always required.
      */
-    fieldMapping: z.record(FieldNameSchema, z.union([FieldPathSchema, FieldSpecSchema, z.null()])).optional(),
+    fieldMapping: z.record(FieldNameSchema, FieldMappingEntrySchema).optional(),
     /** Products per upsert batch (and per checkpoint). Default 500. */
     batchSize: z.number().int().min(1).max(10_000).default(500),
   })
