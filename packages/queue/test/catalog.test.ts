@@ -101,6 +101,9 @@ describe('job catalog', () => {
     // The validated payload is what the worker parses again: it must come out the same.
     expect(XmlImportPayloadSchema.parse(merchant)).toEqual(merchant);
     expect(XmlImportPayloadSchema.safeParse({ ...base, preset: 'shopify' }).error?.issues[0]?.path).toEqual(['preset']);
+    const reserved = XmlImportPayloadSchema.safeParse({ ...base, fieldMapping: JSON.parse('{"__proto__": {"path": "x"}, "constructor": "y"}') as Record<string, string> });
+    // zod leaves "__proto__" out of a record; the other reserved names are refused as keys.
+    expect(reserved.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual(['fieldMapping.constructor: Invalid key in record']);
   });
 
   it('derives the status row refs from a payload', () => {

@@ -59,7 +59,9 @@ export const FieldNameSchema = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z_][\w-]*$/, { message: 'expected a field name of letters, digits, "_" or "-", starting with a letter or "_"' });
+  .regex(/^[A-Za-z_][\w-]*$/, { message: 'expected a field name of letters, digits, "_" or "-", starting with a letter or "_"' })
+  // Field names become keys of plain objects (the mapping, each product): never a prototype's.
+  .refine((name) => !['__proto__', 'constructor', 'prototype'].includes(name), { message: 'a reserved name; choose another field name' });
 
 /** A field with its path(s) and its typed transform. */
 export const FieldSpecSchema = z
