@@ -16,6 +16,7 @@ import {
 } from '@kai-jobs/workers';
 import { makeCataloguePdf, makeLongPdf, makeNotAPdf } from '../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { feedText, PRODUCT_MAPPING, tempDir } from '../../packages/workers/test/jobs/xml-import/fixtures/feeds.js';
+import { merchantRssFeed } from '../../packages/workers/test/jobs/xml-import/fixtures/real-feeds.js';
 import { html, jsonLd, page, startTestSite } from '../../packages/workers/test/jobs/scrape/fixtures/test-site.js';
 import { startWorkerProcess, stopWorkerProcess } from '../../packages/workers/test/fixtures/worker-process.js';
 import { stores } from './helpers.js';
@@ -121,6 +122,24 @@ describe('XML import through the runtime', () => {
       counters: { total_products: 1200, processed_products: 1188, failed_products: 12 },
     });
     expect(await products().count('acme')).toBe(1188);
+    await worker.close();
+  }, 60_000);
+
+  it('imports a Google Merchant feed enqueued with the preset and one added field (the worker reads the resolved mapping)', async () => {
+    const path = join(tempDir('kai-e2e-merchant-'), 'merchant.xml');
+    writeFileSync(path, merchantRssFeed());
+    const worker = await runtime([createXmlImportJob({ productStore: products() }) as StagedJobDefinition]);
+    const jobs = client();
+    const { id } = await jobs.enqueue('xml-import', { importJobId: 'imp-m', sourceName: 'merchant', source: { kind: 'file', path }, preset: 'google-merchant', fieldMapping: { colour: 'g:color' } });
+    const result = await jobs.waitForResult<'xml-import'>(id, { timeoutMs: 60_000 });
+    expect(result).toMatchObject({ totalProducts: 7, processedProducts: 3, failedProducts: 4 });
+    expect(result.failures.map((failure) => failure.error)).toEqual([
+      'price: must not be empty',
+      'price: expected an amount with an ISO 4217 currency like 170.19 EUR (got "12,50 EUR")',
+      'availability: expected one of: in stock, out of stock, preorder, backorder (got "maybe"); gtin: GTIN check digit is wrong (got "4006381333932")',
+      'price: missing (no price in the record)',
+    ]);
+    expect(await products().get('merchant', 'TV-1')).toMatchObject({ price: 170.19, currency: 'EUR', colour: 'black', shippingWeightKg: 2.5 });
     await worker.close();
   }, 60_000);
 

@@ -63,6 +63,29 @@ describe('enqueue API', () => {
     expect(((await badKey.json()) as ErrorBody).issues?.map((issue) => issue.path)).toEqual(['Idempotency-Key (header)']);
   });
 
+  it('xml-import: a preset with one field added enqueues the resolved mapping; a bad field spec is a 400 naming its path', async () => {
+    const board = await startTestBoard(ctx);
+    const payload = { importJobId: 'imp-api', sourceName: 'shop', source: { kind: 'url', url: 'https://shop.example/merchant.xml' }, preset: 'google-merchant', fieldMapping: { colour: 'g:color' } };
+    const created = await post(board.url, 'api/jobs/xml-import', payload);
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const queue = ctx.manage('queue', new Queue('xml-import', { connection: ctx.redis, prefix: bullPrefix(ctx.prefix, 'xml-import') }));
+    const job = await queue.getJob(id);
+    expect(job?.data).toMatchObject({ recordElement: ['item', 'entry'], fieldMapping: { price: { path: 'g:price', type: 'money', required: true }, colour: 'g:color' } });
+    expect(job?.data).not.toHaveProperty('preset');
+
+    const bad = await post(board.url, 'api/jobs/xml-import', { ...payload, importJobId: 'imp-api-2', fieldMapping: { colour: { path: 'g:color', decimalComma: true }, price: { path: 'g:price', type: 'cash' } } });
+    expect(bad.status).toBe(400);
+    const issues = ((await bad.json()) as ErrorBody).issues ?? [];
+    expect(issues.map((issue) => issue.path)).toEqual(['payload.fieldMapping.price.type']);
+    const spec = await post(board.url, 'api/jobs/xml-import', { ...payload, importJobId: 'imp-api-3', fieldMapping: { colour: { path: 'g:color', decimalComma: true } } });
+    expect(spec.status).toBe(400);
+    expect(((await spec.json()) as ErrorBody).issues).toEqual([
+      expect.objectContaining({ path: 'payload.fieldMapping.colour.decimalComma', message: '"decimalComma" applies to number, integer, money, weight fields, not text' }),
+    ]);
+    expect(await queue.count()).toBe(1);
+  });
+
   it('400 for a body that is not JSON, 415 for another media type, 404 for an unknown type', async () => {
     const board = await startTestBoard(ctx);
     const broken = await post(board.url, 'api/jobs/pdf', '{"documentId": ');

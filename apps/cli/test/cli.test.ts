@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validatePayload } from '@kai-jobs/queue';
 import {
   buildPayload,
   closestMatch,
@@ -125,6 +126,27 @@ describe('enqueue payloads from flags and files', () => {
       fieldMapping: { sku: '@sku', name: 'title' },
       batchSize: 50,
     });
+  });
+
+  it('--map adds to the default mapping or overrides single fields of a --preset', () => {
+    const plain = validatePayload('xml-import', buildPayload('xml-import', args(['xml-import', '--source-name', 'acme', '--path', 'f.xml', '--map', 'price=price', '--map', 'currency=price/@currency']), '/'));
+    expect(plain.fieldMapping).toEqual({ sku: 'sku', name: 'name', price: 'price', currency: 'price/@currency' });
+    expect(plain.recordElement).toBe('product');
+
+    const argv = ['xml-import', '--source-name', 'shop', '--path', 'm.xml', '--preset', 'google-merchant', '--map', 'price=g:cost', '--map', 'brand=', '--map', 'colour=g:color'];
+    argv.push('--map', 'weight={"path":"g:weight","type":"weight","unit":"g","decimalComma":true}');
+    const built = buildPayload('xml-import', args(argv), '/');
+    expect(built).toMatchObject({ preset: 'google-merchant', fieldMapping: { price: 'g:cost', brand: null, colour: 'g:color' } });
+    const merchant = validatePayload('xml-import', built);
+    expect(merchant.recordElement).toEqual(['item', 'entry']);
+    expect(merchant.fieldMapping['price']).toEqual({ path: 'g:cost', type: 'money', required: true, currencyField: 'currency' });
+    expect(merchant.fieldMapping['weight']).toEqual({ path: 'g:weight', type: 'weight', unit: 'g', decimalComma: true });
+    expect(merchant.fieldMapping).not.toHaveProperty('brand');
+    expect(merchant.fieldMapping).toMatchObject({ sku: { path: 'g:id' }, colour: 'g:color', gtin: { type: 'gtin' } });
+
+    const variants = buildPayload('xml-import', args(['xml-import', '--record-element', 'item', '--record-element', 'entry', '--variant-element', 'variants/variant']), '/');
+    expect(variants).toMatchObject({ recordElement: ['item', 'entry'], variantElement: 'variants/variant' });
+    expect(() => buildPayload('xml-import', args(['xml-import', '--map', 'price={"path":']), '/')).toThrow(/^--map "price=\{"path":": the spec is not valid JSON/);
   });
 
   it('--file gives the payload and flags override its fields', () => {

@@ -5,7 +5,7 @@ import { createJobClient, RedisStatusStore, type HistoryEntry } from '@kai-jobs/
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { backdate } from '../../../test/e2e/helpers.js';
-import { waitForJob } from '../src/index.js';
+import { COMMANDS, waitForJob, type CommandSpec } from '../src/index.js';
 import { Buffered, kaiJobs, startCommand, tempDir, testEnv, type RunningCommand } from './support.js';
 
 const ctx = useRedisTestContext(import.meta.url);
@@ -195,6 +195,32 @@ describe('without workers', () => {
     expect(relaxed.json<{ jobs: unknown[] }>().jobs).toEqual([]);
     const human = await kaiJobs(['list', '--stuck'], env());
     expect(human.stdout).toMatch(new RegExp(`${id}\\s+pdf\\s+pending\\s+-\\s+0%\\s+10 min.* ago\\s+update_timeout for 10 min`));
+  });
+
+  it('a bad --preset or mapping spec is refused at enqueue with the field path and the flag', async () => {
+    const run = await kaiJobs(['enqueue', 'xml-import', '--source-name', 'a', '--path', '/f.xml', '--preset', 'shopify', '--json'], env());
+    expect(run.code).toBe(2);
+    const { error } = run.json<{ error: { issues: { path: string; message: string }[] } }>();
+    expect(error.issues).toEqual([expect.objectContaining({ path: 'payload.preset', message: expect.stringMatching(/google-merchant.*\(set it with --preset\)$/) })]);
+    const spec = await kaiJobs(['enqueue', 'xml-import', '--source-name', 'a', '--path', '/f.xml', '--map', 'w={"path":"w","unit":"kg"}', '--json'], env());
+    expect(spec.code).toBe(2);
+    expect(spec.json<{ error: { issues: { path: string; message: string }[] } }>().error.issues).toEqual([
+      expect.objectContaining({ path: 'payload.fieldMapping.w.unit', message: '"unit" applies to weight fields, not text (set it with --map)' }),
+    ]);
+  });
+
+  it('every xml-import example of enqueue --help runs and enqueues the mapping it promises', async () => {
+    const enqueue = COMMANDS.find((command) => command.name === 'enqueue') as CommandSpec;
+    const examples = enqueue.examples.filter((example) => example.includes(' xml-import '));
+    expect(examples.length).toBe(2);
+    const mappings: unknown[] = [];
+    for (const example of examples) {
+      const run = await kaiJobs([...example.split(' ').slice(1), '--json'], env());
+      expect(run.code, `${example}: ${run.stdout}${run.stderr}`).toBe(0);
+      mappings.push((await store().get(run.json<{ id: string }>().id))?.payload);
+    }
+    expect(mappings[0]).toMatchObject({ recordElement: 'product', fieldMapping: { sku: 'sku', name: 'name', price: 'price', currency: 'price/@currency' } });
+    expect(mappings[1]).toMatchObject({ recordElement: ['item', 'entry'], fieldMapping: { sku: { path: 'g:id' }, price: { type: 'money', required: true }, colour: 'g:color' } });
   });
 
   it('a bad payload exits 2 listing each field with the flag that sets it; nothing is enqueued', async () => {

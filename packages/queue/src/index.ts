@@ -31,6 +31,17 @@ export {
   XmlImportPayloadSchema,
   XmlImportResultSchema,
   XmlImportStage,
+  checkFieldMapping,
+  currencyFieldOf,
+  DEFAULT_FIELD_MAPPING,
+  FieldSpecSchema,
+  FieldType,
+  fieldTypeOf,
+  IMPLIED_FIELD_TYPES,
+  mergeFieldMapping,
+  WEIGHT_UNITS,
+  XML_IMPORT_PRESETS,
+  XmlImportPreset,
 } from './catalog/index.js';
 export type {
   ArtifactRef,
@@ -53,6 +64,10 @@ export type {
   XmlImportPayload,
   XmlImportPayloadInput,
   XmlImportResult,
+  FieldMapping,
+  FieldMappingEntry,
+  FieldSpec,
+  XmlImportPresetDefinition,
 } from './catalog/index.js';
 export { refsOfPayload } from './catalog/refs.js';
 export { offsetClock, systemClock } from './clock.js';

@@ -70,7 +70,40 @@ describe('job catalog', () => {
       source: { kind: 'file', path: '/f' },
       fieldMapping: { name: 'title', price: 'not a/ path' },
     });
-    expect(mapping.error?.issues.map((issue) => issue.path.join('.')).sort()).toEqual(['fieldMapping.price', 'fieldMapping.sku']);
+    expect(mapping.error?.issues.map((issue) => issue.path.join('.')).sort()).toEqual(['fieldMapping.price']);
+    const options = XmlImportPayloadSchema.safeParse({
+      importJobId: 'i',
+      sourceName: 'a',
+      source: { kind: 'file', path: '/f' },
+      fieldMapping: { sku: null, weight: { path: 'w', unit: 'kg' }, kind: { path: 'k', type: 'enum' }, tags: { path: 't', separator: ',' } },
+    });
+    expect(options.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual([
+      'fieldMapping.sku: "sku" cannot be removed from the mapping',
+      'fieldMapping.sku: a mapping for "sku" is required',
+      'fieldMapping.weight.unit: "unit" applies to weight fields, not text',
+      'fieldMapping.kind.values: an enum field needs its "values"',
+      'fieldMapping.tags.separator: "separator" needs "list": true',
+    ]);
+  });
+
+  it('lays the field mapping over the defaults or a preset, field by field', () => {
+    const base = { importJobId: 'i', sourceName: 'a', source: { kind: 'file' as const, path: '/f' } };
+    expect(XmlImportPayloadSchema.parse({ ...base, fieldMapping: { price: 'cost' } })).toMatchObject({
+      recordElement: 'product',
+      fieldMapping: { sku: 'sku', name: 'name', price: 'cost' },
+    });
+    const merchant = XmlImportPayloadSchema.parse({ ...base, preset: 'google-merchant', fieldMapping: { price: 'g:cost', brand: null, colour: 'g:color' } });
+    expect(merchant.recordElement).toEqual(['item', 'entry']);
+    expect(merchant.fieldMapping['price']).toEqual({ path: 'g:cost', type: 'money', required: true, currencyField: 'currency' });
+    expect(merchant.fieldMapping['brand']).toBeUndefined();
+    expect(merchant.fieldMapping['colour']).toBe('g:color');
+    expect('preset' in merchant).toBe(false);
+    // The validated payload is what the worker parses again: it must come out the same.
+    expect(XmlImportPayloadSchema.parse(merchant)).toEqual(merchant);
+    expect(XmlImportPayloadSchema.safeParse({ ...base, preset: 'shopify' }).error?.issues[0]?.path).toEqual(['preset']);
+    const reserved = XmlImportPayloadSchema.safeParse({ ...base, fieldMapping: JSON.parse('{"__proto__": {"path": "x"}, "constructor": "y"}') as Record<string, string> });
+    // zod leaves "__proto__" out of a record; the other reserved names are refused as keys.
+    expect(reserved.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual(['fieldMapping.constructor: Invalid key in record']);
   });
 
   it('derives the status row refs from a payload', () => {

@@ -19,6 +19,12 @@ describe('JobClient types', () => {
       void client.enqueue('video', {});
       // @ts-expect-error — batchSize is a number
       void client.enqueue('xml-import', { importJobId: 'i', sourceName: 'n', source: { kind: 'file', path: '/f' }, batchSize: '5' });
+      const feed = { importJobId: 'i', sourceName: 'n', source: { kind: 'file' as const, path: '/f' } };
+      void client.enqueue('xml-import', { ...feed, preset: 'google-merchant', fieldMapping: { colour: 'g:color', brand: null, price: { path: 'p', type: 'money' } } });
+      // @ts-expect-error — no such preset
+      void client.enqueue('xml-import', { ...feed, preset: 'shopify' });
+      // @ts-expect-error — no such field type
+      void client.enqueue('xml-import', { ...feed, fieldMapping: { price: { path: 'p', type: 'cash' } } });
     };
     expectTypeOf(typeOnly).toBeFunction();
   });

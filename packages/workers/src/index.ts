@@ -128,7 +128,7 @@ export { SupabaseProductStore, SupabaseProductStoreOptionsSchema } from './jobs/
 export type { SupabaseProductStoreOptions } from './jobs/xml-import/supabase-product-store.js';
 export { productKeys } from './jobs/xml-import/keys.js';
 export type { ProductKeys } from './jobs/xml-import/keys.js';
-export { createProductValidator, MAX_FIELD_CHARS, productSchemaFor, TYPED_FIELD_SCHEMAS, TYPED_FIELDS } from './jobs/xml-import/product-schema.js';
+export { createProductValidator, MAX_FIELD_CHARS, MAX_FIELD_VALUES, pathsOfMapping } from './jobs/xml-import/product-schema.js';
 export type { ProductValidation, ProductValidator } from './jobs/xml-import/product-schema.js';
 export { FeedRecordReader } from './jobs/xml-import/record-reader.js';
 export type { FeedRecordReaderOptions, RecordValues } from './jobs/xml-import/record-reader.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { JobType, type Source } from '@kai-jobs/queue';
+import { JobType, XmlImportPreset, type Source } from '@kai-jobs/queue';
 import type { OptionSpec } from '../cli/command.js';
 import type { ParsedArgs } from '../cli/args.js';
 import { UsageError } from '../cli/errors.js';
@@ -26,8 +26,18 @@ export const PAYLOAD_OPTIONS: Readonly<Record<string, OptionSpec & { types: read
   include: { type: 'string', multiple: true, valueName: 'regex', description: 'scrape: only crawl URLs matching (repeatable)', types: [JobType.Scrape] },
   exclude: { type: 'string', multiple: true, valueName: 'regex', description: 'scrape: skip URLs matching (repeatable)', types: [JobType.Scrape] },
   'any-origin': { type: 'boolean', description: 'scrape: follow links to other origins too', types: [JobType.Scrape] },
-  'record-element': { type: 'string', valueName: 'name', description: 'xml-import: the element holding one product', types: [JobType.XmlImport] },
-  map: { type: 'string', multiple: true, valueName: 'field=path', description: 'xml-import: map a product field to a path (repeatable)', types: [JobType.XmlImport] },
+  preset: { type: 'string', valueName: 'name', description: `xml-import: start from a feed format's record element and mapping (${Object.values(XmlImportPreset).join(', ')})`, types: [JobType.XmlImport] },
+  'record-element': { type: 'string', multiple: true, valueName: 'name', description: 'xml-import: the element holding one product (repeatable: item and entry)', types: [JobType.XmlImport] },
+  'variant-element': { type: 'string', valueName: 'path', description: 'xml-import: nested variants (e.g. variants/variant), each imported as a product with its parent\'s values', types: [JobType.XmlImport] },
+  map: {
+    type: 'string',
+    multiple: true,
+    valueName: 'field=path',
+    description:
+      'xml-import: add or override one field of the default (sku=sku, name=name) or preset mapping (repeatable); ' +
+      'field=path keeps a preset field\'s type, field={"path":…,"type":…} sets a spec, field= removes the field',
+    types: [JobType.XmlImport],
+  },
   'batch-size': { type: 'string', valueName: 'n', description: 'xml-import: products per batch and checkpoint', types: [JobType.XmlImport] },
 };
 
@@ -76,12 +86,25 @@ function newId(type: JobType): string {
   return `${type}-${randomBytes(6).toString('hex')}`;
 }
 
-function parseMappings(entries: readonly string[]): Record<string, string> {
-  const mapping: Record<string, string> = {};
+/**
+ * `--map` entries as mapping overrides: `field=path`, `field={json spec}`, or `field=` (remove
+ * the field). The payload schema checks fields, paths and specs, naming the field.
+ */
+function parseMappings(entries: readonly string[]): Record<string, unknown> {
+  const mapping: Record<string, unknown> = {};
   for (const entry of entries) {
     const at = entry.indexOf('=');
-    if (at <= 0 || at === entry.length - 1) throw new UsageError(`--map "${entry}": expected field=path, e.g. --map price=price/@value`, 'enqueue');
-    mapping[entry.slice(0, at)] = entry.slice(at + 1);
+    if (at <= 0) throw new UsageError(`--map "${entry}": expected field=path, e.g. --map price=price/@value`, 'enqueue');
+    const field = entry.slice(0, at);
+    const value = entry.slice(at + 1).trim();
+    if (value === '') mapping[field] = null;
+    else if (value.startsWith('{')) {
+      try {
+        mapping[field] = JSON.parse(value) as unknown;
+      } catch (error) {
+        throw new UsageError(`--map "${entry}": the spec is not valid JSON (${(error as Error).message})`, 'enqueue');
+      }
+    } else mapping[field] = value;
   }
   return mapping;
 }
@@ -144,7 +167,10 @@ export function buildPayload(type: JobType, args: ParsedArgs, cwd: string): Json
       set('sourceName', args.string('source-name'));
       set('source', source);
       set('backgroundJobId', args.string('background-job-id'));
-      set('recordElement', args.string('record-element'));
+      set('preset', args.string('preset'));
+      const recordElements = args.list('record-element');
+      if (recordElements.length > 0) payload['recordElement'] = recordElements.length === 1 ? recordElements[0] : recordElements;
+      set('variantElement', args.string('variant-element'));
       if (args.list('map').length > 0) payload['fieldMapping'] = { ...((payload['fieldMapping'] as Json | undefined) ?? {}), ...parseMappings(args.list('map')) };
       set('batchSize', args.int('batch-size', { min: 1 }));
       return payload;
@@ -169,7 +195,9 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   maxDepth: '--max-depth',
   includePatterns: '--include',
   excludePatterns: '--exclude',
+  preset: '--preset',
   recordElement: '--record-element',
+  variantElement: '--variant-element',
   fieldMapping: '--map',
   batchSize: '--batch-size',
   'options.maxPages': '--max-pages',

@@ -28,7 +28,9 @@ export const enqueueCommand: CommandSpec = {
     'flags, from --file (a JSON object), or both (flags win). A missing platform id (documentId, sessionId, importJobId) ' +
     'gets a new one. With --wait the command follows the job — its stage and a live progress bar on a terminal, a line ' +
     'per stage and per 10 % otherwise — and exits 0 when it completes, 1 when it fails. A payload error lists every bad ' +
-    'field and exits 2; nothing is enqueued then.',
+    'field and exits 2; nothing is enqueued then. For xml-import, each --map adds one field to the default mapping ' +
+    '(sku=sku, name=name) or to the --preset\'s (google-merchant: RSS 2.0 and Atom feeds with the g: namespace), or ' +
+    'overrides that one field.',
   handlesSignals: true,
   positionals: [{ name: 'type', required: true, description: `the job type: ${JOB_TYPES.join(', ')}` }],
   options: {
@@ -46,6 +48,7 @@ export const enqueueCommand: CommandSpec = {
     'kai-jobs enqueue pdf --document-id doc-42 --url https://cdn.example.com/cat.pdf --skip-tiles --idempotency-key upload-42',
     'kai-jobs enqueue scrape --url https://shop.example.com/ --max-pages 50 --include "/products/"',
     'kai-jobs enqueue xml-import --source-name acme --url https://acme.example/feed.xml --map price=price --map currency=price/@currency',
+    'kai-jobs enqueue xml-import --source-name shop --url https://shop.example/merchant.xml --preset google-merchant --map colour=g:color',
     'kai-jobs enqueue pdf --file payload.json --priority 1 --json',
   ],
   async run({ io, json }, args) {

@@ -186,3 +186,4 @@ export * from './common.js';
 export * from './pdf.js';
 export * from './scrape.js';
 export * from './xml-import.js';
+export * from './xml-import-mapping.js';

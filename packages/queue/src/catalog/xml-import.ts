@@ -1,5 +1,16 @@
 import { z } from 'zod';
 import { IdSchema, SourceSchema } from './common.js';
+import {
+  checkFieldMapping,
+  DEFAULT_FIELD_MAPPING,
+  ElementPathSchema,
+  FieldNameSchema,
+  FieldMappingEntrySchema,
+  mergeFieldMapping,
+  REQUIRED_FIELDS,
+  XML_IMPORT_PRESETS,
+  XmlImportPreset,
+} from './xml-import-mapping.js';
 
 /** The XML import's stages, in order. */
 export const XmlImportStage = {
@@ -11,16 +22,14 @@ export const XmlImportStage = {
 /** One of {@link XmlImportStage}. */
 export type XmlImportStage = (typeof XmlImportStage)[keyof typeof XmlImportStage];
 
-/** A field path inside a record element, e.g. `sku`, `price/@currency`, `images/image`. */
-const FieldPathSchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z_][\w.:-]*(\/(@?[A-Za-z_][\w.:-]*))*$|^@[A-Za-z_][\w.:-]*$/, {
-    message: 'expected an element path like "name", "price/@currency" or "@id"',
-  });
+const RecordElementSchema = ElementPathSchema.refine((name) => !name.includes('/'), { message: 'expected an element name like "product" or "g:item"' });
 
-/** The payload of an `xml-import` job. */
+/**
+ * The payload of an `xml-import` job. The mapping starts from the preset's (or from
+ * `{ sku: 'sku', name: 'name' }`) and `fieldMapping` is laid over it field by field; the
+ * validated payload carries the resolved record element(s) and mapping, without `preset`,
+ * so a worker reads the payload as it was enqueued even if a preset changes later.
+ */
 export const XmlImportPayloadSchema = z
   .object({
     /** The platform's `data_import_jobs` row id. */
@@ -31,23 +40,35 @@ export const XmlImportPayloadSchema = z
     source: SourceSchema,
     /** The linked `background_jobs` row, when the platform created one. */
     backgroundJobId: IdSchema.optional(),
-    /** The element that holds one product. Default `product`. */
-    recordElement: z.string().min(1).max(100).default('product'),
-    /** Product field → path inside the record element. `sku` and `name` are required. */
-    fieldMapping: z
-      .record(z.string().min(1), FieldPathSchema)
-      .default({ sku: 'sku', name: 'name' })
-      .superRefine((mapping, ctx) => {
-        for (const required of ['sku', 'name']) {
-          if (!(required in mapping)) {
-            ctx.addIssue({ code: 'custom', path: [required], message: `a mapping for "${required}" is required` });
-          }
-        }
-      }),
+    /** Start from this preset's record element(s) and mapping (`google-merchant`). Default none. */
+    preset: z.enum(Object.values(XmlImportPreset) as [XmlImportPreset, ...XmlImportPreset[]]).optional(),
+    /** The element that holds one product, or several names (RSS `item` and Atom `entry`). Default the preset's, else `product`. */
+    recordElement: z.union([RecordElementSchema, z.array(RecordElementSchema).min(1).max(10)]).optional(),
+    /**
+     * Nested variants: each element at this path inside a record becomes a product of its own,
+     * with the record's values for the fields the variant does not have. Default none.
+     */
+    variantElement: ElementPathSchema.optional(),
+    /**
+     * Product field → a path inside the record, or a spec `{ path, type, required, … }`, laid
+     * over the preset's mapping (or `{ sku: 'sku', name: 'name' }`): a bare path keeps a preset
+     * field's type and options, `null` removes a field. `sku` and `name` are always required.
+     */
+    fieldMapping: z.record(FieldNameSchema, FieldMappingEntrySchema).optional(),
     /** Products per upsert batch (and per checkpoint). Default 500. */
     batchSize: z.number().int().min(1).max(10_000).default(500),
   })
-  .strict();
+  .strict()
+  .transform((payload, ctx) => {
+    const { preset, fieldMapping, recordElement, ...rest } = payload;
+    const base = preset === undefined ? { recordElement: 'product', fieldMapping: DEFAULT_FIELD_MAPPING } : XML_IMPORT_PRESETS[preset];
+    const mapping = mergeFieldMapping(base.fieldMapping, fieldMapping ?? {});
+    for (const field of REQUIRED_FIELDS) {
+      if (fieldMapping?.[field] === null) ctx.addIssue({ code: 'custom', path: ['fieldMapping', field], message: `"${field}" cannot be removed from the mapping` });
+    }
+    for (const issue of checkFieldMapping(mapping)) ctx.addIssue({ code: 'custom', path: ['fieldMapping', ...issue.path], message: issue.message });
+    return { ...rest, recordElement: recordElement ?? base.recordElement, fieldMapping: mapping };
+  });
 /** A validated `xml-import` payload. */
 export type XmlImportPayload = z.output<typeof XmlImportPayloadSchema>;
 /** What a producer passes for an `xml-import` job. */

@@ -5,7 +5,7 @@ import { PermanentJobError } from '../../errors.js';
 import type { StageContext } from '../../stage-context.js';
 import type { XmlImportJobConfig } from './config.js';
 import type { FeedFetchedOutput } from './feed-fetch.js';
-import { createProductValidator } from './product-schema.js';
+import { createProductValidator, pathsOfMapping } from './product-schema.js';
 import type { ImportedProduct } from './product-store.js';
 import { FeedRecordReader, type RecordValues } from './record-reader.js';
 
@@ -138,7 +138,8 @@ export async function importProducts(
   const pending: RecordValues[] = [];
   const reader = new FeedRecordReader({
     recordElement: payload.recordElement,
-    fieldMapping: payload.fieldMapping,
+    fieldMapping: pathsOfMapping(payload.fieldMapping),
+    variantElement: payload.variantElement,
     maxElementDepth: config.maxElementDepth,
     onRecord: (values) => {
       // Records an earlier attempt committed are re-parsed (the parser needs them) but skipped.
@@ -146,7 +147,7 @@ export async function importProducts(
       if (seen > skip) pending.push(values);
     },
   });
-  const validate = createProductValidator(reader.fields);
+  const validate = createProductValidator(payload.fieldMapping);
   if (skip > 0) ctx.logger.info('resuming import', { recordsConsumed: skip, batches });
 
   // A batch is written while the next one is parsed (the store works in another process or
@@ -237,7 +238,10 @@ export async function importProducts(
   await lastSave;
   await ctx.setCounters({ total_products: counts.total, processed_products: counts.processed, failed_products: counts.failed });
   await ctx.progress(100, `${counts.total} products: ${counts.processed} imported, ${counts.failed} invalid`);
-  if (counts.total === 0 && skip === 0) ctx.logger.warn(`the feed has no <${payload.recordElement}> records`, { recordElement: payload.recordElement });
+  if (counts.total === 0 && skip === 0) {
+    const names = typeof payload.recordElement === 'string' ? [payload.recordElement] : payload.recordElement;
+    ctx.logger.warn(`the feed has no ${names.map((name) => `<${name}>`).join(' or ')} records`, { recordElement: payload.recordElement });
+  }
   ctx.logger.info('products imported', { ...counts, batches });
   return {
     totalProducts: counts.total,

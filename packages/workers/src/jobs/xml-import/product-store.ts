@@ -6,7 +6,7 @@ export interface ImportedProduct {
   currency?: string;
   stock?: number;
   url?: string;
-  [field: string]: string | number | string[] | undefined;
+  [field: string]: string | number | string[] | number[] | undefined;
 }
 
 /**

@@ -4,19 +4,29 @@ import { PermanentJobError } from '../../errors.js';
 import { assertNoEntityDeclarations } from './prolog-scan.js';
 
 /**
- * One record element's mapped values, by field position (the order of the field mapping's
- * keys, see `FeedRecordReader.fields`): every value found, in document order, or undefined
- * when the record has none. An array rather than a map: records are made by the hundred
+ * One record element's mapped values, by slot: each field's paths in the order of the
+ * mapping's keys, see `FeedRecordReader.fields` (one slot per field when each has one path):
+ * every value found, in document order, or undefined when the record has none. An array rather than a map: records are made by the hundred
  * thousand, and this is the cheapest shape to build, encode and validate.
  */
 export type RecordValues = (string[] | undefined)[];
 
 /** Options of {@link FeedRecordReader}. */
 export interface FeedRecordReaderOptions {
-  /** Name of the element holding one record (`product`, `item`, `g:item`). */
-  recordElement: string;
-  /** Field → path inside the record: `sku`, `price/@currency`, `@id`, `images/image`. */
-  fieldMapping: Readonly<Record<string, string>>;
+  /** Name of the element holding one record (`product`, `item`, `g:item`), or several names (`item` and `entry`). */
+  recordElement: string | readonly string[];
+  /**
+   * Field → path inside the record (`sku`, `price/@currency`, `@id`, `images/image`), or
+   * several paths, each read into a slot of its own (the validator picks among them).
+   */
+  fieldMapping: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Path of nested variants inside a record (`variant`, `variants/variant`): each one is
+   * handed out as a record of its own, the mapping's paths read from the variant element, and
+   * any slot the variant lacks taken from its record. A record without variants is handed out
+   * as it is. Default none.
+   */
+  variantElement?: string | undefined;
   /** Deepest element nesting allowed in the whole document. */
   maxElementDepth: number;
   /** Called for each complete record, synchronously, in document order. */
@@ -36,10 +46,10 @@ function newNode(): PathNode {
   return { children: new Map(), textFields: [], attributes: [] };
 }
 
-/** Compiles `field → path` into a tree rooted at the record element. */
-function compileMapping(mapping: Readonly<Record<string, string>>): PathNode {
+/** Compiles the slots' paths into a tree rooted at the record element. */
+function compileMapping(paths: readonly string[]): PathNode {
   const root = newNode();
-  for (const [field, path] of Object.values(mapping).entries()) {
+  for (const [field, path] of paths.entries()) {
     const segments = path.split('/');
     const last = segments.at(-1) ?? '';
     const attribute = last.startsWith('@') ? last.slice(1) : null;
@@ -67,11 +77,19 @@ function compileMapping(mapping: Readonly<Record<string, string>>): PathNode {
 export class FeedRecordReader {
   private readonly parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
   private readonly root: PathNode;
-  /** Field names, in the order of {@link RecordValues}. */
+  /** The field of each slot of {@link RecordValues}, in order (a field with several paths has several slots). */
   readonly fields: readonly string[];
+  private readonly recordElements: ReadonlySet<string>;
+  private readonly variantPath: readonly string[] | null;
   private depth = 0;
   private recordDepth = -1;
+  /** The record's values, or (inside a variant) the variant's. */
   private values: RecordValues = [];
+  private recordValues: RecordValues = [];
+  private variants: RecordValues[] = [];
+  private variantDepth = -1;
+  /** How many segments of the variant path the open elements inside the record match (-1: off the path). */
+  private readonly variantMatch: number[] = [];
   /** Mapping nodes of the open elements inside the record (null below unmapped elements). */
   private readonly nodes: (PathNode | null)[] = [];
   /** Text of the open elements inside the record (null when their text is unmapped). */
@@ -80,8 +98,11 @@ export class FeedRecordReader {
   private collecting = false;
 
   constructor(private readonly options: FeedRecordReaderOptions) {
-    this.root = compileMapping(options.fieldMapping);
-    this.fields = Object.keys(options.fieldMapping);
+    const slots = Object.entries(options.fieldMapping).flatMap(([field, paths]) => (typeof paths === 'string' ? [[field, paths]] : paths.map((path) => [field, path])));
+    this.root = compileMapping(slots.map(([, path]) => path as string));
+    this.fields = slots.map(([field]) => field as string);
+    this.recordElements = new Set(typeof options.recordElement === 'string' ? [options.recordElement] : options.recordElement);
+    this.variantPath = options.variantElement === undefined ? null : options.variantElement.split('/');
     this.parser.on('doctype', (doctype) => assertNoEntityDeclarations(doctype));
     this.parser.on('opentag', (tag) => this.open(tag));
     this.parser.on('closetag', () => this.close());
@@ -120,13 +141,29 @@ export class FeedRecordReader {
     }
     let node: PathNode | null;
     if (this.recordDepth === -1) {
-      if (tag.name !== this.options.recordElement) return;
+      if (!this.recordElements.has(tag.name)) return;
       this.recordDepth = this.depth;
       this.values = new Array<string[] | undefined>(this.fields.length);
       node = this.root;
+      if (this.variantPath !== null) {
+        this.recordValues = this.values;
+        this.variants = [];
+        this.variantMatch.push(0);
+      }
     } else {
       const parent = this.nodes[this.nodes.length - 1];
       node = parent === null || parent === undefined ? null : (parent.children.get(tag.name) ?? null);
+      if (this.variantPath !== null) {
+        const matched = this.variantMatch[this.variantMatch.length - 1] as number;
+        const next = this.variantDepth === -1 && matched >= 0 && this.variantPath[matched] === tag.name ? matched + 1 : -1;
+        this.variantMatch.push(next);
+        if (next === this.variantPath.length) {
+          // A variant: its own values, read with the mapping from its element down.
+          this.variantDepth = this.depth;
+          this.values = new Array<string[] | undefined>(this.fields.length);
+          node = this.root;
+        }
+      }
     }
     this.nodes.push(node);
     this.collecting = node !== null && node.textFields.length > 0;
@@ -148,12 +185,28 @@ export class FeedRecordReader {
         for (const field of node.textFields) this.add(field, value);
       }
       this.collecting = this.texts.length > 0 && this.texts[this.texts.length - 1] !== null;
-      if (this.depth === this.recordDepth) {
+      if (this.variantPath !== null) this.variantMatch.pop();
+      if (this.depth === this.variantDepth) {
+        this.variants.push(this.values);
+        this.values = this.recordValues;
+        this.variantDepth = -1;
+      } else if (this.depth === this.recordDepth) {
         this.recordDepth = -1;
-        this.options.onRecord(this.values);
+        if (this.variants.length === 0) this.options.onRecord(this.values);
+        else this.emitVariants();
       }
     }
     this.depth -= 1;
+  }
+
+  /** Each variant of the record just closed, with the record's values where it has none. */
+  private emitVariants(): void {
+    const variants = this.variants;
+    this.variants = [];
+    for (const variant of variants) {
+      for (let slot = 0; slot < variant.length; slot += 1) variant[slot] ??= this.recordValues[slot];
+      this.options.onRecord(variant);
+    }
   }
 
   private appendText(text: string): void {

@@ -14,7 +14,9 @@ describe('prolog scan', () => {
   it('needs more bytes until the root element, then reports encoding and doctype', () => {
     const text = '\xEF\xBB\xBF<?xml version="1.0" encoding="windows-1252"?>\n<!-- feed -->\n<!DOCTYPE catalog SYSTEM "catalog.dtd">\n<catalog>';
     expect(scanProlog(text.slice(0, 30), false)).toEqual({ done: false });
-    expect(scanProlog(text, false)).toEqual({ done: true, info: { encoding: 'windows-1252', doctype: 'catalog' } });
+    // The UTF-8 byte order mark wins over the declaration.
+    expect(scanProlog(text, false)).toEqual({ done: true, info: { encoding: 'utf-8', doctype: 'catalog' } });
+    expect(scanProlog(text.slice(3), false)).toEqual({ done: true, info: { encoding: 'windows-1252', doctype: 'catalog' } });
     expect(scanProlog('<products/>', false)).toEqual({ done: true, info: { encoding: 'utf-8', doctype: null } });
   });
 
@@ -22,6 +24,26 @@ describe('prolog scan', () => {
     expect(() => scanProlog('<!DOCTYPE x [\n  <!ENTITY a "', false)).toThrow(/declares entities/);
     expect(() => scanProlog('<!DOCTYPE x [ <!-- ]> --> <!entity b "x"> ]><x/>', false)).toThrow(/declares entities/);
     expect(() => scanProlog('<?xml version="1.0" encoding="UTF-16"?><x/>', false)).toThrow(/declares encoding "utf-16"/);
+  });
+});
+
+describe('prolog scan of UTF-16 feeds', () => {
+  const latin1Of = (bytes: Buffer) => bytes.toString('latin1');
+  const le = (text: string, bom = true) => latin1Of(Buffer.concat([Buffer.from(bom ? [0xff, 0xfe] : []), Buffer.from(text, 'utf16le')]));
+  const be = (text: string, bom = true) => latin1Of(Buffer.concat([Buffer.from(bom ? [0xfe, 0xff] : []), Buffer.from(text, 'utf16le').swap16()]));
+
+  it('takes the byte order mark (or the first bytes) over the declaration, and waits for an odd trailing byte', () => {
+    const prolog = '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE rss>\n<rss>';
+    expect(scanProlog(le(prolog), false)).toEqual({ done: true, info: { encoding: 'utf-16le', doctype: 'rss' } });
+    expect(scanProlog(be(prolog), false)).toEqual({ done: true, info: { encoding: 'utf-16be', doctype: 'rss' } });
+    expect(scanProlog(le(prolog, false), false)).toEqual({ done: true, info: { encoding: 'utf-16le', doctype: 'rss' } });
+    expect(scanProlog(be(prolog, false), false)).toEqual({ done: true, info: { encoding: 'utf-16be', doctype: 'rss' } });
+    expect(scanProlog(le('<?xml version="1.0"?>').slice(0, 13), false)).toEqual({ done: false });
+  });
+
+  it('refuses entity declarations in UTF-16 as in UTF-8', () => {
+    expect(() => scanProlog(le('<!DOCTYPE x [<!ENTITY a "b">]><x/>'), false)).toThrow(/declares entities/);
+    expect(() => scanProlog(be('<!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/passwd">]><x/>'), false)).toThrow(/declares entities/);
   });
 });
 
@@ -36,6 +58,21 @@ describe('record reader', () => {
       { sku: ['A-7'], name: ['Tile <60x60> & trim'], price: ['9.90'], currency: ['EUR'], ref: ['7'], images: ['a.jpg', 'b.jpg'] },
       { sku: ['A-8'] },
     ]);
+  });
+
+  it('reads several record element names, and each path of a field into a slot of its own', () => {
+    const xml = '<feed><item><g:id>1</g:id><title>T1</title></item><entry><g:id>2</g:id><link href="https://x.example/2"/></entry></feed>';
+    const records: RecordValues[] = [];
+    const reader = new FeedRecordReader({
+      recordElement: ['item', 'entry'],
+      fieldMapping: { sku: 'g:id', url: ['g:link', 'link', 'link/@href'] },
+      maxElementDepth: 8,
+      onRecord: (values) => records.push(values),
+    });
+    reader.write(xml);
+    reader.end();
+    expect(reader.fields).toEqual(['sku', 'url', 'url', 'url']);
+    expect(records).toEqual([[['1'], undefined, undefined, undefined], [['2'], undefined, [''], ['https://x.example/2']]]);
   });
 
   it('reports malformed XML with its line and column, and refuses deep nesting', () => {

@@ -3,6 +3,7 @@ import { startSupabaseTestStack, type SupabaseTestStack } from '@kai-jobs/queue/
 import { createXmlImportJob, SupabaseProductStore, type ImportedProduct, type ProductStore } from '@kai-jobs/workers';
 import { runStagesForTest } from '@kai-jobs/workers/testing';
 import { feedText, PRODUCT_MAPPING, writeTempFeed } from './fixtures/feeds.js';
+import { merchantRssFeed } from './fixtures/real-feeds.js';
 import { runFeedFetched, runProductsImported, tempArtifacts } from './helpers.js';
 
 // The product store through the real supabase-js client, over HTTP, to the PostgREST-compatible
@@ -108,6 +109,31 @@ describe('xml-import with the Supabase product store', () => {
     expect(first.result).toMatchObject({ totalProducts: 120, processedProducts: 108, failedProducts: 12 });
     expect(await rowsOf('acme')).toBe(108);
     expect(await store.get('acme', 'SKU-11')).toMatchObject({ sku: 'SKU-11', price: 11.5, currency: 'EUR', externalId: 'ext-11' });
+  });
+
+  it('stores a Google Merchant feed\'s typed fields (amounts, currencies, lists, weights) in the fields column', async () => {
+    const store = productStore();
+    const job = createXmlImportJob({ productStore: store });
+    const payload = { importJobId: 'imp-s3', sourceName: 'merchant', source: { kind: 'file' as const, path: writeTempFeed(merchantRssFeed()) }, preset: 'google-merchant' as const };
+    const { result } = await runStagesForTest(job, { type: 'xml-import', payload });
+    expect(result).toMatchObject({ totalProducts: 7, processedProducts: 3, failedProducts: 4 });
+    expect(await rowsOf('merchant')).toBe(3);
+    const { rows } = await stack.admin.query<{ name: string; fields: Record<string, unknown> }>(
+      `select name, fields from "${schema}".imported_products where source_name = $1 and sku = $2`,
+      ['merchant', 'TV-1'],
+    );
+    expect(rows[0]?.name).toBe('LG 22LB4510 TV');
+    expect(rows[0]?.fields).toMatchObject({
+      price: 170.19,
+      currency: 'EUR',
+      salePrice: 149,
+      salePriceCurrency: 'EUR',
+      additionalImageLinks: ['https://img.example/tv-1b.jpg', 'https://img.example/tv-1c.jpg'],
+      gtin: '4006381333931',
+      shippingWeightKg: 2.5,
+      availability: 'in stock',
+    });
+    expect(await store.get('merchant', 'TV-2')).toMatchObject({ price: 99, currency: 'USD', shippingWeightKg: 0.34019428 });
   });
 
   it('resumes a crashed import from its resume state with no duplicated products', async () => {

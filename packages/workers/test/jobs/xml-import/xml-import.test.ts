@@ -161,7 +161,7 @@ describe('xml-import job', () => {
     await expect(runFeedFetched(job, big, tempArtifacts())).rejects.toThrow(/is \d+ bytes, over the limit of 2000/);
   });
 
-  it('reads ISO-8859-1 feeds by their declaration and refuses UTF-16', async () => {
+  it('reads ISO-8859-1 feeds by their declaration and UTF-16 by its byte order mark; refuses UTF-32', async () => {
     const store = new MemoryProductStore();
     const job = createXmlImportJob({ productStore: store });
     const latin1 = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><products><product><sku>C1</sku><name>Café crème</name></product></products>', 'latin1');
@@ -170,7 +170,11 @@ describe('xml-import job', () => {
 
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<products/>', 'utf16le')]);
     const payload = { importJobId: 'imp-9', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(utf16) } };
-    await expect(runFeedFetched(job, payload, tempArtifacts())).rejects.toThrow(/UTF-16 or UTF-32/);
+    expect((await runFeedFetched(job, payload, tempArtifacts())).output.encoding).toBe('utf-16le');
+    const utf32 = Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), Buffer.from('<\0\0\0', 'latin1')]);
+    const refused = runFeedFetched(job, { ...payload, source: { kind: 'file' as const, path: writeTempFeed(utf32) } }, tempArtifacts());
+    await expect(refused).rejects.toMatchObject({ name: 'PermanentJobError', retryable: false });
+    await expect(refused).rejects.toThrow(/UTF-32 encoded, which is not supported/);
   });
 
   it('fails permanently on a missing file, a file outside fileRoot, an empty feed and an unconfigured blob store', async () => {
