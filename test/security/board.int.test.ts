@@ -269,7 +269,7 @@ describe('the board under attack', () => {
     expect(`${cli.stdout}${cli.stderr}`).toMatch(/payload\.options\.drill: not accepted in a public payload/);
     // Nothing was enqueued: no BullMQ job, no status row.
     expect(await queue('pdf-processing').count()).toBe(0);
-    expect(await new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }).list({ type: 'pdf' })).toEqual([]);
+    expect(await new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }).list({ type: 'pdf', status: 'pending' })).toEqual([]);
   });
 
   describe('in Chromium', () => {
