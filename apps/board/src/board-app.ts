@@ -15,14 +15,17 @@ import {
 } from '@kai-jobs/queue';
 import { Queue } from 'bullmq';
 import express, { Router, type Express, type RequestHandler } from 'express';
-import { createJobsApiRouter } from './api/jobs-api.js';
+import { BODY_LIMIT_BYTES, createJobsApiRouter } from './api/jobs-api.js';
 import { createAuthMiddleware } from './auth/auth-middleware.js';
 import { createBullBoardRouter, type BoardQueue } from './bull-board.js';
 import { MONITOR_QUEUE_NAME, parseBoardOptions, resolveThresholds, type BoardOptions, type BoardOptionsInput } from './config.js';
 import { errorHandler, notFound } from './http/error-handlers.js';
+import { createFontsRouter } from './http/board-fonts.js';
 import { readOnlyGuard, unsupportedBullBoardMutations } from './http/guards.js';
 import { createHealthRouter } from './http/health-routes.js';
+import { jsonBodyGuard } from './http/json-body.js';
 import { createMetricsRouter } from './http/metrics-route.js';
+import { sameOriginGuard } from './http/same-origin-guard.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createMonitoringRouter } from './monitoring/monitoring-route.js';
 
@@ -103,7 +106,12 @@ export function createBoardApp(input: BoardOptionsInput = {}): BoardApp {
   routes.use(createHealthRouter({ connection, logger, timeoutMs: Math.min(redis.connectTimeoutMs, 2000) }));
   // Everything below needs credentials.
   routes.use(createAuthMiddleware({ auth: options.auth, logger, clock }));
+  // Mutations: from the board's own pages or a non-browser client only (CSRF), refused
+  // outright when read-only, and with a JSON body (size and depth limited) or none.
+  routes.use(sameOriginGuard(logger));
   routes.use(readOnlyGuard(options.readOnly));
+  routes.use(jsonBodyGuard({ limitBytes: BODY_LIMIT_BYTES }));
+  routes.use(createFontsRouter());
   routes.use(
     createMonitoringRouter(
       { reader, statusStore, monitorState, clock, thresholds: resolveThresholds(options.thresholds), options: options.monitoring },
@@ -113,7 +121,7 @@ export function createBoardApp(input: BoardOptionsInput = {}): BoardApp {
   );
   routes.use(createMetricsRouter(exporter, logger));
   routes.use(createJobsApiRouter({ client, logger, basePath: options.basePath }));
-  routes.use(unsupportedBullBoardMutations);
+  routes.use(unsupportedBullBoardMutations());
   routes.use(createBullBoardRouter({ queues, readOnly: options.readOnly, basePath: options.basePath }));
   routes.use(notFound);
 

@@ -11,6 +11,7 @@ import {
   silentLogger,
   systemClock,
 } from '@kai-jobs/queue';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isLoopbackHost } from './auth/loopback.js';
 import { MONITOR_QUEUE } from '@kai-jobs/monitor';
@@ -126,6 +127,51 @@ const BasePathSchema = z
     message: 'expected "" or a path such as /ops (letters, digits, ".", "_", "~", "-")',
   });
 
+/**
+ * Why `trust proxy = true` is refused, and what to set instead. With `true` Express takes
+ * the left-most `X-Forwarded-For` entry — which the client writes itself — as its address.
+ */
+export const TRUST_PROXY_TRUE_REFUSED =
+  'BOARD_TRUST_PROXY=true is refused: it believes every X-Forwarded-For entry, and the left-most one is written by the client, ' +
+  'so any client could pick the address the failure limit counts (guessing without limit, or locking another client out). ' +
+  'Set the number of proxies in front of the board (BOARD_TRUST_PROXY=1 behind one reverse proxy) ' +
+  'or their addresses (BOARD_TRUST_PROXY=10.0.0.5,10.1.0.0/16); leave it unset when clients connect directly';
+
+/** Names Express (proxy-addr) accepts for well-known ranges of proxy addresses. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** True for an IP address, a CIDR with a non-zero prefix, or a proxy-addr range name. */
+export function isProxyAddress(value: string): boolean {
+  if (PROXY_RANGE_NAMES.has(value)) return true;
+  const [address, prefix, ...rest] = value.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  // A /0 trusts every address: the same as `true`.
+  return bits >= 1 && bits <= (family === 4 ? 32 : 128);
+}
+
+/** What {@link BoardOptionsSchema}'s `trustProxy` accepts. */
+export const TrustProxySchema = z
+  .union([
+    z.boolean(),
+    z.number().int().min(0).max(10),
+    z
+      .array(
+        z.string().refine(isProxyAddress, {
+          message: 'expected an IP address, a CIDR such as 10.0.0.0/8 (prefix 1 or more), or loopback/linklocal/uniquelocal',
+        }),
+      )
+      .min(1)
+      .max(100),
+  ])
+  .superRefine((value, ctx) => {
+    if (value === true) ctx.addIssue({ code: 'custom', message: TRUST_PROXY_TRUE_REFUSED });
+  });
+
 /** Options of {@link createBoardApp}. */
 export const BoardOptionsSchema = z
   .object({
@@ -139,8 +185,13 @@ export const BoardOptionsSchema = z
     host: z.string().min(1).max(255).default(DEFAULT_BOARD_HOST),
     /** Where every route is mounted, e.g. `/ops` behind a reverse proxy. Default `''` (the root). */
     basePath: BasePathSchema.default(''),
-    /** Express's `trust proxy` setting: how the client IP of the failure limiter is found behind proxies. Default false. */
-    trustProxy: z.union([z.boolean(), z.number().int().min(0).max(10)]).default(false),
+    /**
+     * Which `X-Forwarded-For` entries to believe (`BOARD_TRUST_PROXY`): the client IP that the
+     * failure limiter counts and the origin check sees. `false` (default): none, the TCP peer
+     * is the client; a hop count (1–10): the number of proxies in front of the board; or the
+     * proxies' addresses/CIDRs. `true` is refused: see {@link TRUST_PROXY_TRUE_REFUSED}.
+     */
+    trustProxy: TrustProxySchema.default(false),
     /** The job-status store. Default: the Redis store on the board's connection. */
     statusStore: z.custom<StatusStore>((value) => typeof value === 'object' && value !== null).optional(),
     /** Structured logger. Default silent. */

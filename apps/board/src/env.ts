@@ -1,5 +1,5 @@
 import { ConfigError, parseClusterNodes, type SupabaseStatusStoreOptions } from '@kai-jobs/queue';
-import type { StartBoardOptionsInput } from './config.js';
+import { isProxyAddress, TRUST_PROXY_TRUE_REFUSED, type StartBoardOptionsInput } from './config.js';
 
 /** The environment as the entry point sees it. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -55,6 +55,28 @@ function integer(env: Environment, name: string, min: number, max: number): numb
 }
 
 /**
+ * `BOARD_TRUST_PROXY`: a hop count (`1` behind one reverse proxy), or a comma-separated list
+ * of proxy addresses/CIDRs, or `false`. `true` is refused with {@link TRUST_PROXY_TRUE_REFUSED}.
+ */
+function trustProxyFromEnv(env: Environment): boolean | number | string[] | undefined {
+  const raw = value(env, 'BOARD_TRUST_PROXY');
+  if (raw === undefined) return undefined;
+  if (/^\d+$/.test(raw)) return integer(env, 'BOARD_TRUST_PROXY', 0, 10);
+  const lower = raw.toLowerCase();
+  if (['false', 'no', 'off'].includes(lower)) return false;
+  if (['true', 'yes', 'on'].includes(lower)) throw new ConfigError(TRUST_PROXY_TRUE_REFUSED);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isProxyAddress(entry)).map((entry) => (entry === '' ? 'an empty entry' : `"${entry}"`));
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `BOARD_TRUST_PROXY="${raw}" is not valid (${bad.join(', ')}): expected a hop count from 0 to 10 ` +
+        'or a comma-separated list of proxy IP addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16)',
+    );
+  }
+  return entries;
+}
+
+/**
  * Reads the board's configuration from environment variables (see the README). Only the
  * entry point calls this with `process.env`; a malformed value throws `ConfigError`
  * naming the variable. Secrets are passed on, never logged.
@@ -94,10 +116,8 @@ export function boardOptionsFromEnv(env: Environment): BoardEnvConfig {
   if (readOnly !== undefined) options.readOnly = readOnly;
   const basePath = value(env, 'BOARD_BASE_PATH');
   if (basePath !== undefined) options.basePath = basePath;
-  const trustProxyRaw = value(env, 'BOARD_TRUST_PROXY');
-  if (trustProxyRaw !== undefined) {
-    options.trustProxy = /^\d+$/.test(trustProxyRaw) ? integer(env, 'BOARD_TRUST_PROXY', 0, 10) : flag(env, 'BOARD_TRUST_PROXY');
-  }
+  const trustProxy = trustProxyFromEnv(env);
+  if (trustProxy !== undefined) options.trustProxy = trustProxy;
 
   const storeKind = value(env, 'STATUS_STORE')?.toLowerCase() ?? 'redis';
   if (storeKind === 'redis') return { options, statusStore: { kind: 'redis' } };

@@ -16,10 +16,13 @@ export {
   MONITOR_QUEUE_NAME,
   MonitoringOptionsSchema,
   parseBoardOptions,
+  isProxyAddress,
   parseStartBoardOptions,
   resolveThresholds,
   StartBoardOptionsSchema,
   ThresholdsSchema,
+  TRUST_PROXY_TRUE_REFUSED,
+  TrustProxySchema,
 } from './config.js';
 export type {
   AuthOptions,
@@ -39,6 +42,13 @@ export { FailureLimiter } from './auth/failure-limiter.js';
 export type { FailureLimiterOptions } from './auth/failure-limiter.js';
 export { clientKey, expandIpv6 } from './auth/client-key.js';
 export { isLoopbackAddress, isLoopbackHost, unmapIpv4 } from './auth/loopback.js';
+export { isMutation, normaliseRoutePath, readOnlyGuard, SAFE_METHODS, unsupportedBullBoardMutations } from './http/guards.js';
+export { createJsonBodyParser, JSON_MEDIA_TYPES, jsonBodyGuard, jsonDepth, MAX_JSON_DEPTH, sendJsonBodyError } from './http/json-body.js';
+export type { JsonBodyOptions } from './http/json-body.js';
+export { crossOriginReason, sameOriginGuard } from './http/same-origin-guard.js';
+export type { CrossOriginVerdict } from './http/same-origin-guard.js';
+export { buildFontsStylesheet, createFontsRouter, FONTS_STYLESHEET_PATH, selfHostBullBoardHtml } from './http/board-fonts.js';
+export { BOARD_CSP, MONITORING_CSP, securityHeaders } from './http/security-headers.js';
 export { escapeHtml, html, SafeHtml } from './monitoring/html.js';
 export { barList, niceCeiling, SERIES_COLORS, timeChart } from './monitoring/svg-charts.js';
 export type { BarListInput, ChartSeries, TimeChartInput } from './monitoring/svg-charts.js';

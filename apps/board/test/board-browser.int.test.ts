@@ -4,13 +4,10 @@ import { MonitorStateStore, type MonitorDecision, type TickSummary } from '@kai-
 import { bullPrefix, ConnectionRole, createJobClient, RedisMetricsRecorder, RedisStatusStore, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH, PASSWORD, pdfPayload, startTestBoard, USER } from './support.js';
+import { AUTH, launchChromium, PASSWORD, pdfPayload, startTestBoard, USER } from './support.js';
 
-/** Debian's Chromium, driven by playwright-core (no downloaded browser). */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 /** Screenshots are kept as test artifacts here (gitignored). */
 const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));
 const BROWSER_TEST_MS = 90_000;
@@ -28,7 +25,7 @@ describe('board in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(RESULTS_DIR, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -42,10 +39,8 @@ describe('board in Chromium', () => {
       ...(withCredentials ? { httpCredentials: { username: USER, password: PASSWORD } } : {}),
     });
     ctx.manage('browser context', context);
-    const page = await context.newPage();
-    // Bull Board's page links Google Fonts; the test machine has no internet, so fail them fast.
-    await page.route(/fonts\.(googleapis|gstatic)\.com/, (route) => route.abort());
-    return page;
+    // The board serves its fonts itself (test/security/board.int.test.ts proves no other host is asked).
+    return context.newPage();
   }
 
   async function screenshot(page: Page, name: string): Promise<void> {

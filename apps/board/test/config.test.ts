@@ -101,7 +101,30 @@ describe('boardOptionsFromEnv', () => {
   it('leaves unset and empty variables to the defaults', () => {
     const { options } = boardOptionsFromEnv({ BOARD_USERNAME: '', BOARD_READ_ONLY: '' });
     expect(options).toEqual({ redis: {}, auth: {} });
-    expect(boardOptionsFromEnv({ BOARD_READ_ONLY: 'false', BOARD_TRUST_PROXY: 'true' }).options).toMatchObject({ readOnly: false, trustProxy: true });
+    expect(boardOptionsFromEnv({ BOARD_READ_ONLY: 'false', BOARD_TRUST_PROXY: 'false' }).options).toMatchObject({ readOnly: false, trustProxy: false });
+  });
+
+  it('BOARD_TRUST_PROXY: a hop count or proxy addresses; true is refused, saying why and what to set', () => {
+    expect(boardOptionsFromEnv({ BOARD_TRUST_PROXY: '2' }).options.trustProxy).toBe(2);
+    expect(boardOptionsFromEnv({ BOARD_TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16 ,fd00::/8,loopback' }).options.trustProxy).toEqual([
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const value of ['true', 'TRUE', 'yes', 'on']) {
+      const error = configError(() => boardOptionsFromEnv({ BOARD_TRUST_PROXY: value }));
+      expect(error.message).toMatch(/BOARD_TRUST_PROXY=true is refused/);
+      expect(error.message).toMatch(/left-most one is written by the client/);
+      expect(error.message).toMatch(/BOARD_TRUST_PROXY=1 behind one reverse proxy/);
+    }
+    for (const value of ['0.0.0.0/0', '::/0', '10.0.0.0/33', 'proxy.internal', '10.0.0.5,', '11']) {
+      expect(() => boardOptionsFromEnv({ BOARD_TRUST_PROXY: value }), value).toThrow(/BOARD_TRUST_PROXY/);
+    }
+    // The options refuse `true` too, for callers that skip the environment.
+    expect(configError(() => parseBoardOptions({ auth: { token: 't' }, trustProxy: true })).message).toMatch(/trustProxy: BOARD_TRUST_PROXY=true is refused/);
+    expect(configError(() => parseBoardOptions({ auth: { token: 't' }, trustProxy: ['10.0.0.0/0'] })).message).toMatch(/trustProxy\.0: expected an IP address/);
+    expect(parseBoardOptions({ auth: { token: 't' }, trustProxy: ['127.0.0.1', '::1'] }).trustProxy).toEqual(['127.0.0.1', '::1']);
   });
 
   it('names the variable of a malformed value', () => {

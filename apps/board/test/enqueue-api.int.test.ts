@@ -102,6 +102,34 @@ describe('enqueue API', () => {
     await missing.arrayBuffer();
   });
 
+  it('400 naming options.drill: the drill switch is not accepted from the API', async () => {
+    const board = await startTestBoard(ctx);
+    const response = await post(board.url, 'api/jobs/pdf', { ...pdfPayload('doc-drill'), options: { drill: { hangOnceInStage: 'text_extracted' } } });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.issues).toEqual([expect.objectContaining({ path: 'payload.options.drill', message: expect.stringMatching(/not accepted in a public payload/) })]);
+    expect(await pdfQueue().count()).toBe(0);
+  });
+
+  it('400 for JSON nested deeper than 64 levels (5,000 too), 413 over the size limit; the board lives on', async () => {
+    const board = await startTestBoard(ctx);
+    const deep = await post(board.url, 'api/jobs/pdf', `{"documentId":"d","source":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    expect(deep.status).toBe(400);
+    expect(await deep.json()).toEqual({ error: 'JSON too deep', message: 'the JSON body nests deeper than 64 levels of arrays and objects' });
+    // 64 levels parse (and fail validation as an ordinary bad payload).
+    const nested = (levels: number): string => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+    const at64 = await post(board.url, 'api/jobs/pdf', `{"documentId":"d","source":${nested(63)}}`);
+    expect(at64.status).toBe(400);
+    expect(((await at64.json()) as ErrorBody).error).toBe('validation failed');
+    const at65 = await post(board.url, 'api/jobs/pdf', `{"documentId":"d","source":${nested(64)}}`);
+    expect(((await at65.json()) as ErrorBody).error).toBe('JSON too deep');
+    const huge = await post(board.url, 'api/jobs/pdf', JSON.stringify({ documentId: 'd', pad: 'x'.repeat(3 * 1024 * 1024) }));
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as ErrorBody).error).toBe('payload too large');
+    expect((await post(board.url, 'api/jobs/pdf', pdfPayload('after'))).status).toBe(201);
+    expect(await pdfQueue().count()).toBe(1);
+  });
+
   it('Idempotency-Key: the same key twice gives the same job, created once', async () => {
     const board = await startTestBoard(ctx);
     const first = await post(board.url, 'api/jobs/scrape', { sessionId: 's-1', sourceUrl: 'https://shop.example.com/' }, { 'idempotency-key': 'upload-77' });

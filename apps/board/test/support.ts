@@ -1,5 +1,8 @@
 import { createServer } from 'node:net';
 import type { PdfPayloadInput } from '@kai-jobs/queue';
+import { chromium, type Browser } from 'playwright-core';
+
+export type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RedisTestContext } from '@kai-jobs/queue/testing';
 import { startBoard, type RunningBoard, type StartBoardOptionsInput } from '../src/index.js';
 
@@ -40,4 +43,14 @@ export async function deadPort(): Promise<number> {
 /** A valid PDF payload. */
 export function pdfPayload(documentId = 'doc-1'): PdfPayloadInput {
   return { documentId, source: { kind: 'url', url: 'https://cdn.example.com/catalogue.pdf' } };
+}
+
+/** Debian's Chromium, driven by playwright-core (no downloaded browser). */
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** The flags every browser test runs Chromium with. */
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+
+/** Launches the system Chromium headless; the caller closes it. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
 }

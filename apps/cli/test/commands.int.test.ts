@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createJobClient, RedisStatusStore, type HistoryEntry } from '@kai-jobs/queue';
+import { createJobClient, enqueueRecoveryDrill, RedisStatusStore, type HistoryEntry } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { backdate } from '../../../test/e2e/helpers.js';
@@ -20,12 +20,18 @@ async function cataloguePath(): Promise<string> {
   return path;
 }
 
-/** A payload file for a PDF that hangs once in text_extracted (the drill's switch). */
-async function hangingPayloadFile(): Promise<string> {
-  const dir = tempDir('kai-cli-payload-');
-  const file = join(dir, 'payload.json');
-  writeFileSync(file, JSON.stringify({ documentId: 'doc-hang', source: { kind: 'file', path: await cataloguePath() }, options: { skipTiles: true, drill: { hangOnceInStage: 'text_extracted' } } }));
-  return file;
+/**
+ * Enqueues a PDF that hangs once in text_extracted (the drill's switch). The switch is
+ * internal — `kai-jobs enqueue` refuses it in a payload — so it goes through the drill's path.
+ */
+async function enqueueHanging(): Promise<string> {
+  const client = ctx.manage('client', createJobClient({ redis: ctx.redisOptions }));
+  const { id } = await enqueueRecoveryDrill(
+    client,
+    { documentId: 'doc-hang', source: { kind: 'file', path: await cataloguePath() }, options: { skipTiles: true } },
+    { hangOnceInStage: 'text_extracted' },
+  );
+  return id;
 }
 
 async function withWorker<T>(work: (worker: RunningCommand) => Promise<T>, extra: Record<string, string> = {}): Promise<T> {
@@ -79,9 +85,7 @@ describe('against a running worker', () => {
 
   it('restart <id> stops a hung attempt; the job resumes after its checkpoint and completes', async () => {
     await withWorker(async () => {
-      const enqueued = await kaiJobs(['enqueue', 'pdf', '--file', await hangingPayloadFile(), '--json'], env());
-      expect(enqueued.code).toBe(0);
-      const { id } = enqueued.json<{ id: string }>();
+      const id = await enqueueHanging();
       await waitFor(async () => (await history(id)).some((entry) => entry.event === 'drill:hanging'), { timeoutMs: 30_000 });
 
       const restarted = await kaiJobs(['restart', id, '--reason', 'hung in the test', '--json'], env());
@@ -100,7 +104,7 @@ describe('against a running worker', () => {
 
   it('monitor --once finds a hung job and restarts it; doctor then reports the workers and the monitor ok', async () => {
     await withWorker(async () => {
-      const { id } = (await kaiJobs(['enqueue', 'pdf', '--file', await hangingPayloadFile(), '--json'], env())).json<{ id: string }>();
+      const id = await enqueueHanging();
       await waitFor(async () => (await history(id)).some((entry) => entry.event === 'drill:hanging'), { timeoutMs: 30_000 });
       await backdate(ctx.redis, ctx.prefix, 'pdf', id, { updateMs: 10 * 60_000 });
 

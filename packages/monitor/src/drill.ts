@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOrThrow, systemClock, toError, type Clock, type JobClient, type StatusRow, type StatusStore } from '@kai-jobs/queue';
+import { enqueueRecoveryDrill, parseOrThrow, systemClock, toError, type Clock, type JobClient, type StatusRow, type StatusStore } from '@kai-jobs/queue';
 import { canaryPdf } from './canary-pdf.js';
 import type { TickResult } from './tick/run-once.js';
 
@@ -93,13 +93,11 @@ export async function runDrill(deps: DrillDeps, input: DrillOptions = {}): Promi
   };
 
   try {
-    await deps.client.enqueue(
-      'pdf',
-      {
-        documentId: jobId,
-        source: { kind: 'inline', base64: canaryPdf().toString('base64') },
-        options: { skipTiles: true, drill: { hangOnceInStage: 'text_extracted' } },
-      },
+    // The drill switch is internal: the public enqueue refuses it in a payload.
+    await enqueueRecoveryDrill(
+      deps.client,
+      { documentId: jobId, source: { kind: 'inline', base64: canaryPdf().toString('base64') }, options: { skipTiles: true } },
+      { hangOnceInStage: 'text_extracted' },
       { jobId, thresholds: { updateTimeoutMs: options.updateTimeoutMs } },
     );
     mark('enqueued');

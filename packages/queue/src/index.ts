@@ -122,6 +122,8 @@ export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './
 export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts.js';
 export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
+export { enqueueRecoveryDrill, INTERNAL_PAYLOAD_FIELDS, internalFieldIssues } from './internal-fields.js';
+export type { DrillSwitch } from './internal-fields.js';
 export type { BullJobSettings } from './job-options.js';
 export { queueClockMs } from './queue-clock.js';
 export { AbortAction, AbortRequestSchema, parseAbortRequest, publishAbortRequest } from './abort-requests.js';

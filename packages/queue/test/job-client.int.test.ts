@@ -4,6 +4,7 @@ import {
   AbortAction,
   bullPrefix,
   createJobClient,
+  enqueueRecoveryDrill,
   jobCatalog,
   parseAbortRequest,
   abortChannel,
@@ -110,6 +111,25 @@ describe('createJobClient: bad input', () => {
     expect(extra.message).toContain('colour');
     const badOptions = await expectErrorNamed(jobs.enqueue('pdf', pdfPayload(), { jobId: 'a:b', priority: -1 }), 'ValidationError');
     expect((badOptions['issues'] as { path: string }[]).map((issue) => issue.path).sort()).toEqual(['options.jobId', 'options.priority']);
+  });
+
+  it('refuses the drill switch (options.drill) from enqueue and enqueueBulk; only enqueueRecoveryDrill sets it', async () => {
+    const jobs = client();
+    const hanging = { ...pdfPayload('doc-drill'), options: { drill: { hangOnceInStage: 'text_extracted' as const } } };
+    const single = await expectErrorNamed(jobs.enqueue('pdf', hanging), 'ValidationError');
+    expect(single['issues']).toEqual([expect.objectContaining({ path: 'payload.options.drill', message: expect.stringMatching(/^not accepted in a public payload: the recovery-drill switch/) })]);
+    expect(single.message).toContain('payload.options.drill');
+    // Any value, even one the schema would refuse, is named as the internal field it is.
+    const nulled = await expectErrorNamed(jobs.enqueue('pdf', { ...pdfPayload(), options: { drill: null } } as never), 'ValidationError');
+    expect((nulled['issues'] as { path: string }[]).map((issue) => issue.path)).toContain('payload.options.drill');
+    const bulk = await expectErrorNamed(jobs.enqueueBulk('pdf', [{ payload: pdfPayload('ok') }, { payload: hanging }]), 'ValidationError');
+    expect((bulk['issues'] as { path: string }[]).map((issue) => issue.path)).toEqual(['[1].payload.options.drill']);
+    expect(await scanKeys(ctx.redis, `${ctx.prefix}:*`)).toEqual([]);
+
+    const { id } = await enqueueRecoveryDrill(jobs, pdfPayload('doc-drill'), { hangOnceInStage: 'text_extracted' }, { jobId: 'drill-canary-1' });
+    expect(id).toBe('drill-canary-1');
+    expect((await jobs.queue('pdf').getJob(id))?.data.options).toMatchObject({ drill: { hangOnceInStage: 'text_extracted' } });
+    expect(() => enqueueRecoveryDrill({} as JobClient, pdfPayload(), { hangOnceInStage: 'text_extracted' })).toThrow(/needs a client made by createJobClient/);
   });
 
   it('rejects a payload over the size limit', async () => {

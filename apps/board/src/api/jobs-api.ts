@@ -10,7 +10,8 @@ import {
   type JobClient,
   type Logger,
 } from '@kai-jobs/queue';
-import express, { Router, type ErrorRequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Response } from 'express';
+import { createJsonBodyParser, JSON_MEDIA_TYPES, sendJsonBodyError } from '../http/json-body.js';
 
 /** What {@link createJobsApiRouter} needs. */
 export interface JobsApiDeps {
@@ -21,7 +22,7 @@ export interface JobsApiDeps {
 }
 
 /** Bodies up to this size are parsed; the client's own check then gives the precise 400 (bytes). */
-const BODY_LIMIT_BYTES = 2 * DEFAULT_MAX_PAYLOAD_BYTES;
+export const BODY_LIMIT_BYTES = 2 * DEFAULT_MAX_PAYLOAD_BYTES;
 
 function sendError(res: Response, status: number, error: string, message: string, extra: Record<string, unknown> = {}): void {
   res.status(status).json({ error, message, ...extra });
@@ -54,7 +55,9 @@ function sendClientError(res: Response, logger: Logger, error: unknown, what: st
 export function createJobsApiRouter(deps: JobsApiDeps): Router {
   const { client, logger } = deps;
   const router = Router();
-  const parseJson = express.json({ limit: BODY_LIMIT_BYTES, type: ['application/json', 'application/*+json'] });
+  // The board parses mutating bodies once, before any router (json-body.ts); this parser
+  // (same limits) only reads a body that is still unread, for the router used on its own.
+  const parseJson = createJsonBodyParser({ limitBytes: BODY_LIMIT_BYTES });
 
   router.post('/api/jobs/:type', (req, res, next) => {
     const type = req.params.type;
@@ -64,7 +67,7 @@ export function createJobsApiRouter(deps: JobsApiDeps): Router {
       });
       return;
     }
-    if (!req.is(['application/json', 'application/*+json'])) {
+    if (!req.is(JSON_MEDIA_TYPES)) {
       sendError(res, 415, 'unsupported media type', 'send the payload as JSON with Content-Type: application/json');
       return;
     }
@@ -106,16 +109,7 @@ export function createJobsApiRouter(deps: JobsApiDeps): Router {
   });
 
   const bodyErrors: ErrorRequestHandler = (error: unknown, _req, res, next) => {
-    const type = (error as { type?: unknown }).type;
-    if (type === 'entity.parse.failed') {
-      sendError(res, 400, 'invalid JSON', `the body is not valid JSON: ${toError(error).message}`);
-    } else if (type === 'entity.too.large') {
-      sendError(res, 413, 'payload too large', `the body is larger than ${BODY_LIMIT_BYTES} bytes; store large inputs in the blob store and pass a reference`);
-    } else if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
-      sendError(res, 415, 'unsupported media type', toError(error).message);
-    } else {
-      next(error);
-    }
+    if (!sendJsonBodyError(error, res, BODY_LIMIT_BYTES)) next(error);
   };
   router.use('/api/jobs', bodyErrors);
   return router;

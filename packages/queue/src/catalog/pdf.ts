@@ -31,8 +31,9 @@ export const PdfProcessingOptionsSchema = z
     skipMaterials: z.boolean().default(false),
     /**
      * Recovery drill only (`kai-jobs drill`): the job's first run (before any restart) hangs
-     * in this stage until it is aborted, so the monitor must find and restart it. Never set it
-     * for real work.
+     * in this stage until it is aborted, so the monitor must find and restart it. Internal:
+     * accepted here so a worker can read a stored payload, but every public enqueue refuses
+     * it; only `enqueueRecoveryDrill` sets it (see `internal-fields.ts`).
      */
     drill: z
       .object({ hangOnceInStage: z.enum(Object.values(PdfStage) as [PdfStage, ...PdfStage[]]) })

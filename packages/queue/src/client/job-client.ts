@@ -22,6 +22,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from '../errors.js';
+import { internalFieldIssues, registerInternalEnqueue } from '../internal-fields.js';
 import { bullJobOptions } from '../job-options.js';
 import { bullPrefix } from '../keys.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -197,18 +198,28 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     payload: unknown,
     rawOptions: unknown,
     pathPrefix: readonly PropertyKey[],
+    allowInternalFields = false,
   ): { job?: PreparedJob<T>; issues: FieldIssue[] } => {
     const issues: FieldIssue[] = [];
+    const prefix = [...pathPrefix, 'payload'].map((p) => (typeof p === 'number' ? `[${p}]` : String(p)));
+    const prefixText = prefix.join('.').replace(/\.\[/g, '[');
+    const addPayloadIssues = (payloadIssues: readonly FieldIssue[]): void => {
+      for (const issue of payloadIssues) {
+        issues.push({ ...issue, path: issue.path === '' ? prefixText : `${prefixText}.${issue.path}` });
+      }
+    };
     let validPayload: Payload<T> | undefined;
     try {
       validPayload = validatePayload(type, payload, parsed.maxPayloadBytes);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      const prefix = [...pathPrefix, 'payload'].map((p) => (typeof p === 'number' ? `[${p}]` : String(p)));
-      const prefixText = prefix.join('.').replace(/\.\[/g, '[');
-      for (const issue of error.issues) {
-        issues.push({ ...issue, path: issue.path === '' ? prefixText : `${prefixText}.${issue.path}` });
-      }
+      addPayloadIssues(error.issues);
+    }
+    // Fields only kai-jobs sets (the drill switch): refused from every public enqueue.
+    const internalIssues = allowInternalFields ? [] : internalFieldIssues(type, payload);
+    if (internalIssues.length > 0) {
+      addPayloadIssues(internalIssues);
+      validPayload = undefined;
     }
     const optionsResult = EnqueueOptionsSchema.safeParse(rawOptions ?? {});
     if (!optionsResult.success) {
@@ -268,19 +279,28 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     }
   };
 
+  const enqueueOne = async <T extends JobType>(
+    type: T,
+    payload: unknown,
+    enqueueOptions: unknown,
+    allowInternalFields: boolean,
+  ): Promise<EnqueuedJob<T>> => {
+    assertJobType(type);
+    const { job, issues } = prepare(type, payload, enqueueOptions, [], allowInternalFields);
+    if (job === undefined) throw new ValidationError(`${type} job`, issues);
+    return withRedis(async () => {
+      const { row, created } = await statusStore.create(job.input);
+      await addToBullmq(type, [{ row, job }]);
+      logger.debug('job enqueued', { type, jobId: row.id, created });
+      return { id: row.id, type, created };
+    });
+  };
+
   const client: JobClient = {
     statusStore,
 
-    async enqueue(type, payload, enqueueOptions) {
-      assertJobType(type);
-      const { job, issues } = prepare(type, payload, enqueueOptions, []);
-      if (job === undefined) throw new ValidationError(`${type} job`, issues);
-      return withRedis(async () => {
-        const { row, created } = await statusStore.create(job.input);
-        await addToBullmq(type, [{ row, job }]);
-        logger.debug('job enqueued', { type, jobId: row.id, created });
-        return { id: row.id, type, created };
-      });
+    enqueue(type, payload, enqueueOptions) {
+      return enqueueOne(type, payload, enqueueOptions, false);
     },
 
     async enqueueBulk(type, items) {
@@ -374,5 +394,6 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       if (ownsConnection) await closeRedis(connection);
     },
   };
+  registerInternalEnqueue(client, (type, payload, options) => enqueueOne(type, payload, options, true));
   return client;
 }
