@@ -128,6 +128,8 @@ export type {
   HeartbeatResult,
   HistoryEntry,
   HistoryEntryInput,
+  LinkedJobRow,
+  LinkedJobStatus,
   ListQuery,
   MarkProcessingInput,
   ProgressUpdate,
