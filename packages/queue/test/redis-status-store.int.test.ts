@@ -82,7 +82,8 @@ describe('RedisStatusStore specifics', () => {
     expect(await store.linkedJob('bg-1')).toMatchObject({ status: 'processing', attempt: 1, workerId: 'w1', createdAt: row.createdAt });
 
     // Written by someone else first: its created_at and other refs stay, as the trigger keeps them.
-    await ctx.redis.hset(linkedKey, 'created_at', 1000, 'refs', JSON.stringify({ sessionId: 'old', platform: 'x' }));
+    await ctx.redis.del(linkedKey);
+    await ctx.redis.hset(linkedKey, 'id', 'bg-1', 'created_at', 1000, 'refs', JSON.stringify({ sessionId: 'old', platform: 'x' }));
     await store.progress(row.id, 'f', { percent: 50 });
     expect(await store.linkedJob('bg-1')).toMatchObject({ progress: 50, createdAt: 1000, refs: { sessionId: 's1', platform: 'x' } });
 

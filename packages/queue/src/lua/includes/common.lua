@@ -42,49 +42,57 @@ end
 -- <base>background-job:<id>, carries the row's {hash tag}: one slot, one script on a cluster.
 -- As the trigger's upsert, a missing linked row is created; status 'scraping' reads 'processing'
 -- (background_jobs has no scraping); refs gain sessionId / importJobId; created_at is kept.
+-- Cost: about 2 extra commands per script (HMGET, HSET, PERSIST; a few more on the first write).
 -- retention: ms, when the row has just finished (the linked row expires with it); nil otherwise.
+-- The row fields sync_linked reads in one HMGET: the first LINKED_HEAD are copied as they are,
+-- the last four (id, type, status, created_at) are mapped.
 local LINKED_COPIED = {'progress', 'current_stage', 'progress_detail', 'last_heartbeat', 'error',
   'error_stage', 'attempt', 'worker_id', 'restart_count', 'updated_at', 'started_at',
-  'completed_at', 'duration_ms'}
+  'completed_at', 'duration_ms', 'id', 'type', 'status', 'created_at'}
+local LINKED_HEAD = #LINKED_COPIED - 4
 
 local function sync_linked(base, row_key, link, retention)
   if not link or link == '' then
     return
   end
-  local head = redis.call('HMGET', row_key, 'id', 'type', 'status', 'created_at')
-  if not head[1] then
+  local values = redis.call('HMGET', row_key, unpack(LINKED_COPIED))
+  local id, job_type, status, created_at = values[LINKED_HEAD + 1], values[LINKED_HEAD + 2],
+    values[LINKED_HEAD + 3], values[LINKED_HEAD + 4]
+  if not id then
     return
   end
-  local values = redis.call('HMGET', row_key, unpack(LINKED_COPIED))
   local key = base .. 'background-job:' .. link
-  local status = head[3]
   if status == 'scraping' then
     status = 'processing'
   end
-  local fields = {'id', link, 'job_type', head[2], 'bullmq_job_id', head[1], 'status', status}
-  for i, name in ipairs(LINKED_COPIED) do
-    fields[#fields + 1] = name
+  local fields = {'status', status}
+  for i = 1, LINKED_HEAD do
+    fields[#fields + 1] = LINKED_COPIED[i]
     fields[#fields + 1] = values[i] or ''
   end
-  local ref_name = head[2] == 'scrape' and 'sessionId' or 'importJobId'
-  local refs_json = redis.call('HGET', key, 'refs')
-  local refs = {}
-  if refs_json then
-    local ok, decoded = pcall(cjson.decode, refs_json)
-    if ok and type(decoded) == 'table' then
-      refs = decoded
+  -- First write for this row (or the row was rebuilt, or another session took the link over):
+  -- the identity fields, refs merged, created_at kept if there was one.
+  if redis.call('HGET', key, 'bullmq_job_id') ~= id then
+    local ref_name = job_type == 'scrape' and 'sessionId' or 'importJobId'
+    local refs = {}
+    local refs_json = redis.call('HGET', key, 'refs')
+    if refs_json then
+      local ok, decoded = pcall(cjson.decode, refs_json)
+      if ok and type(decoded) == 'table' then
+        refs = decoded
+      end
     end
-  end
-  if refs[ref_name] ~= head[1] or not refs_json then
-    refs[ref_name] = head[1]
-    fields[#fields + 1] = 'refs'
-    fields[#fields + 1] = cjson.encode(refs)
+    refs[ref_name] = id
+    for _, value in ipairs({'id', link, 'job_type', job_type, 'bullmq_job_id', id, 'refs', cjson.encode(refs)}) do
+      fields[#fields + 1] = value
+    end
+    redis.call('HSETNX', key, 'created_at', created_at or '')
   end
   redis.call('HSET', key, unpack(fields))
-  redis.call('HSETNX', key, 'created_at', head[4] or '')
   if retention then
     redis.call('PEXPIRE', key, retention)
   else
     redis.call('PERSIST', key)
   end
 end
+
