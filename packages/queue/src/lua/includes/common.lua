@@ -42,7 +42,7 @@ end
 -- <base>background-job:<id>, carries the row's {hash tag}: one slot, one script on a cluster.
 -- As the trigger's upsert, a missing linked row is created; status 'scraping' reads 'processing'
 -- (background_jobs has no scraping); refs gain sessionId / importJobId; created_at is kept.
--- Cost: about 2 extra commands per script (HMGET, HSET, PERSIST; a few more on the first write).
+-- Cost: 4 extra commands per script (HMGET, HGET, HSET, PERSIST; 2 more on the first write).
 -- retention: ms, when the row has just finished (the linked row expires with it); nil otherwise.
 -- The row fields sync_linked reads in one HMGET: the first LINKED_HEAD are copied as they are,
 -- the last four (id, type, status, created_at) are mapped.
