@@ -129,6 +129,11 @@ describe('chaos: stages that await forever', () => {
       if (ref.type !== 'pdf') expect(context['background_job_id'], ref.id).toBe(job?.row?.refs.backgroundJobId ?? null);
     }
     expect(byId.get(failing[0]?.id as string)?.row?.refs.backgroundJobId).toBe('bg-scrape-1');
+    // The linked background_jobs rows were failed by the monitor's recovery step, with the row's error.
+    for (const [ref, link] of [[failing[0], 'bg-scrape-1'], [failing[2], 'bg-import-1']] as const) {
+      const row = byId.get(ref?.id as string)?.row;
+      expect(await scenario.status.linkedJob(link), link).toMatchObject({ status: 'failed', followsId: ref?.id, error: row?.error, completedAt: row?.completedAt });
+    }
     // Healthy jobs were never taken for stuck.
     for (const ref of healthy) {
       const job = byId.get(ref.id);

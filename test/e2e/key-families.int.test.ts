@@ -38,12 +38,14 @@ describe('key families', () => {
 
     // Enqueue every type, singly and in bulk, with idempotency keys; process the PDF jobs.
     const [scrape, cancelled] = await jobs.enqueueBulk('scrape', [
-      { payload: { sessionId: 's1', sourceUrl: 'https://a.example/' }, options: { idempotencyKey: 'session-1' } },
+      // Linked to background_jobs rows: their scripts write those rows too (same slot, one script).
+      { payload: { sessionId: 's1', sourceUrl: 'https://a.example/', backgroundJobId: 'bg-s1' }, options: { idempotencyKey: 'session-1' } },
       { payload: { sessionId: 's2', sourceUrl: 'https://b.example/' } },
     ]);
     const feed = await jobs.enqueue('xml-import', {
       importJobId: 'imp-1',
       sourceName: 'acme',
+      backgroundJobId: 'bg-imp-1',
       source: { kind: 'url', url: 'https://feeds.example.com/acme.xml' },
     }, { idempotencyKey: 'feed-1' });
     const plain = await jobs.enqueue('pdf', pdf('plain'), { idempotencyKey: 'upload-1' });
@@ -65,6 +67,8 @@ describe('key families', () => {
     expect((await new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }).get(feed.id))?.status).toBe('processing');
     await store.progress(feed.id, 'f-feed', { percent: 50, detail: 'half' });
     await store.complete(feed.id, 'f-feed', { imported: 0 });
+    expect(await store.linkedJob('bg-imp-1')).toMatchObject({ status: 'completed', followsId: feed.id });
+    expect(await store.linkedJob('bg-s1')).toMatchObject({ status: 'processing', workerId: 'w-test' });
 
     // The monitor restarts the hung PDF job (CAS, decisions MULTI, metrics, alert dedupe).
     await backdate(ctx.redis, ctx.prefix, 'pdf', hung.id, { updateMs: 6 * MINUTE });

@@ -260,7 +260,7 @@ describe('monitor: detection and recovery', () => {
   it('stuck scraping sessions and imports are failed with their own alerts and fingerprints', async () => {
     const { status } = stores(ctx);
     await status.create({ id: 'sess', type: 'scrape', payload: {}, refs: { sessionId: 'sess', sourceUrl: 'https://shop.example/', backgroundJobId: 'bg-1' } });
-    await status.create({ id: 'imp', type: 'xml-import', payload: {}, refs: { importJobId: 'imp', sourceName: 'acme-feed' } });
+    await status.create({ id: 'imp', type: 'xml-import', payload: {}, refs: { importJobId: 'imp', sourceName: 'acme-feed', backgroundJobId: 'bg-2' } });
     for (const id of ['sess', 'imp']) await status.markProcessing(id, { fence: 'f', workerId: 'w' });
     await status.progress('sess', 'f', { status: 'scraping', counters: { total_pages: 40, completed_pages: 12, failed_pages: 1 } });
     await backdate(ctx.redis, ctx.prefix, 'scrape', 'sess', { updateMs: 31 * MINUTE });
@@ -268,7 +268,19 @@ describe('monitor: detection and recovery', () => {
     const watcher = monitor();
     const { decisions } = await watcher.runOnce();
     expect(decisions.map((d) => [d.jobId, d.action]).sort()).toEqual([['imp', 'fail'], ['sess', 'fail']]);
-    expect(await status.get('sess')).toMatchObject({ status: 'failed', counters: { total_pages: 40, completed_pages: 12 } });
+    const failedSession = await status.get('sess');
+    expect(failedSession).toMatchObject({ status: 'failed', counters: { total_pages: 40, completed_pages: 12 } });
+    // The session's linked background_jobs row is failed by the same recovery step, with its error.
+    expect(await status.linkedJob('bg-1')).toMatchObject({
+      status: 'failed',
+      followsId: 'sess',
+      error: failedSession?.error,
+      completedAt: failedSession?.completedAt,
+      updatedAt: failedSession?.updatedAt,
+    });
+    expect(failedSession?.error).toBeTruthy();
+    const failedImport = await status.get('imp');
+    expect(await status.linkedJob('bg-2')).toMatchObject({ status: 'failed', followsId: 'imp', error: failedImport?.error, completedAt: failedImport?.completedAt });
     const events = await receiver.waitForEvents(2);
     const byFingerprint = Object.fromEntries(events.map((event) => [String((event.fingerprint as string[])[0]), event]));
     expect(byFingerprint['stuck-scraping-session']?.fingerprint).toEqual(['stuck-scraping-session', 'https://shop.example/']);

@@ -207,6 +207,9 @@ describe('scraping sessions through the runtime', () => {
         refs: { sessionId: 'sess-1', backgroundJobId: 'bg-9' },
         counters: { total_pages: 4, completed_pages: 3, failed_pages: 1 },
       });
+      // The linked background_jobs row was completed by the worker's last step (saveAndComplete).
+      const completed = await status.get(id);
+      expect(await status.linkedJob('bg-9')).toMatchObject({ status: 'completed', progress: 100, followsId: id, completedAt: completed?.completedAt });
       await worker.close();
     } finally {
       await site.close();

@@ -1,5 +1,6 @@
+import { describe, expect, it } from 'vitest';
 import { RedisStatusStore, type RedisClient } from '@kai-jobs/queue';
-import { deleteKeys, testPrefix, testRedisConnection } from '@kai-jobs/queue/testing';
+import { deleteKeys, testPrefix, testRedisConnection, useRedisTestContext } from '@kai-jobs/queue/testing';
 import { checkpointKeys, RedisCheckpointStore } from '../src/index.js';
 import { runCheckpointStoreContract } from '../src/testing.js';
 
@@ -27,4 +28,28 @@ runCheckpointStoreContract('redis', {
     const data = await entry.redis.hget(key, `${stage}#data`);
     await entry.redis.hset(key, `${stage}#data`, mutate(data ?? ''));
   },
+});
+
+describe('RedisCheckpointStore and a linked background_jobs row', () => {
+  const ctx = useRedisTestContext(import.meta.url);
+
+  it('a checkpoint\'s progress and saveAndComplete move the linked row of a session in the same script', async () => {
+    const statusStore = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const checkpointStore = new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const job = { id: 'sess-1', type: 'scrape' as const };
+    await statusStore.create({ ...job, payload: {}, refs: { sessionId: job.id, backgroundJobId: 'bg-7' } });
+    await statusStore.markProcessing(job.id, { fence: 'f', workerId: 'w1' });
+    const base = { fence: 'f', schemaVersion: 1, attempt: 1 };
+    await checkpointStore.save(job, { ...base, stage: 'discover', stageIndex: 0, data: { urls: 3 }, progress: { nextStage: 'crawl', percent: 30 } });
+    expect(await statusStore.linkedJob('bg-7')).toMatchObject({ status: 'processing', progress: 30, currentStage: 'crawl' });
+    await checkpointStore.saveAndComplete(job, { ...base, stage: 'crawl', stageIndex: 1, data: { pages: 3 } }, { pages: 3 });
+    const row = await statusStore.get(job.id);
+    expect(row?.status).toBe('completed');
+    expect(await statusStore.linkedJob('bg-7')).toMatchObject({
+      status: 'completed',
+      progress: 100,
+      completedAt: row?.completedAt,
+      refs: { sessionId: job.id },
+    });
+  });
 });

@@ -155,6 +155,8 @@ export type {
   HeartbeatResult,
   HistoryEntry,
   HistoryEntryInput,
+  LinkedJobRow,
+  LinkedJobStatus,
   ListQuery,
   MarkProcessingInput,
   ProgressUpdate,

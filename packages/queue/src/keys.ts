@@ -35,6 +35,12 @@ export interface StatusKeys {
   readonly overrideIndex: string;
   /** Sorted set per status: job ids scored by last update, for listing. */
   stateIndex(status: string): string;
+  /**
+   * Hash: the linked `background_jobs` row of a scraping session or import (its
+   * `refs.backgroundJobId`), written by the same scripts as the session's row. Under the
+   * queue's hash tag, so those scripts stay in one slot on Redis Cluster.
+   */
+  backgroundJob(backgroundJobId: string): string;
 }
 
 /** Builds the status-store keys of `type` under `prefix`. */
@@ -49,6 +55,7 @@ export function statusKeys(prefix: string, type: JobType): StatusKeys {
     updateIndex: `${base}status-idx:updated`,
     overrideIndex: `${base}status-idx:overrides`,
     stateIndex: (status) => `${base}status-idx:state:${status}`,
+    backgroundJob: (backgroundJobId) => `${base}background-job:${backgroundJobId}`,
   };
 }
 

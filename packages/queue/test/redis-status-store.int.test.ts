@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RedisStatusStore, type StatusStore } from '../src/index.js';
+import { jobCatalog, RedisStatusStore, type StatusStore } from '../src/index.js';
 import { runStatusStoreContract, useRedisTestContext, testPrefix, deleteKeys, scanKeys, testRedisConnection } from '../src/testing.js';
 import type { RedisClient } from '../src/index.js';
 
@@ -46,6 +46,9 @@ runStatusStoreContract('redis', {
     if (entry === undefined) throw new Error('unknown store');
     await backdate(entry.redis, store as RedisStatusStore, id, change);
   },
+  async linkedRow(store, backgroundJobId) {
+    return (store as RedisStatusStore).linkedJob(backgroundJobId);
+  },
 });
 
 describe('RedisStatusStore specifics', () => {
@@ -58,6 +61,47 @@ describe('RedisStatusStore specifics', () => {
     const keys = await scanKeys(ctx.redis, `${ctx.prefix}:*`);
     expect(keys.length).toBeGreaterThan(4);
     for (const key of keys) expect(key.startsWith(`${ctx.prefix}:{xml-import}:`)).toBe(true);
+  });
+
+  it('keeps a linked background_jobs row under the session\'s hash tag, one script per change, expiring with the finished row', async () => {
+    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix, finishedRetentionMs: 60_000 });
+    const { row } = await store.create({ id: 's1', type: 'scrape', payload: {}, refs: { sessionId: 's1', backgroundJobId: 'bg-1' } });
+    const linkedKey = store.keys('scrape').backgroundJob('bg-1');
+    expect(linkedKey).toBe(`${ctx.prefix}:{${jobCatalog.scrape.queueName}}:background-job:bg-1`);
+    expect(await ctx.redis.pttl(linkedKey)).toBe(-1);
+    // The row carries the link under the platform's column name.
+    expect(await ctx.redis.hget(store.keys('scrape').row('s1'), 'background_job_id')).toBe('bg-1');
+
+    // Missing (lost, or deleted by hand): the next change rebuilds it whole, as the Supabase
+    // trigger's upsert creates a linked row that does not exist.
+    await ctx.redis.del(linkedKey);
+    await store.markProcessing(row.id, { fence: 'f', workerId: 'w1' });
+    expect(await store.linkedJob('bg-1')).toMatchObject({ status: 'processing', createdAt: row.createdAt, refs: { sessionId: 's1' } });
+    await ctx.redis.del(linkedKey);
+    await store.heartbeat([{ id: 's1', type: 'scrape', fence: 'f' }]);
+    expect(await store.linkedJob('bg-1')).toMatchObject({ status: 'processing', attempt: 1, workerId: 'w1', createdAt: row.createdAt });
+
+    // Written by someone else first: its created_at and other refs stay, as the trigger keeps them.
+    await ctx.redis.del(linkedKey);
+    await ctx.redis.hset(linkedKey, 'id', 'bg-1', 'created_at', 1000, 'refs', JSON.stringify({ sessionId: 'old', platform: 'x' }));
+    await store.progress(row.id, 'f', { percent: 50 });
+    expect(await store.linkedJob('bg-1')).toMatchObject({ progress: 50, createdAt: 1000, refs: { sessionId: 's1', platform: 'x' } });
+
+    await store.fail(row.id, 'f', 'blocked by robots.txt');
+    const rowTtl = await ctx.redis.pttl(store.keys('scrape').row('s1'));
+    const linkedTtl = await ctx.redis.pttl(linkedKey);
+    expect(rowTtl).toBeGreaterThan(50_000);
+    expect(Math.abs(linkedTtl - rowTtl)).toBeLessThan(1000);
+    expect(await store.linkedJob('bg-1')).toMatchObject({ status: 'failed', error: 'blocked by robots.txt' });
+  });
+
+  it('links no background_jobs row to a PDF job: the PDF job\'s own row is one', async () => {
+    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    await store.create({ id: 'p1', type: 'pdf', payload: {}, refs: { documentId: 'd1', backgroundJobId: 'bg-2' } });
+    await store.markProcessing('p1', { fence: 'f', workerId: 'w' });
+    await store.complete('p1', 'f', {});
+    expect(await store.linkedJob('bg-2')).toBeNull();
+    expect(await scanKeys(ctx.redis, `${ctx.prefix}:*background-job:*`)).toEqual([]);
   });
 
   it('finds stale rows from the index without reading the healthy ones', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { SupabaseStatusStore, type StatusStore } from '../src/index.js';
+import { SupabaseStatusStore, type LinkedJobRow, type StatusStore } from '../src/index.js';
 import { runStatusStoreContract, startSupabaseTestStack, type SupabaseTestStack } from '../src/testing.js';
 
 // The contract suite through the real supabase-js client, over HTTP, to the PostgREST-compatible
@@ -51,5 +51,42 @@ runStatusStoreContract('supabase', {
       touched += result.rowCount ?? 0;
     }
     if (touched !== 1) throw new Error(`backdate: no row ${id}`);
+  },
+  async linkedRow(store, backgroundJobId) {
+    const schema = schemaOf.get(store);
+    if (schema === undefined) throw new Error('unknown store');
+    // The platform's view: the background_jobs row itself, read with SQL (times as store ms).
+    const ms = (column: string) => `floor(extract(epoch from ${column}) * 1000)::bigint as ${column}`;
+    const { rows } = await stack.admin.query(
+      `select id, job_type, bullmq_job_id, status, progress::float8 as progress, current_stage, progress_detail,
+              error, error_stage, attempt, worker_id, restart_count, duration_ms, refs,
+              ${['last_heartbeat', 'created_at', 'updated_at', 'started_at', 'completed_at'].map(ms).join(', ')}
+         from "${schema}".background_jobs where id = $1`,
+      [backgroundJobId],
+    );
+    const row = rows[0] as Record<string, unknown> | undefined;
+    if (row === undefined) return null;
+    const num = (value: unknown): number | null => (value === null ? null : Number(value));
+    return {
+      id: String(row['id']),
+      jobType: row['job_type'],
+      followsId: String(row['bullmq_job_id']),
+      status: row['status'],
+      progress: Number(row['progress']),
+      currentStage: row['current_stage'],
+      progressDetail: row['progress_detail'],
+      lastHeartbeat: num(row['last_heartbeat']),
+      error: row['error'],
+      errorStage: row['error_stage'],
+      attempt: Number(row['attempt']),
+      workerId: row['worker_id'],
+      restartCount: Number(row['restart_count']),
+      createdAt: Number(row['created_at']),
+      updatedAt: Number(row['updated_at']),
+      startedAt: num(row['started_at']),
+      completedAt: num(row['completed_at']),
+      durationMs: num(row['duration_ms']),
+      refs: row['refs'],
+    } as LinkedJobRow;
   },
 });

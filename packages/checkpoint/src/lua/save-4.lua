@@ -1,6 +1,7 @@
 --[[
   Saves one stage's checkpoint if the writer still holds the job's fence, clears the
-  stage's resume state, and (optionally) records the status progress in the same step.
+  stage's resume state, and (optionally) records the status progress in the same step (and
+  in the linked background_jobs row of a scraping session or import).
 
   KEYS[1] status row hash   KEYS[2] checkpoints hash   KEYS[3] resume-states hash
   KEYS[4] status update index
@@ -29,5 +30,9 @@ if ARGV[10] ~= '' then
   end
   redis.call('HSET', KEYS[1], unpack(fields))
   redis.call('ZADD', KEYS[4], now, ARGV[1])
+  -- A scraping session's or import's linked background_jobs row takes the progress too. The
+  -- key base is the row key without its "status:<id>" tail.
+  local base = string.sub(KEYS[1], 1, #KEYS[1] - #('status:' .. ARGV[1]))
+  sync_linked(base, KEYS[1], redis.call('HGET', KEYS[1], 'background_job_id'), nil)
 end
 return {1, now}

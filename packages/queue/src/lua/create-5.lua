@@ -1,5 +1,6 @@
 --[[
-  Creates a pending status row, idempotently.
+  Creates a pending status row, idempotently. A scraping session or import with a
+  background_job_id field creates or updates its linked background_jobs row in the same step.
 
   KEYS[1] row hash            KEYS[2] idempotency key (a placeholder when none)
   KEYS[3] update index        KEYS[4] override index       KEYS[5] history list
@@ -25,11 +26,14 @@ local now = now_ms()
 local fields = {'id', id, 'status', 'pending', 'attempt', 0, 'restart_count', 0, 'progress', 0,
   'created_at', now, 'updated_at', now}
 local has_override = false
+local link = nil
 for i = 6, #ARGV, 2 do
   fields[#fields + 1] = ARGV[i]
   fields[#fields + 1] = ARGV[i + 1]
   if ARGV[i] == 'heartbeat_timeout_ms' or ARGV[i] == 'update_timeout_ms' then
     has_override = true
+  elseif ARGV[i] == 'background_job_id' then
+    link = ARGV[i + 1]
   end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
@@ -42,4 +46,5 @@ if has_override then
 end
 move_state(ARGV[1], id, nil, 'pending', now)
 push_history(KEYS[5], now, ARGV[5], tonumber(ARGV[4]))
+sync_linked(ARGV[1], KEYS[1], link, nil)
 return {1, id}

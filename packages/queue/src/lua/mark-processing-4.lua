@@ -1,5 +1,6 @@
 --[[
   Starts an attempt: status processing, attempt + 1, the attempt's fence token and worker.
+  A scraping session or import updates its linked background_jobs row in the same step.
 
   KEYS[1] row hash   KEYS[2] heartbeat index   KEYS[3] update index   KEYS[4] history list
   ARGV[1] key base   ARGV[2] job id   ARGV[3] fence token   ARGV[4] worker id
@@ -12,7 +13,8 @@
 --- @include common
 
 local id = ARGV[2]
-local status = redis.call('HGET', KEYS[1], 'status')
+local current = redis.call('HMGET', KEYS[1], 'status', 'background_job_id')
+local status = current[1]
 if not status then
   return {-1}
 end
@@ -34,6 +36,7 @@ redis.call('ZADD', KEYS[3], now, id)
 local entry = cjson.encode({event = 'processing', attempt = attempt, workerId = ARGV[4],
   resumedFrom = ARGV[6] ~= '' and ARGV[6] or nil, stage = ARGV[5] ~= '' and ARGV[5] or nil})
 push_history(KEYS[4], now, entry, tonumber(ARGV[7]))
+sync_linked(ARGV[1], KEYS[1], current[2], nil)
 local reply = {1, attempt, now}
 for _, value in ipairs(redis.call('HGETALL', KEYS[1])) do
   reply[#reply + 1] = value

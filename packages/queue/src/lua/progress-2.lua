@@ -1,5 +1,6 @@
 --[[
-  Records progress of a running attempt: stage, percentage, detail, counters.
+  Records progress of a running attempt: stage, percentage, detail, counters. A scraping
+  session or import updates its linked background_jobs row in the same step.
 
   KEYS[1] row hash   KEYS[2] update index
   ARGV[1] key base   ARGV[2] job id   ARGV[3] fence token
@@ -11,7 +12,7 @@
 --- @include common
 
 local id = ARGV[2]
-local current = redis.call('HMGET', KEYS[1], 'fence', 'status')
+local current = redis.call('HMGET', KEYS[1], 'fence', 'status', 'background_job_id')
 if not current[2] then
   return -1
 end
@@ -34,4 +35,5 @@ if ARGV[4] == 'scraping' and current[2] == 'processing' then
   move_state(ARGV[1], id, 'processing', 'scraping', now)
 end
 redis.call('ZADD', KEYS[2], now, id)
+sync_linked(ARGV[1], KEYS[1], current[3], nil)
 return 1

@@ -1,7 +1,8 @@
 --[[
   The monitor's compare-and-set recovery. Applied only if the row still has the fence and
   restart count the monitor observed, so two monitors racing over one stuck job give one
-  recovery.
+  recovery. A scraping session or import updates its linked background_jobs row in the same
+  step (failed with the error, or back to pending).
 
   KEYS[1] row hash   KEYS[2] heartbeat index   KEYS[3] update index
   KEYS[4] override index   KEYS[5] history list
@@ -17,7 +18,7 @@
 local base = ARGV[1]
 local id = ARGV[2]
 local current = redis.call('HMGET', KEYS[1], 'fence', 'status', 'restart_count', 'started_at',
-  'created_at', 'idempotency_key', 'current_stage')
+  'created_at', 'idempotency_key', 'current_stage', 'background_job_id')
 if not current[2] then
   return {-1}
 end
@@ -55,5 +56,6 @@ else
     redis.call('PEXPIRE', base .. 'idem:' .. current[6], retention)
   end
 end
+sync_linked(base, KEYS[1], current[8], ARGV[5] == 'fail' and tonumber(ARGV[8]) or nil)
 push_history(KEYS[5], now, ARGV[10], tonumber(ARGV[9]))
 return {1, restarts}

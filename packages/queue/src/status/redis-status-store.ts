@@ -11,7 +11,7 @@ import {
 } from '../errors.js';
 import { statusKeys, type StatusKeys } from '../keys.js';
 import { loadLuaScripts, ScriptSet } from '../lua-scripts.js';
-import { decodeStatusRow, encodeCounters } from './row-codec.js';
+import { decodeLinkedJobRow, decodeStatusRow, encodeCounters } from './row-codec.js';
 import {
   StaleReason,
   type CreateStatusInput,
@@ -20,6 +20,7 @@ import {
   type HeartbeatResult,
   type HistoryEntry,
   type HistoryEntryInput,
+  type LinkedJobRow,
   type ListQuery,
   type MarkProcessingInput,
   type ProgressUpdate,
@@ -164,6 +165,10 @@ export class RedisStatusStore implements StatusStore {
     const keys = this.keysByType[input.type];
     const fields: string[] = ['type', input.type, 'payload', JSON.stringify(input.payload ?? null)];
     fields.push('refs', JSON.stringify(input.refs ?? {}));
+    // A session's or import's linked background_jobs row, kept in step by every script that
+    // changes the row (as the Supabase store's trigger does); a PDF job is itself one.
+    const link = input.refs?.backgroundJobId;
+    if (input.type !== 'pdf' && link !== undefined && link !== '') fields.push('background_job_id', link);
     if (input.idempotencyKey !== undefined) fields.push('idempotency_key', input.idempotencyKey);
     if (input.heartbeatTimeoutMs !== undefined) fields.push('heartbeat_timeout_ms', String(input.heartbeatTimeoutMs));
     if (input.updateTimeoutMs !== undefined) fields.push('update_timeout_ms', String(input.updateTimeoutMs));
@@ -473,6 +478,25 @@ export class RedisStatusStore implements StatusStore {
         : await this.redis.zrangebyscore(index, `(${query.updatedAfter}`, '+inf', 'LIMIT', 0, limit);
     const rows = await this.getMany(query.type, ids);
     return rows.filter((row): row is StatusRow => row !== null && row.status === query.status);
+  }
+
+  /**
+   * The linked `background_jobs` row `backgroundJobId` of a scraping session or import, or null
+   * (none linked, or expired with its finished row after the retention). Kept under the queue
+   * of the job it follows; if a session and an import both link the same id, the one updated
+   * last is returned (Supabase keeps one row, last writer wins).
+   */
+  async linkedJob(backgroundJobId: string): Promise<LinkedJobRow | null> {
+    const linkTypes = JOB_TYPES.filter((type) => type !== 'pdf');
+    const hashes = await Promise.all(
+      linkTypes.map((type) => this.redis.hgetall(this.keysByType[type].backgroundJob(backgroundJobId))),
+    ).catch((error: unknown) => {
+      throw new StoreError(`reading background_jobs row ${backgroundJobId} failed: ${toError(error).message}`, {
+        cause: error,
+      });
+    });
+    const rows = hashes.map(decodeLinkedJobRow).filter((row): row is LinkedJobRow => row !== null);
+    return rows.sort((a, b) => b.updatedAt - a.updatedAt)[0] ?? null;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { CounterName, isJobType, JobStatus, type Counters } from '../catalog/index.js';
 import { StoreError } from '../errors.js';
-import type { StatusRefs, StatusRow } from './types.js';
+import type { LinkedJobRow, LinkedJobStatus, StatusRefs, StatusRow } from './types.js';
 
 const COUNTER_NAMES: readonly string[] = Object.values(CounterName);
 const STATUSES: readonly string[] = Object.values(JobStatus);
@@ -65,6 +65,44 @@ export function decodeStatusRow(hash: Record<string, string>): StatusRow | null 
     idempotencyKey: optionalString(hash['idempotency_key']),
     heartbeatTimeoutMs: optionalNumber(hash['heartbeat_timeout_ms']),
     updateTimeoutMs: optionalNumber(hash['update_timeout_ms']),
+  };
+}
+
+const LINKED_STATUSES: readonly string[] = ['pending', 'processing', 'completed', 'failed'] satisfies LinkedJobStatus[];
+
+/** Decodes a Redis linked `background_jobs` hash (written by the scripts' `sync_linked`); null for an empty hash. */
+export function decodeLinkedJobRow(hash: Record<string, string>): LinkedJobRow | null {
+  const id = hash['id'];
+  if (id === undefined) return null;
+  const jobType = hash['job_type'];
+  const status = hash['status'];
+  const followsId = hash['bullmq_job_id'];
+  if (!isJobType(jobType) || status === undefined || !LINKED_STATUSES.includes(status) || !followsId) {
+    throw new StoreError(`background_jobs row ${id} is corrupt: job_type "${jobType}", status "${status}"`, {
+      retryable: false,
+    });
+  }
+  const refs = parseJson(hash['refs'], 'refs', id);
+  return {
+    id,
+    jobType,
+    followsId,
+    status: status as LinkedJobStatus,
+    progress: optionalNumber(hash['progress']) ?? 0,
+    currentStage: optionalString(hash['current_stage']),
+    progressDetail: optionalString(hash['progress_detail']),
+    lastHeartbeat: optionalNumber(hash['last_heartbeat']),
+    error: optionalString(hash['error']),
+    errorStage: optionalString(hash['error_stage']),
+    attempt: optionalNumber(hash['attempt']) ?? 0,
+    workerId: optionalString(hash['worker_id']),
+    restartCount: optionalNumber(hash['restart_count']) ?? 0,
+    createdAt: optionalNumber(hash['created_at']) ?? 0,
+    updatedAt: optionalNumber(hash['updated_at']) ?? 0,
+    startedAt: optionalNumber(hash['started_at']),
+    completedAt: optionalNumber(hash['completed_at']),
+    durationMs: optionalNumber(hash['duration_ms']),
+    refs: typeof refs === 'object' && refs !== null && !Array.isArray(refs) ? (refs as Record<string, unknown>) : {},
   };
 }
 

@@ -58,6 +58,42 @@ export interface StatusRow {
   updateTimeoutMs: number | null;
 }
 
+/** The statuses of a `background_jobs` row: a session's `scraping` shows as `processing` there. */
+export type LinkedJobStatus = 'pending' | 'processing' | 'completed' | 'failed';
+
+/**
+ * The linked `background_jobs` row of a scraping session or import job, as the store keeps it
+ * in step with the session's or import's row: created with it, then updated by the same atomic
+ * step as each of its changes (start, progress, heartbeat, completion, failure, cancel, the
+ * monitor's recovery). Times are store times in ms since the epoch.
+ */
+export interface LinkedJobRow {
+  /** The `background_jobs` id (`refs.backgroundJobId` of the row it follows). */
+  id: string;
+  /** The type of the job it follows: `scrape` or `xml-import`. */
+  jobType: JobType;
+  /** The id of the session or import job it follows (also the BullMQ job id). */
+  followsId: string;
+  status: LinkedJobStatus;
+  /** 0–100. */
+  progress: number;
+  currentStage: string | null;
+  progressDetail: string | null;
+  lastHeartbeat: number | null;
+  error: string | null;
+  errorStage: string | null;
+  attempt: number;
+  workerId: string | null;
+  restartCount: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  durationMs: number | null;
+  /** `sessionId` or `importJobId` of the row it follows (and whatever else was there). */
+  refs: Record<string, unknown>;
+}
+
 /** What {@link StatusStore.create} needs. */
 export interface CreateStatusInput {
   id: string;

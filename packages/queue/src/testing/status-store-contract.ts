@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { JobType } from '../catalog/index.js';
-import type { CreateStatusInput, StatusStore } from '../status/types.js';
+import type { CreateStatusInput, LinkedJobRow, StatusStore } from '../status/types.js';
 
 /**
  * What a status-store adapter provides to run the contract suite: a fresh store per test
@@ -12,6 +12,8 @@ export interface StatusStoreContractHarness {
   setup(): Promise<{ store: StatusStore; cleanup(): Promise<void> }>;
   /** Moves a row's heartbeat and/or update time `ms` into the past, indexes included. */
   backdate(store: StatusStore, id: string, change: { heartbeatMs?: number; updateMs?: number }): Promise<void>;
+  /** The linked `background_jobs` row `backgroundJobId` of a session or import, read straight from the store; null if none. */
+  linkedRow(store: StatusStore, backgroundJobId: string): Promise<LinkedJobRow | null>;
 }
 
 const MINUTE = 60_000;
@@ -35,6 +37,24 @@ function scrapeInput(overrides: Partial<CreateStatusInput> = {}): CreateStatusIn
     refs: { sessionId: 's1', sourceUrl: 'https://example.com/', backgroundJobId: 'bg-1' },
     ...overrides,
   };
+}
+
+function importInput(overrides: Partial<CreateStatusInput> = {}): CreateStatusInput {
+  const importJobId = randomUUID();
+  return {
+    id: randomUUID(),
+    type: 'xml-import',
+    payload: { importJobId, sourceName: 'acme-feed' },
+    refs: { importJobId, sourceName: 'acme-feed', backgroundJobId: randomUUID() },
+    ...overrides,
+  };
+}
+
+/** A session or import linked to a fresh `background_jobs` id (a uuid, as the platform's). */
+function linkedInput(type: 'scrape' | 'xml-import'): CreateStatusInput & { link: string } {
+  const link = randomUUID();
+  const input = type === 'scrape' ? scrapeInput() : importInput();
+  return { ...input, refs: { ...input.refs, backgroundJobId: link }, link };
 }
 
 async function errorName(promise: Promise<unknown>): Promise<string> {
@@ -207,6 +227,134 @@ export function runStatusStoreContract(adapterName: string, harness: StatusStore
       expect(cancelled).toMatchObject({ status: 'failed', error: 'cancelled: operator request' });
       expect(await errorName(store.progress(row.id, 'f', { percent: 10 }))).toBe('StaleFenceError');
       expect(await store.cancel(row.id, 'again')).toBeNull();
+    });
+
+    withStore('a linked background_jobs row follows its scraping session from create to completed', async (store) => {
+      const input = linkedInput('scrape');
+      const { row } = await store.create(input);
+      expect(await harness.linkedRow(store, input.link)).toMatchObject({
+        id: input.link,
+        jobType: 'scrape',
+        followsId: row.id,
+        status: 'pending',
+        progress: 0,
+        error: null,
+        completedAt: null,
+        createdAt: row.createdAt,
+        refs: { sessionId: row.id },
+      });
+      const started = await store.markProcessing(row.id, { fence: 'f', workerId: 'w1', stage: 'crawl' });
+      expect(await harness.linkedRow(store, input.link)).toMatchObject({
+        status: 'processing',
+        attempt: 1,
+        workerId: 'w1',
+        currentStage: 'crawl',
+        startedAt: started.startedAt,
+      });
+      await store.progress(row.id, 'f', { status: 'scraping', percent: 40, detail: '2 of 5 pages', counters: { total_pages: 5 } });
+      const scraping = await store.get(row.id);
+      // background_jobs has no "scraping": the linked row shows processing, with the progress.
+      expect(await harness.linkedRow(store, input.link)).toMatchObject({
+        status: 'processing',
+        progress: 40,
+        progressDetail: '2 of 5 pages',
+        updatedAt: scraping?.updatedAt,
+      });
+      await harness.backdate(store, row.id, { heartbeatMs: 10 * MINUTE });
+      expect(await store.heartbeat([{ id: row.id, type: 'scrape', fence: 'f' }])).toEqual({ rejected: [] });
+      const beaten = await store.get(row.id);
+      expect((await harness.linkedRow(store, input.link))?.lastHeartbeat).toBe(beaten?.lastHeartbeat);
+
+      const completed = await store.complete(row.id, 'f', { pages: 5 });
+      expect(await harness.linkedRow(store, input.link)).toMatchObject({
+        id: input.link,
+        status: 'completed',
+        progress: 100,
+        error: null,
+        errorStage: null,
+        completedAt: completed.completedAt,
+        updatedAt: completed.updatedAt,
+        durationMs: completed.durationMs,
+        createdAt: row.createdAt,
+      });
+      expect(completed.completedAt).not.toBeNull();
+      // A session without a link has no background_jobs row under another session's id.
+      expect(await harness.linkedRow(store, randomUUID())).toBeNull();
+    });
+
+    withStore('a linked background_jobs row is failed with its import, with the error and stage', async (store) => {
+      const input = linkedInput('xml-import');
+      const { row } = await store.create(input);
+      await store.markProcessing(row.id, { fence: 'f', workerId: 'w1', stage: 'parse' });
+      await store.progress(row.id, 'f', { percent: 25, counters: { total_products: 100, processed_products: 25 } });
+      const failed = await store.fail(row.id, 'f', 'feed is not XML', 'parse');
+      expect(await harness.linkedRow(store, input.link)).toMatchObject({
+        id: input.link,
+        jobType: 'xml-import',
+        followsId: row.id,
+        status: 'failed',
+        error: 'feed is not XML',
+        errorStage: 'parse',
+        progress: 25,
+        completedAt: failed.completedAt,
+        updatedAt: failed.updatedAt,
+        refs: { importJobId: row.id },
+      });
+    });
+
+    withStore('cancelling a linked session or import fails its background_jobs row too', async (store) => {
+      for (const type of ['scrape', 'xml-import'] as const) {
+        const input = linkedInput(type);
+        const { row } = await store.create(input);
+        await store.markProcessing(row.id, { fence: 'f', workerId: 'w1' });
+        const cancelled = await store.cancel(row.id, 'operator request');
+        expect(await harness.linkedRow(store, input.link)).toMatchObject({
+          status: 'failed',
+          error: 'cancelled: operator request',
+          completedAt: cancelled?.completedAt,
+        });
+      }
+    });
+
+    withStore('the monitor restarting or failing a stuck linked session or import moves its background_jobs row', async (store) => {
+      for (const type of ['scrape', 'xml-import'] as const) {
+        const input = linkedInput(type);
+        const { row } = await store.create(input);
+        await store.markProcessing(row.id, { fence: 'f1', workerId: 'w1', stage: 'fetch' });
+        await store.progress(row.id, 'f1', { percent: 30 });
+        const restarted = await store.recover(row.id, {
+          expectedFence: 'f1',
+          expectedRestartCount: 0,
+          action: 'restart',
+          history: { event: 'recovery:restarted', reason: 'update_timeout' },
+        });
+        expect(restarted.applied).toBe(true);
+        expect(await harness.linkedRow(store, input.link)).toMatchObject({ status: 'pending', restartCount: 1, workerId: null });
+
+        await store.markProcessing(row.id, { fence: 'f2', workerId: 'w2', stage: 'fetch' });
+        await harness.backdate(store, row.id, { updateMs: 31 * MINUTE });
+        const failing = await store.recover(row.id, {
+          expectedFence: 'f2',
+          expectedRestartCount: 1,
+          action: 'fail',
+          error: 'stuck: no update for 31 min',
+          history: { event: 'recovery:failed', reason: 'update_timeout' },
+        });
+        expect(failing.applied).toBe(true);
+        expect(await harness.linkedRow(store, input.link)).toMatchObject({
+          id: input.link,
+          followsId: row.id,
+          status: 'failed',
+          error: 'stuck: no update for 31 min',
+          errorStage: 'fetch',
+          progress: 30,
+          attempt: 2,
+          restartCount: 1,
+          completedAt: failing.row?.completedAt,
+          updatedAt: failing.row?.updatedAt,
+        });
+        expect(failing.row?.completedAt).not.toBeNull();
+      }
     });
 
     withStore('findStale finds rows by heartbeat age and update age, by the store clock', async (store) => {

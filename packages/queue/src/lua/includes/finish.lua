@@ -1,11 +1,13 @@
 -- finish_job: completes or fails a status row (shared by finish-5 and the checkpoint package's
 -- save-and-complete script, so the transition is written once). Needs "common".
+-- A scraping session or import updates its linked background_jobs row in the same step
+-- (sync_linked in "common"); the linked row then expires with the finished row.
 -- Returns {1, previousStatus}; {-1} missing; {-2} superseded fence; {-3, status} already finished.
 local function finish_job(base, row_key, hb_index, update_index, override_index, history_key, id,
                           fence, outcome, result_json, error_message, error_stage, retention,
                           max_history, history_json)
   local current = redis.call('HMGET', row_key, 'fence', 'status', 'started_at', 'created_at',
-    'idempotency_key', 'current_stage')
+    'idempotency_key', 'current_stage', 'background_job_id')
   if not current[2] then
     return {-1}
   end
@@ -44,5 +46,6 @@ local function finish_job(base, row_key, hb_index, update_index, override_index,
     redis.call('PEXPIRE', base .. 'idem:' .. current[5], retention)
   end
   redis.call('ZREMRANGEBYSCORE', base .. 'status-idx:state:' .. outcome, '-inf', '(' .. (now - retention))
+  sync_linked(base, row_key, current[7], retention)
   return {1, current[2]}
 end
