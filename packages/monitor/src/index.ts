@@ -30,6 +30,8 @@ export {
 } from './alerts/dedupe-store.js';
 export type { AlertDedupeRef, AlertDedupeStore, RedisAlertDedupeStoreOptions } from './alerts/dedupe-store.js';
 export { captureException, captureMessage, installAlerter, installedAlerter } from './alerts/default-alerter.js';
+export { installProcessAlerter, parseSentryEnv, SentryEnvSchema } from './alerts/process-alerter.js';
+export type { ProcessAlerter, ProcessAlerterOptions, SentryEnv } from './alerts/process-alerter.js';
 export { isSecretKey, SCRUBBED, scrubSecrets, scrubString, SECRET_KEY_SUFFIXES } from './alerts/scrub.js';
 export { alertDedupeKey } from './keys.js';
 export { addCounts, addHash, emptyCounts, summarizeCounts } from './metrics/metric-counts.js';
