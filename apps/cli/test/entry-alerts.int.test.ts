@@ -73,7 +73,7 @@ describe('entry points report through the module-level captureException', () => 
     const quiet = spawnCli(['worker'], testEnv(redisUrl, ctx.prefix));
     expect(await quiet.exited).toBe(1);
     expect(sentry.events.length).toBe(before);
-  }, 60_000);
+  }, 120_000);
 
   it('kai-jobs-board: failing to listen (port taken) is reported with service board', async () => {
     const taken = createServer();
@@ -95,7 +95,7 @@ describe('entry points report through the module-level captureException', () => 
     } finally {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
-  }, 60_000);
+  }, 120_000);
 
   it('kai-jobs-monitor: a failed start is reported through its own alerter, installed process-wide', async () => {
     const result = await runBin(MONITOR_BIN, {
@@ -107,5 +107,5 @@ describe('entry points report through the module-level captureException', () => 
     const events = eventsOf('kai-monitor');
     expect(events, result.output).toHaveLength(1);
     expect(events[0]?.level).toBe('fatal');
-  }, 60_000);
+  }, 120_000);
 });

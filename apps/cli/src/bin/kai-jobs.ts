@@ -11,6 +11,7 @@
 import type { ProcessAlerter } from '@kai-jobs/monitor';
 import { toError } from '@kai-jobs/queue';
 import { runCli } from '../cli/run-cli.js';
+import { installCliAlerts } from '../run/process-alerts.js';
 import { COMMANDS } from '../commands/registry.js';
 
 const argv = process.argv.slice(2);
@@ -24,20 +25,12 @@ if (spec?.handlesSignals === true) {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  // Loaded only here: the Sentry SDK costs a short command (status, list) startup time for nothing.
-  const { installProcessAlerter, parseSentryEnv } = await import('@kai-jobs/monitor');
   try {
-    alerts = installProcessAlerter({ service: 'kai-jobs', sentry: parseSentryEnv(process.env) });
+    alerts = installCliAlerts(process.env, spec.name, (code) => process.exit(code));
   } catch (error) {
     process.stderr.write(`kai-jobs: ${toError(error).message}\nFix SENTRY_DSN (or unset it to log alerts only).\n`);
     process.exit(2);
   }
-  const fatal = (error: unknown): void => {
-    process.stderr.write(`kai-jobs: uncaught error: ${toError(error).stack ?? toError(error).message}\n`);
-    void (alerts?.reportFatal(error, { command: spec.name, uncaught: 'true' }) ?? Promise.resolve()).finally(() => process.exit(1));
-  };
-  process.on('uncaughtException', fatal);
-  process.on('unhandledRejection', fatal);
 }
 const code = await runCli(COMMANDS, argv, {
   stdout: process.stdout,
