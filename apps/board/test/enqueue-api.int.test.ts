@@ -106,6 +106,8 @@ describe('enqueue API', () => {
     expect(await response.json()).toEqual({ id: sessionId, type: 'scrape', created: true });
     const queue = ctx.manage('queue', new Queue('web-scraping', { connection: ctx.redis, prefix: bullPrefix(ctx.prefix, 'web-scraping') }));
     expect(await queue.getJobState(sessionId)).toBe('waiting');
+    const again = await post(board.url, 'api/jobs/scrape', { sessionId, sourceUrl: 'https://shop.example.com/' }, { 'job-id': sessionId });
+    expect(await again.json()).toEqual({ id: sessionId, type: 'scrape', created: false });
 
     const bad = await post(board.url, 'api/jobs/scrape', { sessionId: 's-2', sourceUrl: 'https://shop.example.com/' }, { 'job-id': 'a:b' });
     expect(bad.status).toBe(400);
