@@ -52,7 +52,7 @@ function packageRules(name) {
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', '.artifacts/**', 'bench/results/**'],
+    ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', '.artifacts/**', 'bench/results/**', 'supabase/functions/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -148,4 +148,22 @@ describe('enqueue API', () => {
     const third = await post(board.url, 'api/jobs/scrape', { sessionId: 's-1', sourceUrl: 'https://shop.example.com/' });
     expect(((await third.json()) as { id: string }).id).not.toBe(a.id);
   });
+
+  it('Job-Id: the job runs under the platform row\'s id; a bad one is a 400 naming the header', async () => {
+    const board = await startTestBoard(ctx);
+    const sessionId = '6f1c2a7e-4b1d-4c55-9a8e-0d2f1e3a4b5c';
+    const response = await post(board.url, 'api/jobs/scrape', { sessionId, sourceUrl: 'https://shop.example.com/' }, { 'job-id': sessionId });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ id: sessionId, type: 'scrape', created: true });
+    const queue = ctx.manage('queue', new Queue('web-scraping', { connection: ctx.redis, prefix: bullPrefix(ctx.prefix, 'web-scraping') }));
+    expect(await queue.getJobState(sessionId)).toBe('waiting');
+    const again = await post(board.url, 'api/jobs/scrape', { sessionId, sourceUrl: 'https://shop.example.com/' }, { 'job-id': sessionId });
+    expect(await again.json()).toEqual({ id: sessionId, type: 'scrape', created: false });
+
+    const bad = await post(board.url, 'api/jobs/scrape', { sessionId: 's-2', sourceUrl: 'https://shop.example.com/' }, { 'job-id': 'a:b' });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as ErrorBody;
+    expect(body.issues?.map((issue) => issue.path)).toEqual(['Job-Id (header)']);
+    expect(await queue.count()).toBe(1);
+  });
 });

@@ -32,6 +32,8 @@ export type { AlertDedupeRef, AlertDedupeStore, RedisAlertDedupeStoreOptions } f
 export { captureException, captureMessage, installAlerter, installedAlerter } from './alerts/default-alerter.js';
 // The one scrubbing module lives in @kai-jobs/queue (the logger uses it too); re-exported for callers of the alerter.
 export { isSecretKey, isSecretQueryParameter, SCRUBBED, scrubSecrets, scrubString, SECRET_KEY_SUFFIXES } from '@kai-jobs/queue';
+export { installProcessAlerter, parseSentryEnv, SentryEnvSchema } from './alerts/process-alerter.js';
+export type { ProcessAlerter, ProcessAlerterOptions, SentryEnv } from './alerts/process-alerter.js';
 export { alertDedupeKey } from './keys.js';
 export { addCounts, addHash, emptyCounts, summarizeCounts } from './metrics/metric-counts.js';
 export type { MetricCounts, MetricsPoint, ProcessingTime } from './metrics/metric-counts.js';

@@ -1,3 +1,4 @@
+import { createClient } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signTestJwt, startPostgrestEndpoint, startSupabaseTestStack, testPostgresUrl, type SupabaseTestStack } from '../src/testing.js';
 
@@ -39,6 +40,12 @@ afterEach(async () => {
   await stack.dropSchema(schema);
 });
 
+class NoWebSocket {
+  constructor() {
+    throw new Error('no realtime in tests');
+  }
+}
+
 async function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${stack.url}${path}`, {
     method: 'POST',
@@ -55,6 +62,40 @@ async function post(path: string, body: string, headers: Record<string, string> 
 }
 
 describe('PostgREST-compatible endpoint', () => {
+  it('inserts and updates table rows as supabase-js sends them, under the role\'s privileges and policies', async () => {
+    // Node 20 has no global WebSocket; supabase-js needs a transport even if realtime is never used.
+    const options = { auth: { persistSession: false, autoRefreshToken: false }, db: { schema }, realtime: { transport: NoWebSocket as never } };
+    const service = createClient(stack.url, stack.serviceRoleKey, options);
+    const inserted = await service.from('scraping_sessions').insert({ id: 'edge-1', status: 'pending' });
+    expect(inserted).toMatchObject({ error: null, status: 201 });
+    // Columns left out keep their defaults, as PostgREST writes only the body's columns.
+    const { rows } = await stack.admin.query(`select job_type, status, payload, progress from "${schema}".scraping_sessions where id = 'edge-1'`);
+    expect(rows).toEqual([{ job_type: 'scrape', status: 'pending', payload: null, progress: '0.00' }]);
+
+    const updated = await service
+      .from('scraping_sessions')
+      .update({ status: 'failed', error_message: 'refused', completed_at: new Date().toISOString() })
+      .eq('id', 'edge-1')
+      .eq('status', 'pending')
+      .select();
+    expect(updated.error).toBeNull();
+    expect(updated.data).toEqual([expect.objectContaining({ id: 'edge-1', status: 'failed', error_message: 'refused' })]);
+    // The filter is applied: the row is no longer pending, so nothing matches.
+    const again = await service.from('scraping_sessions').update({ error_message: 'twice' }).eq('id', 'edge-1').eq('status', 'pending').select();
+    expect(again.data).toEqual([]);
+
+    expect((await service.from('scraping_sessions').insert({ id: 'edge-2', colour: 'red' })).error).toMatchObject({ code: 'PGRST204' });
+    expect((await service.from('scraping_sessions').insert({ id: 'edge-2', status: 'sleeping' })).error).toMatchObject({ code: '23514' });
+    expect((await service.from('no_such_table').insert({ id: 'x' })).error).toMatchObject({ code: '42P01' });
+    // Other roles have no write privilege: refused before any row is written.
+    const anon = await createClient(stack.url, stack.anonKey, options).from('scraping_sessions').insert({ id: 'edge-3' });
+    expect(anon).toMatchObject({ status: 401, error: { code: '42501' } });
+    const user = createClient(stack.url, stack.anonKey, { ...options, global: { headers: { Authorization: `Bearer ${stack.userToken()}` } } });
+    expect(await user.from('scraping_sessions').update({ status: 'failed' }).eq('id', 'edge-1')).toMatchObject({ status: 403, error: { code: '42501' } });
+    const count = await stack.admin.query(`select count(*)::int as n from "${schema}".scraping_sessions`);
+    expect(count.rows[0]).toEqual({ n: 1 });
+  });
+
   it('runs a function as the JWT role with the claims, search_path and transaction mode PostgREST sets', async () => {
     const asUser = await post('/rest/v1/rpc/whoami', '{"p_echo": {"a": [1, 2]}}', { Authorization: `Bearer ${stack.userToken('user-1')}` });
     expect(asUser).toEqual({
@@ -90,7 +131,7 @@ describe('PostgREST-compatible endpoint', () => {
     });
     expect(await post('/rest/v1/rpc/kai_now', '{not json')).toMatchObject({ status: 400, json: { code: 'PGRST102' } });
     expect(await post('/rest/v1/rpc/kai_now', '[1]')).toMatchObject({ status: 400, json: { code: 'PGRST102' } });
-    expect(await post('/rest/v1/background_jobs', '{}')).toMatchObject({ status: 404, json: { code: 'PGRST125' } });
+    expect(await post('/rest/v1/background_jobs/x', '{}')).toMatchObject({ status: 404, json: { code: 'PGRST125' } });
     const get = await fetch(`${stack.url}/rest/v1/rpc/kai_now`, { headers: { apikey: stack.anonKey } });
     expect(get.status).toBe(405);
   });

@@ -31,8 +31,9 @@ function sendError(res: Response, status: number, error: string, message: string
 /** Sends the right answer for a failed client call: 400 for bad input, 503 when Redis is away, else 500. */
 function sendClientError(res: Response, logger: Logger, error: unknown, what: string): void {
   if (error instanceof ValidationError || hasErrorCode(error, QueueErrorCode.Validation)) {
+    const headerOf: Record<string, string> = { 'options.idempotencyKey': 'Idempotency-Key (header)', 'options.jobId': 'Job-Id (header)' };
     const issues = (error as ValidationError).issues.map((issue) =>
-      issue.path === 'options.idempotencyKey' ? { ...issue, path: 'Idempotency-Key (header)' } : issue,
+      headerOf[issue.path] === undefined ? issue : { ...issue, path: headerOf[issue.path] },
     );
     sendError(res, 400, 'validation failed', `${what}: ${issues.length} invalid field${issues.length === 1 ? '' : 's'}`, { issues });
     return;
@@ -50,7 +51,8 @@ function sendClientError(res: Response, logger: Logger, error: unknown, what: st
 /**
  * The HTTP enqueue API for producers that cannot reach Redis: `POST /api/jobs/:type` with
  * the payload as the JSON body (validated by the catalog's schema through the job client,
- * `Idempotency-Key` header → idempotency key), `GET /api/jobs/:id` for the merged status.
+ * `Idempotency-Key` header → idempotency key, `Job-Id` header → the job's id, e.g. the
+ * platform row it runs as), `GET /api/jobs/:id` for the merged status.
  */
 export function createJobsApiRouter(deps: JobsApiDeps): Router {
   const { client, logger } = deps;
@@ -77,7 +79,10 @@ export function createJobsApiRouter(deps: JobsApiDeps): Router {
         return;
       }
       const idempotencyKey = req.get('idempotency-key');
-      client.enqueue(type, req.body, idempotencyKey === undefined ? {} : { idempotencyKey }).then(
+      // Job-Id: the platform row this job runs as (its scraping_sessions / data_import_jobs id).
+      const jobId = req.get('job-id');
+      const options = { ...(idempotencyKey === undefined ? {} : { idempotencyKey }), ...(jobId === undefined ? {} : { jobId }) };
+      client.enqueue(type, req.body, options).then(
         (job) => {
           if (!job.created) res.set('Idempotent-Replayed', 'true');
           res.location(`${deps.basePath}/api/jobs/${encodeURIComponent(job.id)}`);

@@ -3,14 +3,21 @@
  * The `kai-jobs` command (`pnpm kai-jobs …` from the repository root). Runs one command
  * line and exits with its code: 0 ok, 1 failed, 2 bad usage or configuration. Commands that
  * run until stopped (worker, monitor, board, start, demo, enqueue --wait) stop gracefully on
- * the first SIGTERM/SIGINT; a second one exits at once with 130.
+ * the first SIGTERM/SIGINT; a second one exits at once with 130. Those commands also install
+ * the process-wide alerter (SENTRY_DSN), so the module-level `captureException` and
+ * `captureMessage` of @kai-jobs/monitor report to Sentry; a failure that ends them (exit 1) and
+ * an uncaught error are reported before the process exits.
  */
+import type { ProcessAlerter } from '@kai-jobs/monitor';
+import { toError } from '@kai-jobs/queue';
 import { runCli } from '../cli/run-cli.js';
+import { installCliAlerts } from '../run/process-alerts.js';
 import { COMMANDS } from '../commands/registry.js';
 
 const argv = process.argv.slice(2);
 const controller = new AbortController();
 const spec = COMMANDS.find((command) => command.name === argv[0]);
+let alerts: ProcessAlerter | null = null;
 if (spec?.handlesSignals === true) {
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -18,6 +25,12 @@ if (spec?.handlesSignals === true) {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  try {
+    alerts = installCliAlerts(process.env, spec.name, (code) => process.exit(code));
+  } catch (error) {
+    process.stderr.write(`kai-jobs: ${toError(error).message}\nFix SENTRY_DSN (or unset it to log alerts only).\n`);
+    process.exit(2);
+  }
 }
 const code = await runCli(COMMANDS, argv, {
   stdout: process.stdout,
@@ -25,6 +38,8 @@ const code = await runCli(COMMANDS, argv, {
   env: process.env,
   stopSignal: controller.signal,
   cwd: process.cwd(),
+  ...(alerts === null ? {} : { reportFailure: (error: Error, command: string) => (alerts as ProcessAlerter).reportFatal(error, { command }) }),
 });
+await alerts?.close();
 // Writes to pipes and files are synchronous on Linux and macOS, so nothing is cut off.
 process.exit(code);

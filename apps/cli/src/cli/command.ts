@@ -23,6 +23,11 @@ export interface CliIo {
   stopSignal: AbortSignal;
   /** The working directory relative paths are resolved against. */
   cwd: string;
+  /**
+   * Called with an error that ends a command with exit 1 (not a usage or configuration
+   * mistake), before the exit code is returned: the binary reports it to Sentry.
+   */
+  reportFailure?: (error: Error, command: string) => Promise<void>;
 }
 
 /** One flag of a command. */

@@ -98,8 +98,12 @@ export async function runCli(commands: readonly CommandSpec[], argv: readonly st
       return ExitCode.Ok;
     }
     return await spec.run({ io, json: args.flag('json') }, args);
-  } catch (error) {
-    return reportError(io, json, toError(error), spec.name);
+  } catch (caught) {
+    const error = toError(caught);
+    if (io.reportFailure !== undefined && describeError(error, spec.name).exitCode === ExitCode.Failed) {
+      await io.reportFailure(error, spec.name).catch(() => undefined);
+    }
+    return reportError(io, json, error, spec.name);
   }
 }
 

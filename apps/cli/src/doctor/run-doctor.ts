@@ -3,6 +3,7 @@ import type { Environment } from '../config/cli-env.js';
 import type { CliEnvConfig } from '../config/cli-env.js';
 import { check, CheckStatus, type CheckResult } from './check-types.js';
 import { checkEvictionPolicy, checkFailover, checkMonitor, checkPersistence, checkWorkers } from './redis-checks.js';
+import { checkProviders } from './provider-checks.js';
 import { checkSentry, checkSupabase } from './service-checks.js';
 
 const REDIS_DEPENDENT = ['maxmemory-policy', 'persistence', 'workers', 'monitor', 'failover'];
@@ -46,6 +47,7 @@ export async function runDoctor(config: CliEnvConfig, env: Environment): Promise
   }
   checks.push(await checkSentry(env));
   checks.push(await checkSupabase(config.stores));
+  checks.push(...(await checkProviders(env)));
   const counts = { ok: 0, warn: 0, fail: 0 } as Record<CheckStatus, number>;
   for (const result of checks) counts[result.status] += 1;
   return { checks, ok: counts.fail === 0, counts };

@@ -8,6 +8,7 @@ import { createStoreSet } from '@kai-jobs/checkpoint';
 import { ConnectionRole, createLogger, createRedisConnection, closeRedis } from '@kai-jobs/queue';
 import { Alerter } from '../alerts/alerter.js';
 import { RedisAlertDedupeStore } from '../alerts/dedupe-store.js';
+import { installProcessAlerter } from '../alerts/process-alerter.js';
 import { createMonitor } from '../monitor.js';
 import { parseMonitorEnv } from '../entry/monitor-env.js';
 
@@ -28,6 +29,14 @@ const alerter = new Alerter({
   logger,
   dedupeStore: new RedisAlertDedupeStore({ connection: dedupeConnection, prefix: config.redis.prefix }),
 });
+// The module-level captureException/captureMessage report through the monitor's alerter.
+const processAlerts = installProcessAlerter({ service: 'kai-monitor', alerter, logger });
+const fatal = (error: unknown): void => {
+  logger.error('uncaught error: the monitor stops', { error: (error as Error)?.stack ?? String(error) });
+  void processAlerts.reportFatal(error, { uncaught: 'true' }).finally(() => process.exit(1));
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 // STATUS_STORE=supabase: the monitor reads and transitions the Supabase rows; else Redis.
 const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
 const monitor = createMonitor({
@@ -45,6 +54,7 @@ const stop = async (signal: string): Promise<void> => {
   logger.info('signal received: stopping the monitor', { signal });
   await monitor.close();
   await storeSet?.close();
+  await processAlerts.close();
   await alerter.close();
   await closeRedis(dedupeConnection);
   await logger.flush();
@@ -58,6 +68,7 @@ try {
   logger.info('monitor ready', { monitorId: monitor.monitorId, sentry: config.sentry.dsn ? 'configured' : 'log only' });
 } catch (error) {
   logger.error('monitor failed to start', { error: (error as Error).message });
+  await processAlerts.reportFatal(error);
   await logger.flush();
   process.exit(1);
 }

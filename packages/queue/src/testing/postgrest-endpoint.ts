@@ -20,7 +20,10 @@
  *   42501 401 for anon and 403 otherwise, 42883/42P01 404, P0001 and unknown SQLSTATEs 400,
  *   08* and 53* 503, the rest of its table 500); an unknown function is 404 `PGRST202`.
  *
- * Not implemented (no adapter needs them): table routes (`GET/POST /rest/v1/<table>`), GET or
+ * - `POST /rest/v1/<table>` and `PATCH /rest/v1/<table>?<column>=eq.<value>`: inserts and
+ *   updates, as the platform's edge functions write their rows (see postgrest-tables.ts).
+ *
+ * Not implemented (no adapter needs them): table reads and deletes, GET or
  * HEAD calls of functions, functions returning sets or with OUT parameters, `Prefer` headers,
  * single unnamed json parameters, CORS, the schema-cache reload (functions are looked up once
  * per schema and name).
@@ -31,6 +34,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { parseOrThrow } from '../validation.js';
 import { authenticate, errorBody, header, HttpError, httpStatusOfSqlState, type ErrorBody } from './postgrest-protocol.js';
+import { runTableWrite } from './postgrest-tables.js';
 
 const IdentifierSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an SQL identifier' });
 
@@ -184,19 +188,30 @@ export async function startPostgrestEndpoint(options: PostgrestEndpointOptions):
         ? `select to_json(${target}())::text as body`
         : `select to_json(${target}(${used.map((a) => `${quoteIdent(a.name)} := pgrst_args.${quoteIdent(a.name)}`).join(', ')}))::text as body` +
           ` from json_to_record($1::json) as pgrst_args(${used.map((a) => `${quoteIdent(a.name)} ${a.type}`).join(', ')})`;
+    return transaction({ schema, auth, path, method: 'POST', readOnly: def.readOnly }, async (client) => {
+      const result = await client.query<{ body: string | null }>(sql, used.length === 0 ? [] : [JSON.stringify(args)]);
+      return result.rows[0]?.body ?? 'null';
+    });
+  };
+
+  /** Runs `work` in one transaction as the request's role, with PostgREST's request settings. */
+  async function transaction<T>(
+    request: { schema: string; auth: { role: string; claims: Record<string, unknown> }; path: string; method: string; readOnly: boolean },
+    work: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
     const client = await pool.connect();
     let broken = false;
     try {
-      await client.query(def.readOnly ? 'begin isolation level read committed read only' : 'begin isolation level read committed');
+      await client.query(request.readOnly ? 'begin isolation level read committed read only' : 'begin isolation level read committed');
       await client.query(
         `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-                set_config('request.method', 'POST', true), set_config('request.path', $3, true),
+                set_config('request.method', $5, true), set_config('request.path', $3, true),
                 set_config('search_path', $4, true)`,
-        [auth.role, JSON.stringify(auth.claims), path, quoteIdent(schema)],
+        [request.auth.role, JSON.stringify(request.auth.claims), request.path, quoteIdent(request.schema), request.method],
       );
-      const result = await client.query<{ body: string | null }>(sql, used.length === 0 ? [] : [JSON.stringify(args)]);
+      const result = await work(client);
       await client.query('commit');
-      return result.rows[0]?.body ?? 'null';
+      return result;
     } catch (error) {
       await client.query('rollback').catch(() => {
         broken = true;
@@ -205,15 +220,46 @@ export async function startPostgrestEndpoint(options: PostgrestEndpointOptions):
     } finally {
       client.release(broken);
     }
+  }
+
+  /** `POST`/`PATCH /rest/v1/<table>` (see postgrest-tables.ts); errors go to `handle`'s catch. */
+  const writeTable = async (req: IncomingMessage, res: ServerResponse, url: URL, table: string, method: 'POST' | 'PATCH'): Promise<void> => {
+    const auth = authenticate(req, parsed.jwtSecret, parsed.anonRole);
+    const schema = header(req, 'content-profile') ?? header(req, 'accept-profile') ?? schemas[0] ?? 'public';
+    if (!schemas.includes(schema)) {
+      throw new HttpError(406, errorBody('PGRST106', `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${schemas.join(', ')}`));
+    }
+    const text = await readBody(req, parsed.maxBodyBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new HttpError(400, errorBody('PGRST102', 'Empty or invalid json', (error as Error).message));
+    }
+    const answer = await transaction({ schema, auth, path: url.pathname, method, readOnly: false }, (client) =>
+      runTableWrite(client, { schema, table, method, query: url.searchParams, body, prefer: header(req, 'prefer'), auth, path: url.pathname }),
+    ).catch((error: unknown) => {
+      // The status of a privilege error depends on the role (401 anon, 403 otherwise).
+      if (!(error instanceof pg.DatabaseError)) throw error;
+      const code = error.code ?? 'XX000';
+      throw new HttpError(httpStatusOfSqlState(code, auth.role === parsed.anonRole), errorBody(code, error.message, error.detail ?? null, error.hint ?? null));
+    });
+    res.writeHead(answer.status, answer.body === null ? {} : { 'Content-Type': 'application/json; charset=utf-8' });
+    res.end(answer.body ?? undefined);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
+    const tableRoute = /^\/rest\/v1\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(url.pathname);
     let record: RpcCallRecord | undefined;
     try {
+      if (route === null && tableRoute !== null && (req.method === 'POST' || req.method === 'PATCH')) {
+        await writeTable(req, res, url, tableRoute[1] as string, req.method);
+        return;
+      }
       if (route === null) {
-        throw new HttpError(404, errorBody('PGRST125', `Invalid path specified in request URL: ${url.pathname}`, null, 'this test endpoint serves POST /rest/v1/rpc/<function> only'));
+        throw new HttpError(404, errorBody('PGRST125', `Invalid path specified in request URL: ${url.pathname}`, null, 'this test endpoint serves POST /rest/v1/rpc/<function> and POST/PATCH /rest/v1/<table> only'));
       }
       if (req.method !== 'POST') {
         throw new HttpError(405, errorBody('PGRST101', `${req.method ?? '?'} is not implemented for functions by this test endpoint; use POST`));
