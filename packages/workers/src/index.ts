@@ -83,8 +83,8 @@ export type { SupabaseMaterialStoreOptions } from './jobs/pdf/materials/supabase
 export { ArtifactIntegrityError, JobHelperErrorCode, ProviderRequestError, ProviderResponseError } from './jobs/shared/errors.js';
 export { HttpRetryOptionsSchema, retryDelayMs } from './jobs/shared/http-retry.js';
 export type { HttpRetryDeps, HttpRetryOptions } from './jobs/shared/http-retry.js';
-export { BLOCKED_RANGES, BlockedRangeKind, blockedRangeOf, cidrContains, parseCidr, parseIp } from './jobs/shared/ip-ranges.js';
-export type { Cidr, ParsedIp } from './jobs/shared/ip-ranges.js';
+export { BLOCKED_RANGES, BlockedRangeKind, blockedRangeOf, blockedReasonOf, cidrContains, Ipv4Wrapping, parseCidr, parseIp, wrappedIpv4s } from './jobs/shared/ip-ranges.js';
+export type { BlockedReason, Cidr, ParsedIp, WrappedIpv4 } from './jobs/shared/ip-ranges.js';
 export { FetchFailureReason, HttpFetchError, isHttpFetchError, UrlRefusedError } from './jobs/shared/errors.js';
 export { UrlGuard, UrlGuardOptionsSchema } from './jobs/shared/url-guard.js';
 export type { GuardedTarget, ResolvedAddress, ResolveHost, UrlGuardOptionsInput } from './jobs/shared/url-guard.js';
