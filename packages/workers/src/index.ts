@@ -113,6 +113,10 @@ export { allowAllPolicy, disallowAllPolicy, productToken, robotsPolicyFor } from
 export type { RobotsPolicy } from './jobs/scrape/robots.js';
 export { BlobNotFoundError, LocalFolderBlobReader } from './jobs/shared/blob-reader.js';
 export type { BlobReader } from './jobs/shared/blob-reader.js';
+export { openFileSource, readOpenedFile, readOpenedFileChunks } from './jobs/shared/file-source.js';
+export type { FileSourceOptions, OpenedFileSource } from './jobs/shared/file-source.js';
+export { FileSourceError, FileSourceFailureReason, isFileSourceError } from './jobs/shared/errors.js';
+export { describeContentKind, safeMediaType } from './jobs/shared/content-kind.js';
 export { createXmlImportJob } from './jobs/xml-import/xml-import-job.js';
 export { parseXmlImportJobOptions, XmlImportJobOptionsSchema } from './jobs/xml-import/config.js';
 export type { XmlImportJobConfig, XmlImportJobOptions } from './jobs/xml-import/config.js';
