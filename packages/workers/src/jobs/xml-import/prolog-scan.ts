@@ -70,7 +70,7 @@ export function scanProlog(text: string, final: boolean): PrologScan {
       if (end === -1) return more();
       const pi = text.slice(index, end);
       if (/^<\?xml\s/.test(pi)) {
-        const declared = /\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(pi)?.[1]?.toLowerCase();
+        const declared = /\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']/.exec(pi)?.[1]?.toLowerCase();
         if (declared !== undefined) {
           if (/^(utf-?16|utf-?32|ucs-?2|ucs-?4)/.test(declared)) {
             throw new PermanentJobError(`the feed declares encoding "${declared}"; only UTF-8 and ASCII-compatible encodings are supported`);
