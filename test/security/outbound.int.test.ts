@@ -219,3 +219,39 @@ describe('IPv4 wrapped in IPv6 transition addresses (checked on the guard, never
     for (const address of ['2002:808:808::1', '64:ff9b::8.8.8.8', '2001:0:808:808::f7f7:f7f7']) expect(blockedRangeOf(address)).toBeNull();
   });
 });
+
+describe('no other outbound client in the code', () => {
+  /**
+   * The only places allowed to open outbound connections without the guarded client, each to an
+   * endpoint the operator configured (never a URL from a payload). A new one fails this test: route
+   * it through `guardedRequest`/`fetchBuffered`, or add it here with the reason it is not a payload URL.
+   */
+  const CONFIGURED_ENDPOINTS: Record<string, string> = {
+    'packages/workers/src/jobs/shared/http-retry.ts': 'EMBEDDINGS_URL and MATERIALS_LLM_URL providers',
+    'packages/workers/src/jobs/scrape/firecrawl-provider.ts': 'FIRECRAWL_URL; the payload URL is sent as data, checked by the guard first',
+    'packages/monitor/src/alerts/sentry-transport.ts': 'SENTRY_DSN',
+  };
+  // A call of the global fetch (not a method named fetch, nor its declaration `fetch(request: …)`).
+  const OUTBOUND_CALL = /(?<![.\w])fetch\((?![A-Za-z_]\w*\??\s*:)|\b(http|https)\.(request|get)\(|\b(net|tls)\.(connect|createConnection)\(|from 'undici'|\bnew WebSocket\(/;
+
+  function sources(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name === 'testing' ? [] : sources(path);
+      return /\.(ts|mts|js)$/.test(entry.name) && !entry.name.endsWith('testing.ts') ? [path] : [];
+    });
+  }
+
+  it('every outbound call in packages/*/src and apps/*/src is the guarded client or a configured endpoint', () => {
+    const repo = fileURLToPath(new URL('../../', import.meta.url));
+    const roots = ['packages', 'apps'].flatMap((top) => readdirSync(join(repo, top)).map((name) => join(repo, top, name, 'src')));
+    const offenders = roots
+      .flatMap((root) => sources(root))
+      .map((path) => path.slice(repo.length))
+      .filter((path) => !(path in CONFIGURED_ENDPOINTS))
+      .filter((path) => readFileSync(join(repo, path), 'utf8').split('\n').some((line) => !/^\s*(\/\/|\*)/.test(line) && OUTBOUND_CALL.test(line)));
+    expect(offenders).toEqual([]);
+    // The guarded client itself connects only through the address the guard pinned.
+    expect(readFileSync(join(repo, 'packages/workers/src/jobs/shared/guarded-http.ts'), 'utf8')).toMatch(/lookup: pinnedLookup\(target\)/);
+  });
+});
