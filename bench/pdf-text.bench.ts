@@ -50,7 +50,7 @@ const bytes = await makePdf(PAGES);
 writeFileSync(pdfPath, bytes);
 
 const artifacts = new LocalFolderArtifactStore(join(folder, 'artifacts'));
-const job = createPdfJob({ materialStore: new InMemoryMaterialStore() });
+const job = createPdfJob({ fileRoot: folder, materialStore: new InMemoryMaterialStore() });
 const [loadedStage, textStage] = job.stages as readonly StageDefinition<'pdf'>[];
 const payload = { documentId: 'bench', source: { kind: 'file' as const, path: pdfPath } };
 const loadCtx = createTestStageContext({ type: 'pdf', stage: 'pdf_loaded', payload, artifacts, jobId: 'bench' });

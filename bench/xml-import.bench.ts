@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -75,7 +75,7 @@ class DiscardingStore implements ProductStore {
 async function importStage(path: string, work: string, redis: Redis | null): Promise<{ products: number; seconds: number; fetchSeconds: number }> {
   const prefix = `kb:xml-bench:${randomBytes(4).toString('hex')}`;
   const store: ProductStore = redis === null ? new DiscardingStore() : new RedisProductStore({ connection: redis, prefix });
-  const job = createXmlImportJob({ productStore: store });
+  const job = createXmlImportJob({ fileRoot: dirname(path), productStore: store });
   const artifacts = new LocalFolderArtifactStore(join(work, `artifacts-${prefix.slice(-8)}`));
   const payload = { importJobId: 'bench', sourceName: 'bench', source: { kind: 'file' as const, path }, fieldMapping: BENCH_MAPPING };
   const [fetchStage, importStageDef] = job.stages;
@@ -104,7 +104,7 @@ async function child(path: string, work: string): Promise<void> {
   const redis = new Redis(redisUrl);
   const prefix = `kb:xml-bench:${randomBytes(4).toString('hex')}`;
   try {
-    const job = createXmlImportJob({ productStore: new RedisProductStore({ connection: redis, prefix }) });
+    const job = createXmlImportJob({ fileRoot: dirname(path), productStore: new RedisProductStore({ connection: redis, prefix }) });
     const { result } = await runStagesForTest(job, {
       type: 'xml-import',
       artifacts: new LocalFolderArtifactStore(join(work, 'artifacts-child')),

@@ -27,7 +27,7 @@ const folder = mkdtempSync(join(tmpdir(), 'kai-tiles-repro-'));
 const pdfPath = join(folder, 'doc.pdf');
 writeFileSync(pdfPath, await document.save());
 const artifacts = new LocalFolderArtifactStore(join(folder, 'artifacts'));
-const stages = createPdfJob({ materialStore: new InMemoryMaterialStore() }).stages as readonly StageDefinition<'pdf'>[];
+const stages = createPdfJob({ fileRoot: folder, materialStore: new InMemoryMaterialStore() }).stages as readonly StageDefinition<'pdf'>[];
 const payload = { documentId: 'repro', source: { kind: 'file' as const, path: pdfPath }, options: { renderScale: 1 } };
 let cpuPool = new CpuPool({ size: 1 });
 

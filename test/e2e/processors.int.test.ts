@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,7 +53,7 @@ describe('PDF processing through the runtime', () => {
     const dir = tempDir('kai-e2e-pdf-');
     const path = join(dir, 'catalogue.pdf');
     writeFileSync(path, await makeCataloguePdf());
-    const worker = await runtime([createPdfJob({ materialStore: materials() }) as StagedJobDefinition]);
+    const worker = await runtime([createPdfJob({ fileRoot: tmpdir(), materialStore: materials() }) as StagedJobDefinition]);
     const jobs = client();
     const { id } = await jobs.enqueue('pdf', { documentId: 'doc-cat', source: { kind: 'file', path }, options: { tileSizePx: 256 } });
     const result = await jobs.waitForResult<'pdf'>(id, { timeoutMs: 60_000 });
@@ -70,7 +71,7 @@ describe('PDF processing through the runtime', () => {
   it('a file that is not a PDF fails at once: a failed row with the reason, no retries, nothing stored', async () => {
     const path = join(tempDir('kai-e2e-pdf-'), 'notes.pdf');
     writeFileSync(path, makeNotAPdf());
-    const worker = await runtime([createPdfJob({ materialStore: materials() }) as StagedJobDefinition]);
+    const worker = await runtime([createPdfJob({ fileRoot: tmpdir(), materialStore: materials() }) as StagedJobDefinition]);
     const jobs = client();
     const { id } = await jobs.enqueue('pdf', { documentId: 'doc-bad', source: { kind: 'file', path } });
     await expect(jobs.waitForResult(id, { timeoutMs: 30_000 })).rejects.toThrow(/in stage pdf_loaded: .*not a PDF/i);
@@ -86,7 +87,7 @@ describe('PDF processing through the runtime', () => {
     const dir = tempDir('kai-e2e-pdf-');
     const path = join(dir, 'long.pdf');
     writeFileSync(path, await makeLongPdf(40));
-    const env = { WORKER_TYPES: 'pdf', HEARTBEAT_INTERVAL_MS: '500', LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', ARTIFACTS_DIR: join(dir, 'artifacts') };
+    const env = { WORKER_TYPES: 'pdf', HEARTBEAT_INTERVAL_MS: '500', LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', ARTIFACTS_DIR: join(dir, 'artifacts'), FILE_ROOT: dir };
     const first = await startWorkerProcess({ prefix: ctx.prefix, workerId: `pdf-a-${process.pid}`, script: WORKER_BIN, readyMessage: 'worker ready', env });
     const jobs = client();
     const { id } = await jobs.enqueue('pdf', { documentId: 'doc-long', source: { kind: 'file', path }, options: { renderScale: 2 } });
@@ -111,7 +112,7 @@ describe('XML import through the runtime', () => {
   it('imports a feed with invalid products: counters per batch, the first failures kept, rows correct', async () => {
     const path = join(tempDir('kai-e2e-xml-'), 'feed.xml');
     writeFileSync(path, feedText(1200, 100));
-    const worker = await runtime([createXmlImportJob({ productStore: products() }) as StagedJobDefinition]);
+    const worker = await runtime([createXmlImportJob({ fileRoot: tmpdir(), productStore: products() }) as StagedJobDefinition]);
     const jobs = client();
     const { id } = await jobs.enqueue('xml-import', { importJobId: 'imp-1', sourceName: 'acme', source: { kind: 'file', path }, fieldMapping: PRODUCT_MAPPING, batchSize: 250 });
     const result = await jobs.waitForResult<'xml-import'>(id, { timeoutMs: 60_000 });
@@ -128,7 +129,7 @@ describe('XML import through the runtime', () => {
   it('imports a Google Merchant feed enqueued with the preset and one added field (the worker reads the resolved mapping)', async () => {
     const path = join(tempDir('kai-e2e-merchant-'), 'merchant.xml');
     writeFileSync(path, merchantRssFeed());
-    const worker = await runtime([createXmlImportJob({ productStore: products() }) as StagedJobDefinition]);
+    const worker = await runtime([createXmlImportJob({ fileRoot: tmpdir(), productStore: products() }) as StagedJobDefinition]);
     const jobs = client();
     const { id } = await jobs.enqueue('xml-import', { importJobId: 'imp-m', sourceName: 'merchant', source: { kind: 'file', path }, preset: 'google-merchant', fieldMapping: { colour: 'g:color' } });
     const result = await jobs.waitForResult<'xml-import'>(id, { timeoutMs: 60_000 });
@@ -146,7 +147,7 @@ describe('XML import through the runtime', () => {
   it('malformed XML fails the job with line and column, a failed row and no products', async () => {
     const path = join(tempDir('kai-e2e-xml-'), 'broken.xml');
     writeFileSync(path, '<?xml version="1.0"?>\n<products>\n  <product><sku>A1</sku><name>Tile</name></product>\n  <product><sku>A2</sku><name>Oops</nam></product>\n</products>\n');
-    const worker = await runtime([createXmlImportJob({ productStore: products() }) as StagedJobDefinition]);
+    const worker = await runtime([createXmlImportJob({ fileRoot: tmpdir(), productStore: products() }) as StagedJobDefinition]);
     const jobs = client();
     const { id } = await jobs.enqueue('xml-import', { importJobId: 'imp-2', sourceName: 'broken', source: { kind: 'file', path } });
     await expect(jobs.waitForResult(id, { timeoutMs: 30_000 })).rejects.toThrow(/line 4/);
@@ -159,7 +160,7 @@ describe('XML import through the runtime', () => {
     const dir = tempDir('kai-e2e-xml-');
     const path = join(dir, 'big.xml');
     writeFileSync(path, feedText(400_000));
-    const env = { WORKER_TYPES: 'xml-import', HEARTBEAT_INTERVAL_MS: '500', LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', ARTIFACTS_DIR: join(dir, 'artifacts') };
+    const env = { WORKER_TYPES: 'xml-import', HEARTBEAT_INTERVAL_MS: '500', LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', ARTIFACTS_DIR: join(dir, 'artifacts'), FILE_ROOT: dir };
     const first = await startWorkerProcess({ prefix: ctx.prefix, workerId: `xml-a-${process.pid}`, script: WORKER_BIN, readyMessage: 'worker ready', env });
     const jobs = client();
     const { id } = await jobs.enqueue('xml-import', { importJobId: 'imp-3', sourceName: 'big', source: { kind: 'file', path }, fieldMapping: PRODUCT_MAPPING, batchSize: 100 });

@@ -123,7 +123,7 @@ describe('against a running worker', () => {
       const doctor = await kaiJobs(['doctor', '--json'], env());
       const report = doctor.json<{ ok: boolean; checks: { name: string; status: string; message: string; fix: string | null }[] }>();
       const byName = Object.fromEntries(report.checks.map((check) => [check.name, check]));
-      expect(Object.keys(byName)).toEqual(['redis', 'maxmemory-policy', 'persistence', 'workers:pdf-processing', 'workers:web-scraping', 'workers:xml-import', 'monitor', 'failover', 'sentry', 'supabase']);
+      expect(Object.keys(byName)).toEqual(['redis', 'maxmemory-policy', 'persistence', 'workers:pdf-processing', 'workers:web-scraping', 'workers:xml-import', 'monitor', 'failover', 'sentry', 'supabase', 'firecrawl', 'llm', 'embeddings']);
       expect(byName['redis']).toMatchObject({ status: 'ok', message: expect.stringContaining(`prefix "${ctx.prefix}"`) });
       for (const queue of ['pdf-processing', 'web-scraping', 'xml-import']) expect(byName[`workers:${queue}`]).toMatchObject({ status: 'ok', message: expect.stringMatching(/^\d+ worker connections? online/) });
       expect(byName['monitor']).toMatchObject({ status: 'ok', message: expect.stringMatching(/^last tick .* ago by monitor-/) });

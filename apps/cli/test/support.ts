@@ -155,6 +155,8 @@ export function testEnv(redisUrl: string, prefix: string, extra: Record<string, 
     STALLED_INTERVAL_MS: '1000',
     SHUTDOWN_GRACE_MS: '2000',
     ARTIFACTS_DIR: tempDir('kai-cli-artifacts-'),
+    // File sources are off without FILE_ROOT; the tests' inputs are written under the temp folder.
+    FILE_ROOT: tmpdir(),
     ...extra,
   };
 }

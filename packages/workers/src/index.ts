@@ -83,8 +83,8 @@ export type { SupabaseMaterialStoreOptions } from './jobs/pdf/materials/supabase
 export { ArtifactIntegrityError, JobHelperErrorCode, ProviderRequestError, ProviderResponseError } from './jobs/shared/errors.js';
 export { HttpRetryOptionsSchema, retryDelayMs } from './jobs/shared/http-retry.js';
 export type { HttpRetryDeps, HttpRetryOptions } from './jobs/shared/http-retry.js';
-export { BLOCKED_RANGES, BlockedRangeKind, blockedRangeOf, cidrContains, parseCidr, parseIp } from './jobs/shared/ip-ranges.js';
-export type { Cidr, ParsedIp } from './jobs/shared/ip-ranges.js';
+export { BLOCKED_RANGES, BlockedRangeKind, blockedRangeOf, blockedReasonOf, cidrContains, Ipv4Wrapping, parseCidr, parseIp, wrappedIpv4s } from './jobs/shared/ip-ranges.js';
+export type { BlockedReason, Cidr, ParsedIp, WrappedIpv4 } from './jobs/shared/ip-ranges.js';
 export { FetchFailureReason, HttpFetchError, isHttpFetchError, UrlRefusedError } from './jobs/shared/errors.js';
 export { UrlGuard, UrlGuardOptionsSchema } from './jobs/shared/url-guard.js';
 export type { GuardedTarget, ResolvedAddress, ResolveHost, UrlGuardOptionsInput } from './jobs/shared/url-guard.js';
@@ -113,6 +113,10 @@ export { allowAllPolicy, disallowAllPolicy, productToken, robotsPolicyFor } from
 export type { RobotsPolicy } from './jobs/scrape/robots.js';
 export { BlobNotFoundError, LocalFolderBlobReader } from './jobs/shared/blob-reader.js';
 export type { BlobReader } from './jobs/shared/blob-reader.js';
+export { openFileSource, readOpenedFile, readOpenedFileChunks } from './jobs/shared/file-source.js';
+export type { FileSourceOptions, OpenedFileSource } from './jobs/shared/file-source.js';
+export { FileSourceError, FileSourceFailureReason, isFileSourceError } from './jobs/shared/errors.js';
+export { describeContentKind, safeMediaType } from './jobs/shared/content-kind.js';
 export { createXmlImportJob } from './jobs/xml-import/xml-import-job.js';
 export { parseXmlImportJobOptions, XmlImportJobOptionsSchema } from './jobs/xml-import/config.js';
 export type { XmlImportJobConfig, XmlImportJobOptions } from './jobs/xml-import/config.js';

@@ -161,7 +161,9 @@ export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisC
           materialStore: supabase ? new SupabaseMaterialStore(supabase) : new RedisMaterialStore({ connection, prefix }),
           ...(config.embeddings ? { embeddingProvider: new OpenAiEmbeddingProvider(config.embeddings) } : {}),
           ...(config.materialsLlm ? { materialExtractor: new AnthropicMaterialExtractor(config.materialsLlm) } : {}),
+          // Without FILE_ROOT file sources are refused; SCRAPE_ALLOW is the one allow list of every payload URL.
           ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
+          urlGuard: { allow: config.scrapeAllow },
         }) as StagedJobDefinition;
       case 'scrape':
         return createScrapeJob({

@@ -5,6 +5,7 @@ import { HashingEmbeddingProvider } from './embeddings/hashing-embedding-provide
 import { isMaterialExtractor, type MaterialExtractor } from './materials/material-extractor.js';
 import { isMaterialStore, type MaterialStore } from './materials/material-store.js';
 import { RuleBasedMaterialExtractor } from './materials/rule-based-material-extractor.js';
+import { UrlGuardOptionsSchema } from '../shared/url-guard.js';
 import type { BlobSource } from './source-reader.js';
 
 const MIB = 1024 * 1024;
@@ -26,8 +27,14 @@ export const PdfJobOptionsSchema = z
     blobStore: z
       .custom<BlobSource>((value) => typeof (value as BlobSource | null)?.get === 'function', { message: 'expected an object with get(key)' })
       .optional(),
-    /** When set, `file` sources resolve against this folder and may not leave it. Default: any path. */
+    /**
+     * The only folder `file` sources may be read from (FILE_ROOT): paths resolve against it, and
+     * the real path of the opened file (symlinks followed) must stay inside it. Default none:
+     * file sources are refused.
+     */
     fileRoot: z.string().min(1).optional(),
+    /** The SSRF guard `url` sources go through (each redirect too). Default: loopback, private, link-local and metadata addresses refused. */
+    urlGuard: UrlGuardOptionsSchema.prefault({}),
     /** Limits on reading the PDF. */
     download: z
       .object({
@@ -35,6 +42,8 @@ export const PdfJobOptionsSchema = z
         timeoutMs: z.number().int().positive().default(30_000),
         /** Largest PDF accepted from any source (bytes). Default 100 MiB. */
         maxBytes: z.number().int().positive().default(100 * MIB),
+        /** Redirects a `url` download follows at most, each checked by the guard. Default 5. */
+        maxRedirects: z.number().int().min(0).max(20).default(5),
       })
       .strict()
       .prefault({}),

@@ -1,7 +1,10 @@
-import { open, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { toError, type Source } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../errors.js';
+import { describeContentKind } from '../shared/content-kind.js';
+import { FetchFailureReason, isHttpFetchError, type HttpFetchError } from '../shared/errors.js';
+import { openFileSource, readOpenedFile } from '../shared/file-source.js';
+import { guardedRequest, startDeadline, type GuardedResponse } from '../shared/guarded-http.js';
+import type { UrlGuard } from '../shared/url-guard.js';
 import { SourceUnavailableError } from './errors.js';
 
 /**
@@ -19,9 +22,13 @@ export interface SourceReaderOptions {
   timeoutMs: number;
   /** Largest source accepted, from any kind of source (bytes). */
   maxBytes: number;
+  /** Redirects a download follows at most (each hop is checked by `urlGuard`). */
+  maxRedirects: number;
+  /** The SSRF guard every `url` download and each of its redirects goes through. */
+  urlGuard: UrlGuard;
   /** Blob store for `storage` sources; without it such sources fail permanently. */
   blobStore?: BlobSource | undefined;
-  /** When set, `file` paths resolve against it and may not leave it. */
+  /** The only folder `file` sources may be read from; without it they are refused (file sources off). */
   fileRoot?: string | undefined;
 }
 
@@ -51,41 +58,15 @@ function tooLarge(what: string, bytes: number | string, maxBytes: number): Perma
 }
 
 async function readFileSource(path: string, options: SourceReaderOptions): Promise<Buffer> {
-  const full = options.fileRoot === undefined ? resolve(path) : resolve(options.fileRoot, path);
-  if (options.fileRoot !== undefined) {
-    const inside = relative(resolve(options.fileRoot), full);
-    if (inside.startsWith('..') || isAbsolute(inside)) {
-      throw new PermanentJobError(`file source ${path} is outside the allowed folder ${options.fileRoot}`);
-    }
-  }
-  let size: number;
+  const file = await openFileSource(path, { fileRoot: options.fileRoot, what: 'file source' });
   try {
-    const info = await stat(full);
-    if (!info.isFile()) throw new PermanentJobError(`file source ${path} is not a regular file`);
-    size = info.size;
-  } catch (error) {
-    if (error instanceof PermanentJobError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new PermanentJobError(`file source ${path} does not exist`, { cause: error });
-    if (code === 'EACCES' || code === 'EPERM') throw new PermanentJobError(`file source ${path} is not readable (${code})`, { cause: error });
-    throw error;
-  }
-  if (size > options.maxBytes) throw tooLarge(`file source ${path}`, size, options.maxBytes);
-  // Read through one handle, bounded, so a file that grows after stat() cannot exceed the limit.
-  const handle = await open(full, 'r');
-  try {
-    const buffer = Buffer.alloc(Math.min(size, options.maxBytes) + 1);
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled > options.maxBytes) throw tooLarge(`file source ${path}`, `more than ${options.maxBytes}`, options.maxBytes);
-      if (filled === buffer.length) break;
-    }
-    return buffer.subarray(0, filled);
+    if (file.size > options.maxBytes) throw tooLarge(`file source ${path}`, file.size, options.maxBytes);
+    // Read through the checked descriptor, bounded, so a file that grows after fstat cannot exceed the limit.
+    const bytes = await readOpenedFile(file, options.maxBytes);
+    if (bytes === null) throw tooLarge(`file source ${path}`, `more than ${options.maxBytes}`, options.maxBytes);
+    return bytes;
   } finally {
-    await handle.close();
+    await file.handle.close();
   }
 }
 
@@ -99,56 +80,108 @@ function describeUrl(url: string): string {
   }
 }
 
+/** Readers accept a little junk before the header, so look for it in the first KiB (as pdf_loaded does). */
+const PDF_HEADER_WINDOW = 1024;
+
+function guardFailure(error: HttpFetchError, where: string): Error {
+  const hop = describeUrl(error.url);
+  switch (error.reason) {
+    case FetchFailureReason.Refused:
+      return new PermanentJobError(
+        `download of ${where} was refused by the SSRF guard${hop === where ? '' : ` at the redirect to ${hop}`}: ${error.detail ?? error.reason}`,
+        { cause: error },
+      );
+    case FetchFailureReason.RedirectLoop:
+    case FetchFailureReason.TooManyRedirects:
+    case FetchFailureReason.BadRedirect:
+      return new PermanentJobError(`download of ${where} failed: ${error.reason.replaceAll('_', ' ')} (download.maxRedirects)`, { cause: error });
+    case FetchFailureReason.TooLarge:
+    case FetchFailureReason.Timeout:
+    case FetchFailureReason.Network:
+      return new SourceUnavailableError(`download of ${where} failed (${error.reason})`, { cause: error });
+    default: {
+      const exhaustive: never = error.reason;
+      return new Error(`unknown fetch failure ${String(exhaustive)}`);
+    }
+  }
+}
+
+/**
+ * Downloads a `url` source through the guarded client (the SSRF guard checks every hop after
+ * DNS and pins the address). Stops reading as soon as the first KiB shows the answer is not a
+ * PDF, and says what kind of content it was, never its bytes.
+ */
 async function downloadSource(url: string, options: SourceReaderOptions, signal: AbortSignal): Promise<Buffer> {
   const where = describeUrl(url);
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const combined = AbortSignal.any([signal, timeout]);
+  const deadline = startDeadline(signal, options.timeoutMs);
   const failed = (error: unknown): never => {
+    if (error instanceof PermanentJobError || error instanceof SourceUnavailableError) throw error;
     if (signal.aborted) throw toError(signal.reason);
-    if (timeout.aborted) {
-      throw new SourceUnavailableError(`download of ${where} did not finish within ${options.timeoutMs} ms (download.timeoutMs)`, {
-        cause: error,
-      });
+    if (deadline.timedOut()) {
+      throw new SourceUnavailableError(`download of ${where} did not finish within ${options.timeoutMs} ms (download.timeoutMs)`, { cause: error });
     }
-    throw new SourceUnavailableError(`download of ${where} failed: ${toError(error).message}`, { cause: error });
+    if (isHttpFetchError(error)) throw guardFailure(error, where);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SourceUnavailableError(`download of ${where} failed: ${code ?? toError(error).name}`, { cause: error });
   };
-  let response: Response;
   try {
-    response = await fetch(url, { signal: combined, redirect: 'follow', headers: { accept: 'application/pdf, */*;q=0.5' } });
-  } catch (error) {
-    return failed(error);
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    const what = `download of ${where} answered HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
-    // 408, 429 and 5xx may pass; any other 4xx (not found, forbidden, gone) will not.
-    if (response.status === 408 || response.status === 429 || response.status >= 500) throw new SourceUnavailableError(what);
-    throw new PermanentJobError(what);
-  }
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > options.maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge(`download of ${where}`, declared, options.maxBytes);
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    if (response.body !== null) {
+    let response: GuardedResponse;
+    try {
+      response = await guardedRequest(url, {
+        guard: options.urlGuard,
+        maxRedirects: options.maxRedirects,
+        signal: deadline.signal,
+        headers: { accept: 'application/pdf, */*;q=0.5' },
+      });
+    } catch (error) {
+      return failed(error);
+    }
+    const { status } = response;
+    if (status < 200 || status >= 300) {
+      response.body.destroy();
+      const what = `download of ${where} answered HTTP ${status}`;
+      // 408, 429 and 5xx may pass; any other status (not found, forbidden, gone, a 1xx/3xx oddity) will not.
+      if (status === 408 || status === 429 || status >= 500) throw new SourceUnavailableError(what);
+      throw new PermanentJobError(what);
+    }
+    const rawType = response.headers['content-type'];
+    const contentType = rawType === undefined ? null : String(rawType);
+    const declared = Number(response.headers['content-length']);
+    if (response.headers['content-encoding'] === undefined && Number.isFinite(declared) && declared > options.maxBytes) {
+      response.body.destroy();
+      throw tooLarge(`download of ${where}`, declared, options.maxBytes);
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let headerChecked = false;
+    const checkHeader = (): void => {
+      headerChecked = true;
+      const head = Buffer.concat(chunks, received).subarray(0, PDF_HEADER_WINDOW);
+      if (head.indexOf('%PDF-', 0, 'latin1') < 0) {
+        response.body.destroy();
+        throw new PermanentJobError(`the answer of ${where} is ${describeContentKind(head, contentType)}, not a PDF (no %PDF- header in its first ${PDF_HEADER_WINDOW} bytes)`);
+      }
+    };
+    try {
       for await (const chunk of response.body) {
-        received += chunk.byteLength;
-        // Counted as it streams: a server may omit or understate Content-Length.
+        const buffer = chunk as Buffer;
+        received += buffer.byteLength;
+        // Counted as it streams: a server may omit or understate Content-Length, or compress a bomb.
         if (received > options.maxBytes) {
-          await response.body.cancel().catch(() => undefined);
+          response.body.destroy();
           throw tooLarge(`download of ${where}`, `more than ${options.maxBytes}`, options.maxBytes);
         }
-        chunks.push(Buffer.from(chunk));
+        chunks.push(buffer);
+        if (!headerChecked && received >= PDF_HEADER_WINDOW) checkHeader();
       }
+    } catch (error) {
+      return failed(error);
     }
-  } catch (error) {
-    if (error instanceof PermanentJobError) throw error;
-    return failed(error);
+    if (!headerChecked) checkHeader();
+    return Buffer.concat(chunks, received);
+  } finally {
+    deadline.dispose();
   }
-  return Buffer.concat(chunks, received);
 }
 
 function isNotFound(error: unknown): boolean {

@@ -103,15 +103,20 @@ export function createFirecrawlProvider(input: FirecrawlProviderOptions): Scrape
         });
       }
       if (status < 200 || status >= 300 || !body.success || body.data === undefined) {
-        throw new ScrapeProviderError('firecrawl', request.url, `HTTP ${status}: ${body.error ?? 'unsuccessful'}`, {
+        // The service's own reason, bounded: it is the provider's message, not the page's content.
+        throw new ScrapeProviderError('firecrawl', request.url, `HTTP ${status}: ${(body.error ?? 'unsuccessful').slice(0, 200)}`, {
           retryable: status >= 500 || status === 429,
         });
       }
       const metadata = body.data.metadata ?? {};
+      const finalUrl = metadata.url ?? metadata.sourceURL ?? request.url;
+      // The service follows redirects itself, out of our sight: at least the page it ended on
+      // must pass the guard, or a redirect to an internal address would come back as content.
+      if (finalUrl !== request.url) await guard.check(finalUrl);
       const html = body.data.html ?? body.data.rawHtml ?? '';
       const result: ScrapeFetchResult = {
         status: metadata.statusCode ?? 200,
-        finalUrl: metadata.url ?? metadata.sourceURL ?? request.url,
+        finalUrl,
         contentType: metadata.contentType ?? 'text/html',
         body: html,
         redirects: [],

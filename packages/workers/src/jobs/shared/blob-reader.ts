@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
 import { KaiJobsError } from '@kai-jobs/queue';
+import { isFileSourceError } from './errors.js';
+import { openFileSource, readOpenedFileChunks } from './file-source.js';
 
 /**
  * Read access to a blob store (Supabase Storage, S3, a folder) for `{ kind: 'storage' }`
@@ -22,24 +21,23 @@ export class BlobNotFoundError extends KaiJobsError {
 
 const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
-/** A {@link BlobReader} over a local folder (development, tests, a mounted volume). */
+/**
+ * A {@link BlobReader} over a local folder (development, tests, a mounted volume). Keys are
+ * opened through the same opener as `file` sources, so a symlink in the folder cannot lead
+ * out of it.
+ */
 export class LocalFolderBlobReader implements BlobReader {
-  private readonly root: string;
-
-  constructor(root: string) {
-    this.root = resolve(root);
-  }
+  constructor(private readonly root: string) {}
 
   async openRead(key: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     if (!KEY_PATTERN.test(key) || key.split('/').includes('..')) throw new BlobNotFoundError(key);
-    const path = join(this.root, ...key.split('/'));
-    if (!path.startsWith(this.root + sep)) throw new BlobNotFoundError(key);
     try {
-      if (!(await stat(path)).isFile()) throw new BlobNotFoundError(key);
+      const file = await openFileSource(key, { fileRoot: this.root, what: 'blob' });
+      return readOpenedFileChunks(file, signal);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFoundError(key);
+      // Absent, not a file, or leading outside the folder: to the caller, there is no such object.
+      if (isFileSourceError(error)) throw new BlobNotFoundError(key);
       throw error;
     }
-    return createReadStream(path, { highWaterMark: 1024 * 1024, signal });
   }
 }

@@ -83,6 +83,8 @@ const RETRYABLE_REASONS: ReadonlySet<FetchFailureReason> = new Set([FetchFailure
 /** An outgoing request failed; `reason` says how, `url` is the URL that failed (maybe a redirect hop). */
 export class HttpFetchError extends KaiJobsError {
   override name: 'HttpFetchError' | 'UrlRefusedError' = 'HttpFetchError';
+  /** The reason in words, without the URL, when known. */
+  readonly detail: string | undefined = undefined;
   constructor(
     readonly reason: FetchFailureReason,
     readonly url: string,
@@ -96,7 +98,11 @@ export class HttpFetchError extends KaiJobsError {
 /** The SSRF guard refused a URL: a scheme other than http(s) or an address in a blocked range. */
 export class UrlRefusedError extends HttpFetchError {
   override name = 'UrlRefusedError' as const;
-  constructor(url: string, detail: string) {
+  constructor(
+    url: string,
+    /** Why, without the URL (callers that hide a URL's query string build their own message). */
+    override readonly detail: string,
+  ) {
     super(FetchFailureReason.Refused, url, `refused ${url}: ${detail}`);
   }
 }
@@ -108,4 +114,42 @@ export function isHttpFetchError(error: unknown): error is HttpFetchError {
     (error.name === 'HttpFetchError' || error.name === 'UrlRefusedError') &&
     typeof (error as HttpFetchError).reason === 'string'
   );
+}
+
+/** Why a payload-named file was not read. */
+export const FileSourceFailureReason = {
+  /** No FILE_ROOT on this worker: file sources are off. */
+  Disabled: 'disabled',
+  /** FILE_ROOT itself does not exist or cannot be resolved. */
+  RootUnusable: 'root_unusable',
+  /** The path, or the real path of what it opens (through a symlink), is outside FILE_ROOT. */
+  OutsideRoot: 'outside_root',
+  NotFound: 'not_found',
+  /** A directory, FIFO, device or socket. */
+  NotRegular: 'not_regular',
+  Unreadable: 'unreadable',
+} as const;
+/** One of {@link FileSourceFailureReason}. */
+export type FileSourceFailureReason = (typeof FileSourceFailureReason)[keyof typeof FileSourceFailureReason];
+
+/**
+ * A `file` source was refused or could not be opened. Not retryable: the same payload on the
+ * same worker fails the same way. `reason` says why; the message never includes the file's bytes.
+ */
+export class FileSourceError extends KaiJobsError {
+  override name = 'FileSourceError' as const;
+  constructor(
+    readonly reason: FileSourceFailureReason,
+    /** The path as the payload gave it. */
+    readonly path: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`FILE_SOURCE_${reason.toUpperCase()}`, message, { ...options, retryable: false });
+  }
+}
+
+/** True when `error` is a {@link FileSourceError} (from any installed copy: checked by name). */
+export function isFileSourceError(error: unknown): error is FileSourceError {
+  return error instanceof Error && error.name === 'FileSourceError' && typeof (error as FileSourceError).reason === 'string';
 }

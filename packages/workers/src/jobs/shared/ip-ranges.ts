@@ -129,12 +129,92 @@ export const BLOCKED_RANGES: readonly { cidr: Cidr; kind: BlockedRangeKind }[] =
   range('100::/64', BlockedRangeKind.Reserved),
 ];
 
-/** The kind of blocked range `address` is in, or null when it is a public address. */
-export function blockedRangeOf(address: string): BlockedRangeKind | null {
-  const ip = parseIp(address);
-  if (ip === null) return BlockedRangeKind.Reserved;
+/** How an IPv4 address travels inside an IPv6 one (see {@link wrappedIpv4s}). */
+export const Ipv4Wrapping = {
+  SixToFour: '6to4',
+  Nat64: 'NAT64',
+  Nat64LocalUse: 'local-use NAT64',
+  TeredoServer: 'Teredo (server)',
+  TeredoClient: 'Teredo (client)',
+} as const;
+/** One of {@link Ipv4Wrapping}. */
+export type Ipv4Wrapping = (typeof Ipv4Wrapping)[keyof typeof Ipv4Wrapping];
+
+/** An IPv4 address found inside an IPv6 one, and how it is carried. */
+export interface WrappedIpv4 {
+  readonly via: Ipv4Wrapping;
+  readonly ip: ParsedIp;
+}
+
+function v4(...bytes: (number | undefined)[]): ParsedIp {
+  return { family: 4, bytes: Uint8Array.from(bytes.map((byte) => byte ?? 0)) };
+}
+
+/**
+ * The IPv4 addresses an IPv6 address reaches through a transition mechanism: 6to4
+ * (`2002:AABB:CCDD::/48` carries A.B.C.D), NAT64 (`64:ff9b::/96`, RFC 6052, and the local-use
+ * `64:ff9b:1::/48`, RFC 8215) and Teredo (`2001::/32`: the server in bits 32–63, the client
+ * obfuscated in the last 32 bits). A relay or translator turns a packet to such an address into
+ * one to the IPv4 host, so the guard judges each of them as that host.
+ *
+ * Local-use NAT64 lets the operator pick a prefix of 48, 56, 64 or 96 bits, which moves the
+ * IPv4 address; we cannot know which the network uses, so every RFC 6052 position is returned
+ * and any refused one refuses the address.
+ */
+export function wrappedIpv4s(ip: ParsedIp): WrappedIpv4[] {
+  if (ip.family !== 6) return [];
+  const b = ip.bytes;
+  if (b[0] === 0x20 && b[1] === 0x02) return [{ via: Ipv4Wrapping.SixToFour, ip: v4(b[2], b[3], b[4], b[5]) }];
+  if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0x00 && b[3] === 0x00) {
+    return [
+      { via: Ipv4Wrapping.TeredoServer, ip: v4(b[4], b[5], b[6], b[7]) },
+      { via: Ipv4Wrapping.TeredoClient, ip: v4(...[12, 13, 14, 15].map((index) => (b[index] ?? 0) ^ 0xff)) },
+    ];
+  }
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b) {
+    if (b[4] === 0x00 && b[5] === 0x01) {
+      const via = Ipv4Wrapping.Nat64LocalUse;
+      return [
+        { via, ip: v4(b[6], b[7], b[9], b[10]) },
+        { via, ip: v4(b[7], b[9], b[10], b[11]) },
+        { via, ip: v4(b[9], b[10], b[11], b[12]) },
+        { via, ip: v4(b[12], b[13], b[14], b[15]) },
+      ];
+    }
+    // Inside 64:ff9b::/96 only; the rest of 64:ff9b::/32 is no NAT64 prefix.
+    if (b.slice(4, 12).every((byte) => byte === 0)) return [{ via: Ipv4Wrapping.Nat64, ip: v4(b[12], b[13], b[14], b[15]) }];
+  }
+  return [];
+}
+
+/** Why an address is refused: its range, and the wrapped IPv4 address that put it there, if any. */
+export interface BlockedReason {
+  readonly kind: BlockedRangeKind;
+  /** Set when the address is refused for the IPv4 address it wraps, e.g. `127.0.0.1 inside 6to4`. */
+  readonly inside?: string;
+}
+
+function directRangeOf(ip: ParsedIp): BlockedRangeKind | null {
   for (const { cidr, kind } of BLOCKED_RANGES) {
     if (cidrContains(cidr, ip)) return kind;
   }
   return null;
+}
+
+/** Why `address` is refused by default, or null when it is a public address. */
+export function blockedReasonOf(address: string): BlockedReason | null {
+  const ip = parseIp(address);
+  if (ip === null) return { kind: BlockedRangeKind.Reserved };
+  const direct = directRangeOf(ip);
+  if (direct !== null) return { kind: direct };
+  for (const wrapped of wrappedIpv4s(ip)) {
+    const kind = directRangeOf(wrapped.ip);
+    if (kind !== null) return { kind, inside: `${[...wrapped.ip.bytes].join('.')} inside ${wrapped.via}` };
+  }
+  return null;
+}
+
+/** The kind of blocked range `address` is in (directly or through a wrapped IPv4 address), or null when it is public. */
+export function blockedRangeOf(address: string): BlockedRangeKind | null {
+  return blockedReasonOf(address)?.kind ?? null;
 }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError } from '@kai-jobs/queue';
 import { FetchFailureReason, HttpFetchError, UrlRefusedError } from './errors.js';
-import { blockedRangeOf, cidrContains, parseCidr, parseIp, type Cidr } from './ip-ranges.js';
+import { blockedReasonOf, cidrContains, parseCidr, parseIp, type Cidr } from './ip-ranges.js';
 
 /** One resolved address of a host. */
 export interface ResolvedAddress {
@@ -122,10 +122,11 @@ export class UrlGuard {
     if (!hostAllowed) {
       // Every address must pass, not only the first: the resolver's order is not ours to trust.
       for (const { address } of addresses) {
-        const kind = blockedRangeOf(address);
-        if (kind !== null && !this.isAllowedAddress(address)) {
+        const blocked = blockedReasonOf(address);
+        if (blocked !== null && !this.isAllowedAddress(address)) {
           const via = literalFamily === 0 ? `${hostname} resolves to ${address}, which` : `address ${address}`;
-          throw new UrlRefusedError(parsed.href, `${via} is ${kind} (add it to the guard's allow list to permit it)`);
+          const inside = blocked.inside === undefined ? '' : ` (${blocked.inside})`;
+          throw new UrlRefusedError(parsed.href, `${via} is ${blocked.kind}${inside} (add it to the guard's allow list to permit it)`);
         }
       }
     }

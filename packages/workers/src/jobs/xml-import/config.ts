@@ -18,7 +18,10 @@ export const XmlImportJobOptionsSchema = z
     blobStore: z
       .custom<BlobReader>((value) => typeof value === 'object' && value !== null && typeof (value as BlobReader).openRead === 'function', 'expected a BlobReader')
       .optional(),
-    /** `{ kind: 'file' }` paths must lie inside this folder. Default unset: any path the worker can read. */
+    /**
+     * The only folder `{ kind: 'file' }` feeds may be read from (FILE_ROOT): the real path of the
+     * opened file (symlinks followed) must stay inside it. Default unset: file sources are refused.
+     */
     fileRoot: z.string().min(1).optional(),
     /** SSRF guard for `{ kind: 'url' }` feeds (`allow`: hosts, addresses, CIDRs). Default: nothing allowed. */
     urlGuard: UrlGuardOptionsSchema.prefault({}),

@@ -1,9 +1,8 @@
-import { open, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
 import { systemClock, toError, type Clock, type Source } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../errors.js';
 import { BlobNotFoundError } from '../shared/blob-reader.js';
 import { FetchFailureReason, HttpFetchError, isHttpFetchError } from '../shared/errors.js';
+import { openFileSource, readOpenedFileChunks } from '../shared/file-source.js';
 import { guardedRequest, startDeadline } from '../shared/guarded-http.js';
 import { UrlGuard } from '../shared/url-guard.js';
 import type { XmlImportJobConfig } from './config.js';
@@ -27,47 +26,22 @@ export interface OpenedFeed {
 
 const noop = (): void => undefined;
 
-/** Reads a file through one reused 1 MiB buffer (a chunk is valid until the next is requested). */
-async function* readFileChunks(path: string, signal: AbortSignal): AsyncGenerator<Buffer> {
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
-  const handle = await open(path, 'r');
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
 async function openFile(path: string, config: XmlImportJobConfig, signal: AbortSignal): Promise<OpenedFeed> {
-  const root = config.fileRoot === undefined ? undefined : resolve(config.fileRoot);
-  const full = root === undefined ? resolve(path) : resolve(root, path);
-  if (root !== undefined && !full.startsWith(root + sep)) {
-    throw new PermanentJobError(`feed file ${path} is outside the allowed folder ${root}`);
+  // Opened and checked once, on the descriptor; the stream reads that descriptor, never the path again.
+  const file = await openFileSource(path, { fileRoot: config.fileRoot, what: 'feed file' });
+  if (file.size > config.maxFeedBytes) {
+    await file.handle.close();
+    throw new PermanentJobError(`feed file ${path} is ${file.size} bytes, over the limit of ${config.maxFeedBytes}`);
   }
-  let size: number;
-  try {
-    const info = await stat(full);
-    if (!info.isFile()) throw new PermanentJobError(`feed file ${full} is not a regular file`);
-    size = info.size;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PermanentJobError(`feed file ${full} does not exist`);
-    if (code === 'EACCES') throw new PermanentJobError(`feed file ${full} is not readable by the worker`);
-    throw error;
-  }
-  if (size > config.maxFeedBytes) throw new PermanentJobError(`feed file ${full} is ${size} bytes, over the limit of ${config.maxFeedBytes}`);
+  const chunks = readOpenedFileChunks(file, signal);
   return {
-    description: `file:${full}`,
-    chunks: readFileChunks(full, signal),
-    declaredBytes: size,
+    description: `file:${file.realPath}`,
+    chunks,
+    declaredBytes: file.size,
     touch: noop,
     mapError: toError,
-    dispose: noop,
+    // A generator never started does not run its finally; closing an already closed handle is a no-op.
+    dispose: () => void file.handle.close().catch(noop),
   };
 }
 

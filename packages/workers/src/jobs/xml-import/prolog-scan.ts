@@ -117,7 +117,7 @@ export function scanProlog(bytes: string, final: boolean): PrologScan {
       if (end === -1) return more();
       const pi = text.slice(index, end);
       if (/^<\?xml\s/.test(pi)) {
-        const declared = /\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(pi)?.[1]?.toLowerCase();
+        const declared = /\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']/.exec(pi)?.[1]?.toLowerCase();
         // A byte order mark outranks the declaration, as in browsers: exporters that write
         // UTF-8 with a BOM often leave a stale "ISO-8859-1" in the declaration.
         if (declared !== undefined && unicode === null) {

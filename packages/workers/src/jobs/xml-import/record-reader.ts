@@ -125,7 +125,9 @@ export class FeedRecordReader {
       step();
     } catch (error) {
       if (isKaiJobsError(error)) throw error;
-      const message = (error as Error).message.replace(/^\d+:\d+: /, '');
+      // The parser's reason only ("unclosed tag", "undefined entity"), without the names it
+      // quotes from the document: an error must not echo what was read. Line and column locate it.
+      const message = ((error as Error).message.replace(/^\d+:\d+: /, '').split(/[:.]/)[0] ?? '').slice(0, 80).trim() || 'not well-formed';
       // saxes' column is the 0-based column of the next character: the 1-based column of the
       // last character read, where the error was found.
       throw new PermanentJobError(`malformed XML at line ${this.parser.line}, column ${this.parser.column}: ${message}`, { cause: error });

@@ -41,7 +41,7 @@ describe('createPdfJob: a full run of the five stages', () => {
   it('loads, extracts, renders, embeds and finds materials, with small checkpoints and per-page progress', { timeout: 30_000 }, async () => {
     const store = new InMemoryMaterialStore();
     const artifacts = newArtifacts();
-    const job = createPdfJob({ materialStore: store });
+    const job = createPdfJob({ fileRoot: tmpdir(), materialStore: store });
     const { outputs, result, recordings } = await runStagesForTest(job, {
       type: 'pdf',
       jobId: 'job-1',
@@ -151,7 +151,7 @@ describe('createPdfJob: a full run of the five stages', () => {
 
   it('honours skipTiles, skipMaterials and maxPages', { timeout: 30_000 }, async () => {
     const store = new InMemoryMaterialStore();
-    const { outputs, result } = await runStagesForTest(createPdfJob({ materialStore: store }), {
+    const { outputs, result } = await runStagesForTest(createPdfJob({ fileRoot: tmpdir(), materialStore: store }), {
       type: 'pdf',
       payload: payloadFor(cataloguePath, { skipTiles: true, skipMaterials: true, maxPages: 2 }),
       cpuPool: pool,
@@ -174,7 +174,7 @@ describe('createPdfJob: a full run of the five stages', () => {
   it('resumes after a crash from checkpointed outputs, on fresh threads, without duplicating materials', { timeout: 30_000 }, async () => {
     const store = new InMemoryMaterialStore();
     const artifacts = newArtifacts();
-    const job = createPdfJob({ materialStore: store });
+    const job = createPdfJob({ fileRoot: tmpdir(), materialStore: store });
     const payload = payloadFor(cataloguePath);
     const stages = job.stages as readonly StageDefinition<'pdf'>[];
     // Attempt 1 runs every stage, the materials stage included, then "dies" before finishing.
@@ -199,7 +199,7 @@ describe('createPdfJob: a full run of the five stages', () => {
 
   it('stops between pages when the job is aborted', async () => {
     const path = writePdf('long-12.pdf', await makeLongPdf(12));
-    const job = createPdfJob({ materialStore: new InMemoryMaterialStore() });
+    const job = createPdfJob({ fileRoot: tmpdir(), materialStore: new InMemoryMaterialStore() });
     const artifacts = newArtifacts();
     const loadedStage = job.stages[0] as StageDefinition<'pdf'>;
     const textStage = job.stages[1] as StageDefinition<'pdf'>;
@@ -217,8 +217,8 @@ describe('createPdfJob: a full run of the five stages', () => {
   });
 
   it('refuses invalid options, naming the field', () => {
-    expect(() => createPdfJob({ materialStore: {} as never })).toThrow(/materialStore/);
-    expect(() => createPdfJob({ materialStore: new InMemoryMaterialStore(), download: { timeoutMs: -1 } })).toThrow(/download\.timeoutMs/);
+    expect(() => createPdfJob({ fileRoot: tmpdir(), materialStore: {} as never })).toThrow(/materialStore/);
+    expect(() => createPdfJob({ fileRoot: tmpdir(), materialStore: new InMemoryMaterialStore(), download: { timeoutMs: -1 } })).toThrow(/download\.timeoutMs/);
   });
 });
 

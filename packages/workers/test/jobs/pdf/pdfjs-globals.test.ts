@@ -19,7 +19,7 @@ describe('loading pdf.js', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'kai-pdf-globals-')), 'catalogue.pdf');
     writeFileSync(path, await makeCataloguePdf());
     // pdf_loaded and text_extracted run pdf.js in this thread (its parser included).
-    const { outputs } = await runStagesForTest(createPdfJob({ materialStore: new InMemoryMaterialStore() }), {
+    const { outputs } = await runStagesForTest(createPdfJob({ fileRoot: tmpdir(), materialStore: new InMemoryMaterialStore() }), {
       type: 'pdf',
       payload: { documentId: 'doc-globals', source: { kind: 'file', path }, options: { skipTiles: true } },
     });

@@ -72,7 +72,7 @@ describe('RedisMaterialStore', () => {
 describe('the PDF job with the Redis material store', () => {
   it('running the job twice on a document leaves the same materials, never duplicates', { timeout: 30_000 }, async () => {
     const store = new RedisMaterialStore({ connection: redisTest.connection(), prefix: redisTest.prefix });
-    const job = createPdfJob({ materialStore: store });
+    const job = createPdfJob({ fileRoot: tmpdir(), materialStore: store });
     const payload = { documentId: 'doc-twice', source: { kind: 'file' as const, path: cataloguePath }, options: { skipTiles: true } };
     const first = await runStagesForTest(job, { type: 'pdf', jobId: 'attempt-1', payload, cpuPool: pool });
     const firstMaterials = await store.list('doc-twice');
@@ -97,6 +97,7 @@ describe('the PDF job with the Redis material store', () => {
     servers.push(embeddings, messages);
     const store = new RedisMaterialStore({ connection: redisTest.connection(), prefix: redisTest.prefix });
     const job = createPdfJob({
+      fileRoot: tmpdir(),
       materialStore: store,
       embeddingProvider: new OpenAiEmbeddingProvider({ baseUrl: embeddings.url, apiKey: 'k', model: 'fake-embed', dimensions: 4 }),
       materialExtractor: new AnthropicMaterialExtractor({ baseUrl: messages.url, apiKey: 'k', model: 'fake-llm' }),

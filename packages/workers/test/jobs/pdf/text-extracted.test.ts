@@ -25,7 +25,7 @@ describe('text_extracted', () => {
       const path = join(folder, name);
       writeFileSync(path, bytes);
       const artifacts = new LocalFolderArtifactStore(join(folder, `${name}-artifacts`));
-      const { outputs } = await runStagesForTest(createPdfJob({ materialStore: new InMemoryMaterialStore() }), {
+      const { outputs } = await runStagesForTest(createPdfJob({ fileRoot: tmpdir(), materialStore: new InMemoryMaterialStore() }), {
         type: 'pdf',
         payload: { documentId: 'doc-text', source: { kind: 'file', path }, options: { skipTiles: true, skipMaterials: true } },
         artifacts,

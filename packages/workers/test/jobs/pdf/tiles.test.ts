@@ -27,7 +27,7 @@ describe('tiles_generated', () => {
     const path = join(folder, 'text-and-blank.pdf');
     writeFileSync(path, await makePdf([[[MARBLE_LINE, 'Second line of text on the first page.']], []]));
     const artifacts = new LocalFolderArtifactStore(mkdtempSync(join(tmpdir(), 'kai-pdf-tiles-artifacts-')));
-    const { outputs } = await runStagesForTest(createPdfJob({ materialStore: new InMemoryMaterialStore() }), {
+    const { outputs } = await runStagesForTest(createPdfJob({ fileRoot: tmpdir(), materialStore: new InMemoryMaterialStore() }), {
       type: 'pdf',
       payload: { documentId: 'doc-tiles', source: { kind: 'file', path }, options: { renderScale: 2, tileSizePx: 256, skipMaterials: true } },
       artifacts,

@@ -13,7 +13,8 @@ afterEach(async () => {
 const catalogue = await makeCataloguePdf();
 
 async function loadFromUrl(url: string, options: Partial<PdfJobOptions> = {}) {
-  const stage = createPdfJob({ materialStore: new InMemoryMaterialStore(), ...options }).stages[0] as StageDefinition<'pdf'>;
+  // The test servers listen on 127.0.0.1, which the SSRF guard refuses unless allowed.
+  const stage = createPdfJob({ materialStore: new InMemoryMaterialStore(), urlGuard: { allow: ['127.0.0.1'] }, ...options }).stages[0] as StageDefinition<'pdf'>;
   const ctx = createTestStageContext({ type: 'pdf', stage: 'pdf_loaded', payload: { documentId: 'doc-url', source: { kind: 'url', url } } });
   try {
     return await stage.run(ctx, stageOutputsOf(new Map()));
@@ -95,6 +96,24 @@ describe('pdf_loaded from an http(s) URL', () => {
       response.writeHead(200, { 'content-type': 'text/html' });
       response.end('<!doctype html><title>Login</title>');
     });
-    await expect(loadFromUrl(`${server.url}/login`)).rejects.toThrow(/not a PDF.*starts with "<!doctype html><"/);
+    const failure = loadFromUrl(`${server.url}/login`);
+    await expect(failure).rejects.toMatchObject({ name: 'PermanentJobError', retryable: false });
+    await expect(failure).rejects.toThrow(/login is HTML \(Content-Type text\/html\), not a PDF/);
+    // The kind of content, never its bytes.
+    await expect(failure).rejects.not.toThrow(/doctype|Login|title/);
+  });
+
+  it('goes through the SSRF guard: refused without an allow entry, and at a redirect to a refused address', async () => {
+    server = await startTestServer((request, response) => {
+      response.writeHead(302, { location: 'http://127.0.0.2:1/private.pdf' });
+      response.end();
+    });
+    const refused = loadFromUrl(`${server.url}/doc.pdf`, { urlGuard: { allow: [] } });
+    await expect(refused).rejects.toMatchObject({ name: 'PermanentJobError', retryable: false });
+    await expect(refused).rejects.toThrow(/refused by the SSRF guard: address 127\.0\.0\.1 is loopback/);
+    expect(server.requests).toHaveLength(0);
+    const redirected = loadFromUrl(`${server.url}/doc.pdf`);
+    await expect(redirected).rejects.toThrow(/refused by the SSRF guard at the redirect to http:\/\/127\.0\.0\.2:1\/private\.pdf: address 127\.0\.0\.2 is loopback/);
+    expect(server.requests).toHaveLength(1);
   });
 });

@@ -160,7 +160,7 @@ describe('scrape job: robots.txt and the start page', () => {
 });
 
 describe('scrape job: Firecrawl-compatible provider', () => {
-  async function startFirecrawl(pages: Record<string, { status: number; html: string }>): Promise<{ baseUrl: string; calls: { url: string; auth: string; formats: unknown }[] }> {
+  async function startFirecrawl(pages: Record<string, { status: number; html: string; finalUrl?: string }>): Promise<{ baseUrl: string; calls: { url: string; auth: string; formats: unknown }[] }> {
     const calls: { url: string; auth: string; formats: unknown }[] = [];
     const server: Server = createServer((request, response) => {
       let body = '';
@@ -183,7 +183,7 @@ describe('scrape job: Firecrawl-compatible provider', () => {
         response.end(
           JSON.stringify({
             success: true,
-            data: { html: found.html, markdown: `# ${new URL(parsed.url).pathname}`, metadata: { statusCode: found.status, sourceURL: parsed.url } },
+            data: { html: found.html, markdown: `# ${new URL(parsed.url).pathname}`, metadata: { statusCode: found.status, sourceURL: parsed.url, ...(found.finalUrl === undefined ? {} : { url: found.finalUrl }) } },
           }),
         );
       });
@@ -223,6 +223,19 @@ describe('scrape job: Firecrawl-compatible provider', () => {
     const part = (await artifacts.get(crawl.parts[0]?.key ?? '')).toString('utf8').split('\n').filter(Boolean);
     const home = part.map((line) => JSON.parse(line) as PageRecord).find((record) => record.url === `${target.origin}/`);
     expect(home).toMatchObject({ provider: 'firecrawl', markdown: '# /', title: 'Home' });
+  });
+
+  it('refuses a page the service reports it ended on after a redirect to a refused address', async () => {
+    const target = await site({ '/robots.txt': (_request, response) => void response.writeHead(404).end() });
+    const firecrawl = await startFirecrawl({ '/': { status: 200, html: page('Internal', 'SECRET-INTERNAL'), finalUrl: 'http://127.0.0.2:1/admin' } });
+    const job = createScrapeJob({
+      urlGuard: { allow: ['127.0.0.1'] },
+      delayMs: 0,
+      provider: (deps) => createFirecrawlProvider({ baseUrl: firecrawl.baseUrl, apiKey: 'fc-test-key', guard: deps.guard }),
+    });
+    const failure = runStagesForTest(job, { type: 'scrape', payload: { sessionId: 's-fc-3', sourceUrl: `${target.origin}/` } });
+    await expect(failure).rejects.toMatchObject({ name: 'PermanentJobError', message: expect.stringMatching(/127\.0\.0\.2 is loopback/) });
+    await expect(failure).rejects.not.toThrow(/SECRET-INTERNAL/);
   });
 
   it('fails the session permanently when the service refuses the key', async () => {

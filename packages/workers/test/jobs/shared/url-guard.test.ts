@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockedRangeOf, cidrContains, parseCidr, parseIp, UrlGuard } from '@kai-jobs/workers';
+import { blockedRangeOf, blockedReasonOf, cidrContains, parseCidr, parseIp, UrlGuard } from '@kai-jobs/workers';
 
 describe('IP ranges', () => {
   it.each([
@@ -32,6 +32,39 @@ describe('IP ranges', () => {
 
   it.each(['8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:4860:4860::8888', '::ffff:8.8.8.8', '1.1.1.1'])('%s is public', (address) => {
     expect(blockedRangeOf(address)).toBeNull();
+  });
+
+  // IPv4 wrapped in an IPv6 transition address reaches the IPv4 host through a relay or translator.
+  it.each([
+    ['2002:7f00:1::', 'loopback', '127.0.0.1 inside 6to4'],
+    ['2002:a9fe:a9fe::1', 'cloud-metadata', '169.254.169.254 inside 6to4'],
+    ['2002:c0a8:101:1::1', 'private', '192.168.1.1 inside 6to4'],
+    ['64:ff9b::7f00:2', 'loopback', undefined],
+    ['64:ff9b::10.0.0.1', 'private', undefined],
+    ['64:ff9b:1::a00:1', 'unspecified', '0.0.0.0 inside local-use NAT64'],
+    ['64:ff9b:1:7f00:0:100::', 'loopback', '127.0.0.1 inside local-use NAT64'],
+    ['64:ff9b:1::8.8.8.8', 'unspecified', '0.0.0.0 inside local-use NAT64'],
+    // Teredo: server 127.0.0.1, client obfuscated (bits inverted): 0.0.0.0 ^ ff = 255.255.255.255.
+    ['2001:0:7f00:1::', 'loopback', '127.0.0.1 inside Teredo (server)'],
+    // Server public (8.8.8.8), client 10.0.0.1 stored inverted as f5ff:fffe.
+    ['2001:0:808:808::f5ff:fffe', 'private', '10.0.0.1 inside Teredo (client)'],
+  ])('%s wraps a refused IPv4 address: %s', (address, kind, inside) => {
+    expect(blockedReasonOf(address)).toEqual(inside === undefined ? { kind } : { kind, inside });
+  });
+
+  it.each(['2002:808:808::1', '64:ff9b::8.8.8.8', '2001:0:808:808::f7f7:f7f7', '2001:db9::1'])('%s wraps a public IPv4 address (or none) and passes', (address) => {
+    expect(blockedRangeOf(address)).toBeNull();
+  });
+
+  it('refuses wrapped addresses in URLs, and an IPv4 allow entry does not let its 6to4 form through', async () => {
+    const guard = new UrlGuard({ allow: ['127.0.0.1'] });
+    await expect(guard.check('http://[2002:7f00:1::]/')).rejects.toThrow(/address 2002:7f00:1:: is loopback \(127\.0\.0\.1 inside 6to4\)/);
+    await expect(guard.check('http://[64:ff9b::a9fe:a9fe]/latest/meta-data/')).rejects.toThrow(/is cloud-metadata/);
+    await expect(guard.check('http://[64:ff9b:1::a00:1]/')).rejects.toMatchObject({ name: 'UrlRefusedError', reason: 'refused' });
+    await expect(guard.check('http://[2001:0:808:808::f5ff:fffe]/')).rejects.toThrow(/10\.0\.0\.1 inside Teredo \(client\)/);
+    // A host name that resolves to a wrapped address is judged the same way.
+    const resolving = new UrlGuard({ resolveHost: async () => [{ address: '2002:a00:1::1', family: 6 }] });
+    await expect(resolving.check('http://sneaky.test/')).rejects.toThrow(/sneaky\.test resolves to 2002:a00:1::1, which is private \(10\.0\.0\.1 inside 6to4\)/);
   });
 
   it('parses CIDRs and tests membership', () => {

@@ -75,6 +75,17 @@ describe('record reader', () => {
     expect(records).toEqual([[['1'], undefined, undefined, undefined], [['2'], undefined, [''], ['https://x.example/2']]]);
   });
 
+  it('says why XML is malformed without echoing the names it read', () => {
+    let message = '';
+    try {
+      read('<products>\n<AKIAsecretKey1234><sku>1</sku>\n</products>', { sku: 'sku' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^malformed XML at line 3, column \d+: unexpected close tag$/);
+    expect(message).not.toMatch(/AKIA|secret/);
+  });
+
   it('reports malformed XML with its line and column, and refuses deep nesting', () => {
     expect(() => read('<products>\n  <product><sku>1</sku>\n</products>', { sku: 'sku' })).toThrow(/^malformed XML at line 3, column 11: unexpected close tag/);
     expect(() => read('<products><product>&bogus;</product></products>', { sku: 'sku' })).toThrow(/malformed XML at line 1, column \d+: undefined entity/);

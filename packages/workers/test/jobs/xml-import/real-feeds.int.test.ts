@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { PayloadInput, XmlImportResult } from '@kai-jobs/queue';
 import { useRedisTestContext } from '@kai-jobs/queue/testing';
@@ -15,7 +16,7 @@ type Payload = Omit<PayloadInput<'xml-import'>, 'importJobId' | 'source'>;
 
 async function importFeed(feed: string | Buffer, payload: Payload) {
   const store = new RedisProductStore({ connection: redisContext.connection(), prefix: redisContext.prefix });
-  const job = createXmlImportJob({ productStore: store });
+  const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
   const full = { importJobId: `imp-${payload.sourceName}`, source: { kind: 'file' as const, path: writeTempFeed(feed) }, ...payload };
   const { result } = await runStagesForTest(job, { type: 'xml-import', payload: full });
   return { result: result as XmlImportResult, store };
@@ -257,7 +258,7 @@ describe('declared and marked encodings', () => {
   });
 
   it('refuses an unknown or non-ASCII-compatible encoding permanently', async () => {
-    const job = createXmlImportJob({ productStore: new RedisProductStore({ connection: redisContext.connection(), prefix: redisContext.prefix }) });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: new RedisProductStore({ connection: redisContext.connection(), prefix: redisContext.prefix }) });
     const base = { importJobId: 'imp-enc', sourceName: 'enc' };
     const unknown = runFeedFetched(job, { ...base, source: { kind: 'file', path: writeTempFeed('<?xml version="1.0" encoding="x-klingon"?><products/>') } }, tempArtifacts());
     await expect(unknown).rejects.toMatchObject({ name: 'PermanentJobError', retryable: false });

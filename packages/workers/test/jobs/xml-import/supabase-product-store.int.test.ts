@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSupabaseTestStack, type SupabaseTestStack } from '@kai-jobs/queue/testing';
 import { createXmlImportJob, SupabaseProductStore, type ImportedProduct, type ProductStore } from '@kai-jobs/workers';
@@ -101,7 +102,7 @@ describe('SupabaseProductStore', () => {
 describe('xml-import with the Supabase product store', () => {
   it('imports a feed twice without duplicates', async () => {
     const store = productStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const payload = { importJobId: 'imp-s1', sourceName: 'acme', source: { kind: 'file' as const, path: writeTempFeed(feedText(120, 10)) }, fieldMapping: PRODUCT_MAPPING, batchSize: 50 };
     const first = await runStagesForTest(job, { type: 'xml-import', payload });
     const second = await runStagesForTest(job, { type: 'xml-import', payload });
@@ -113,7 +114,7 @@ describe('xml-import with the Supabase product store', () => {
 
   it('stores a Google Merchant feed\'s typed fields (amounts, currencies, lists, weights) in the fields column', async () => {
     const store = productStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const payload = { importJobId: 'imp-s3', sourceName: 'merchant', source: { kind: 'file' as const, path: writeTempFeed(merchantRssFeed()) }, preset: 'google-merchant' as const };
     const { result } = await runStagesForTest(job, { type: 'xml-import', payload });
     expect(result).toMatchObject({ totalProducts: 7, processedProducts: 3, failedProducts: 4 });
@@ -142,7 +143,7 @@ describe('xml-import with the Supabase product store', () => {
     const payload = { importJobId: 'imp-s2', sourceName: 'supplier', source: { kind: 'file' as const, path: writeTempFeed(feedText(1000, 9)) }, fieldMapping: PRODUCT_MAPPING, batchSize: 100 };
     const valid = 1000 - Math.floor(1000 / 9);
     const crashing = new CrashingStore(store, 4);
-    const job1 = createXmlImportJob({ productStore: crashing });
+    const job1 = createXmlImportJob({ fileRoot: tmpdir(), productStore: crashing });
     const { output: feed } = await runFeedFetched(job1, payload, artifacts);
     let states: unknown[] = [];
     await expect(
@@ -155,7 +156,7 @@ describe('xml-import with the Supabase product store', () => {
     expect(await rowsOf('supplier')).toBe(400);
 
     const resumed = new CrashingStore(store);
-    const job2 = createXmlImportJob({ productStore: resumed });
+    const job2 = createXmlImportJob({ fileRoot: tmpdir(), productStore: resumed });
     const { output } = await runProductsImported(job2, payload, artifacts, feed, { resumeState: states.at(-1) });
     expect(output).toMatchObject({ totalProducts: 1000, processedProducts: valid });
     expect(resumed.upserted).toBe(valid - 300);

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ describe('xml-import of a 100 MB feed', () => {
     expect(generated.bytes).toBeGreaterThanOrEqual(100 * MiB);
 
     const store = new SkuCountingStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const baseline = process.memoryUsage.rss();
     let peak = baseline;
     const sampler = setInterval(() => {

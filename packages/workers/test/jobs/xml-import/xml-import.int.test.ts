@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -50,7 +51,7 @@ class CountingStore implements ProductStore {
 describe('xml-import with the Redis product store', () => {
   it('keys products under <prefix>:{xml-import}:products:<sourceName>:items and re-imports without duplicates', async () => {
     const store = new RedisProductStore({ connection: redisContext.connection(), prefix: redisContext.prefix });
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const payload = { importJobId: 'imp-r1', sourceName: 'acme: tiles', source: { kind: 'file' as const, path: writeTempFeed(feedText(120, 10)) }, fieldMapping: PRODUCT_MAPPING, batchSize: 50 };
     const first = await runStagesForTest(job, { type: 'xml-import', payload });
     const second = await runStagesForTest(job, { type: 'xml-import', payload });
@@ -71,7 +72,7 @@ describe('xml-import with the Redis product store', () => {
 
     // Attempt 1 writes its 4th batch to Redis, then dies before saving the state for it.
     const crashing = new CountingStore(redisStore, 4);
-    const job1 = createXmlImportJob({ productStore: crashing });
+    const job1 = createXmlImportJob({ fileRoot: tmpdir(), productStore: crashing });
     const { output: feed } = await runFeedFetched(job1, payload, artifacts);
     let states: unknown[] = [];
     await expect(
@@ -86,7 +87,7 @@ describe('xml-import with the Redis product store', () => {
 
     // Attempt 2 resumes after the 3rd batch: batch 4 is upserted again (same keys), nothing doubles.
     const resumed = new CountingStore(redisStore);
-    const job2 = createXmlImportJob({ productStore: resumed });
+    const job2 = createXmlImportJob({ fileRoot: tmpdir(), productStore: resumed });
     const { output, recording } = await runProductsImported(job2, payload, artifacts, feed, { resumeState: states.at(-1) });
     expect(output).toMatchObject({ totalProducts: 1000, processedProducts: valid, failedProducts: 1000 - valid, batches: Math.ceil(valid / 100) });
     expect(resumed.upserted).toBe(valid - 300);
@@ -107,7 +108,7 @@ describe('xml-import from a URL', () => {
       response.end(body);
     });
     const store = new RedisProductStore({ connection: redisContext.connection(), prefix: redisContext.prefix });
-    const job = createXmlImportJob({ productStore: store, urlGuard: { allow: ['127.0.0.1'] } });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store, urlGuard: { allow: ['127.0.0.1'] } });
     const { result, outputs } = await runStagesForTest(job, {
       type: 'xml-import',
       payload: { importJobId: 'imp-u1', sourceName: 'web', source: { kind: 'url', url: `${origin}/feeds/supplier.xml` }, fieldMapping: PRODUCT_MAPPING },
@@ -128,7 +129,7 @@ describe('xml-import from a URL', () => {
       } else response.writeHead(404).end();
     });
     const store = new RedisProductStore({ connection: redisContext.connection(), prefix: redisContext.prefix });
-    const allowed = createXmlImportJob({ productStore: store, urlGuard: { allow: ['127.0.0.1'] }, idleTimeoutMs: 300 });
+    const allowed = createXmlImportJob({ fileRoot: tmpdir(), productStore: store, urlGuard: { allow: ['127.0.0.1'] }, idleTimeoutMs: 300 });
     const payload = (path: string) => ({ importJobId: 'imp-u2', sourceName: 'web', source: { kind: 'url' as const, url: `${origin}${path}` } });
     await expect(runFeedFetched(allowed, payload('/missing'), tempArtifacts())).rejects.toMatchObject({ name: 'PermanentJobError', message: expect.stringMatching(/answered HTTP 404/) });
     await expect(runFeedFetched(allowed, payload('/unavailable'), tempArtifacts())).rejects.toMatchObject({ name: 'FeedUnavailableError', retryable: true });
@@ -140,7 +141,7 @@ describe('xml-import from a URL', () => {
     });
     expect(stalled).toBe(1);
 
-    const guarded = createXmlImportJob({ productStore: store });
+    const guarded = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     await expect(runFeedFetched(guarded, payload('/feed.xml'), tempArtifacts())).rejects.toMatchObject({
       name: 'PermanentJobError',
       message: expect.stringMatching(/refused .*127\.0\.0\.1 is loopback/),

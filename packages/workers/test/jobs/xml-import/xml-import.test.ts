@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ const SOURCE = 'tiles-supplier';
 describe('xml-import job', () => {
   it('imports a good feed in batches, with counters and a resume state per batch', async () => {
     const store = new MemoryProductStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const path = writeTempFeed(feedText(5));
     const { result, outputs, recordings } = await runStagesForTest(job, {
       type: 'xml-import',
@@ -45,7 +46,7 @@ describe('xml-import job', () => {
 
   it('counts invalid products with their errors and keeps importing the rest', async () => {
     const store = new MemoryProductStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const feed = `<?xml version="1.0"?>
 <catalog>
   <item><code>A-1</code><title>Oak plank</title><cost>19.90</cost><curr>eur</curr></item>
@@ -83,7 +84,7 @@ describe('xml-import job', () => {
 
   it('keeps only the first 100 failures but counts them all', async () => {
     const store = new MemoryProductStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const { result } = await runStagesForTest(job, {
       type: 'xml-import',
       payload: { importJobId: 'imp-3', sourceName: SOURCE, source: { kind: 'file', path: writeTempFeed(feedText(300, 2)) }, fieldMapping: PRODUCT_MAPPING },
@@ -97,7 +98,7 @@ describe('xml-import job', () => {
 
   it('fails malformed XML permanently with line and column; batches committed before stay', async () => {
     const store = new MemoryProductStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const artifacts = tempArtifacts();
     const feed = '<products>\n<product><sku>1</sku><name>a</name></product>\n<product><sku>2</sku><name>b</name></product>\n<product><sku>3</sku><name>c</nam></product>\n</products>';
     const payload = { importJobId: 'imp-4', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(feed) }, batchSize: 1 };
@@ -129,7 +130,7 @@ describe('xml-import job', () => {
     ['a parameter entity', '<!DOCTYPE products [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]><products/>'],
   ])('refuses %s in feed_fetched and writes nothing', async (_label, feed) => {
     const store = new MemoryProductStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const artifacts = tempArtifacts();
     const payload = { importJobId: 'imp-5', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(feed) } };
     const failure = runFeedFetched(job, payload, artifacts);
@@ -140,7 +141,7 @@ describe('xml-import job', () => {
   });
 
   it('never resolves entities of an external DTD: their use is a parse error', async () => {
-    const job = createXmlImportJob({ productStore: new MemoryProductStore() });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: new MemoryProductStore() });
     const artifacts = tempArtifacts();
     const feed = '<?xml version="1.0"?>\n<!DOCTYPE products SYSTEM "http://127.0.0.1:9/products.dtd">\n<products><product><sku>1</sku><name>&xxe;</name></product></products>';
     const payload = { importJobId: 'imp-6', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(feed) } };
@@ -151,7 +152,7 @@ describe('xml-import job', () => {
 
   it('enforces the depth and size limits', async () => {
     const deep = `<products>${'<a>'.repeat(30)}${'</a>'.repeat(30)}</products>`;
-    const job = createXmlImportJob({ productStore: new MemoryProductStore(), maxElementDepth: 20, maxFeedBytes: 2000 });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: new MemoryProductStore(), maxElementDepth: 20, maxFeedBytes: 2000 });
     const artifacts = tempArtifacts();
     const payload = { importJobId: 'imp-7', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(deep) } };
     const { output } = await runFeedFetched(job, payload, artifacts);
@@ -163,7 +164,7 @@ describe('xml-import job', () => {
 
   it('reads ISO-8859-1 feeds by their declaration and UTF-16 by its byte order mark; refuses UTF-32', async () => {
     const store = new MemoryProductStore();
-    const job = createXmlImportJob({ productStore: store });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store });
     const latin1 = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><products><product><sku>C1</sku><name>Café crème</name></product></products>', 'latin1');
     await runStagesForTest(job, { type: 'xml-import', payload: { importJobId: 'imp-8', sourceName: SOURCE, source: { kind: 'file', path: writeTempFeed(latin1) } } });
     expect((await store.get(SOURCE, 'C1'))?.name).toBe('Café crème');
@@ -182,7 +183,7 @@ describe('xml-import job', () => {
     const job = createXmlImportJob({ productStore: new MemoryProductStore(), fileRoot: root });
     const base = { importJobId: 'imp-10', sourceName: SOURCE };
     await expect(runFeedFetched(job, { ...base, source: { kind: 'file', path: 'missing.xml' } }, tempArtifacts())).rejects.toThrow(/does not exist/);
-    await expect(runFeedFetched(job, { ...base, source: { kind: 'file', path: '../../etc/passwd' } }, tempArtifacts())).rejects.toThrow(/outside the allowed folder/);
+    await expect(runFeedFetched(job, { ...base, source: { kind: 'file', path: '../../etc/passwd' } }, tempArtifacts())).rejects.toThrow(/is outside FILE_ROOT/);
     writeFileSync(join(root, 'empty.xml'), '');
     await expect(runFeedFetched(job, { ...base, source: { kind: 'file', path: 'empty.xml' } }, tempArtifacts())).rejects.toThrow(/is empty/);
     await expect(runFeedFetched(job, { ...base, source: { kind: 'storage', key: 'feeds/x.xml' } }, tempArtifacts())).rejects.toMatchObject({
@@ -196,7 +197,7 @@ describe('xml-import job', () => {
     mkdirSync(join(blobs, 'feeds'));
     writeFileSync(join(blobs, 'feeds', 'supplier.xml'), feedText(2000));
     const store = new MemoryProductStore();
-    const job = createXmlImportJob({ productStore: store, blobStore: new LocalFolderBlobReader(blobs), partBytes: 64 * 1024 });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: store, blobStore: new LocalFolderBlobReader(blobs), partBytes: 64 * 1024 });
     const artifacts = tempArtifacts();
     const payload = { importJobId: 'imp-11', sourceName: SOURCE, source: { kind: 'storage' as const, key: 'feeds/supplier.xml' }, fieldMapping: PRODUCT_MAPPING };
     const { output } = await runFeedFetched(job, payload, artifacts);
@@ -211,7 +212,7 @@ describe('xml-import job', () => {
 
   it('resumes after a crash from the last resume state, skipping committed records', async () => {
     const crashing = new SkuCountingStore();
-    const job = createXmlImportJob({ productStore: crashing });
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: crashing });
     const artifacts = tempArtifacts();
     const payload = { importJobId: 'imp-12', sourceName: SOURCE, source: { kind: 'file' as const, path: writeTempFeed(feedText(1000, 7)) }, fieldMapping: PRODUCT_MAPPING, batchSize: 100 };
     const { output: feed } = await runFeedFetched(job, payload, artifacts);

@@ -5,6 +5,8 @@ import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import { sha256Hex } from '../../shared/artifact-io.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import { openPdfDocument } from '../pdfjs.js';
+import { describeContentKind } from '../../shared/content-kind.js';
+import { UrlGuard } from '../../shared/url-guard.js';
 import { readSource } from '../source-reader.js';
 
 /** Longest metadata string kept in the checkpoint (characters); producers fill these freely. */
@@ -58,10 +60,8 @@ function pdfHeaderOffset(bytes: Buffer): number {
 
 /** The first bytes of a non-PDF, printable, for the error message. */
 function describeStart(bytes: Buffer): string {
-  if (bytes.byteLength === 0) return 'the file is empty';
-  const head = bytes.subarray(0, 16);
-  const printable = [...head].every((byte) => byte >= 0x20 && byte < 0x7f);
-  return printable ? `it starts with "${head.toString('latin1')}"` : `it starts with bytes ${head.toString('hex')}`;
+  // The kind of content only, never its bytes: this message is readable through the API.
+  return `it is ${describeContentKind(bytes.subarray(0, 1024))}`;
 }
 
 function infoString(info: Record<string, unknown>, name: string): string | null {
@@ -72,6 +72,7 @@ function infoString(info: Record<string, unknown>, name: string): string | null 
 
 /** Builds the `pdf_loaded` stage: read, check, open, record, copy into the artifact store. */
 export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedStage {
+  const urlGuard = new UrlGuard(options.urlGuard);
   return defineStage({
     name: 'pdf_loaded',
     output: PdfLoadedOutputSchema,
@@ -81,7 +82,7 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
       await ctx.progress(0, `reading ${payload.source.kind} source`);
       const bytes = await readSource(
         payload.source,
-        { ...options.download, blobStore: options.blobStore, fileRoot: options.fileRoot },
+        { ...options.download, urlGuard, blobStore: options.blobStore, fileRoot: options.fileRoot },
         ctx.signal,
       );
       ctx.throwIfAborted();
