@@ -8,6 +8,8 @@ export interface CpuTask<I, O> {
   readonly moduleUrl: string;
   /** The export to call: `(input: I) => O | Promise<O>`. */
   readonly exportName: string;
+  /** Longest one run may take (ms) before its thread is stopped; undefined for no limit. */
+  readonly timeoutMs?: number;
   /** Phantom field carrying the input and output types. */
   readonly __types?: (input: I) => O;
 }
@@ -16,6 +18,6 @@ export interface CpuTask<I, O> {
  * Declares a CPU task. Usage, in the module that exports `renderPage`:
  * `export const renderPageTask = defineCpuTask<RenderInput, RenderOutput>(import.meta.url, 'renderPage');`
  */
-export function defineCpuTask<I, O>(moduleUrl: string, exportName: string): CpuTask<I, O> {
-  return { moduleUrl, exportName };
+export function defineCpuTask<I, O>(moduleUrl: string, exportName: string, options: { timeoutMs?: number } = {}): CpuTask<I, O> {
+  return options.timeoutMs === undefined ? { moduleUrl, exportName } : { moduleUrl, exportName, timeoutMs: options.timeoutMs };
 }
