@@ -58,6 +58,19 @@ describe('CpuPool', () => {
     expect(() => new CpuPool({ maxTasksPerThread: 0 })).toThrow(/maxTasksPerThread must be at least 1/);
   });
 
+  it('does not count tasks marked countsTowardRecycling: false toward maxTasksPerThread', async () => {
+    const recycling = new CpuPool({ size: 1, maxTasksPerThread: 2 });
+    try {
+      const light = { ...whichThreadTask, countsTowardRecycling: false };
+      const threads: number[] = [];
+      for (let index = 0; index < 5; index++) threads.push(await recycling.run(light, {}));
+      expect(new Set(threads).size).toBe(1);
+      expect(recycling.threadsStarted).toBe(1);
+    } finally {
+      await recycling.close();
+    }
+  });
+
   it('fails a task that outgrows the thread heap with a limit error, and replaces the dead thread', async () => {
     const small = new CpuPool({ size: 1, maxHeapMb: 64 });
     try {

@@ -46,6 +46,8 @@ interface PendingTask {
   id: number;
   /** Longest the task may run once started (ms); undefined for no limit. */
   timeoutMs: number | undefined;
+  /** Counts toward `maxTasksPerThread`. */
+  counts: boolean;
   moduleUrl: string;
   exportName: string;
   input: unknown;
@@ -60,7 +62,7 @@ interface Slot {
   busy: PendingTask | null;
   /** The running task's time limit. */
   timer: NodeJS.Timeout | undefined;
-  /** Tasks this thread has finished. */
+  /** Tasks this thread has finished (those that count toward recycling). */
   finished: number;
 }
 
@@ -137,6 +139,7 @@ export class CpuPool {
       const pending: PendingTask = {
         id: this.nextId++,
         timeoutMs: options.timeoutMs ?? task.timeoutMs,
+        counts: task.countsTowardRecycling !== false,
         moduleUrl: task.moduleUrl,
         exportName: task.exportName,
         input,
@@ -168,7 +171,7 @@ export class CpuPool {
       if (task === null || task.id !== message.id) return;
       slot.busy = null;
       clearTimeout(slot.timer);
-      slot.finished++;
+      if (task.counts) slot.finished++;
       if (slot.finished >= this.maxTasksPerThread) {
         // Retired: the next task that needs a thread starts a fresh one.
         this.remove(slot);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { URL_PATTERN_MAX_INPUT_CHARS } from '@kai-jobs/queue';
-import { createUrlFilter } from '../../../src/jobs/scrape/url-filter.js';
+import { createUrlFilter } from '../src/jobs/scrape/url-filter.js';
 
 const base = { sourceUrl: 'https://shop.example/', sameOrigin: true, includePatterns: [] as string[], excludePatterns: [] as string[] };
 
