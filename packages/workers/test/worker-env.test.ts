@@ -65,7 +65,7 @@ describe('parseWorkerEnv', () => {
     }
     expect(message).toMatch(/PDF_MAX_PAGES: Too small: expected number to be >=1/);
     expect(message).toMatch(/PDF_MAX_DECODED_BYTES: Too small: expected number to be >=1048576/);
-    expect(message).toMatch(/CPU_THREAD_HEAP_MB: at least 64/);
+    expect(message).toMatch(/CPU_THREAD_HEAP_MB: at least 128/);
   });
 
   it('refuses bad variables, listing every one, never echoing a secret', () => {

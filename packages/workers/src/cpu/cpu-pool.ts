@@ -88,7 +88,9 @@ export interface CpuPoolOptions {
    * that outgrows it (a PDF page whose operator list needs gigabytes) kills its thread with
    * ERR_WORKER_OUT_OF_MEMORY, not the process, and fails with {@link CpuThreadLimitError}.
    * Buffers (typed arrays) live outside this heap: bound them where they are made. Default 512:
-   * rendering a dense catalogue page at 40 Mpx peaks near 100 MiB of heap. `Infinity` means V8's default.
+   * a thread with tsx and pdf.js loaded holds about 120 MiB after its first page, which leaves
+   * about 390 MiB for one page (a page of 1.5 million path operators needs more than 70).
+   * `Infinity` means V8's default.
    */
   maxHeapMb?: number;
 }

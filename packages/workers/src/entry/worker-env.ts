@@ -161,7 +161,7 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     const variableOf = Object.fromEntries(Object.entries(PDF_LIMIT_VARIABLES).map(([variable, option]) => [option, variable]));
     for (const issue of limitsCheck.error.issues) problems.push(`${variableOf[String(issue.path[0])] ?? 'PDF limits'}: ${issue.message}`);
   }
-  if (raw.CPU_THREAD_HEAP_MB !== undefined && raw.CPU_THREAD_HEAP_MB < 64) problems.push('CPU_THREAD_HEAP_MB: at least 64 (pdf.js alone needs about 40 MiB)');
+  if (raw.CPU_THREAD_HEAP_MB !== undefined && raw.CPU_THREAD_HEAP_MB < 128) problems.push('CPU_THREAD_HEAP_MB: at least 128 (a thread with pdf.js loaded holds about 120 MiB)');
   if (raw.PDF_MAX_PAGE_PIXELS !== undefined && raw.PDF_MAX_PAGE_PIXELS < 10_000) problems.push('PDF_MAX_PAGE_PIXELS: at least 10000');
   let stores: StoreEnvConfig = { kind: 'redis' };
   try {

@@ -44,7 +44,7 @@ export const WorkerRuntimeOptionsSchema = z
      * V8 heap of each of those threads (MiB): a page whose rendering outgrows it kills the
      * thread, not the process, and fails its job (`CpuThreadLimitError`). Default 512.
      */
-    cpuThreadHeapMb: z.number().int().min(64).optional(),
+    cpuThreadHeapMb: z.number().int().min(128).optional(),
     /** This process's id; default `<host>-<pid>-<random>`. */
     workerId: z.string().min(1).max(200).optional(),
     statusStore: custom<StatusStore>('a StatusStore').optional(),
