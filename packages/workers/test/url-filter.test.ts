@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { URL_PATTERN_MAX_INPUT_CHARS } from '@kai-jobs/queue';
-import { createUrlFilter } from '../src/jobs/scrape/url-filter.js';
+import { createUrlFilter, UrlPatternBudgetError } from '../src/jobs/scrape/url-filter.js';
 
 const base = { sourceUrl: 'https://shop.example/', sameOrigin: true, includePatterns: [] as string[], excludePatterns: [] as string[] };
 
@@ -32,5 +32,36 @@ describe('createUrlFilter', () => {
 
   it('throws, naming the pattern, for a pattern RE2 cannot compile', () => {
     expect(() => createUrlFilter({ ...base, includePatterns: ['(a)\\1'] })).toThrow(/URL pattern "\(a\)\\\\1" is not an RE2 regular expression/);
+  });
+
+  it('filters a page of links, yielding to the event loop while it matches', async () => {
+    let clock = 0;
+    // Each reading of the clock "takes" 1 ms: a yield every 5 links.
+    const filter = createUrlFilter({ ...base, includePatterns: ['/p/\\d+$'] }, { yieldEveryMs: 5, now: () => (clock += 1) });
+    const links = Array.from({ length: 100 }, (_, index) => `https://shop.example/${index % 2 === 0 ? 'p' : 'q'}/${index}`);
+    let turns = 0;
+    let done = false;
+    const tick = (): void => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const accepted = await filter.acceptsAll(links);
+    done = true;
+    expect(accepted).toEqual(links.filter((_, index) => index % 2 === 0));
+    // Other work ran between slices of matching.
+    expect(turns).toBeGreaterThanOrEqual(10);
+  });
+
+  it('fails the session when one page costs more than the matching budget', async () => {
+    let clock = 0;
+    // Every match "takes" 4 ms on this clock.
+    const filter = createUrlFilter({ ...base, includePatterns: ['/p/'] }, { yieldEveryMs: 10, maxMatchMsPerPage: 100, now: () => (clock += 2) });
+    const links = Array.from({ length: 100 }, (_, index) => `https://shop.example/p/${index}`);
+    const error = await filter.acceptsAll(links).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UrlPatternBudgetError);
+    expect(error).toMatchObject({ retryable: false, code: 'PERMANENT_FAILURE' });
+    expect((error as Error).message).toMatch(/URL pattern matching exceeded its budget of 100 ms per page \(\d+ ms for 100 links\)/);
+    expect(await createUrlFilter({ ...base, includePatterns: ['/p/'] }).acceptsAll(links.slice(0, 3))).toEqual(links.slice(0, 3));
   });
 });
