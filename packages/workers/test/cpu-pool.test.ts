@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuPool } from '../src/index.js';
-import { burnTask, explodeTask, sumTask, whichThreadTask } from './fixtures/cpu-tasks.js';
+import { CpuThreadLimitError } from '../src/cpu/cpu-pool.js';
+import { burnTask, explodeTask, hogHeapTask, sumTask, whichThreadTask } from './fixtures/cpu-tasks.js';
 
 const pool = new CpuPool({ size: 2 });
 afterAll(() => pool.close());
@@ -55,5 +56,50 @@ describe('CpuPool', () => {
       await recycling.close();
     }
     expect(() => new CpuPool({ maxTasksPerThread: 0 })).toThrow(/maxTasksPerThread must be at least 1/);
+  });
+
+  it('does not count tasks marked countsTowardRecycling: false toward maxTasksPerThread', async () => {
+    const recycling = new CpuPool({ size: 1, maxTasksPerThread: 2 });
+    try {
+      const light = { ...whichThreadTask, countsTowardRecycling: false };
+      const threads: number[] = [];
+      for (let index = 0; index < 5; index++) threads.push(await recycling.run(light, {}));
+      expect(new Set(threads).size).toBe(1);
+      expect(recycling.threadsStarted).toBe(1);
+    } finally {
+      await recycling.close();
+    }
+  });
+
+  it('fails a task that outgrows the thread heap with a limit error, and replaces the dead thread', async () => {
+    const small = new CpuPool({ size: 1, maxHeapMb: 64 });
+    try {
+      const before = await small.run(whichThreadTask, {});
+      const error = await small.run(hogHeapTask, {}).then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(CpuThreadLimitError);
+      expect(error).toMatchObject({ limit: 'heap', retryable: false, code: 'CPU_THREAD_LIMIT' });
+      expect((error as Error).message).toMatch(/hogHeap ran out of its worker thread's heap limit \(maxOldGenerationSizeMb 64 MiB\)/);
+      // The process lives on and the next task runs on a fresh thread.
+      const after = await small.run(whichThreadTask, {});
+      expect(after).not.toBe(before);
+      expect(small.threadsStarted).toBe(2);
+    } finally {
+      await small.close();
+    }
+    expect(() => new CpuPool({ maxHeapMb: 8 })).toThrow(/maxHeapMb must be at least 16/);
+  });
+
+  it('stops a task that runs past its time limit and keeps working', async () => {
+    const started = Date.now();
+    await expect(pool.run(burnTask, { ms: 20_000 }, { timeoutMs: 200 })).rejects.toMatchObject({
+      name: 'CpuThreadLimitError',
+      limit: 'time',
+      message: expect.stringMatching(/burn ran longer than its time limit of 200 ms/),
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await pool.run(burnTask, { ms: 10 }, { timeoutMs: 5000 })).toBeGreaterThan(0);
   });
 });

@@ -39,6 +39,35 @@ describe('parseWorkerEnv', () => {
     expect(config.stores).toMatchObject({ kind: 'supabase', url: 'https://example.supabase.co' });
   });
 
+  it('reads the PDF limits and the CPU thread heap, and passes them to the PDF job', () => {
+    const config = parseWorkerEnv({
+      PDF_MAX_DECODED_BYTES: String(64 * 1024 * 1024),
+      PDF_MAX_PAGES: '50',
+      PDF_MAX_PAGE_AREA_PT2: '1000000',
+      PDF_MAX_IMAGE_PIXELS: '1000000',
+      PDF_PAGE_TIMEOUT_MS: '5000',
+      PDF_MAX_PAGE_PIXELS: '2000000',
+      CPU_THREAD_HEAP_MB: '256',
+    });
+    expect(config.pdfLimits).toEqual({ maxDecodedBytes: 64 * 1024 * 1024, maxPages: 50, maxPageAreaPt2: 1_000_000, maxImagePixels: 1_000_000, pageTimeoutMs: 5000 });
+    expect(config.pdfMaxPagePixels).toBe(2_000_000);
+    expect(config.cpuThreadHeapMb).toBe(256);
+    expect(parseWorkerEnv({})).toMatchObject({ pdfLimits: {}, pdfMaxPagePixels: undefined, cpuThreadHeapMb: undefined });
+  });
+
+  it('refuses PDF limits that are not whole numbers or are out of range, naming the variable', () => {
+    expect(() => parseWorkerEnv({ PDF_MAX_PAGES: 'many' })).toThrow(/PDF_MAX_PAGES must be a whole number of pages/);
+    let message = '';
+    try {
+      parseWorkerEnv({ PDF_MAX_PAGES: '0', PDF_MAX_DECODED_BYTES: '10', CPU_THREAD_HEAP_MB: '8' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/PDF_MAX_PAGES: Too small: expected number to be >=1/);
+    expect(message).toMatch(/PDF_MAX_DECODED_BYTES: Too small: expected number to be >=1048576/);
+    expect(message).toMatch(/CPU_THREAD_HEAP_MB: at least 128/);
+  });
+
   it('refuses bad variables, listing every one, never echoing a secret', () => {
     let message = '';
     try {

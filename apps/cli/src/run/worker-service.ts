@@ -36,6 +36,7 @@ export async function startWorkerService(env: Environment, logger: Logger, store
       ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
       ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
       ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+      ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
     });
     await runtime.start();
   } catch (error) {

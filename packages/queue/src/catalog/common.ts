@@ -50,16 +50,3 @@ export const ThresholdOverridesSchema = z
   .strict();
 /** Per-job overrides of the monitor's thresholds. */
 export type ThresholdOverrides = z.infer<typeof ThresholdOverridesSchema>;
-
-/** A regular expression given as a string; checked to compile at enqueue time. */
-export const RegexSourceSchema = z.string().refine(
-  (pattern) => {
-    try {
-      new RegExp(pattern);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected a valid regular expression' },
-);

@@ -185,5 +185,6 @@ export function jobTypeOfQueue(queueName: string): JobType | undefined {
 export * from './common.js';
 export * from './pdf.js';
 export * from './scrape.js';
+export * from './url-pattern.js';
 export * from './xml-import.js';
 export * from './xml-import-mapping.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { IdSchema, RegexSourceSchema } from './common.js';
+import { IdSchema } from './common.js';
+import { URL_PATTERNS_MAX, UrlPatternSchema } from './url-pattern.js';
 
 /** The scraping session's stages, in order. */
 export const ScrapeStage = {
@@ -24,10 +25,24 @@ export const ScrapePayloadSchema = z
     maxPages: z.number().int().min(1).max(100_000).default(100),
     /** Follow links at most this many hops from `sourceUrl`. Default 3. */
     maxDepth: z.number().int().min(0).max(50).default(3),
-    /** Only URLs matching one of these regular expressions are crawled (empty = all). */
-    includePatterns: z.array(RegexSourceSchema).max(100).default([]),
-    /** URLs matching any of these regular expressions are skipped. */
-    excludePatterns: z.array(RegexSourceSchema).max(100).default([]),
+    /**
+     * Only links matching one of these patterns are crawled (empty = all). Patterns are RE2
+     * regular expressions, not JavaScript ones: no backreferences or lookaround, matched
+     * unanchored against the whole URL in time linear in its length (see `UrlPatternSchema`).
+     * At most 100 patterns of at most 500 characters; one RE2 cannot compile is refused at
+     * enqueue with its field path and reason. Default `[]`.
+     */
+    includePatterns: z
+      .array(UrlPatternSchema)
+      .max(URL_PATTERNS_MAX)
+      .default([])
+      .describe('RE2 regular expressions (no backreferences or lookaround, linear-time matching); a discovered link must match one; at most 100 of at most 500 characters'),
+    /** Links matching any of these RE2 patterns are skipped (same language and limits as `includePatterns`). Default `[]`. */
+    excludePatterns: z
+      .array(UrlPatternSchema)
+      .max(URL_PATTERNS_MAX)
+      .default([])
+      .describe('RE2 regular expressions (no backreferences or lookaround, linear-time matching); a discovered link matching any is skipped; at most 100 of at most 500 characters'),
     /** Stay on the origin of `sourceUrl`. Default true. */
     sameOrigin: z.boolean().default(true),
   })

@@ -36,6 +36,7 @@ try {
     ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
     ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
     ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+    ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
   });
   installShutdownSignals(
     {

@@ -15,8 +15,39 @@ export class CpuTaskError extends KaiJobsError {
   }
 }
 
+/** Which bound of a thread a task went over. */
+export const CpuThreadLimit = {
+  /** The thread's V8 heap (`resourceLimits.maxOldGenerationSizeMb`) ran out. */
+  Heap: 'heap',
+  /** The task ran longer than its `timeoutMs`. */
+  Time: 'time',
+} as const;
+/** One of {@link CpuThreadLimit}. */
+export type CpuThreadLimit = (typeof CpuThreadLimit)[keyof typeof CpuThreadLimit];
+
+/**
+ * A task went over its thread's heap limit or its time limit: the thread was terminated (the
+ * process lives on, and the pool starts a fresh thread for the next task). Not retryable by
+ * itself: the same input goes over the same limit again; callers decide what the task was.
+ */
+export class CpuThreadLimitError extends KaiJobsError {
+  override name = 'CpuThreadLimitError' as const;
+  constructor(
+    readonly task: string,
+    readonly limit: CpuThreadLimit,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('CPU_THREAD_LIMIT', `${task} ${message}`, { ...options, retryable: false });
+  }
+}
+
 interface PendingTask {
   id: number;
+  /** Longest the task may run once started (ms); undefined for no limit. */
+  timeoutMs: number | undefined;
+  /** Counts toward `maxTasksPerThread`. */
+  counts: boolean;
   moduleUrl: string;
   exportName: string;
   input: unknown;
@@ -29,12 +60,17 @@ interface PendingTask {
 interface Slot {
   worker: Worker;
   busy: PendingTask | null;
-  /** Tasks this thread has finished. */
+  /** The running task's time limit. */
+  timer: NodeJS.Timeout | undefined;
+  /** Tasks this thread has finished (those that count toward recycling). */
   finished: number;
 }
 
 /** Default of {@link CpuPoolOptions.maxTasksPerThread}. */
 export const DEFAULT_MAX_TASKS_PER_THREAD = 50;
+
+/** Default of {@link CpuPoolOptions.maxHeapMb}. */
+export const DEFAULT_THREAD_HEAP_MB = 512;
 
 /** Options of {@link CpuPool}. */
 export interface CpuPoolOptions {
@@ -47,6 +83,16 @@ export interface CpuPoolOptions {
    * not outlive 50 tasks. `Infinity` keeps threads for good.
    */
   maxTasksPerThread?: number;
+  /**
+   * Each thread's V8 old-generation heap (MiB, `resourceLimits.maxOldGenerationSizeMb`). A task
+   * that outgrows it (a PDF page whose operator list needs gigabytes) kills its thread with
+   * ERR_WORKER_OUT_OF_MEMORY, not the process, and fails with {@link CpuThreadLimitError}.
+   * Buffers (typed arrays) live outside this heap: bound them where they are made. Default 512:
+   * a thread with tsx and pdf.js loaded holds about 120 MiB after its first page, which leaves
+   * about 390 MiB for one page (a page of 1.5 million path operators needs more than 70).
+   * `Infinity` means V8's default.
+   */
+  maxHeapMb?: number;
 }
 
 /**
@@ -58,6 +104,7 @@ export interface CpuPoolOptions {
 export class CpuPool {
   private readonly size: number;
   private readonly maxTasksPerThread: number;
+  private readonly maxHeapMb: number;
   private readonly slots: Slot[] = [];
   private readonly queue: PendingTask[] = [];
   private nextId = 1;
@@ -69,6 +116,9 @@ export class CpuPool {
     const maxTasks = options.maxTasksPerThread ?? DEFAULT_MAX_TASKS_PER_THREAD;
     if (!(maxTasks >= 1)) throw new RangeError(`maxTasksPerThread must be at least 1, got ${maxTasks}`);
     this.maxTasksPerThread = maxTasks;
+    const heap = options.maxHeapMb ?? DEFAULT_THREAD_HEAP_MB;
+    if (!(heap >= 16)) throw new RangeError(`maxHeapMb must be at least 16, got ${heap}`);
+    this.maxHeapMb = heap;
   }
 
   /** Threads started since the pool was created (replacements included). */
@@ -76,8 +126,12 @@ export class CpuPool {
     return this.started;
   }
 
-  /** Runs `task(input)` in a thread; rejects with the signal's reason when aborted. */
-  run<I, O>(task: CpuTask<I, O>, input: I, options: { signal?: AbortSignal; transfer?: readonly ArrayBuffer[] } = {}): Promise<O> {
+  /**
+   * Runs `task(input)` in a thread; rejects with the signal's reason when aborted, and with
+   * {@link CpuThreadLimitError} when it outgrows the thread's heap or runs past `timeoutMs`
+   * (default: the task's own `timeoutMs`, else no limit).
+   */
+  run<I, O>(task: CpuTask<I, O>, input: I, options: { signal?: AbortSignal; transfer?: readonly ArrayBuffer[]; timeoutMs?: number } = {}): Promise<O> {
     if (this.closed) return Promise.reject(new Error('the CPU pool is closed'));
     if (options.signal?.aborted) return Promise.reject(toError(options.signal.reason));
     return new Promise<O>((resolve, reject) => {
@@ -86,6 +140,8 @@ export class CpuPool {
       const onAbort = (): void => this.abort(pending);
       const pending: PendingTask = {
         id: this.nextId++,
+        timeoutMs: options.timeoutMs ?? task.timeoutMs,
+        counts: task.countsTowardRecycling !== false,
         moduleUrl: task.moduleUrl,
         exportName: task.exportName,
         input,
@@ -107,14 +163,17 @@ export class CpuPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./cpu-thread.mjs', import.meta.url));
-    const slot: Slot = { worker, busy: null, finished: 0 };
+    const worker = new Worker(new URL('./cpu-thread.mjs', import.meta.url), {
+      ...(Number.isFinite(this.maxHeapMb) ? { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } } : {}),
+    });
+    const slot: Slot = { worker, busy: null, timer: undefined, finished: 0 };
     this.started++;
     worker.on('message', (message: { id: number; ok: boolean; output?: unknown; error?: { name: string; message: string } }) => {
       const task = slot.busy;
       if (task === null || task.id !== message.id) return;
       slot.busy = null;
-      slot.finished++;
+      clearTimeout(slot.timer);
+      if (task.counts) slot.finished++;
       if (slot.finished >= this.maxTasksPerThread) {
         // Retired: the next task that needs a thread starts a fresh one.
         this.remove(slot);
@@ -127,8 +186,13 @@ export class CpuPool {
     worker.on('error', (error) => {
       const task = slot.busy;
       slot.busy = null;
+      clearTimeout(slot.timer);
       this.remove(slot);
-      task?.reject(toError(error));
+      if (task !== null && (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        task.reject(
+          new CpuThreadLimitError(task.exportName, CpuThreadLimit.Heap, `ran out of its worker thread's heap limit (maxOldGenerationSizeMb ${this.maxHeapMb} MiB); the thread was replaced`, { cause: error }),
+        );
+      } else task?.reject(toError(error));
       this.dispatch();
     });
     worker.unref();
@@ -150,6 +214,10 @@ export class CpuPool {
       }
       const task = this.queue.shift() as PendingTask;
       slot.busy = task;
+      if (task.timeoutMs !== undefined) {
+        const timeoutMs = task.timeoutMs;
+        slot.timer = setTimeout(() => this.expire(slot, task, timeoutMs), timeoutMs);
+      }
       slot.worker.ref();
       slot.worker.postMessage(
         { id: task.id, moduleUrl: task.moduleUrl, exportName: task.exportName, input: task.input },
@@ -157,6 +225,16 @@ export class CpuPool {
       );
     }
     for (const slot of this.slots) if (slot.busy === null) slot.worker.unref();
+  }
+
+  /** A task ran past its time limit: its thread is the only thing that can stop it. */
+  private expire(slot: Slot, task: PendingTask, timeoutMs: number): void {
+    if (slot.busy !== task) return;
+    slot.busy = null;
+    this.remove(slot);
+    void slot.worker.terminate();
+    task.reject(new CpuThreadLimitError(task.exportName, CpuThreadLimit.Time, `ran longer than its time limit of ${timeoutMs} ms; the thread was stopped and replaced`));
+    this.dispatch();
   }
 
   private abort(task: PendingTask): void {
@@ -169,6 +247,7 @@ export class CpuPool {
     const slot = this.slots.find((candidate) => candidate.busy === task);
     if (slot === undefined) return;
     slot.busy = null;
+    clearTimeout(slot.timer);
     this.remove(slot);
     void slot.worker.terminate();
     task.reject(toError(task.signal?.reason));
@@ -181,6 +260,7 @@ export class CpuPool {
     for (const task of this.queue.splice(0)) task.reject(new Error('the CPU pool closed'));
     await Promise.all(
       this.slots.splice(0).map(async (slot) => {
+        clearTimeout(slot.timer);
         slot.busy?.reject(new Error('the CPU pool closed'));
         await slot.worker.terminate();
       }),

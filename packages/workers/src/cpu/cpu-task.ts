@@ -8,6 +8,14 @@ export interface CpuTask<I, O> {
   readonly moduleUrl: string;
   /** The export to call: `(input: I) => O | Promise<O>`. */
   readonly exportName: string;
+  /** Longest one run may take (ms) before its thread is stopped; undefined for no limit. */
+  readonly timeoutMs?: number;
+  /**
+   * Whether a run counts toward the pool's `maxTasksPerThread`. Default true. False for pure
+   * JavaScript tasks (pdf.js text extraction): recycling is for native state (canvas), and a
+   * fresh thread costs seconds of tsx and pdf.js loading.
+   */
+  readonly countsTowardRecycling?: boolean;
   /** Phantom field carrying the input and output types. */
   readonly __types?: (input: I) => O;
 }
@@ -16,6 +24,10 @@ export interface CpuTask<I, O> {
  * Declares a CPU task. Usage, in the module that exports `renderPage`:
  * `export const renderPageTask = defineCpuTask<RenderInput, RenderOutput>(import.meta.url, 'renderPage');`
  */
-export function defineCpuTask<I, O>(moduleUrl: string, exportName: string): CpuTask<I, O> {
-  return { moduleUrl, exportName };
+export function defineCpuTask<I, O>(
+  moduleUrl: string,
+  exportName: string,
+  options: Pick<CpuTask<I, O>, 'timeoutMs' | 'countsTowardRecycling'> = {},
+): CpuTask<I, O> {
+  return { moduleUrl, exportName, ...options };
 }

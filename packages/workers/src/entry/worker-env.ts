@@ -7,6 +7,7 @@ import { SupabaseProductStore } from '../jobs/xml-import/supabase-product-store.
 import { AnthropicMaterialExtractor } from '../jobs/pdf/materials/anthropic-material-extractor.js';
 import { RedisMaterialStore } from '../jobs/pdf/materials/redis-material-store.js';
 import { createPdfJob } from '../jobs/pdf/pdf-job.js';
+import { PdfLimitsSchema, type PdfLimitsInput } from '../jobs/pdf/pdf-limits.js';
 import { createFirecrawlProvider } from '../jobs/scrape/firecrawl-provider.js';
 import { createScrapeJob } from '../jobs/scrape/scrape-job.js';
 import { RedisProductStore } from '../jobs/xml-import/redis-product-store.js';
@@ -19,6 +20,23 @@ const positiveInt = (name: string) =>
     .regex(/^\d+$/, { message: `${name} must be a whole number of milliseconds` })
     .transform(Number)
     .optional();
+
+/** A whole number in `unit`, as a string in the environment. */
+const wholeNumber = (name: string, unit: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `${name} must be a whole number of ${unit}` })
+    .transform(Number)
+    .optional();
+
+/** The PDF limit variables and the option of `PdfLimitsSchema` each sets. */
+const PDF_LIMIT_VARIABLES = {
+  PDF_MAX_DECODED_BYTES: 'maxDecodedBytes',
+  PDF_MAX_PAGES: 'maxPages',
+  PDF_MAX_PAGE_AREA_PT2: 'maxPageAreaPt2',
+  PDF_MAX_IMAGE_PIXELS: 'maxImagePixels',
+  PDF_PAGE_TIMEOUT_MS: 'pageTimeoutMs',
+} as const satisfies Record<string, keyof PdfLimitsInput>;
 
 /**
  * The environment variables the worker entry point reads (see the README's configuration
@@ -48,6 +66,14 @@ export const WorkerEnvSchema = z.object({
   FIRECRAWL_URL: z.string().optional(),
   FIRECRAWL_API_KEY: z.string().optional(),
   SCRAPE_ALLOW: z.string().optional(),
+  // Resource limits on untrusted PDFs (defaults in PdfLimitsSchema, the README's Security section).
+  PDF_MAX_DECODED_BYTES: wholeNumber('PDF_MAX_DECODED_BYTES', 'bytes'),
+  PDF_MAX_PAGES: wholeNumber('PDF_MAX_PAGES', 'pages'),
+  PDF_MAX_PAGE_AREA_PT2: wholeNumber('PDF_MAX_PAGE_AREA_PT2', 'square points'),
+  PDF_MAX_IMAGE_PIXELS: wholeNumber('PDF_MAX_IMAGE_PIXELS', 'pixels'),
+  PDF_PAGE_TIMEOUT_MS: wholeNumber('PDF_PAGE_TIMEOUT_MS', 'milliseconds'),
+  PDF_MAX_PAGE_PIXELS: wholeNumber('PDF_MAX_PAGE_PIXELS', 'pixels'),
+  CPU_THREAD_HEAP_MB: wholeNumber('CPU_THREAD_HEAP_MB', 'MiB'),
 });
 
 /** The worker's configuration, from the environment. */
@@ -67,6 +93,12 @@ export interface WorkerEnvConfig {
   materialsLlm: { baseUrl: string; apiKey: string; model: string } | null;
   firecrawl: { baseUrl: string; apiKey: string } | null;
   scrapeAllow: string[];
+  /** PDF limits set by `PDF_*` variables (the rest take `PdfLimitsSchema`'s defaults). */
+  pdfLimits: PdfLimitsInput;
+  /** Largest rendered page bitmap (pixels, `PDF_MAX_PAGE_PIXELS`); undefined for the default. */
+  pdfMaxPagePixels: number | undefined;
+  /** Heap of each CPU-pool thread (MiB, `CPU_THREAD_HEAP_MB`); undefined for the default 512. */
+  cpuThreadHeapMb: number | undefined;
   /** Where status rows, checkpoints, products and materials live (STATUS_STORE, SUPABASE_*). */
   stores: StoreEnvConfig;
 }
@@ -119,6 +151,18 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
   const embeddings = provider(problems, ['EMBEDDINGS_URL', 'EMBEDDINGS_API_KEY', 'EMBEDDINGS_MODEL'], [raw.EMBEDDINGS_URL, raw.EMBEDDINGS_API_KEY, raw.EMBEDDINGS_MODEL]);
   const llm = provider(problems, ['MATERIALS_LLM_URL', 'MATERIALS_LLM_API_KEY', 'MATERIALS_LLM_MODEL'], [raw.MATERIALS_LLM_URL, raw.MATERIALS_LLM_API_KEY, raw.MATERIALS_LLM_MODEL]);
   const firecrawl = provider(problems, ['FIRECRAWL_URL', 'FIRECRAWL_API_KEY'], [raw.FIRECRAWL_URL, raw.FIRECRAWL_API_KEY]);
+  const pdfLimits: PdfLimitsInput = {};
+  for (const [variable, option] of Object.entries(PDF_LIMIT_VARIABLES)) {
+    const value = raw[variable as keyof typeof PDF_LIMIT_VARIABLES];
+    if (value !== undefined) pdfLimits[option] = value;
+  }
+  const limitsCheck = PdfLimitsSchema.safeParse(pdfLimits);
+  if (!limitsCheck.success) {
+    const variableOf = Object.fromEntries(Object.entries(PDF_LIMIT_VARIABLES).map(([variable, option]) => [option, variable]));
+    for (const issue of limitsCheck.error.issues) problems.push(`${variableOf[String(issue.path[0])] ?? 'PDF limits'}: ${issue.message}`);
+  }
+  if (raw.CPU_THREAD_HEAP_MB !== undefined && raw.CPU_THREAD_HEAP_MB < 128) problems.push('CPU_THREAD_HEAP_MB: at least 128 (a thread with pdf.js loaded holds about 120 MiB)');
+  if (raw.PDF_MAX_PAGE_PIXELS !== undefined && raw.PDF_MAX_PAGE_PIXELS < 10_000) problems.push('PDF_MAX_PAGE_PIXELS: at least 10000');
   let stores: StoreEnvConfig = { kind: 'redis' };
   try {
     stores = parseStoreConfigFromEnv(env);
@@ -142,6 +186,9 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     materialsLlm: llm === null ? null : { baseUrl: llm[0] as string, apiKey: llm[1] as string, model: llm[2] as string },
     firecrawl: firecrawl === null ? null : { baseUrl: firecrawl[0] as string, apiKey: firecrawl[1] as string },
     scrapeAllow: list(raw.SCRAPE_ALLOW),
+    pdfLimits,
+    pdfMaxPagePixels: raw.PDF_MAX_PAGE_PIXELS,
+    cpuThreadHeapMb: raw.CPU_THREAD_HEAP_MB,
     stores,
   };
 }
@@ -164,6 +211,8 @@ export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisC
           // Without FILE_ROOT file sources are refused; SCRAPE_ALLOW is the one allow list of every payload URL.
           ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
           urlGuard: { allow: config.scrapeAllow },
+          limits: config.pdfLimits,
+          ...(config.pdfMaxPagePixels === undefined ? {} : { maxPagePixels: config.pdfMaxPagePixels }),
         }) as StagedJobDefinition;
       case 'scrape':
         return createScrapeJob({

@@ -40,6 +40,11 @@ export const WorkerRuntimeOptionsSchema = z
     artifactsDir: z.string().min(1).default(join(tmpdir(), 'kai-jobs-artifacts')),
     /** Worker threads for CPU-heavy stage work. Default cores − 1. */
     cpuThreads: z.number().int().min(1).max(64).optional(),
+    /**
+     * V8 heap of each of those threads (MiB): a page whose rendering outgrows it kills the
+     * thread, not the process, and fails its job (`CpuThreadLimitError`). Default 512.
+     */
+    cpuThreadHeapMb: z.number().int().min(128).optional(),
     /** This process's id; default `<host>-<pid>-<random>`. */
     workerId: z.string().min(1).max(200).optional(),
     statusStore: custom<StatusStore>('a StatusStore').optional(),

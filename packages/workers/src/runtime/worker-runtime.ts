@@ -141,7 +141,10 @@ export class WorkerRuntime {
     ({ statusStore: this.statusStore, checkpointStore: this.checkpointStore } = this.guardedStores);
     this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
     this.metrics = this.options.metrics ?? new RedisMetricsRecorder({ connection: this.connection, prefix: redis.prefix, logger: this.logger });
-    this.cpuPool = new CpuPool(this.options.cpuThreads === undefined ? {} : { size: this.options.cpuThreads });
+    this.cpuPool = new CpuPool({
+      ...(this.options.cpuThreads === undefined ? {} : { size: this.options.cpuThreads }),
+      ...(this.options.cpuThreadHeapMb === undefined ? {} : { maxHeapMb: this.options.cpuThreadHeapMb }),
+    });
     this.heartbeats = new HeartbeatBatcher({
       store: this.statusStore,
       intervalMs: this.options.heartbeatIntervalMs,

@@ -6,6 +6,7 @@ import { isMaterialExtractor, type MaterialExtractor } from './materials/materia
 import { isMaterialStore, type MaterialStore } from './materials/material-store.js';
 import { RuleBasedMaterialExtractor } from './materials/rule-based-material-extractor.js';
 import { UrlGuardOptionsSchema } from '../shared/url-guard.js';
+import { PdfLimitsSchema } from './pdf-limits.js';
 import type { BlobSource } from './source-reader.js';
 
 const MIB = 1024 * 1024;
@@ -47,8 +48,14 @@ export const PdfJobOptionsSchema = z
       })
       .strict()
       .prefault({}),
-    /** Largest page bitmap when rendering tiles (pixels); larger pages render at a lower scale. Default 40 million (160 MB RGBA). */
+    /**
+     * Largest page bitmap when rendering tiles (pixels, scale × width × height); larger pages render
+     * at a lower scale, so no render allocates more than this × 4 bytes. Default 40 million (160 MB RGBA).
+     * Env `PDF_MAX_PAGE_PIXELS`.
+     */
     maxPagePixels: z.number().int().min(10_000).default(40_000_000),
+    /** Bounds on what one document may cost (decoded bytes, pages, page area, image pixels, render time): see `PdfLimitsSchema`. */
+    limits: PdfLimitsSchema.prefault({}),
     /** Chunks per `embed` call from the stage (the provider may split further); progress is reported per call. Default 64. */
     embeddingBatchSize: z.number().int().min(1).max(10_000).default(64),
     /** Pages per `extract` call; progress is reported per call. Default 10. */

@@ -19,7 +19,7 @@ import { createTilesGeneratedStage } from './stages/tiles-generated.js';
 export function createPdfJob(options: PdfJobOptions): StagedJobDefinition<'pdf'> {
   const resolved = parsePdfJobOptions(options);
   const loaded = createPdfLoadedStage(resolved);
-  const text = createTextExtractedStage({ loaded });
+  const text = createTextExtractedStage(resolved, { loaded });
   const tiles = createTilesGeneratedStage(resolved, { loaded });
   const embeddings = createEmbeddingsCreatedStage(resolved, { text });
   const materials = createMaterialsExtractedStage(resolved, { text });

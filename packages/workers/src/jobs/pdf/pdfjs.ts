@@ -93,16 +93,25 @@ export class PdfUnreadableError extends PermanentJobError {
   }
 }
 
+/** Default of `openPdfDocument`'s `maxImagePixels`: the PDF limits' default (40 Mpx, 160 MB RGBA). */
+const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
+
 /** pdf.js error names that mean "this file is broken", not "this worker is broken". */
 const CORRUPT_PDF_ERRORS = new Set(['InvalidPDFException', 'FormatError', 'UnknownErrorException', 'XRefParseException']);
 
 /**
- * Opens a PDF from its bytes (copied: pdf.js may detach the buffer it is given). An encrypted
+ * Opens a PDF from its bytes (copied: pdf.js may detach the buffer it is given); images over
+ * `maxImagePixels` (default 40 million) are not decoded. The caller has checked the document's
+ * decoded size first (`scanDecodedSize`): pdf.js itself bounds nothing it decodes. An encrypted
  * PDF that needs a password, a corrupt file, or one without pages throws
  * {@link PdfUnreadableError}; anything else (out of memory, a bug) is rethrown as is, so the
  * job is retried. The caller must `destroy()` the document.
  */
-export async function openPdfDocument(bytes: Uint8Array, purpose: PdfPurpose = PdfPurpose.Text): Promise<PDFDocumentProxy> {
+export async function openPdfDocument(
+  bytes: Uint8Array,
+  purpose: PdfPurpose = PdfPurpose.Text,
+  options: { maxImagePixels?: number } = {},
+): Promise<PDFDocumentProxy> {
   const pdfjs = await loadPdfjs();
   const task = pdfjs.getDocument({
     data: new Uint8Array(bytes),
@@ -113,6 +122,9 @@ export async function openPdfDocument(bytes: Uint8Array, purpose: PdfPurpose = P
     isEvalSupported: false,
     disableFontFace: true,
     useSystemFonts: false,
+    // Images over this many pixels are skipped, not decoded: a 100,000 × 100,000 JPEG in a
+    // few KB of file would otherwise become a 40 GB bitmap. -1 (pdf.js's default) means no limit.
+    maxImageSize: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
     // Errors only: pdf.js writes warnings with console.log, which would flood worker logs.
     verbosity: pdfjs.VerbosityLevel.ERRORS,
   });

@@ -4,18 +4,12 @@
  * worker threads (see `renderPageTilesTask` in stages/tiles-generated.ts); the main thread
  * never imports this module, so pdf.js's rendering never blocks heartbeats.
  */
-import { readFile } from 'node:fs/promises';
 import { createCanvas, type Canvas } from '@napi-rs/canvas';
-import type { PDFDocumentProxy } from 'pdfjs-dist';
-import { sha256Hex } from '../shared/artifact-io.js';
-import { openPdfDocument, PdfPurpose } from './pdfjs.js';
+import { PdfPurpose } from './pdfjs.js';
+import { documentFor, pageOverLimit, scheduleIdleClose, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
 
 /** What the main thread sends for one page. */
-export interface RenderPageTilesInput {
-  /** Local path of the PDF (the artifact's file, or a temporary copy). */
-  pdfPath: string;
-  /** sha256 of the PDF: the document cache key, and checked on open. */
-  sha256: string;
+export interface RenderPageTilesInput extends ThreadDocumentInput {
   /** 1-based page number. */
   pageNumber: number;
   /** Render scale (1 = 72 dpi). */
@@ -35,57 +29,19 @@ export interface RenderedTile {
   png: Uint8Array;
 }
 
-/** The page's tiles, or why the page could not be rendered (a broken page, not a broken worker). */
+/**
+ * The page's tiles, why the page could not be rendered (a broken page, not a broken worker),
+ * or the limit it went over (which fails the job).
+ */
 export type RenderPageTilesOutput =
   | { ok: true; pageNumber: number; scale: number; width: number; height: number; tiles: RenderedTile[] }
-  | { ok: false; pageNumber: number; reason: string };
-
-/** Closes the cached document after this long unused, so an idle thread holds no PDF (ms). */
-const IDLE_CLOSE_MS = 30_000;
-
-let cached: { sha256: string; document: Promise<PDFDocumentProxy> } | null = null;
-let idleTimer: NodeJS.Timeout | undefined;
-
-/**
- * One open document per thread, reused across pages: consecutive pages of a job usually land
- * on the same thread, and re-parsing a large PDF for every page would dominate the stage.
- */
-async function documentFor(input: RenderPageTilesInput): Promise<PDFDocumentProxy> {
-  if (cached?.sha256 !== input.sha256) {
-    const previous = cached;
-    cached = {
-      sha256: input.sha256,
-      document: (async () => {
-        const bytes = await readFile(input.pdfPath);
-        const actual = sha256Hex(bytes);
-        if (actual !== input.sha256) throw new Error(`${input.pdfPath} has sha256 ${actual}, expected ${input.sha256}`);
-        return openPdfDocument(bytes, PdfPurpose.Render);
-      })(),
-    };
-    // A failed open must not stay cached: the next task retries it.
-    const entry = cached;
-    entry.document.catch(() => {
-      if (cached === entry) cached = null;
-    });
-    if (previous !== null) void previous.document.then((document) => document.destroy()).catch(() => undefined);
-  }
-  return cached.document;
-}
-
-function scheduleIdleClose(): void {
-  clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => {
-    const entry = cached;
-    cached = null;
-    void entry?.document.then((document) => document.destroy()).catch(() => undefined);
-  }, IDLE_CLOSE_MS);
-  idleTimer.unref();
-}
+  | { ok: false; pageNumber: number; reason: string; limit?: undefined }
+  | PageOverLimit;
 
 /** Renders page `pageNumber` and cuts it into tiles. The CPU task `renderPageTiles`. */
 export async function renderPageTiles(input: RenderPageTilesInput): Promise<RenderPageTilesOutput> {
   try {
-    const document = await documentFor(input);
+    const document = await documentFor(input, PdfPurpose.Render);
     let page;
     try {
       page = await document.getPage(input.pageNumber);
@@ -93,6 +49,8 @@ export async function renderPageTiles(input: RenderPageTilesInput): Promise<Rend
       return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read: ${(error as Error).message}` };
     }
     try {
+      const over = pageOverLimit(page, input);
+      if (over !== null) return over;
       const unit = page.getViewport({ scale: 1 });
       const fit = Math.sqrt(input.maxPagePixels / Math.max(1, unit.width * unit.height));
       const scale = Math.min(input.scale, fit);

@@ -220,7 +220,8 @@ export class Crawler {
       if (this.ctx.signal.aborted) throw toError(this.ctx.signal.reason);
       record = pageFromError(entry.url, entry.depth, provider.name, error, this.ctx.logger);
     }
-    const candidates = entry.depth < this.ctx.payload.maxDepth ? record.links.filter((link) => !this.known.has(link) && this.filter.accepts(link)) : [];
+    // Pattern matching yields while it works (payload patterns, see url-filter.ts); commit re-checks `known`.
+    const candidates = entry.depth < this.ctx.payload.maxDepth ? await this.filter.acceptsAll(record.links.filter((link) => !this.known.has(link))) : [];
     const origins = new Set(candidates.map((link) => new URL(link).origin));
     // Robots policies load before the page is committed, so the commit below is synchronous.
     await Promise.all([...origins].map((origin) => this.deps.robots.load(origin, this.ctx.signal)));

@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
+  CpuPool,
   createPdfJob,
   decodePageTexts,
   InMemoryMaterialStore,
@@ -16,7 +17,10 @@ import { runStagesForTest } from '@kai-jobs/workers/testing';
 import { makeCataloguePdf, makeLongPdf } from './fixtures/pdfs.js';
 
 describe('text_extracted', () => {
-  it('gives the same text as pdf.js with the standard font files loaded (it skips them for speed)', { timeout: 30_000 }, async () => {
+  it('gives the same text as pdf.js with the standard font files loaded (it skips them for speed)', { timeout: 60_000 }, async () => {
+    // One pool for both documents: a thread loads tsx and pdf.js once.
+    const cpuPool = new CpuPool({ size: 1 });
+    onTestFinished(() => cpuPool.close());
     const folder = mkdtempSync(join(tmpdir(), 'kai-pdf-text-'));
     for (const [name, bytes] of [
       ['catalogue.pdf', await makeCataloguePdf()],
@@ -29,6 +33,7 @@ describe('text_extracted', () => {
         type: 'pdf',
         payload: { documentId: 'doc-text', source: { kind: 'file', path }, options: { skipTiles: true, skipMaterials: true } },
         artifacts,
+        cpuPool,
       });
       const { text } = outputs.byName('text_extracted') as { text: { key: string } };
       const fromStage = decodePageTexts((await artifacts.get(text.key)).toString());

@@ -57,7 +57,7 @@ describe('tiles_generated', () => {
     const path = join(folder, 'budget.pdf');
     writeFileSync(path, bytes);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const output = await pool.run(renderPageTilesTask, { pdfPath: path, sha256, pageNumber: 1, scale: 4, tileSizePx: 512, maxPagePixels: 100_000 });
+    const output = await pool.run(renderPageTilesTask, { pdfPath: path, sha256, pageNumber: 1, scale: 4, tileSizePx: 512, maxPagePixels: 100_000, maxImagePixels: 40_000_000, maxPageAreaPt2: 14_400 * 14_400 });
     expect(output).toMatchObject({ ok: true });
     const rendered = output as { width: number; height: number; scale: number };
     expect(rendered.width * rendered.height).toBeLessThanOrEqual(100_000 * 1.01);
@@ -69,7 +69,7 @@ describe('tiles_generated', () => {
     const path = join(folder, 'one.pdf');
     writeFileSync(path, bytes);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const output = await pool.run(renderPageTilesTask, { pdfPath: path, sha256, pageNumber: 2, scale: 1, tileSizePx: 512, maxPagePixels: 1_000_000 });
+    const output = await pool.run(renderPageTilesTask, { pdfPath: path, sha256, pageNumber: 2, scale: 1, tileSizePx: 512, maxPagePixels: 1_000_000, maxImagePixels: 40_000_000, maxPageAreaPt2: 14_400 * 14_400 });
     expect(output).toMatchObject({ ok: false, pageNumber: 2 });
     expect((output as { reason: string }).reason).toMatch(/cannot be read/);
   });

@@ -4,6 +4,8 @@ import { PermanentJobError } from '../../../errors.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import { sha256Hex } from '../../shared/artifact-io.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
+import { scanDecodedSize } from '../decoded-size-scan.js';
+import { checkPageCount, PdfLimit, PdfLimitError } from '../pdf-limits.js';
 import { openPdfDocument } from '../pdfjs.js';
 import { describeContentKind } from '../../shared/content-kind.js';
 import { UrlGuard } from '../../shared/url-guard.js';
@@ -70,7 +72,12 @@ function infoString(info: Record<string, unknown>, name: string): string | null 
   return value.length > METADATA_CHARS ? value.slice(0, METADATA_CHARS) : value;
 }
 
-/** Builds the `pdf_loaded` stage: read, check, open, record, copy into the artifact store. */
+/**
+ * Builds the `pdf_loaded` stage: read, check, measure, open, record, copy into the artifact
+ * store. The document's decoded size is measured against `limits.maxDecodedBytes` before
+ * pdf.js parses anything (pdf.js decodes object streams on open), and its page count checked
+ * against `limits.maxPages` before any page is read; either failing is a `PdfLimitError`.
+ */
 export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedStage {
   const urlGuard = new UrlGuard(options.urlGuard);
   return defineStage({
@@ -89,11 +96,21 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
       if (pdfHeaderOffset(bytes) < 0) {
         throw new PermanentJobError(`the source is not a PDF: no %PDF- header in its first 1024 bytes (${describeStart(bytes)})`);
       }
+      await ctx.progress(20, 'measuring decoded stream sizes');
+      const { maxDecodedBytes } = options.limits;
+      const scan = await scanDecodedSize(bytes, maxDecodedBytes, ctx.signal);
+      if (scan.overBudget) {
+        throw new PdfLimitError(
+          PdfLimit.DecodedBytes,
+          `the document's streams decode to more than ${maxDecodedBytes} bytes (counting stopped at ${scan.decodedBytes} bytes in ${scan.streams} streams)`,
+        );
+      }
       await ctx.progress(40, 'opening the PDF');
-      const document = await openPdfDocument(bytes);
+      const document = await openPdfDocument(bytes, undefined, { maxImagePixels: options.limits.maxImagePixels });
       let metadata: PdfMetadata;
       const pageCount = document.numPages;
       try {
+        checkPageCount(pageCount, options.limits);
         // Page 1 must load: a file whose page tree is broken fails here, not three stages later.
         await document.getPage(1).catch((error: unknown) => {
           throw new PermanentJobError(`the PDF is corrupt: its first page cannot be read (${(error as Error).message})`, { cause: error });
@@ -119,7 +136,7 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
       const pdf = await ctx.artifacts.put('document.pdf', bytes, { contentType: 'application/pdf' });
       await ctx.setCounters({ total_pages: pagesToProcess, completed_pages: 0 });
       await ctx.progress(100, `${pageCount} pages`);
-      ctx.logger.info('PDF loaded', { pageCount, pagesToProcess, bytes: bytes.byteLength });
+      ctx.logger.info('PDF loaded', { pageCount, pagesToProcess, bytes: bytes.byteLength, decodedBytes: scan.decodedBytes, streams: scan.streams });
       return {
         documentId: payload.documentId,
         sourceKind: payload.source.kind,

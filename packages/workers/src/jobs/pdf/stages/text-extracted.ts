@@ -1,10 +1,23 @@
 import { z } from 'zod';
 import { ArtifactRefSchema } from '@kai-jobs/queue';
+import { defineCpuTask } from '../../../cpu/cpu-task.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
-import { readVerifiedArtifact } from '../../shared/artifact-io.js';
-import { encodePageTexts, pageTextFromRuns, type PageText, type TextRun } from '../page-text.js';
-import { openPdfDocument } from '../pdfjs.js';
+import type { ResolvedPdfJobOptions } from '../config.js';
+import type { ExtractPageTextInput, ExtractPageTextOutput } from '../extract-page-text.js';
+import { encodePageTexts, type PageText } from '../page-text.js';
+import { pageThreadLimitError, PdfLimitError } from '../pdf-limits.js';
+import { withLocalPdf } from './local-pdf.js';
 import type { PdfLoadedStage } from './pdf-loaded.js';
+
+/**
+ * The CPU task that extracts one page's text. Declared by URL so pdf.js's parsing of page
+ * content runs in the pool's threads, under their heap limit and the page time limit.
+ */
+export const extractPageTextTask = defineCpuTask<ExtractPageTextInput, ExtractPageTextOutput>(
+  new URL('../extract-page-text.ts', import.meta.url).href,
+  'extractPageText',
+  { countsTowardRecycling: false },
+);
 
 /** Unreadable pages listed in the checkpoint at most (the count is always exact). */
 const MAX_LISTED_PAGES = 100;
@@ -31,11 +44,14 @@ export type TextExtractedStage = StageDefinition<'pdf', 'text_extracted', typeof
 
 /**
  * Builds the `text_extracted` stage: pdf.js's text content of each page, as lines and
- * paragraphs, into one JSON-lines artifact. Progress, `completed_pages` and the abort check
- * come per page. A page pdf.js cannot read is recorded and left empty rather than failing a
- * 300-page catalogue for one broken page.
+ * paragraphs, into one JSON-lines artifact. Each page is a CPU task (pdf.js off the main
+ * thread, bounded by the thread's heap and `limits.pageTimeoutMs`). Progress,
+ * `completed_pages` and the abort check come per page. A page pdf.js cannot read is recorded
+ * and left empty rather than failing a 300-page catalogue for one broken page; a page over a
+ * limit (area, heap, time) fails the job with a `PdfLimitError`.
  */
-export function createTextExtractedStage(deps: { loaded: PdfLoadedStage }): TextExtractedStage {
+export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'limits'>, deps: { loaded: PdfLoadedStage }): TextExtractedStage {
+  const task = { ...extractPageTextTask, timeoutMs: options.limits.pageTimeoutMs };
   return defineStage({
     name: 'text_extracted',
     output: TextExtractedOutputSchema,
@@ -43,25 +59,23 @@ export function createTextExtractedStage(deps: { loaded: PdfLoadedStage }): Text
     async run(ctx, previous) {
       const loaded = previous.get(deps.loaded);
       const total = loaded.pagesToProcess;
-      const document = await openPdfDocument(await readVerifiedArtifact(ctx.artifacts, loaded.pdf));
       const pages: PageText[] = [];
       const unreadable: number[] = [];
       let characters = 0;
       let pagesWithText = 0;
-      try {
+      await withLocalPdf(ctx.artifacts, loaded.pdf, async (pdfPath) => {
         for (let pageNumber = 1; pageNumber <= total; pageNumber++) {
           ctx.throwIfAborted();
+          const input = { pdfPath, sha256: loaded.sha256, pageNumber, maxImagePixels: options.limits.maxImagePixels, maxPageAreaPt2: options.limits.maxPageAreaPt2 };
+          const result = await ctx.runInWorkerThread(task, input).catch((error: unknown) => {
+            throw pageThreadLimitError(error, pageNumber, 'text extraction') ?? error;
+          });
+          if (!result.ok && result.limit !== undefined) throw new PdfLimitError(result.limit, result.reason);
           let text = '';
-          try {
-            const page = await document.getPage(pageNumber);
-            try {
-              text = pageTextFromRuns((await page.getTextContent()).items as (TextRun | { type: string })[]);
-            } finally {
-              page.cleanup();
-            }
-          } catch (error) {
+          if (result.ok) text = result.text;
+          else {
             unreadable.push(pageNumber);
-            ctx.logger.warn('page text unreadable', { page: pageNumber, error: (error as Error).message });
+            ctx.logger.warn('page text unreadable', { page: pageNumber, error: result.reason });
           }
           pages.push({ page: pageNumber, text });
           characters += text.length;
@@ -69,9 +83,7 @@ export function createTextExtractedStage(deps: { loaded: PdfLoadedStage }): Text
           await ctx.progress((pageNumber / total) * 100, `page ${pageNumber} of ${total}`);
           await ctx.setCounters({ total_pages: total, completed_pages: pageNumber });
         }
-      } finally {
-        await document.destroy();
-      }
+      });
       const text = await ctx.artifacts.put('pages.jsonl', encodePageTexts(pages), { contentType: 'application/x-ndjson' });
       return {
         pages: total,

@@ -1,13 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { ArtifactRefSchema } from '@kai-jobs/queue';
 import { defineCpuTask } from '../../../cpu/cpu-task.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
-import { readVerifiedArtifact } from '../../shared/artifact-io.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
+import { pageThreadLimitError, PdfLimitError } from '../pdf-limits.js';
 import type { RenderPageTilesInput, RenderPageTilesOutput } from '../render-page-tiles.js';
+import { withLocalPdf } from './local-pdf.js';
 import type { PdfLoadedStage } from './pdf-loaded.js';
 
 /**
@@ -69,9 +67,12 @@ export type TilesGeneratedStage = StageDefinition<'pdf', 'tiles_generated', type
  * Builds the `tiles_generated` stage: each page rendered at `renderScale` in a worker thread
  * and cut into `tileSizePx` PNG tiles (`page-<n>/tile-<row>-<col>.png`), plus a manifest.
  * The thread reads the PDF from a local path: the artifact's own file when the store is on
- * disk, otherwise a temporary copy removed at the end.
+ * disk, otherwise a temporary copy removed at the end. A page over a limit (area, the
+ * thread's heap, `limits.pageTimeoutMs`) fails the job with a `PdfLimitError`; a page that
+ * merely cannot be drawn is listed in the manifest.
  */
 export function createTilesGeneratedStage(options: ResolvedPdfJobOptions, deps: { loaded: PdfLoadedStage }): TilesGeneratedStage {
+  const task = { ...renderPageTilesTask, timeoutMs: options.limits.pageTimeoutMs };
   return defineStage({
     name: 'tiles_generated',
     output: TilesGeneratedOutputSchema,
@@ -84,27 +85,25 @@ export function createTilesGeneratedStage(options: ResolvedPdfJobOptions, deps: 
         return { skipped: true, tiles: 0, pagesRendered: 0, failedPageCount: 0, scale, tileSizePx, manifest: null };
       }
       const total = loaded.pagesToProcess;
-      let pdfPath = ctx.artifacts.localPathOfKey(loaded.pdf.key);
-      let temporaryFolder: string | null = null;
       const manifest: TileManifest = { tileSizePx, pages: [], failedPages: [], tiles: [] };
-      try {
-        // The thread checks the file's sha256 against the checkpoint when it opens it.
-        if (pdfPath === null) {
-          const bytes = await readVerifiedArtifact(ctx.artifacts, loaded.pdf);
-          temporaryFolder = await mkdtemp(join(tmpdir(), 'kai-pdf-'));
-          pdfPath = join(temporaryFolder, 'document.pdf');
-          await writeFile(pdfPath, bytes);
-        }
+      // The thread checks the file's sha256 against the checkpoint when it opens it.
+      await withLocalPdf(ctx.artifacts, loaded.pdf, async (pdfPath) => {
         for (let pageNumber = 1; pageNumber <= total; pageNumber++) {
           ctx.throwIfAborted();
-          const rendered = await ctx.runInWorkerThread(renderPageTilesTask, {
-            pdfPath,
-            sha256: loaded.sha256,
-            pageNumber,
-            scale,
-            tileSizePx,
-            maxPagePixels: options.maxPagePixels,
-          });
+          const rendered = await ctx
+            .runInWorkerThread(task, {
+              pdfPath,
+              sha256: loaded.sha256,
+              pageNumber,
+              scale,
+              tileSizePx,
+              maxPagePixels: options.maxPagePixels,
+              maxImagePixels: options.limits.maxImagePixels,
+              maxPageAreaPt2: options.limits.maxPageAreaPt2,
+            })
+            .catch((error: unknown) => {
+              throw pageThreadLimitError(error, pageNumber, 'rendering') ?? error;
+            });
           if (rendered.ok) {
             manifest.pages.push({ page: pageNumber, width: rendered.width, height: rendered.height, scale: rendered.scale });
             for (const tile of rendered.tiles) {
@@ -113,15 +112,15 @@ export function createTilesGeneratedStage(options: ResolvedPdfJobOptions, deps: 
               const ref = await ctx.artifacts.put(`page-${pageNumber}/tile-${row}-${column}.png`, tile.png, { contentType: 'image/png' });
               manifest.tiles.push({ page: pageNumber, x: tile.x, y: tile.y, width: tile.width, height: tile.height, key: ref.key, sha256: ref.sha256, bytes: ref.bytes });
             }
+          } else if (rendered.limit !== undefined) {
+            throw new PdfLimitError(rendered.limit, rendered.reason);
           } else {
             manifest.failedPages.push({ page: pageNumber, reason: rendered.reason });
             ctx.logger.warn('page not rendered', { page: pageNumber, reason: rendered.reason });
           }
           await ctx.progress((pageNumber / total) * 100, `page ${pageNumber} of ${total}`);
         }
-      } finally {
-        if (temporaryFolder !== null) await rm(temporaryFolder, { recursive: true, force: true });
-      }
+      });
       const manifestRef = await ctx.artifacts.put('manifest.json', JSON.stringify(manifest), { contentType: 'application/json' });
       return {
         skipped: false,
