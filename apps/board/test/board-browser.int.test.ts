@@ -6,10 +6,14 @@ import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_PREREQUISITE, chromiumPath, currentHost, planPrerequisite } from '../../../test/setup/prerequisites.js';
 import { AUTH, PASSWORD, pdfPayload, startTestBoard, USER } from './support.js';
 
-/** Debian's Chromium, driven by playwright-core (no downloaded browser). */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/**
+ * Debian's Chromium (or CHROMIUM_PATH), driven by playwright-core (no downloaded browser): the
+ * path `pnpm test` made sure of before vitest started (scripts/ensure-test-prerequisites.ts).
+ */
+const CHROMIUM = chromiumPath();
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 /** Screenshots are kept as test artifacts here (gitignored). */
 const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -28,6 +32,11 @@ describe('board in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(RESULTS_DIR, { recursive: true });
+    // Run alone (`pnpm exec vitest run <this file>`) the test has no script before it: say what
+    // is missing and how to install it, instead of playwright's "executable doesn't exist".
+    const plan = planPrerequisite(CHROMIUM_PREREQUISITE, currentHost());
+    if (plan.kind === 'missing') throw new Error(plan.message);
+    if (plan.kind === 'install') throw new Error(`${plan.what}\n\`pnpm test\` installs it, or: ${plan.command}`);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
   }, 60_000);
 
