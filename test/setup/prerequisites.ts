@@ -129,7 +129,7 @@ export function planPrerequisite(prerequisite: Prerequisite, host: Host): Prereq
     return {
       kind: 'install',
       what,
-      announcement: `${what} Installing it: ${command} (once; a minute or two).`,
+      announcement: `${what} Installing it: ${command} (once; several minutes, a few hundred MB).`,
       aptPackages: prerequisite.aptPackages,
       command,
     };
