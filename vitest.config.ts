@@ -21,7 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/chaos/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/chaos/**/*.test.ts', 'test/security/**/*.test.ts', 'test/setup/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.chaos.test.ts', '**/node_modules/**'],
           testTimeout: 10_000,
           sequence: { groupOrder: 0 },

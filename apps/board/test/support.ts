@@ -4,6 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 
 export type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RedisTestContext } from '@kai-jobs/queue/testing';
+import { CHROMIUM_PREREQUISITE, chromiumPath, currentHost, planPrerequisite } from '../../../test/setup/prerequisites.js';
 import { startBoard, type RunningBoard, type StartBoardOptionsInput } from '../src/index.js';
 
 /** The test board's credentials (placeholders, only ever used against 127.0.0.1). */
@@ -46,11 +47,16 @@ export function pdfPayload(documentId = 'doc-1'): PdfPayloadInput {
 }
 
 /** Debian's Chromium, driven by playwright-core (no downloaded browser). */
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export const CHROMIUM = chromiumPath();
 /** The flags every browser test runs Chromium with. */
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 
 /** Launches the system Chromium headless; the caller closes it. */
 export function launchChromium(): Promise<Browser> {
+  // Run alone (`pnpm exec vitest run <file>`) a test has no script before it: say what is
+  // missing and how to install it, instead of playwright's "executable doesn't exist".
+  const plan = planPrerequisite(CHROMIUM_PREREQUISITE, currentHost());
+  if (plan.kind === 'missing') return Promise.reject(new Error(plan.message));
+  if (plan.kind === 'install') return Promise.reject(new Error(`${plan.what}\n\`pnpm test\` installs it, or: ${plan.command}`));
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
 }
