@@ -5,7 +5,7 @@
  * bounded by the thread's heap limit and the task's time limit, and the main thread stays free.
  */
 import { pageTextFromRuns, type TextRun } from './page-text.js';
-import { PdfPurpose } from './pdfjs.js';
+import { describePdfJsFailure, PdfPurpose } from './pdfjs.js';
 import { documentFor, pageOverLimit, scheduleIdleClose, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
 
 /** What the main thread sends for one page. */
@@ -25,7 +25,7 @@ export async function extractPageText(input: ExtractPageTextInput): Promise<Extr
     try {
       page = await document.getPage(input.pageNumber);
     } catch (error) {
-      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read: ${(error as Error).message}` };
+      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read (${describePdfJsFailure(error)})` };
     }
     try {
       const over = pageOverLimit(page, input);
@@ -34,7 +34,7 @@ export async function extractPageText(input: ExtractPageTextInput): Promise<Extr
         const content = await page.getTextContent();
         return { ok: true, pageNumber: input.pageNumber, text: pageTextFromRuns(content.items as (TextRun | { type: string })[]) };
       } catch (error) {
-        return { ok: false, pageNumber: input.pageNumber, reason: `page text cannot be read: ${(error as Error).message}` };
+        return { ok: false, pageNumber: input.pageNumber, reason: `page text cannot be read (${describePdfJsFailure(error)})` };
       }
     } finally {
       page.cleanup();

@@ -142,10 +142,21 @@ export async function openPdfDocument(
   return document;
 }
 
+/**
+ * What went wrong inside pdf.js, said without quoting the document. pdf.js's messages carry
+ * tokens, names and numbers read from the file ("Unknown command …", "Bad FCHECK in flate
+ * stream: 120, 156"), and a job's reasons are readable through the API and the board, so only
+ * the error's class name is kept (e.g. `pdf.js FormatError`); the message stays on the error's
+ * `cause` for the worker's log.
+ */
+export function describePdfJsFailure(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && /^[A-Za-z][A-Za-z0-9]{0,59}$/.test(name) ? `pdf.js ${name}` : 'pdf.js error';
+}
+
 function classifyOpenError(error: unknown): unknown {
   const name = (error as { name?: unknown } | null)?.name;
-  const message = (error as { message?: unknown } | null)?.message;
-  const detail = typeof message === 'string' && message !== '' ? message : String(name);
+  const detail = describePdfJsFailure(error);
   if (name === 'PasswordException') {
     return new PdfUnreadableError(PdfOpenFailure.Encrypted, `the PDF is encrypted and needs a password (${detail})`, { cause: error });
   }

@@ -5,7 +5,7 @@
  * never imports this module, so pdf.js's rendering never blocks heartbeats.
  */
 import { createCanvas, type Canvas } from '@napi-rs/canvas';
-import { PdfPurpose } from './pdfjs.js';
+import { describePdfJsFailure, PdfPurpose } from './pdfjs.js';
 import { documentFor, pageOverLimit, scheduleIdleClose, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
 
 /** What the main thread sends for one page. */
@@ -46,7 +46,7 @@ export async function renderPageTiles(input: RenderPageTilesInput): Promise<Rend
     try {
       page = await document.getPage(input.pageNumber);
     } catch (error) {
-      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read: ${(error as Error).message}` };
+      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read (${describePdfJsFailure(error)})` };
     }
     try {
       const over = pageOverLimit(page, input);
@@ -65,7 +65,7 @@ export async function renderPageTiles(input: RenderPageTilesInput): Promise<Rend
         // pdf.js types its canvas parameters as DOM classes; @napi-rs/canvas implements that API.
         await page.render({ canvas: canvas as never, canvasContext: context as never, viewport }).promise;
       } catch (error) {
-        return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be rendered: ${(error as Error).message}` };
+        return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be rendered (${describePdfJsFailure(error)})` };
       }
       return { ok: true, pageNumber: input.pageNumber, scale, width, height, tiles: await cutTiles(canvas, input.tileSizePx) };
     } finally {

@@ -6,7 +6,7 @@ import { sha256Hex } from '../../shared/artifact-io.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import { scanDecodedSize } from '../decoded-size-scan.js';
 import { checkPageCount, PdfLimit, PdfLimitError } from '../pdf-limits.js';
-import { openPdfDocument } from '../pdfjs.js';
+import { describePdfJsFailure, openPdfDocument } from '../pdfjs.js';
 import { describeContentKind } from '../../shared/content-kind.js';
 import { UrlGuard } from '../../shared/url-guard.js';
 import { readSource } from '../source-reader.js';
@@ -113,7 +113,7 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
         checkPageCount(pageCount, options.limits);
         // Page 1 must load: a file whose page tree is broken fails here, not three stages later.
         await document.getPage(1).catch((error: unknown) => {
-          throw new PermanentJobError(`the PDF is corrupt: its first page cannot be read (${(error as Error).message})`, { cause: error });
+          throw new PermanentJobError(`the PDF is corrupt: its first page cannot be read (${describePdfJsFailure(error)})`, { cause: error });
         });
         const info = ((await document.getMetadata()).info ?? {}) as Record<string, unknown>;
         metadata = {
