@@ -57,6 +57,11 @@ describe('pdf_loaded refuses bad inputs permanently, saying why', () => {
     const error = await loadFailure({ kind: 'file', path: writeInput('corrupt.pdf', makeCorruptPdf()) });
     expect(error).toMatchObject({ name: 'PermanentJobError', reason: 'corrupt' });
     expect(error.message).toMatch(/corrupt/);
+    // pdf.js's own message (which can quote the file) stays on the cause, out of the reason.
+    const cause = (error as Error & { cause?: Error }).cause;
+    expect(cause?.message).toBeTruthy();
+    expect(error.message).not.toContain(cause?.message);
+    expect(error.message).toMatch(/\(pdf\.js [A-Za-z]+\)$/);
   });
 
   it('a truncated PDF', async () => {
