@@ -170,7 +170,7 @@ function stuckSection(snapshot: MonitoringSnapshot, basePath: string): SafeHtml 
       html`<li>${type.displayName}: no update for ${formatDuration(type.thresholds.updateTimeoutMs)}${type.thresholds.heartbeatTimeoutMs === null ? '' : `, no heartbeat for ${formatDuration(type.thresholds.heartbeatTimeoutMs)}`}</li>`,
   );
   // The count is production work only: a drill's canary hangs on purpose and is listed apart.
-  const drillNote = drills.length === 0 ? null : html` <span class="muted" data-field="drill-stuck">+ ${drills.length} recovery drill canary${drills.length === 1 ? '' : 'ies'}</span>`;
+  const drillNote = drills.length === 0 ? null : html` <span class="muted" data-field="drill-stuck">+ ${drills.length} recovery drill ${drills.length === 1 ? 'canary' : 'canaries'}</span>`;
   return html`<section id="stuck-now">
   <h2>Stuck right now <span class="count" data-field="stuck-count">${production.length}</span>${drillNote}</h2>
   <ul class="thresholds muted">${thresholds}</ul>
@@ -251,7 +251,7 @@ function adviceSection(snapshot: MonitoringSnapshot, windowText: string): SafeHt
     <td>${formatOptionalDuration(advice.p99Ms)}</td>
     <td>${formatOptionalDuration(advice.maxMs)}</td>
     <td>${advice.wouldFlag} (${formatPercent(advice.wouldFlagRatio)})</td>
-    <td data-field="headroom">${formatHeadroom(advice.headroom)}</td>
+    <td data-field="headroom"${advice.headroom === null ? null : html` title="threshold ÷ p99 = ${advice.headroom.toFixed(1)}×"`}>${formatHeadroom(advice.headroom)}</td>
     <td>${type.advice.truncated ? 'newest jobs only (sample list full)' : ''}</td>
   </tr>`;
     }),
