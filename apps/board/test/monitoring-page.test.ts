@@ -1,11 +1,17 @@
 import { adviseThresholds, emptyCounts, summarizeCounts, type MetricCounts, type MetricsPoint, type TickSummary } from '@kai-jobs/monitor';
-import { JOB_TYPES, jobCatalog, type JobType, type StatusRow } from '@kai-jobs/queue';
+import { JOB_TYPES, jobCatalog, type JobType, type RecordedHandBack, type StatusRow } from '@kai-jobs/queue';
 import { describe, expect, it } from 'vitest';
 import {
   barList,
   escapeHtml,
+  estimateTextWidth,
+  formatDuration,
+  formatHeadroom,
   html,
   judgeMonitorHealth,
+  leftMarginFor,
+  linePaths,
+  mergeRecoveries,
   niceCeiling,
   renderMonitoringPage,
   resolveThresholds,
@@ -38,7 +44,17 @@ function total(list: MetricsPoint[]): MetricsPoint {
   return summarizeCounts(counts, FROM, NOW);
 }
 
-function snapshot(overrides: { pdfPoints?: MetricsPoint[]; stuckRow?: Partial<StatusRow>; decisionText?: string; tick?: TickSummary | null } = {}): MonitoringSnapshot {
+interface SnapshotOverrides {
+  pdfPoints?: MetricsPoint[];
+  stuckRow?: Partial<StatusRow>;
+  drillStuckRow?: Partial<StatusRow>;
+  decisionText?: string;
+  handBacks?: RecordedHandBack[];
+  drillDecision?: boolean;
+  tick?: TickSummary | null;
+}
+
+function snapshot(overrides: SnapshotOverrides = {}): MonitoringSnapshot {
   const thresholds = resolveThresholds({});
   const types = JOB_TYPES.map((type: JobType) => {
     const list = type === 'pdf' && overrides.pdfPoints ? overrides.pdfPoints : points();
@@ -50,6 +66,10 @@ function snapshot(overrides: { pdfPoints?: MetricsPoint[]; stuckRow?: Partial<St
       thresholds: thresholds[type],
       series: { type, fromMs: FROM, toMs: NOW, bucketMs: HOUR, points: list, summary: total(list) },
       stuck: type === 'pdf' && overrides.stuckRow ? [{ row, reason: 'update_timeout' as const, ageMs: 420_000, storeNow: NOW }] : [],
+      drillStuck:
+        type === 'pdf' && overrides.drillStuckRow
+          ? [{ row: { ...row, ...overrides.drillStuckRow }, reason: 'update_timeout' as const, ageMs: 5_000, storeNow: NOW }]
+          : [],
       advice: { type, windowMs: 24 * HOUR, ...adviseThresholds([], thresholds[type], { fromMs: FROM, toMs: NOW, listFull: false }) },
     };
   });
@@ -60,7 +80,7 @@ function snapshot(overrides: { pdfPoints?: MetricsPoint[]; stuckRow?: Partial<St
     windowMs: 24 * HOUR,
     bucketMs: HOUR,
     types,
-    decisions:
+    recoveries: mergeRecoveries(
       overrides.decisionText === undefined
         ? []
         : [
@@ -78,8 +98,12 @@ function snapshot(overrides: { pdfPoints?: MetricsPoint[]; stuckRow?: Partial<St
               lastUpdate: NOW - 400_000,
               stuckForMs: 400_000,
               at: NOW - 1000,
+              ...(overrides.drillDecision === true ? { drill: true } : {}),
             },
           ],
+      overrides.handBacks ?? [],
+      20,
+    ),
     monitor: judgeMonitorHealth(tick, NOW, 30_000),
   };
 }
@@ -106,7 +130,7 @@ describe('monitoring page', () => {
     const page = renderMonitoringPage(snapshot(), PAGE);
     expect(page).toContain('<meta http-equiv="refresh" content="15">');
     expect(page).toContain('No job is stuck right now.');
-    expect(page).toContain('The monitor has not recovered or failed any job yet.');
+    expect(page).toContain('No job has been recovered, failed over or handed back yet.');
     expect(page).toContain('data-state="never"');
     expect(page).toContain('no finished jobs in the last 24 h');
     for (const type of JOB_TYPES) expect(page).toContain(`id="type-${type}"`);
@@ -116,7 +140,7 @@ describe('monitoring page', () => {
     expect(page).not.toMatch(/NaN|undefined|Infinity/);
   });
 
-  it('draws the series with the data: points per bucket, gaps for empty buckets, bars per stage', () => {
+  it('draws the series over the whole window: zero error rate where nothing failed, dashed bridges for times, bars per stage', () => {
     const pdfPoints = points((index, counts) => {
       if (index === 20 || index === 22) {
         counts.completed = 3;
@@ -130,13 +154,56 @@ describe('monitoring page', () => {
     const page = renderMonitoringPage(snapshot({ pdfPoints }), PAGE);
     const pdf = page.slice(page.indexOf('id="type-pdf"'), page.indexOf('id="type-scrape"'));
     const errorChart = pdf.slice(pdf.indexOf('data-chart="error-rate"'), pdf.indexOf('data-chart="stuck-frequency"'));
-    expect(errorChart.match(/<circle /g)).toHaveLength(2);
-    expect(errorChart).toContain('data-value="0.25"');
-    // Two points separated by an empty bucket: two path segments.
-    expect(errorChart.match(/<path d="M[^"]*"/)?.[0].match(/M/g)).toHaveLength(2);
+    // One point per bucket of the 24 h window, one unbroken line from the left edge to the right.
+    expect(errorChart.match(/<circle /g)).toHaveLength(24);
+    expect(errorChart.match(/data-value="0.25"/g)).toHaveLength(2);
+    const errorPath = errorChart.match(/<path d="([^"]*)" stroke="[^"]*" class="line"/)?.[1] ?? '';
+    expect(errorPath.match(/M/g)).toHaveLength(1);
+    expect(errorPath.match(/L/g)).toHaveLength(23);
+    // Processing time has no value where nothing completed: two points, joined by a dashed bridge.
+    const timeChartHtml = pdf.slice(pdf.indexOf('data-chart="processing-time"'), pdf.indexOf('data-chart="failures-by-stage"'));
+    expect(timeChartHtml.match(/class="bridge"/g)).toHaveLength(3);
+    // Recoveries are counts per bucket: a bar slot for every bucket, zero where none.
+    const recoveryChart = pdf.slice(pdf.indexOf('data-chart="recovery-success"'), pdf.indexOf('data-chart="processing-time"'));
+    expect(recoveryChart.match(/<rect [^>]*class="point"/g)).toHaveLength(24 * 3);
     expect(pdf).toContain('data-label="text_extracted" data-value="2"');
     expect(pdf).toContain('data-label="worker-a" data-value="4"');
     expect(pdf).toMatch(/<b>6<\/b> completed/);
+  });
+
+  it('formats the headroom sensibly', () => {
+    const page = renderMonitoringPage(snapshot(), PAGE);
+    expect(page).toContain('data-field="headroom">—</td>');
+    expect([null, 0.853, 2.46, 35.4, 100, 10_169.5, Number.POSITIVE_INFINITY].map(formatHeadroom)).toEqual([
+      '—',
+      '0.85×',
+      '2.5×',
+      '35×',
+      '100×',
+      '> 100×',
+      '—',
+    ]);
+  });
+
+  it('keeps drill canaries out of the stuck count and labels them; lists failovers and shutdown hand-backs', () => {
+    const handBacks: RecordedHandBack[] = [
+      { at: NOW - 500, kind: 'failover', type: 'pdf', jobId: 'job-failed-over', stage: 'pdf_loaded', workerId: 'worker-dead', goneForMs: 2100, drill: false },
+      { at: NOW - 3000, kind: 'shutdown', type: 'scrape', jobId: 'job-handed-back', stage: null, workerId: 'worker-leaving', drill: false },
+    ];
+    const page = renderMonitoringPage(
+      snapshot({ stuckRow: { id: 'prod-1' }, drillStuckRow: { id: 'drill-1' }, decisionText: 'drill-1', drillDecision: true, handBacks }),
+      PAGE,
+    );
+    expect(page).toContain('data-field="stuck-count">1</span>');
+    expect(page).toContain('+ 1 recovery drill canary');
+    expect(page).toMatch(/<tr data-job-id="drill-1" data-drill="true" class="drill">/);
+    expect(page).toContain('data-field="recoveries-count">2</span>');
+    expect(page).toContain('+ 1 from recovery drills');
+    const recoveries = page.slice(page.indexOf('id="recoveries"'), page.indexOf('id="threshold-advice"'));
+    const order = [...recoveries.matchAll(/<tr data-job-id="([^"]+)" data-source="([^"]+)" data-action="([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}/${m[3]}`);
+    expect(order).toEqual(['job-failed-over/hand-back/failover', 'drill-1/monitor/restart', 'job-handed-back/hand-back/shutdown']);
+    expect(recoveries).toContain('worker worker-dead vanished from Redis 2.1 s before');
+    expect(recoveries).toContain('shutdown hand-back');
   });
 
   it('escapes every value from Redis (XSS-safe)', () => {
@@ -189,6 +256,23 @@ describe('charts and html', () => {
   it('escapes interpolations but not nested html', () => {
     expect(html`<p>${'<b>&"\''}</p>`.value).toBe('<p>&lt;b&gt;&amp;&quot;&#39;</p>');
     expect(html`<p>${html`<b>${'x'}</b>`}${[1, '<', null, false]}</p>`.value).toBe('<p><b>x</b>1&lt;</p>');
+  });
+
+  it('sizes the left margin to the widest y label, so none is clipped', () => {
+    expect(leftMarginFor(['0 %', '50 %', '100 %'])).toBeLessThan(leftMarginFor(['0 ms', '1 min 15 s', '2 min 30 s']));
+    expect(estimateTextWidth('2 min 30 s')).toBeGreaterThan(45);
+    const chart = timeChart({ id: 't', title: 'T', startMs: NOW, bucketMs: HOUR, kind: 'line', series: [{ name: 's', values: [150_000, 20_000] }], format: formatDuration, emptyText: 'e' }).value;
+    const labels = [...chart.matchAll(/<text x="([\d.]+)" [^>]*text-anchor="end" class="axis">([^<]+)</g)].map((m) => ({ x: Number(m[1]), text: m[2] as string }));
+    expect(labels.map((label) => label.text)).toEqual(['0 ms', '1 min 40 s', '3 min 20 s']);
+    // Each right-aligned label starts inside the figure.
+    for (const label of labels) expect(label.x - estimateTextWidth(label.text)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('draws a line through data, dashed across empty buckets', () => {
+    const x = (index: number) => index * 10;
+    const y = (value: number) => value;
+    expect(linePaths([1, 2, null, null, 5, 6], x, y)).toEqual({ solid: 'M0 1 L10 2 M40 5 L50 6', bridges: 'M10 2 L40 5' });
+    expect(linePaths([null, 3, null], x, y)).toEqual({ solid: 'M10 3', bridges: '' });
   });
 
   it('rounds axis tops to readable values', () => {

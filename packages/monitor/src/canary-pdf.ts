@@ -1,27 +1,30 @@
 /**
  * A minimal one-page PDF with a line of text, written by hand (no PDF library in the
- * monitor): the recovery drill's canary input, shipped inline in the payload so any worker
- * can read it. Offsets in the cross-reference table are computed, so pdf.js opens it cleanly.
+ * monitor): the recovery drill's canary input. It travels inline in the job's payload (the
+ * monitor has no blob store the workers share), so it is kept to a few hundred bytes: no
+ * whitespace a parser does not need, a page just large enough for the line. Offsets in the
+ * cross-reference table are computed, so pdf.js opens it cleanly.
  */
-export function canaryPdf(text = 'kai-jobs recovery drill: porcelain tile 60x60 cm'): Buffer {
+export function canaryPdf(text = 'kai-jobs drill: porcelain tile 60x60 cm'): Buffer {
   const escaped = text.replace(/[\\()]/g, (c) => `\\${c}`);
-  const content = `BT /F1 18 Tf 72 720 Td (${escaped}) Tj ET`;
+  const content = `BT/F1 12 Tf 8 8 Td(${escaped})Tj ET`;
   const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    '<</Type/Catalog/Pages 2 0 R>>',
+    '<</Type/Pages/Kids[3 0 R]/Count 1>>',
+    '<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 30]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>',
+    `<</Length ${Buffer.byteLength(content, 'latin1')}>>stream\n${content}\nendstream`,
+    '<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>',
   ];
   let body = '%PDF-1.4\n';
   const offsets: number[] = [];
   objects.forEach((object, index) => {
     offsets.push(Buffer.byteLength(body, 'latin1'));
-    body += `${index + 1} 0 obj\n${object}\nendobj\n`;
+    body += `${index + 1} 0 obj${object}endobj\n`;
   });
   const xrefAt = Buffer.byteLength(body, 'latin1');
+  // Each cross-reference entry must be exactly 20 bytes, its end-of-line included.
   body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
   for (const offset of offsets) body += `${String(offset).padStart(10, '0')} 00000 n \n`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  body += `trailer<</Size ${objects.length + 1}/Root 1 0 R>>\nstartxref\n${xrefAt}\n%%EOF\n`;
   return Buffer.from(body, 'latin1');
 }

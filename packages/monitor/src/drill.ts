@@ -51,7 +51,8 @@ export interface DrillDeps {
 }
 
 /**
- * A recovery drill: enqueues a canary PDF job (a tiny inline PDF) with a per-job update
+ * A recovery drill: enqueues a canary PDF job (a ~560-byte inline PDF, labelled by its
+ * `drill-` job id and its `options.drill`; its metrics count apart from production) with a per-job update
  * timeout of a few seconds that hangs once in its second stage; checks that the monitor
  * detects it, restarts it from the first stage's checkpoint, and that it completes. Needs a
  * running worker for PDF jobs. Returns pass or fail with the timings; never throws for a

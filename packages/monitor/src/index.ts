@@ -42,6 +42,7 @@ export {
   MetricsQuerySchema,
   MetricsReader,
   MetricsReaderOptionsSchema,
+  parseHandBack,
   ThresholdAdviceQuerySchema,
 } from './metrics/metrics-reader.js';
 export type {

@@ -4,6 +4,7 @@ import {
   closeRedis,
   ConnectionRole,
   createRedisConnection,
+  isDrillPayload,
   JOB_TYPES,
   jobCatalog,
   toError,
@@ -45,7 +46,9 @@ export class StallListener {
   private async record(type: (typeof JOB_TYPES)[number], jobId: string, eventId: string): Promise<void> {
     try {
       if (!(await this.deps.state.firstToSeeStall(eventId))) return;
-      await this.deps.metrics.stalled(type);
+      // A drill's canary counts apart from production (one row read per stalled event, which are rare).
+      const row = await this.deps.statusStore.get(jobId).catch(() => null);
+      await this.deps.metrics.stalled(type, { drill: row !== null && isDrillPayload(row.payload) });
       await this.deps.statusStore.appendHistory(jobId, { event: 'stall:detected', source: 'bullmq', eventId });
       this.deps.logger.warn('BullMQ reported a stalled job', { type, jobId });
     } catch (error) {

@@ -1,7 +1,7 @@
-import { RedisMetricsRecorder, type Clock } from '@kai-jobs/queue';
+import { metricsKeys, RedisMetricsRecorder, type Clock } from '@kai-jobs/queue';
 import { expectErrorNamed, useRedisTestContext } from '@kai-jobs/queue/testing';
 import { describe, expect, it } from 'vitest';
-import { createPrometheusExporter, MetricsReader } from '../src/index.js';
+import { createPrometheusExporter, MetricsReader, parseHandBack } from '../src/index.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -174,5 +174,58 @@ describe('metrics: recorder → reader → Prometheus', () => {
     };
     expect(sample(await exporter.metrics(), 'kai_jobs_completed_total{job_type="pdf"}')).toBe(11);
     expect(totalsReads).toBe(3);
+  });
+
+  it("counts a drill's canary under the drill's keys, out of every production read", async () => {
+    const clock = manualClock(T0);
+    const recorder = new RedisMetricsRecorder({ connection: ctx.redis, prefix: ctx.prefix, clock });
+    const drill = { drill: true };
+    await recorder.jobStuck('pdf', 'update_timeout', drill);
+    await recorder.recovery('pdf', 'restarted', drill);
+    await recorder.recovery('pdf', 'recovered', drill);
+    await recorder.jobCompleted('pdf', 1200, drill);
+    await recorder.jobFailed('pdf', 'text_extracted', drill);
+    await recorder.updateGaps('pdf', { maxUpdateGapMs: 5000 }, drill);
+    await recorder.jobCompleted('pdf', 800);
+    const reader = new MetricsReader({ connection: ctx.redis, prefix: ctx.prefix, clock });
+    const totals = await reader.readTotals('pdf');
+    expect(totals).toMatchObject({ completed: 1, failed: 0, stuck: 0, recoveries: { restarted: 0, recovered: 0, failed: 0 } });
+    const series = await reader.readMetrics({ type: 'pdf', sinceMs: T0 - MINUTE, untilMs: T0 + MINUTE });
+    expect(series.summary).toMatchObject({ completed: 1, failed: 0, stuck: 0, recoverySuccessRate: null });
+    expect((await reader.thresholdAdvice({ type: 'pdf', untilMs: T0 + MINUTE })).update.samples).toBe(0);
+    const drillKeys = metricsKeys(ctx.prefix, { drill: true });
+    expect(await ctx.redis.hgetall(drillKeys.totals('pdf'))).toMatchObject({ stuck: '1', 'recovery:restarted': '1', 'recovery:recovered': '1', completed: '1', failed: '1' });
+    expect(await ctx.redis.llen(drillKeys.gapSamples('pdf'))).toBe(1);
+    const text = await createPrometheusExporter({ reader, clock }).metrics();
+    expect(sample(text, 'kai_jobs_completed_total{job_type="pdf"}')).toBe(1);
+    expect(sample(text, 'kai_jobs_failed_total{job_type="pdf"}')).toBe(0);
+    expect(text).not.toContain('reason="update_timeout"');
+  });
+
+  it('keeps the latest hand-backs, newest first, capped, drill ones flagged; skips malformed entries', async () => {
+    const clock = manualClock(T0);
+    const recorder = new RedisMetricsRecorder({ connection: ctx.redis, prefix: ctx.prefix, clock, handBackLimit: 3 });
+    for (let index = 0; index < 4; index += 1) {
+      clock.set(T0 + index * 1000);
+      await recorder.handedBack({ kind: index % 2 === 0 ? 'failover' : 'shutdown', type: 'pdf', jobId: `job-${index}`, stage: 'text_extracted', workerId: `w-${index}`, drill: index === 3 });
+    }
+    await expectErrorNamed(recorder.handedBack({ kind: 'vanished' as never, type: 'pdf', jobId: 'x', stage: null, workerId: 'w' }), 'ValidationError');
+    await ctx.redis.rpush(metricsKeys(ctx.prefix).handBacks(), 'not json', '{"at":1,"kind":"failover","type":"nope","jobId":"j","workerId":"w"}');
+    const reader = new MetricsReader({ connection: ctx.redis, prefix: ctx.prefix, clock });
+    const latest = await reader.latestHandBacks(10);
+    expect(latest.map((entry) => [entry.jobId, entry.kind, entry.at, entry.drill])).toEqual([
+      ['job-3', 'shutdown', T0 + 3000, true],
+      ['job-2', 'failover', T0 + 2000, false],
+      ['job-1', 'shutdown', T0 + 1000, false],
+    ]);
+    expect(parseHandBack('{"at":1,"kind":"shutdown","type":"pdf","jobId":"j","workerId":"w","stage":7}')).toEqual({
+      at: 1,
+      kind: 'shutdown',
+      type: 'pdf',
+      jobId: 'j',
+      stage: null,
+      workerId: 'w',
+      drill: false,
+    });
   });
 });

@@ -128,7 +128,7 @@ export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './
 export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts.js';
 export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
-export { enqueueRecoveryDrill, INTERNAL_PAYLOAD_FIELDS, internalFieldIssues } from './internal-fields.js';
+export { enqueueRecoveryDrill, INTERNAL_PAYLOAD_FIELDS, internalFieldIssues, isDrillPayload } from './internal-fields.js';
 export type { DrillSwitch } from './internal-fields.js';
 export type { BullJobSettings } from './job-options.js';
 export { queueClockMs } from './queue-clock.js';
@@ -198,11 +198,12 @@ export type { UpdateGapSample } from './metrics/metric-fields.js';
 export { METRICS_BUCKET_MS, metricsKeys, minuteOf } from './metrics/metrics-keys.js';
 export type { MetricsKeys } from './metrics/metrics-keys.js';
 export {
+  HandBackKind,
   noopMetricsRecorder,
   RedisMetricsRecorder,
   RedisMetricsRecorderOptionsSchema,
 } from './metrics/metrics-recorder.js';
-export type { MetricsRecorder, RedisMetricsRecorderOptions, UpdateGaps } from './metrics/metrics-recorder.js';
+export type { HandBackEvent, MetricsContext, MetricsRecorder, RecordedHandBack, RedisMetricsRecorderOptions, UpdateGaps } from './metrics/metrics-recorder.js';
 export { SupabaseStatusStore, SupabaseStatusStoreOptionsSchema } from './status/supabase-status-store.js';
 export type { SupabaseStatusStoreOptions } from './status/supabase-status-store.js';
 export { SupabaseConnectionOptionsSchema, SupabaseRpcClient } from './status/supabase-rpc-client.js';

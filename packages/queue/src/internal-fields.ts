@@ -39,6 +39,19 @@ export function internalFieldIssues(type: JobType, payload: unknown): FieldIssue
   return issues;
 }
 
+/**
+ * True when `payload` is a recovery drill's (it carries `options.drill`). Public enqueues
+ * refuse that field, so a payload that has it was enqueued by {@link enqueueRecoveryDrill}:
+ * metrics, the monitoring page and the recoveries list keep such jobs apart from production.
+ */
+export function isDrillPayload(payload: unknown): boolean {
+  if (payload === null || typeof payload !== 'object') return false;
+  const options = (payload as { options?: unknown }).options;
+  if (options === null || typeof options !== 'object') return false;
+  const drill = (options as { drill?: unknown }).drill;
+  return drill !== undefined && drill !== null;
+}
+
 /** The recovery drill's switch: the job's first run hangs in this stage until it is aborted. */
 export interface DrillSwitch {
   hangOnceInStage: PdfStage;

@@ -54,3 +54,20 @@ export function formatOptionalDuration(ms: number | null): string {
 export function formatWindow(ms: number): string {
   return ms % 3_600_000 === 0 && ms <= 72 * 3_600_000 ? `${ms / 3_600_000} h` : formatDuration(ms);
 }
+
+/** Headroom above which the exact figure says nothing more: the threshold is far looser than any job needs. */
+export const HEADROOM_CAP = 100;
+
+/**
+ * A threshold's headroom (threshold ÷ p99 of the observed gaps): `0.85×` (below 1 the
+ * threshold would flag normal jobs), `2.5×`, `35×`, and `> 100×` past {@link HEADROOM_CAP} —
+ * a p99 of a few ms against a minutes-long threshold gives five-digit ratios whose digits
+ * are noise. `—` for null.
+ */
+export function formatHeadroom(ratio: number | null): string {
+  if (ratio === null || !Number.isFinite(ratio) || ratio < 0) return '—';
+  if (ratio > HEADROOM_CAP) return `> ${HEADROOM_CAP}×`;
+  if (ratio < 1) return `${ratio.toFixed(2)}×`;
+  if (ratio < 10) return `${(Math.round(ratio * 10) / 10).toString()}×`;
+  return `${Math.round(ratio)}×`;
+}

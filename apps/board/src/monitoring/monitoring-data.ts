@@ -1,5 +1,5 @@
 import type { MetricsReader, MetricsSeries, MonitorDecision, MonitorStateStore, TickSummary, TypeThresholdAdvice } from '@kai-jobs/monitor';
-import { JOB_TYPES, jobCatalog, type Clock, type JobType, type StaleCandidate, type StatusStore } from '@kai-jobs/queue';
+import { isDrillPayload, JOB_TYPES, jobCatalog, type Clock, type JobType, type RecordedHandBack, type StaleCandidate, type StatusStore } from '@kai-jobs/queue';
 import type { MonitoringOptions, TypeThresholds } from '../config.js';
 
 /** The monitor's health as the page shows it. */
@@ -35,9 +35,33 @@ export interface TypeSnapshot {
   description: string;
   thresholds: TypeThresholds;
   series: MetricsSeries;
-  /** Jobs stuck right now by the thresholds (reason and age by the store's clock). */
+  /** Production jobs stuck right now by the thresholds (reason and age by the store's clock). */
   stuck: StaleCandidate[];
+  /** Recovery-drill canaries stuck right now: listed labelled, never counted with {@link stuck}. */
+  drillStuck: StaleCandidate[];
   advice: TypeThresholdAdvice;
+}
+
+/** One line of "Latest recoveries": a monitor decision, or a hand-back (failover, shutdown). */
+export type RecoveryEntry =
+  | { source: 'monitor'; at: number; drill: boolean; decision: MonitorDecision }
+  | { source: 'hand-back'; at: number; drill: boolean; handBack: RecordedHandBack };
+
+/**
+ * The monitor's decisions and the hand-backs in one list, newest first, at most `limit`.
+ * Decisions are stamped with the store's clock, hand-backs with the recording process's:
+ * the order between two entries seconds apart may be off by that drift, no more.
+ */
+export function mergeRecoveries(
+  decisions: readonly (MonitorDecision & { at: number })[],
+  handBacks: readonly RecordedHandBack[],
+  limit: number,
+): RecoveryEntry[] {
+  const entries: RecoveryEntry[] = [
+    ...decisions.map((decision): RecoveryEntry => ({ source: 'monitor', at: decision.at, drill: decision.drill === true, decision })),
+    ...handBacks.map((handBack): RecoveryEntry => ({ source: 'hand-back', at: handBack.at, drill: handBack.drill, handBack })),
+  ];
+  return entries.sort((a, b) => b.at - a.at).slice(0, limit);
 }
 
 /** The data of one rendering of the monitoring page. */
@@ -49,8 +73,8 @@ export interface MonitoringSnapshot {
   windowMs: number;
   bucketMs: number;
   types: TypeSnapshot[];
-  /** The monitor's latest applied decisions, newest first. */
-  decisions: (MonitorDecision & { at: number })[];
+  /** The monitor's latest applied decisions and the latest hand-backs (failovers, shutdowns), newest first. */
+  recoveries: RecoveryEntry[];
   monitor: MonitorHealth;
 }
 
@@ -91,7 +115,7 @@ export async function loadMonitoringSnapshot(deps: MonitoringDeps): Promise<Moni
   const typesPromise = Promise.all(
     JOB_TYPES.map(async (type): Promise<TypeSnapshot> => {
       const thresholds = deps.thresholds[type];
-      const [series, stuck, advice] = await Promise.all([
+      const [series, found, advice] = await Promise.all([
         deps.reader.readMetrics({ type, sinceMs, untilMs: generatedAt, bucketMs: options.bucketMs }),
         deps.statusStore.findStale(type, {
           heartbeatOlderThanMs: thresholds.heartbeatTimeoutMs,
@@ -101,12 +125,16 @@ export async function loadMonitoringSnapshot(deps: MonitoringDeps): Promise<Moni
         deps.reader.thresholdAdvice({ type, windowMs: options.windowMs, untilMs: generatedAt, configured: thresholds }),
       ]);
       const { displayName, description } = jobCatalog[type];
-      return { type, displayName, description, thresholds, series, stuck, advice };
+      // A drill's canary hangs on purpose: it is shown, labelled, but never counted as production stuck work.
+      const stuck = found.filter((candidate) => !isDrillPayload(candidate.row.payload));
+      const drillStuck = found.filter((candidate) => isDrillPayload(candidate.row.payload));
+      return { type, displayName, description, thresholds, series, stuck, drillStuck, advice };
     }),
   );
-  const [types, decisions, lastTick, storeNow] = await Promise.all([
+  const [types, decisions, handBacks, lastTick, storeNow] = await Promise.all([
     typesPromise,
     deps.monitorState.recentDecisions(options.recentDecisions),
+    deps.reader.latestHandBacks(options.recentDecisions),
     deps.monitorState.lastTick(),
     deps.statusStore.now(),
   ]);
@@ -116,7 +144,7 @@ export async function loadMonitoringSnapshot(deps: MonitoringDeps): Promise<Moni
     windowMs: options.windowMs,
     bucketMs: options.bucketMs,
     types,
-    decisions,
+    recoveries: mergeRecoveries(decisions, handBacks, options.recentDecisions),
     monitor: judgeMonitorHealth(lastTick, storeNow, options.overdueGraceMs),
   };
 }

@@ -1,8 +1,8 @@
 import type { MetricsPoint } from '@kai-jobs/monitor';
-import { isJobType, jobCatalog, type JobType } from '@kai-jobs/queue';
-import { formatDuration, formatNumber, formatOptionalDuration, formatPercent, formatTime, formatWindow } from './format.js';
+import { isJobType, jobCatalog, type JobType, type StaleCandidate } from '@kai-jobs/queue';
+import { formatDuration, formatHeadroom, formatNumber, formatOptionalDuration, formatPercent, formatTime, formatWindow } from './format.js';
 import { html, type SafeHtml } from './html.js';
-import type { MonitorHealth, MonitorHealthState, MonitoringSnapshot, TypeSnapshot } from './monitoring-data.js';
+import type { MonitorHealth, MonitorHealthState, MonitoringSnapshot, RecoveryEntry, TypeSnapshot } from './monitoring-data.js';
 import { MONITORING_CSS } from './monitoring-style.js';
 import { barList, timeChart } from './svg-charts.js';
 
@@ -75,13 +75,16 @@ function typeSection(snapshot: TypeSnapshot, windowText: string): SafeHtml {
   const points = series.points;
   const common = { startMs: series.fromMs, bucketMs: series.bucketMs };
   const rate = (value: number): string => formatPercent(value);
+  const anyFinished = series.summary.completed + series.summary.failed > 0;
   const charts = [
     timeChart({
       ...common,
       id: 'error-rate',
       title: 'Error rate',
       kind: 'line',
-      series: [{ name: 'error rate', values: points.map((p) => p.errorRate) }],
+      // An hour in which nothing failed had no errors: 0 %, so the line spans the whole window.
+      // With nothing finished in the whole window there is no rate at all: the empty figure says so.
+      series: [{ name: 'error rate', values: points.map((p) => (anyFinished ? (p.errorRate ?? 0) : null)) }],
       format: rate,
       yMax: 1,
       emptyText: `no finished jobs in the last ${windowText}`,
@@ -98,12 +101,17 @@ function typeSection(snapshot: TypeSnapshot, windowText: string): SafeHtml {
     timeChart({
       ...common,
       id: 'recovery-success',
-      title: 'Recovery success rate',
-      kind: 'line',
-      series: [{ name: 'recovered', values: points.map((p) => p.recoverySuccessRate) }],
-      format: rate,
-      yMax: 1,
-      emptyText: `no recovery ended in the last ${windowText}`,
+      title: `Recoveries · ${formatPercent(series.summary.recoverySuccessRate)} ended recovered`,
+      kind: 'bar',
+      // Counts per bucket (zero where none) rather than a per-bucket rate: a rate exists only
+      // in the few buckets where a recovery ended, and would draw as lone dots.
+      series: [
+        { name: 'restarted', values: points.map((p) => p.recoveries.restarted) },
+        { name: 'recovered', values: points.map((p) => p.recoveries.recovered) },
+        { name: 'failed', values: points.map((p) => p.recoveries.failed) },
+      ],
+      format: formatNumber,
+      emptyText: `no recovery in the last ${windowText}`,
     }),
     timeChart({
       ...common,
@@ -139,11 +147,9 @@ function typeSection(snapshot: TypeSnapshot, windowText: string): SafeHtml {
 </section>`;
 }
 
-function stuckSection(snapshot: MonitoringSnapshot, basePath: string): SafeHtml {
-  const rows = snapshot.types.flatMap((type) =>
-    type.stuck.map(
-      (candidate) => html`<tr data-job-id="${candidate.row.id}">
-    <td>${type.displayName}</td>
+function stuckRow(type: TypeSnapshot, candidate: StaleCandidate, basePath: string, drill: boolean): SafeHtml {
+  return html`<tr data-job-id="${candidate.row.id}"${drill ? html` data-drill="true" class="drill"` : null}>
+    <td>${type.displayName}${drill ? html` <span class="badge drill">drill</span>` : null}</td>
     <td>${jobLink(basePath, type.type, candidate.row.id)}</td>
     <td>${candidate.row.status}</td>
     <td>${candidate.row.currentStage ?? '—'}</td>
@@ -152,30 +158,43 @@ function stuckSection(snapshot: MonitoringSnapshot, basePath: string): SafeHtml 
     <td>${candidate.row.lastHeartbeat === null ? '—' : formatTime(candidate.row.lastHeartbeat)}</td>
     <td>${candidate.row.workerId ?? '—'}</td>
     <td>${candidate.row.restartCount}</td>
-  </tr>`,
-    ),
-  );
+  </tr>`;
+}
+
+function stuckSection(snapshot: MonitoringSnapshot, basePath: string): SafeHtml {
+  const production = snapshot.types.flatMap((type) => type.stuck.map((candidate) => stuckRow(type, candidate, basePath, false)));
+  const drills = snapshot.types.flatMap((type) => type.drillStuck.map((candidate) => stuckRow(type, candidate, basePath, true)));
+  const rows = [...production, ...drills];
   const thresholds = snapshot.types.map(
     (type) =>
       html`<li>${type.displayName}: no update for ${formatDuration(type.thresholds.updateTimeoutMs)}${type.thresholds.heartbeatTimeoutMs === null ? '' : `, no heartbeat for ${formatDuration(type.thresholds.heartbeatTimeoutMs)}`}</li>`,
   );
+  // The count is production work only: a drill's canary hangs on purpose and is listed apart.
+  const drillNote = drills.length === 0 ? null : html` <span class="muted" data-field="drill-stuck">+ ${drills.length} recovery drill ${drills.length === 1 ? 'canary' : 'canaries'}</span>`;
   return html`<section id="stuck-now">
-  <h2>Stuck right now <span class="count">${rows.length}</span></h2>
+  <h2>Stuck right now <span class="count" data-field="stuck-count">${production.length}</span>${drillNote}</h2>
   <ul class="thresholds muted">${thresholds}</ul>
   ${
     rows.length === 0
       ? html`<p class="none">No job is stuck right now.</p>`
-      : html`<table><thead><tr><th>Type</th><th>Job</th><th>Status</th><th>Stage</th><th>Reason</th><th>Stuck for</th><th>Last heartbeat</th><th>Worker</th><th>Restarts</th></tr></thead><tbody>${rows}</tbody></table>`
+      : html`${production.length === 0 ? html`<p class="none">No production job is stuck right now.</p>` : null}<table><thead><tr><th>Type</th><th>Job</th><th>Status</th><th>Stage</th><th>Reason</th><th>Stuck for</th><th>Last heartbeat</th><th>Worker</th><th>Restarts</th></tr></thead><tbody>${rows}</tbody></table>`
   }
 </section>`;
 }
 
-function recoveriesSection(snapshot: MonitoringSnapshot, basePath: string): SafeHtml {
-  const rows = snapshot.decisions.map(
-    (decision) => html`<tr data-job-id="${decision.jobId}" data-action="${decision.action}">
-    <td>${formatTime(decision.at)}</td>
-    <td>${isJobType(decision.type) ? jobCatalog[decision.type].displayName : decision.type}</td>
-    <td>${isJobType(decision.type) ? jobLink(basePath, decision.type, decision.jobId) : decision.jobId}</td>
+const HAND_BACK_LABELS = { failover: 'failover', shutdown: 'shutdown hand-back' } as const;
+
+function recoveryRow(entry: RecoveryEntry, basePath: string): SafeHtml {
+  const drillBadge = entry.drill ? html` <span class="badge drill">drill</span>` : null;
+  const drillAttr = entry.drill ? html` data-drill="true" class="drill"` : null;
+  const typeCell = (type: string, jobId: string): SafeHtml =>
+    html`<td>${isJobType(type) ? jobCatalog[type].displayName : type}${drillBadge}</td>
+    <td>${isJobType(type) ? jobLink(basePath, type, jobId) : jobId}</td>`;
+  if (entry.source === 'monitor') {
+    const decision = entry.decision;
+    return html`<tr data-job-id="${decision.jobId}" data-source="monitor" data-action="${decision.action}"${drillAttr}>
+    <td>${formatTime(entry.at)}</td>
+    ${typeCell(decision.type, decision.jobId)}
     <td><span class="badge action-${decision.action}">${decision.action}</span></td>
     <td><code>${decision.reason}</code></td>
     <td class="why">${decision.why}</td>
@@ -183,13 +202,36 @@ function recoveriesSection(snapshot: MonitoringSnapshot, basePath: string): Safe
     <td>${decision.workerId ?? '—'}</td>
     <td>${decision.restartNumber ?? '—'}</td>
     <td>${formatDuration(decision.stuckForMs)}</td>
-  </tr>`,
-  );
+  </tr>`;
+  }
+  const handBack = entry.handBack;
+  const why =
+    handBack.kind === 'failover'
+      ? `worker ${handBack.workerId} vanished from Redis${handBack.goneForMs === undefined ? '' : ` ${formatDuration(handBack.goneForMs)} before`}; the job went back to the queue and resumes from its checkpoint`
+      : `worker ${handBack.workerId} was shutting down and handed the job back; it resumes from its checkpoint`;
+  return html`<tr data-job-id="${handBack.jobId}" data-source="hand-back" data-action="${handBack.kind}"${drillAttr}>
+    <td>${formatTime(entry.at)}</td>
+    ${typeCell(handBack.type, handBack.jobId)}
+    <td><span class="badge action-${handBack.kind}">${HAND_BACK_LABELS[handBack.kind]}</span></td>
+    <td><code>${handBack.kind === 'failover' ? 'worker_gone' : 'shutdown'}</code></td>
+    <td class="why">${why}</td>
+    <td>${handBack.stage ?? '—'}</td>
+    <td>${handBack.workerId}</td>
+    <td>—</td>
+    <td>—</td>
+  </tr>`;
+}
+
+function recoveriesSection(snapshot: MonitoringSnapshot, basePath: string): SafeHtml {
+  const rows = snapshot.recoveries.map((entry) => recoveryRow(entry, basePath));
+  const production = snapshot.recoveries.filter((entry) => !entry.drill).length;
+  const drills = snapshot.recoveries.length - production;
   return html`<section id="recoveries">
-  <h2>Latest recoveries <span class="count">${rows.length}</span></h2>
+  <h2>Latest recoveries <span class="count" data-field="recoveries-count">${production}</span>${drills === 0 ? null : html` <span class="muted">+ ${drills} from recovery drills</span>`}</h2>
+  <p class="muted">The monitor's restarts and failures of stuck work, failovers of vanished workers and jobs handed back by workers shutting down.</p>
   ${
     rows.length === 0
-      ? html`<p class="none">The monitor has not recovered or failed any job yet.</p>`
+      ? html`<p class="none">No job has been recovered, failed over or handed back yet.</p>`
       : html`<table><thead><tr><th>When</th><th>Type</th><th>Job</th><th>Action</th><th>Reason</th><th>Why</th><th>Stage</th><th>Worker</th><th>Restart</th><th>Stuck for</th></tr></thead><tbody>${rows}</tbody></table>`
   }
 </section>`;
@@ -209,7 +251,7 @@ function adviceSection(snapshot: MonitoringSnapshot, windowText: string): SafeHt
     <td>${formatOptionalDuration(advice.p99Ms)}</td>
     <td>${formatOptionalDuration(advice.maxMs)}</td>
     <td>${advice.wouldFlag} (${formatPercent(advice.wouldFlagRatio)})</td>
-    <td>${advice.headroom === null ? '—' : `${formatNumber(advice.headroom)}×`}</td>
+    <td data-field="headroom"${advice.headroom === null ? null : html` title="threshold ÷ p99 = ${advice.headroom.toFixed(1)}×"`}>${formatHeadroom(advice.headroom)}</td>
     <td>${type.advice.truncated ? 'newest jobs only (sample list full)' : ''}</td>
   </tr>`;
     }),

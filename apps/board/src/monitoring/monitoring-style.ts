@@ -28,6 +28,10 @@ h2 small { font-weight: 400; color: var(--muted); font-size: .85rem; }
 .action-restart { background: #dbeafe; color: #1e40af; }
 .action-fail { background: #fee2e2; color: #991b1b; }
 .action-readd { background: #e0e7ff; color: #3730a3; }
+.action-failover { background: #ede9fe; color: #5b21b6; }
+.action-shutdown { background: #ccfbf1; color: #115e59; }
+.badge.drill { background: #fef3c7; color: #92400e; font-weight: 500; }
+tr.drill td { color: var(--muted); }
 .late, .error { color: #b91c1c; }
 dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .3rem 1.2rem; margin: 0; }
 dl.facts dt { color: var(--muted); font-size: .8rem; }
@@ -45,6 +49,7 @@ svg .frame { fill: none; stroke: #e4e7eb; }
 svg .axis, svg .label, svg .value { font-size: 10px; fill: #52606d; }
 svg .empty { font-size: 12px; fill: #9aa5b1; }
 svg .line { fill: none; stroke-width: 2; }
+svg .bridge { fill: none; stroke-width: 1.2; stroke-dasharray: 3 3; opacity: .7; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }

@@ -9,17 +9,49 @@ import { html, type SafeHtml } from './html.js';
 
 const WIDTH = 360;
 const HEIGHT = 150;
-const PAD_LEFT = 52;
 const PAD_RIGHT = 10;
 const PAD_TOP = 10;
 const PAD_BOTTOM = 22;
-const PLOT_W = WIDTH - PAD_LEFT - PAD_RIGHT;
 const PLOT_H = HEIGHT - PAD_TOP - PAD_BOTTOM;
+/** Font size of the axis labels (px, as `svg .axis` in the style sheet). */
+const AXIS_FONT_PX = 10;
+/** Gap between a y-axis label and the plot (px). */
+const AXIS_LABEL_GAP = 4;
+/** Narrowest and widest left margin (px): the plot keeps at least two thirds of the width. */
+const MIN_PAD_LEFT = 24;
+const MAX_PAD_LEFT = 120;
+
+/**
+ * Width of `text` at the axis font, estimated from character classes (the server cannot
+ * measure text): digits and most letters ≈ 0.56 em, narrow ones (`1 i l . : ,` and
+ * spaces) ≈ 0.3 em, wide ones (`m w M W %` and `—`) ≈ 0.85 em. Errs on the wide side so
+ * a label is never clipped.
+ */
+export function estimateTextWidth(text: string, fontPx = AXIS_FONT_PX): number {
+  let em = 0;
+  for (const char of text) {
+    if (/[1il.:, ·|!']/.test(char)) em += 0.3;
+    else if (/[mwMW%—×]/.test(char)) em += 0.85;
+    else em += 0.58;
+  }
+  return em * fontPx;
+}
+
+/** The left margin that fits the widest of `labels` right-aligned before the plot (px). */
+export function leftMarginFor(labels: readonly string[]): number {
+  const widest = Math.max(0, ...labels.map((label) => estimateTextWidth(label)));
+  return Math.min(MAX_PAD_LEFT, Math.max(MIN_PAD_LEFT, Math.ceil(widest + AXIS_LABEL_GAP + 4)));
+}
 
 /** Colours of the series, in order (readable on white, distinct for common colour blindness). */
 export const SERIES_COLORS = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2'] as const;
 
-/** One line (or the bars) of a time chart; null is a gap (no data in that bucket). */
+/**
+ * One line (or the bars) of a time chart; null is a bucket without data. A line is drawn
+ * through the buckets that have data, dashed across the empty ones in between, so a
+ * sparse series still reads as a line; give zeros instead of nulls where "nothing
+ * happened" is itself the value (counts, an error rate with no failures).
+ */
 export interface ChartSeries {
   name: string;
   values: readonly (number | null)[];
@@ -86,21 +118,56 @@ function legend(series: readonly ChartSeries[]): SafeHtml {
   )}</span>`;
 }
 
+/**
+ * The SVG paths of one line: `solid` joins neighbouring buckets that both have data;
+ * `bridges` joins, across empty buckets, a value to the next one (drawn dashed).
+ */
+export function linePaths(
+  values: readonly (number | null)[],
+  x: (index: number) => number,
+  y: (value: number) => number,
+): { solid: string; bridges: string } {
+  let solid = '';
+  let bridges = '';
+  let previous: number | null = null;
+  values.forEach((value, index) => {
+    if (value === null || !Number.isFinite(value)) return;
+    const point = `${round(x(index))} ${round(y(value))}`;
+    if (previous === null) {
+      solid += `M${point} `;
+    } else {
+      const from = `${round(x(previous))} ${round(y(values[previous] as number))}`;
+      if (previous === index - 1) {
+        solid += `L${point} `;
+      } else {
+        bridges += `M${from} L${point} `;
+        solid += `M${point} `;
+      }
+    }
+    previous = index;
+  });
+  return { solid: solid.trim(), bridges: bridges.trim() };
+}
+
 /** A line or bar chart of values per time bucket, with a labelled y axis and UTC times. */
 export function timeChart(input: TimeChartInput): SafeHtml {
   const points = Math.max(0, ...input.series.map((s) => s.values.length));
   const all = input.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   if (points === 0 || all.length === 0) return emptyFigure(input);
   const yMax = input.yMax ?? niceCeiling(Math.max(...all));
-  const slot = PLOT_W / points;
-  const x = (index: number): number => PAD_LEFT + (index + 0.5) * slot;
+  const yLabels = [0, 0.5, 1].map((fraction) => input.format(yMax * fraction));
+  // The margin follows the widest y label ("1 min 15 s" needs twice what "50 %" does), so none is clipped.
+  const padLeft = leftMarginFor(yLabels);
+  const plotW = WIDTH - padLeft - PAD_RIGHT;
+  const slot = plotW / points;
+  const x = (index: number): number => padLeft + (index + 0.5) * slot;
   const y = (value: number): number => PAD_TOP + PLOT_H - (Math.min(value, yMax) / yMax) * PLOT_H;
   const bucketTitle = (index: number, name: string, value: number): string =>
     `${name} ${formatTime(input.startMs + index * input.bucketMs)}: ${input.format(value)}`;
 
   const grid = [0, 0.5, 1].map(
-    (fraction) => html`<line x1="${PAD_LEFT}" x2="${WIDTH - PAD_RIGHT}" y1="${round(y(yMax * fraction))}" y2="${round(y(yMax * fraction))}" class="grid"/>
-    <text x="${PAD_LEFT - 4}" y="${round(y(yMax * fraction) + 3)}" text-anchor="end" class="axis">${input.format(yMax * fraction)}</text>`,
+    (fraction, index) => html`<line x1="${padLeft}" x2="${WIDTH - PAD_RIGHT}" y1="${round(y(yMax * fraction))}" y2="${round(y(yMax * fraction))}" class="grid"/>
+    <text x="${padLeft - AXIS_LABEL_GAP}" y="${round(y(yMax * fraction) + 3)}" text-anchor="end" class="axis">${yLabels[index]}</text>`,
   );
   const ticks = [...new Set([0, Math.floor((points - 1) / 2), points - 1])].map(
     (index) => html`<text x="${round(x(index))}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">${formatClock(input.startMs + index * input.bucketMs)}</text>`,
@@ -113,7 +180,7 @@ export function timeChart(input: TimeChartInput): SafeHtml {
       s.values.flatMap((value, index) => {
         if (value === null || !Number.isFinite(value)) return [];
         const top = y(value);
-        const left = PAD_LEFT + index * slot + slot * 0.1 + sIndex * barW;
+        const left = padLeft + index * slot + slot * 0.1 + sIndex * barW;
         return [
           html`<rect x="${round(left)}" y="${round(top)}" width="${round(barW)}" height="${round(PAD_TOP + PLOT_H - top)}" fill="${SERIES_COLORS[sIndex % SERIES_COLORS.length]}" class="point" data-series="${s.name}" data-value="${value}"><title>${bucketTitle(index, s.name, value)}</title></rect>`,
         ];
@@ -122,16 +189,7 @@ export function timeChart(input: TimeChartInput): SafeHtml {
   } else {
     marks = input.series.flatMap((s, sIndex) => {
       const color = SERIES_COLORS[sIndex % SERIES_COLORS.length] as string;
-      let path = '';
-      let penDown = false;
-      s.values.forEach((value, index) => {
-        if (value === null || !Number.isFinite(value)) {
-          penDown = false;
-          return;
-        }
-        path += `${penDown ? 'L' : 'M'}${round(x(index))} ${round(y(value))} `;
-        penDown = true;
-      });
+      const { solid, bridges } = linePaths(s.values, x, y);
       const dots = s.values.flatMap((value, index) =>
         value === null || !Number.isFinite(value)
           ? []
@@ -139,7 +197,11 @@ export function timeChart(input: TimeChartInput): SafeHtml {
               html`<circle cx="${round(x(index))}" cy="${round(y(value))}" r="2.5" fill="${color}" class="point" data-series="${s.name}" data-value="${value}"><title>${bucketTitle(index, s.name, value)}</title></circle>`,
             ],
       );
-      return [html`<path d="${path.trim()}" stroke="${color}" class="line"/>`, ...dots];
+      return [
+        html`<path d="${solid}" stroke="${color}" class="line"/>`,
+        bridges === '' ? html`` : html`<path d="${bridges}" stroke="${color}" class="bridge"/>`,
+        ...dots,
+      ];
     });
   }
 

@@ -1,5 +1,7 @@
 import { Job, type Queue } from 'bullmq';
 import {
+  HandBackKind,
+  isDrillPayload,
   jobTypeOfQueue,
   TERMINAL_STATUSES,
   toError,
@@ -38,6 +40,8 @@ export interface JobHandBack {
   /** The stage the job was in (from its status row), if known. */
   stage: string | null;
   outcome: HandBackOutcome;
+  /** True for a recovery drill's canary (its row's payload says so). */
+  drill: boolean;
 }
 
 /** What {@link handBackJobsOf} needs. */
@@ -47,7 +51,7 @@ export interface HandBackDeps {
   /** The BullMQ queue object of a queue name. */
   queueFor(queueName: string): Queue;
   statusStore: Pick<StatusStore, 'get' | 'recover' | 'appendHistory'>;
-  metrics: Pick<MetricsRecorder, 'failover'>;
+  metrics: Pick<MetricsRecorder, 'failover' | 'handedBack'>;
   /** False once the watcher may no longer act (its leadership term ran out by its own clock). */
   canAct(): boolean;
   logger: Logger;
@@ -116,7 +120,19 @@ export async function handBackJobsOf(dead: DeadWorker, deps: HandBackDeps): Prom
   await Promise.all(
     handBacks
       .filter((job) => job.outcome === HandBackOutcome.HandedBack && job.type !== null)
-      .map((job) => deps.metrics.failover(job.type as JobType, entry.workerId)),
+      .flatMap((job) => [
+        deps.metrics.failover(job.type as JobType, entry.workerId, { drill: job.drill }),
+        // The page's "Latest recoveries" lists failovers beside the monitor's decisions.
+        deps.metrics.handedBack({
+          kind: HandBackKind.Failover,
+          type: job.type as JobType,
+          jobId: job.jobId,
+          stage: job.stage,
+          workerId: entry.workerId,
+          goneForMs,
+          drill: job.drill,
+        }),
+      ]),
   );
   const handedBack = handBacks.filter((job) => job.outcome === HandBackOutcome.HandedBack).length;
   deps.logger[handedBack > 0 ? 'warn' : 'info']('failed over a vanished worker', {
@@ -138,10 +154,12 @@ async function handBackOne(
   dead: DeadWorker,
   deps: HandBackDeps,
 ): Promise<JobHandBack> {
-  const result = (outcome: HandBackOutcome, stage: string | null): JobHandBack => ({ jobId, queue: queue.name, type, stage, outcome });
+  let drill = false;
+  const result = (outcome: HandBackOutcome, stage: string | null): JobHandBack => ({ jobId, queue: queue.name, type, stage, outcome, drill });
   if (!deps.canAct()) return result(HandBackOutcome.NotLeader, null);
   const logger = deps.logger.child({ jobId, queue: queue.name, workerId: dead.entry.workerId });
   const row = await deps.statusStore.get(jobId);
+  drill = row !== null && isDrillPayload(row.payload);
   const stage = row?.currentStage ?? null;
   const unfinished = row !== null && !TERMINAL_STATUSES.includes(row.status);
   const history: HistoryEntryInput = {

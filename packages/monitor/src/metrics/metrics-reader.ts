@@ -13,6 +13,7 @@ import {
   toError,
   type Clock,
   type MetricsKeys,
+  type RecordedHandBack,
   type RedisClient,
   type UpdateGapSample,
   ValidationError,
@@ -106,6 +107,31 @@ export interface TypeThresholdAdvice extends ThresholdAdvice {
   windowMs: number;
 }
 
+/** Parses one entry of the hand-backs list; null for anything malformed. */
+export function parseHandBack(line: string): RecordedHandBack | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  const entry = value as Record<string, unknown>;
+  if (typeof entry['at'] !== 'number' || typeof entry['jobId'] !== 'string' || typeof entry['workerId'] !== 'string') return null;
+  if (entry['kind'] !== 'failover' && entry['kind'] !== 'shutdown') return null;
+  if (typeof entry['type'] !== 'string' || !(Object.values(JobType) as string[]).includes(entry['type'])) return null;
+  return {
+    at: entry['at'],
+    kind: entry['kind'],
+    type: entry['type'] as JobType,
+    jobId: entry['jobId'],
+    stage: typeof entry['stage'] === 'string' ? entry['stage'] : null,
+    workerId: entry['workerId'],
+    ...(typeof entry['goneForMs'] === 'number' ? { goneForMs: entry['goneForMs'] } : {}),
+    drill: entry['drill'] === true,
+  };
+}
+
 /**
  * Reads the metrics the recorder (`RedisMetricsRecorder` of `@kai-jobs/queue`) writes:
  * series for the board's charts, running totals for Prometheus, and the threshold advice.
@@ -171,6 +197,18 @@ export class MetricsReader {
   async readTotals(type: JobType): Promise<MetricCounts> {
     const hash = await this.wrap(() => this.redis.hgetall(this.keys.totals(type)), `reading the metrics totals of ${type}`);
     return addHash(emptyCounts(), hash);
+  }
+
+  /**
+   * The latest hand-backs (failovers, shutdown hand-backs), newest first, at most `limit`;
+   * entries that do not parse are skipped. Drill hand-backs are included, flagged `drill`.
+   */
+  async latestHandBacks(limit = 50): Promise<RecordedHandBack[]> {
+    const lines = await this.wrap(
+      () => this.redis.lrange(this.keys.handBacks(), 0, Math.max(0, limit - 1)),
+      'reading the latest hand-backs',
+    );
+    return lines.map(parseHandBack).filter((entry): entry is RecordedHandBack => entry !== null);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import {
   AbortAction,
   bullJobOptions,
+  isDrillPayload,
   publishAbortRequest,
   queueClockMs,
   toError,
@@ -67,8 +68,11 @@ async function requeue(queue: Queue, redis: RedisClient, candidate: StaleCandida
  * the same stuck job at once, one recovers it and alerts, the other does nothing.
  * Returns the decision with `applied` set.
  */
-export async function applyDecision(decision: MonitorDecision, candidate: StaleCandidate, deps: ApplyDeps): Promise<MonitorDecision> {
+export async function applyDecision(decided: MonitorDecision, candidate: StaleCandidate, deps: ApplyDeps): Promise<MonitorDecision> {
   const { row } = candidate;
+  // A drill's canary is labelled here, so the recorded decision (and the page) can tell it apart.
+  const decision: MonitorDecision = isDrillPayload(row.payload) ? { ...decided, drill: true } : decided;
+  const context = { drill: decision.drill === true };
   const queue = deps.queues[row.type];
   switch (decision.action) {
     case MonitorAction.Leave:
@@ -118,7 +122,7 @@ export async function applyDecision(decision: MonitorDecision, candidate: StaleC
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error, ...fenceOf(row.fence) });
       }
       await afterStuck(decision, candidate, deps, 'failed');
-      deps.metrics.jobFailed(row.type, row.currentStage).catch(() => undefined);
+      deps.metrics.jobFailed(row.type, row.currentStage, context).catch(() => undefined);
       return { ...decision, applied: true };
     }
     default: {
@@ -139,8 +143,8 @@ async function afterStuck(decision: MonitorDecision, candidate: StaleCandidate, 
     stuckForMs: decision.stuckForMs,
   });
   await Promise.all([
-    deps.metrics.jobStuck(row.type, decision.reason).catch(() => undefined),
-    deps.metrics.recovery(row.type, outcome).catch(() => undefined),
+    deps.metrics.jobStuck(row.type, decision.reason, { drill: decision.drill === true }).catch(() => undefined),
+    deps.metrics.recovery(row.type, outcome, { drill: decision.drill === true }).catch(() => undefined),
   ]);
   try {
     await deps.alerter.alert({

@@ -60,4 +60,6 @@ export interface MonitorDecision {
   abortFence?: string;
   /** False when another monitor (or the worker) changed the row first: nothing was done. */
   applied?: boolean;
+  /** True for a recovery drill's canary: shown labelled, kept out of production figures. */
+  drill?: boolean;
 }

@@ -21,14 +21,21 @@ export interface MetricsKeys {
   totals(type: JobType): string;
   /** List: the newest per-job update/heartbeat gap samples of `type`, newest first, capped. */
   gapSamples(type: JobType): string;
+  /** List: the newest hand-backs (failovers, shutdown hand-backs) of every type, newest first, capped (JSON entries). */
+  handBacks(): string;
 }
 
-/** Builds the metrics keys under `prefix`: `<prefix>:{metrics}:<type>:<minute>` and friends. */
-export function metricsKeys(prefix: string): MetricsKeys {
-  const base = `${prefix}:{metrics}:`;
+/**
+ * Builds the metrics keys under `prefix`: `<prefix>:{metrics}:<type>:<minute>` and friends.
+ * With `drill`, the recovery drill's own keys, `<prefix>:{metrics}:drill:<type>:…`: the
+ * drill's canary counts there, apart from every production figure (page, `/metrics`).
+ */
+export function metricsKeys(prefix: string, options: { drill?: boolean } = {}): MetricsKeys {
+  const base = `${prefix}:{metrics}:${options.drill === true ? 'drill:' : ''}`;
   return {
     bucket: (type, minute) => `${base}${type}:${minute}`,
     totals: (type) => `${base}${type}:total`,
     gapSamples: (type) => `${base}${type}:gaps`,
+    handBacks: () => `${base}handbacks`,
   };
 }

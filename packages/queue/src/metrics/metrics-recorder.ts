@@ -28,6 +28,47 @@ export interface UpdateGaps {
 }
 
 /**
+ * Who a count belongs to. A recovery drill's canary (`isDrillPayload`) counts under the
+ * drill's own keys, so it never shows in the production figures; omit for production jobs.
+ */
+export interface MetricsContext {
+  /** The job is a recovery drill's canary. Default false. */
+  drill?: boolean;
+}
+
+/** How a job was handed back to its queue without waiting for its lock to expire. */
+export const HandBackKind = {
+  /** The failover watcher saw the job's worker vanish from Redis and handed the job back. */
+  Failover: 'failover',
+  /** The job's worker was shutting down and handed the job back itself. */
+  Shutdown: 'shutdown',
+} as const;
+/** One of {@link HandBackKind}. */
+export type HandBackKind = (typeof HandBackKind)[keyof typeof HandBackKind];
+
+/** One hand-back, as {@link MetricsRecorder.handedBack} records it for the monitoring page. */
+export interface HandBackEvent {
+  kind: HandBackKind;
+  type: JobType;
+  jobId: string;
+  /** The stage the job was in, if known. */
+  stage: string | null;
+  /** The worker that held the job (the vanished one, or the one shutting down). */
+  workerId: string;
+  /** Failover only: how long the worker had been gone (ms). */
+  goneForMs?: number;
+  /** The job is a recovery drill's canary. Default false. */
+  drill?: boolean;
+}
+
+/** A {@link HandBackEvent} as read back: stamped with the recording process's clock. */
+export interface RecordedHandBack extends HandBackEvent {
+  /** When it was recorded (recording process's clock, ms since the epoch). */
+  at: number;
+  drill: boolean;
+}
+
+/**
  * Writes the job metrics. Worker processes record completions, durations, failures by
  * stage and per-job update gaps; the monitor records stuck work, recoveries, stalls and
  * failovers. Every call is one round trip; a Redis error is logged and swallowed, so a
@@ -36,19 +77,24 @@ export interface UpdateGaps {
  */
 export interface MetricsRecorder {
   /** A job completed after `durationMs` of processing. */
-  jobCompleted(type: JobType, durationMs: number): Promise<void>;
+  jobCompleted(type: JobType, durationMs: number, context?: MetricsContext): Promise<void>;
   /** A job failed for good in `stage` (null: before any stage, or unknown). */
-  jobFailed(type: JobType, stage: string | null): Promise<void>;
+  jobFailed(type: JobType, stage: string | null, context?: MetricsContext): Promise<void>;
   /** The monitor found a job stuck for `reason` (e.g. `heartbeat_timeout`, `update_timeout`, `lost`). */
-  jobStuck(type: JobType, reason: string): Promise<void>;
+  jobStuck(type: JobType, reason: string, context?: MetricsContext): Promise<void>;
   /** The monitor's recovery of stuck work ended with `outcome`; `recovered` is recorded when a restarted job completes. */
-  recovery(type: JobType, outcome: RecoveryOutcome): Promise<void>;
+  recovery(type: JobType, outcome: RecoveryOutcome, context?: MetricsContext): Promise<void>;
   /** BullMQ reported a job of `type` stalled. */
-  stalled(type: JobType): Promise<void>;
+  stalled(type: JobType, context?: MetricsContext): Promise<void>;
   /** The failover watcher handed a job of `type` held by `workerId` back to the queue. */
-  failover(type: JobType, workerId: string): Promise<void>;
+  failover(type: JobType, workerId: string, context?: MetricsContext): Promise<void>;
   /** A finished job's largest update and heartbeat gaps (feeds the threshold advice). */
-  updateGaps(type: JobType, gaps: UpdateGaps): Promise<void>;
+  updateGaps(type: JobType, gaps: UpdateGaps, context?: MetricsContext): Promise<void>;
+  /**
+   * A job was handed back to its queue (failover, shutdown): appended to the capped list of
+   * latest hand-backs the monitoring page shows beside the monitor's decisions.
+   */
+  handedBack(event: HandBackEvent): Promise<void>;
 }
 
 /** Options of {@link RedisMetricsRecorder}. */
@@ -64,6 +110,8 @@ export const RedisMetricsRecorderOptionsSchema = z
     retentionMs: z.number().int().min(60_000).default(48 * HOUR_MS),
     /** Gap samples kept per job type (newest kept; also expire after `retentionMs`). Default 10 000. */
     gapSampleLimit: z.number().int().min(10).max(1_000_000).default(10_000),
+    /** Hand-backs kept in the latest-hand-backs list (newest kept; also expire after `retentionMs`). Default 500. */
+    handBackLimit: z.number().int().min(1).max(100_000).default(500),
     /** Clock that stamps buckets and samples. Default the system clock. */
     clock: z.custom<Clock>((value) => typeof value === 'object' && value !== null).default(systemClock),
     /** Where write failures are logged. Default silent. */
@@ -92,8 +140,10 @@ function checkDuration(name: string, value: unknown): void {
 export class RedisMetricsRecorder implements MetricsRecorder {
   private readonly redis: RedisClient;
   private readonly keys: MetricsKeys;
+  private readonly drillKeys: MetricsKeys;
   private readonly retentionMs: number;
   private readonly gapSampleLimit: number;
+  private readonly handBackLimit: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
 
@@ -101,64 +151,67 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     const parsed = parseOrThrow(RedisMetricsRecorderOptionsSchema, options, 'RedisMetricsRecorder options');
     this.redis = parsed.connection;
     this.keys = metricsKeys(parsed.prefix);
+    this.drillKeys = metricsKeys(parsed.prefix, { drill: true });
     this.retentionMs = parsed.retentionMs;
     this.gapSampleLimit = parsed.gapSampleLimit;
+    this.handBackLimit = parsed.handBackLimit;
     this.clock = parsed.clock;
     this.logger = parsed.logger;
   }
 
-  async jobCompleted(type: JobType, durationMs: number): Promise<void> {
+  async jobCompleted(type: JobType, durationMs: number, context?: MetricsContext): Promise<void> {
     checkDuration('durationMs', durationMs);
     const ms = Math.round(durationMs);
-    await this.count(type, 'jobCompleted', {
+    await this.count(type, 'jobCompleted', context, {
       [MetricField.Completed]: 1,
       [MetricField.DurationSumMs]: ms,
       [`${MetricField.DurationBucketPrefix}${durationBucketIndex(ms)}`]: 1,
     });
   }
 
-  async jobFailed(type: JobType, stage: string | null): Promise<void> {
-    await this.count(type, 'jobFailed', {
+  async jobFailed(type: JobType, stage: string | null, context?: MetricsContext): Promise<void> {
+    await this.count(type, 'jobFailed', context, {
       [MetricField.Failed]: 1,
       [`${MetricField.FailedByStagePrefix}${metricLabel(stage)}`]: 1,
     });
   }
 
-  async jobStuck(type: JobType, reason: string): Promise<void> {
-    await this.count(type, 'jobStuck', {
+  async jobStuck(type: JobType, reason: string, context?: MetricsContext): Promise<void> {
+    await this.count(type, 'jobStuck', context, {
       [MetricField.Stuck]: 1,
       [`${MetricField.StuckByReasonPrefix}${metricLabel(reason)}`]: 1,
     });
   }
 
-  async recovery(type: JobType, outcome: RecoveryOutcome): Promise<void> {
+  async recovery(type: JobType, outcome: RecoveryOutcome, context?: MetricsContext): Promise<void> {
     if (!RECOVERY_OUTCOMES.includes(outcome)) {
       throw new ValidationError('metrics', [
         { path: 'outcome', message: `expected one of ${RECOVERY_OUTCOMES.join(', ')}`, received: String(outcome) },
       ]);
     }
-    await this.count(type, 'recovery', { [`${MetricField.RecoveryPrefix}${outcome}`]: 1 });
+    await this.count(type, 'recovery', context, { [`${MetricField.RecoveryPrefix}${outcome}`]: 1 });
   }
 
-  async stalled(type: JobType): Promise<void> {
-    await this.count(type, 'stalled', { [MetricField.Stalled]: 1 });
+  async stalled(type: JobType, context?: MetricsContext): Promise<void> {
+    await this.count(type, 'stalled', context, { [MetricField.Stalled]: 1 });
   }
 
-  async failover(type: JobType, workerId: string): Promise<void> {
+  async failover(type: JobType, workerId: string, context?: MetricsContext): Promise<void> {
     await this.count(
       type,
       'failover',
+      context,
       { [MetricField.Failover]: 1 },
       { [`${MetricField.FailoverByWorkerPrefix}${metricLabel(workerId)}`]: 1 },
     );
   }
 
-  async updateGaps(type: JobType, gaps: UpdateGaps): Promise<void> {
+  async updateGaps(type: JobType, gaps: UpdateGaps, context?: MetricsContext): Promise<void> {
     assertJobType(type);
     checkDuration('maxUpdateGapMs', gaps.maxUpdateGapMs);
     const heartbeat = gaps.maxHeartbeatGapMs ?? null;
     if (heartbeat !== null) checkDuration('maxHeartbeatGapMs', heartbeat);
-    const key = this.keys.gapSamples(type);
+    const key = this.keysOf(context).gapSamples(type);
     const entry = encodeGapSample({
       atMs: this.clock.now(),
       maxUpdateGapMs: gaps.maxUpdateGapMs,
@@ -169,19 +222,50 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     );
   }
 
+  async handedBack(event: HandBackEvent): Promise<void> {
+    assertJobType(event.type);
+    if (!Object.values(HandBackKind).includes(event.kind)) {
+      throw new ValidationError('metrics', [
+        { path: 'kind', message: `expected one of ${Object.values(HandBackKind).join(', ')}`, received: String(event.kind) },
+      ]);
+    }
+    const entry: RecordedHandBack = {
+      at: this.clock.now(),
+      kind: event.kind,
+      type: event.type,
+      jobId: event.jobId,
+      stage: event.stage,
+      workerId: event.workerId,
+      ...(event.goneForMs === undefined ? {} : { goneForMs: event.goneForMs }),
+      drill: event.drill === true,
+    };
+    // One list for production and drill alike: it is a log the page labels, not a figure.
+    const key = this.keys.handBacks();
+    await this.exec('handedBack', event.type, (multi) =>
+      multi.lpush(key, JSON.stringify(entry)).ltrim(key, 0, this.handBackLimit - 1).pexpire(key, this.retentionMs),
+    );
+  }
+
+  private keysOf(context: MetricsContext | undefined): MetricsKeys {
+    return context?.drill === true ? this.drillKeys : this.keys;
+  }
+
   /**
    * Adds `fields` to the current minute bucket and to the totals, and `bucketOnly` to the
    * bucket alone (labels of unbounded cardinality stay out of the never-expiring totals).
+   * A drill's counts go to the drill's keys.
    */
   private async count(
     type: JobType,
     operation: string,
+    context: MetricsContext | undefined,
     fields: Record<string, number>,
     bucketOnly: Record<string, number> = {},
   ): Promise<void> {
     assertJobType(type);
-    const bucket = this.keys.bucket(type, minuteOf(this.clock.now()));
-    const totals = this.keys.totals(type);
+    const keys = this.keysOf(context);
+    const bucket = keys.bucket(type, minuteOf(this.clock.now()));
+    const totals = keys.totals(type);
     await this.exec(operation, type, (multi) => {
       for (const [field, by] of Object.entries(fields)) {
         multi.hincrby(bucket, field, by);
@@ -219,4 +303,5 @@ export const noopMetricsRecorder: MetricsRecorder = {
   stalled: () => Promise.resolve(),
   failover: () => Promise.resolve(),
   updateGaps: () => Promise.resolve(),
+  handedBack: () => Promise.resolve(),
 };

@@ -1,6 +1,8 @@
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import {
+  HandBackKind,
   hasErrorCode,
+  isDrillPayload,
   isKaiJobsError,
   jobCatalog,
   QueueErrorCode,
@@ -280,12 +282,15 @@ export async function runAttempt(
     }
     currentStage = null;
     // Metrics never fail a job: the recorder logs and swallows its own errors.
-    void deps.metrics.jobCompleted(type, performance.now() - attemptStartedAt);
-    void deps.metrics.updateGaps(type, {
-      maxUpdateGapMs: reporter.maxGapMs,
-      maxHeartbeatGapMs: deps.heartbeats.maxGapSince(attemptStartedClock),
-    });
-    if (row.restartCount > 0) void deps.metrics.recovery(type, 'recovered');
+    // A recovery drill's canary counts apart from production (its own metrics keys).
+    const metricsContext = { drill: isDrillPayload(payload) };
+    void deps.metrics.jobCompleted(type, performance.now() - attemptStartedAt, metricsContext);
+    void deps.metrics.updateGaps(
+      type,
+      { maxUpdateGapMs: reporter.maxGapMs, maxHeartbeatGapMs: deps.heartbeats.maxGapSince(attemptStartedClock) },
+      metricsContext,
+    );
+    if (row.restartCount > 0) void deps.metrics.recovery(type, 'recovered', metricsContext);
     deps.events.emit('job:completed', {
       jobId,
       type,
@@ -426,6 +431,15 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       await deps.statusStore
         .appendHistory(jobId, { event: 'shutdown:handed-back', stage: currentStage, workerId: deps.workerId })
         .catch(() => undefined);
+      // Listed on the monitoring page's "Latest recoveries"; the recorder swallows its own errors.
+      void deps.metrics.handedBack({
+        kind: HandBackKind.Shutdown,
+        type,
+        jobId,
+        stage: currentStage,
+        workerId: deps.workerId,
+        drill: isDrillPayload(job.data),
+      });
       logger.info('handed the job back to the queue on shutdown', { stage: currentStage });
       deps.events.emit('job:handed-back', { jobId, type, reason: 'shutdown', stage: currentStage, workerId: deps.workerId });
       return new WaitingError();
@@ -464,7 +478,7 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       });
     } else {
       await deps.statusStore.fail(jobId, token, error.message, currentStage);
-      void deps.metrics.jobFailed(type, currentStage);
+      void deps.metrics.jobFailed(type, currentStage, { drill: isDrillPayload(job.data) });
       deps.events.emit('job:failed', { jobId, type, stage: currentStage, error: error.message, workerId: deps.workerId });
     }
   } catch (storeError) {
