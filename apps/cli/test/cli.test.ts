@@ -77,6 +77,66 @@ describe('bad usage: exit 2 and a message that says what was meant', () => {
   });
 });
 
+describe('flag values: negative numbers get the CLI\'s message, every bad flag is reported at once', () => {
+  it.each([
+    [['enqueue', 'pdf', '--priority', '-1'], '--priority expects a whole number from 1 to 2097152, got "-1"'],
+    [['list', '--limit', '-5'], '--limit expects a whole number from 1 to 10000, got "-5"'],
+    [['status', 'x', '--history', '-3'], '--history expects a whole number from 1 to 10000, got "-3"'],
+    [['restart', 'x', '--delay-ms', '-0.5'], '--delay-ms expects a whole number of at least 0, got "-0.5"'],
+    [['enqueue', 'pdf', '--render-scale', '-2'], '--render-scale expects a number of at least 0, got "-2"'],
+  ])('kai-jobs %j', async (argv, message) => {
+    const run = await kaiJobs(argv, NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`kai-jobs: ${message}\nRun "kai-jobs ${argv[0] as string} --help" for usage.\n`);
+    expect(run.stderr).not.toMatch(/ambiguous|ERR_PARSE_ARGS/);
+  });
+
+  it('a negative number given with = is checked the same way', async () => {
+    const run = await kaiJobs(['list', '--limit=-5'], NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--limit expects a whole number from 1 to 10000, got "-5"/);
+  });
+
+  it('lists every problem of one command line in one error, exit 2', async () => {
+    const run = await kaiJobs(['list', '--limit', '-5', '--type', 'pdfs', '--stuk', '--status', 'nope', 'extra'], NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      [
+        'kai-jobs: 5 problems with "kai-jobs list":',
+        '  - unknown flag --stuk for "kai-jobs list" — did you mean --stuck?',
+        '  - --type must be one of pdf, scrape, xml-import; got "pdfs" (did you mean pdf?)',
+        '  - --status must be one of pending, processing, scraping, completed, failed; got "nope"',
+        '  - --limit expects a whole number from 1 to 10000, got "-5"',
+        '  - unexpected argument "extra": usage is "kai-jobs list [--type pdf|scrape|xml-import] [--status s] [--stuck] [--limit n] [--json]"',
+        'Run "kai-jobs list --help" for usage.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('with --json the problems are listed one by one', async () => {
+    const run = await kaiJobs(['enqueue', 'pdf', '--priority', '-1', '--delay-ms', 'soon', '--max-pages', '0', '--prioriy', '3', '--json'], NO_REDIS);
+    expect(run.code).toBe(2);
+    const error = run.json<{ error: { problems: string[]; message: string } }>().error;
+    expect(error.problems).toEqual([
+      'unknown flag --prioriy for "kai-jobs enqueue" — did you mean --priority?',
+      '--max-pages expects a whole number of at least 1, got "0"',
+      '--priority expects a whole number from 1 to 2097152, got "-1"',
+      '--delay-ms expects a whole number of at least 0, got "soon"',
+    ]);
+    expect(error.message).toMatch(/^4 problems with "kai-jobs enqueue":/);
+  });
+
+  it('a flag missing its value is one of the problems, not the end of the check', async () => {
+    const run = await kaiJobs(['list', '--limit', '--type', 'pfd'], NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/2 problems/);
+    expect(run.stderr).toMatch(/--limit: argument missing \(expects a whole number from 1 to 10000\)/);
+    expect(run.stderr).toMatch(/--type must be one of pdf, scrape, xml-import; got "pfd" \(did you mean pdf\?\)/);
+  });
+});
+
 describe('every command has --help with examples', () => {
   it.each(COMMANDS.map((command) => [command.name]))('kai-jobs %s --help', async (name) => {
     const run = await kaiJobs([name, '--help'], NO_REDIS);

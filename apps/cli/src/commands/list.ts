@@ -22,10 +22,10 @@ export const listCommand: CommandSpec = {
     'will examine — with the reason and how long each has been stuck.',
   positionals: [],
   options: {
-    type: { type: 'string', valueName: 'type', description: `one job type (${JOB_TYPES.join(', ')}); default all` },
-    status: { type: 'string', valueName: 'status', description: `one status (${STATUSES.join(', ')}); default all` },
+    type: { type: 'string', valueName: 'type', value: { kind: 'choice', choices: JOB_TYPES }, description: `one job type (${JOB_TYPES.join(', ')}); default all` },
+    status: { type: 'string', valueName: 'status', value: { kind: 'choice', choices: STATUSES }, description: `one status (${STATUSES.join(', ')}); default all` },
     stuck: { type: 'boolean', description: 'only jobs past the monitor\'s thresholds (ignores --status)' },
-    limit: { type: 'string', valueName: 'n', description: 'at most n jobs (default 20)' },
+    limit: { type: 'string', valueName: 'n', value: { kind: 'int', min: 1, max: 10_000 }, description: 'at most n jobs (default 20)' },
   },
   examples: ['kai-jobs list', 'kai-jobs list --type pdf --status failed --limit 50', 'kai-jobs list --stuck', 'kai-jobs list --stuck --json | jq ".jobs[].id"'],
   async run({ io, json }, args) {

@@ -18,7 +18,7 @@ export const statusCommand: CommandSpec = {
     'Exit 1 when there is no such job.',
   positionals: [{ name: 'id', required: true, description: 'the job id' }],
   options: {
-    history: { type: 'string', valueName: 'n', description: 'history entries to show, newest kept (default 50)' },
+    history: { type: 'string', valueName: 'n', value: { kind: 'int', min: 1, max: 10_000 }, description: 'history entries to show, newest kept (default 50)' },
   },
   examples: ['kai-jobs status 3f0c…', 'kai-jobs status drill-1712345678-ab12cd --history 200', 'kai-jobs status 3f0c… --json | jq .bullmq.state'],
   async run({ io, json }, args) {
