@@ -5,7 +5,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { closestMatch } from '../cli/suggest.js';
 import { parseCliEnv } from '../config/cli-env.js';
 import { withSystem } from '../config/system.js';
-import { formatDuration, writeJson, writeLines } from '../output/format.js';
+import { formatDuration, formatLabelledValue, writeJson, writeLines } from '../output/format.js';
 import { buildPayload, FLAG_OF_FIELD, PAYLOAD_OPTIONS } from './enqueue-payload.js';
 import { waitForJob } from './wait-for-job.js';
 
@@ -96,7 +96,7 @@ export const enqueueCommand: CommandSpec = {
         if (json) {
           writeJson(io.stdout, { ...base, status: row.status, durationMs: row.durationMs, result: row.result, error: row.error, errorStage: row.errorStage, restartCount: row.restartCount });
         } else if (completed) {
-          writeLines(io.stdout, [`completed in ${formatDuration(row.durationMs)}`, `result: ${JSON.stringify(row.result)}`]);
+          writeLines(io.stdout, [`completed in ${formatDuration(row.durationMs)}`, ...formatLabelledValue(io.stdout, 'result', row.result)]);
         } else {
           writeLines(io.stdout, [`failed${row.errorStage ? ` in stage ${row.errorStage}` : ''}: ${row.error ?? 'unknown error'}`, `history: kai-jobs status ${row.id}`]);
         }

@@ -5,7 +5,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { parseCliEnv } from '../config/cli-env.js';
 import { monitorSettings } from '../config/monitor-settings.js';
 import { withSystem } from '../config/system.js';
-import { formatDuration, formatTable, orDash, writeJson, writeLines } from '../output/format.js';
+import { formatDuration, formatPercent, formatTable, orDash, writeJson, writeLines } from '../output/format.js';
 import { rowSummary } from './job-inspection.js';
 
 const STATUSES = Object.values(JobStatus);
@@ -82,7 +82,7 @@ export const listCommand: CommandSpec = {
           String(job['type']),
           String(job['status']),
           orDash(job['stage']),
-          `${String(job['progress'])}%`,
+          formatPercent(Number(job['progress'])),
           `${formatDuration(storeNow - job.updatedAt)} ago`,
           stuckInfo === undefined ? orDash(job['workerId']) : `${stuckInfo.reason} for ${formatDuration(stuckInfo.ageMs)}`,
         ];

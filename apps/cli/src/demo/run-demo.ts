@@ -184,7 +184,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     const before = (await system.checkpointStore.list({ id, type: 'pdf' })).map((checkpoint) => checkpoint.stage);
     await worker.killHard();
     const killedAt = { stage: row.currentStage, progress: row.progress, detail: row.progressDetail };
-    say(`  kill -9 ${worker.pid}: worker ${worker.workerId} is gone in ${row.currentStage} (${row.progressDetail ?? ''}, ${row.progress}%)`);
+    say(`  kill -9 ${worker.pid}: worker ${worker.workerId} is gone in ${row.currentStage} (${row.progressDetail ?? ''}, ${Math.round(row.progress)}%)`);
     say(`  checkpoints it had saved: ${before.join(', ')} — those stages will not run again`);
     say('  now: its BullMQ lock expires (5 s), a remaining worker\'s stalled check (STALLED_INTERVAL_MS: 5 s under "pnpm start", 30 s for a plain worker; BullMQ needs one or two) hands the job back, and a worker resumes it…');
     const resumedRow = await waitForRow(
