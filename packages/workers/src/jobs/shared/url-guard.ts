@@ -125,7 +125,10 @@ export class UrlGuard {
         const kind = blockedRangeOf(address);
         if (kind !== null && !this.isAllowedAddress(address)) {
           const via = literalFamily === 0 ? `${hostname} resolves to ${address}, which` : `address ${address}`;
-          throw new UrlRefusedError(parsed.href, `${via} is ${kind} (add it to the guard's allow list to permit it)`);
+          throw new UrlRefusedError(
+            parsed.href,
+            `${via} is ${kind}; to permit it, add ${literalFamily === 0 ? `${hostname} or ${address}` : address} to SCRAPE_ALLOW on the workers (comma-separated host names, addresses or CIDRs; the urlGuard allow option in code)`,
+          );
         }
       }
     }
