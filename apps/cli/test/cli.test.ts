@@ -8,13 +8,17 @@ import {
   COMMANDS,
   commandHelp,
   formatDuration,
+  formatLabelledValue,
+  formatPercent,
+  formatReadable,
   parseCommandArgs,
   prettyLogLine,
   progressBar,
   shouldPrintPlain,
+  writeJson,
   type CommandSpec,
 } from '../src/index.js';
-import { kaiJobs, tempDir } from './support.js';
+import { Buffered, kaiJobs, tempDir } from './support.js';
 
 const spec = (name: string): CommandSpec => COMMANDS.find((command) => command.name === name) as CommandSpec;
 // Nothing here reaches Redis: every case is refused before a connection is opened.
@@ -246,5 +250,40 @@ describe('small pieces', () => {
     expect(prettyLogLine('{"level":"warn","time":"2026-01-02T03:04:05.678Z","service":"kai-jobs","component":"worker","jobId":"j1","msg":"lost the job"}')).toBe(
       '03:04:05 WARN  worker  lost the job  jobId=j1',
     );
+  });
+
+  it('rounds percentages for people', () => {
+    expect(formatPercent(41.11)).toBe('41%');
+    expect(formatPercent(99.5)).toBe('100%');
+    expect(formatPercent(0)).toBe('0%');
+  });
+
+  it('JSON is indented on a terminal and one line when piped', () => {
+    const value = { id: 'j1', result: { pages: 3, tags: ['a', 'b'] } };
+    const terminal = new Buffered(true);
+    const piped = new Buffered(false);
+    writeJson(terminal, value);
+    writeJson(piped, value);
+    expect(terminal.text).toBe(`${JSON.stringify(value, null, 2)}\n`);
+    expect(piped.text).toBe('{"id":"j1","result":{"pages":3,"tags":["a","b"]}}\n');
+  });
+
+  it('a result reads as key: value lines on a terminal and stays one JSON line when piped', () => {
+    const result = { documentId: 'doc-1', pages: 17, skipped: false, model: null, artifacts: { text: 'a/pages.jsonl' }, failedPages: [2, 9], materials: [{ name: 'oak', page: 3 }] };
+    expect(formatReadable(result)).toEqual([
+      'documentId: doc-1',
+      'pages: 17',
+      'skipped: false',
+      'model: null',
+      'artifacts:',
+      '  text: a/pages.jsonl',
+      'failedPages: 2, 9',
+      'materials:',
+      '  - name: oak',
+      '    page: 3',
+    ]);
+    expect(formatLabelledValue(new Buffered(true), 'result', { pages: 3 })).toEqual(['result:', '  pages: 3']);
+    expect(formatLabelledValue(new Buffered(true), 'result', 'done')).toEqual(['result: done']);
+    expect(formatLabelledValue(new Buffered(false), 'result', { pages: 3 })).toEqual(['result: {"pages":3}']);
   });
 });

@@ -14,7 +14,7 @@ export function formatPercent(percent: number): string {
 }
 
 /** `key=value` pairs on one line (nested values as compact JSON); `-` when empty. */
-export function inlineFields(value: Readonly<Record<string, unknown>> | null | undefined): string {
+export function inlineFields(value: object | null | undefined): string {
   const entries = Object.entries(value ?? {}).filter(([, item]) => item !== null && item !== undefined);
   if (entries.length === 0) return '-';
   return entries.map(([key, item]) => `${key}=${typeof item === 'string' ? item : JSON.stringify(item)}`).join(' ');
