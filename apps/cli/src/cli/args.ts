@@ -5,7 +5,7 @@ import type { CommandSpec, OptionSpec, OptionValueRule } from './command.js';
 
 /** Flags every command accepts. */
 export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  json: { type: 'boolean', description: 'print one machine-readable JSON document on stdout' },
+  json: { type: 'boolean', description: 'print one machine-readable JSON document on stdout (one line; indented on a terminal)' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
