@@ -195,8 +195,18 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
       (r) => r.attempt > row.attempt && r.status !== 'pending',
       (elapsed) => say(`  … still waiting for the stalled check (${formatDuration(elapsed)})`),
     );
-    const history = await system.statusStore.history(id);
-    const resumedEntry = [...history].reverse().find((entry) => entry.event === 'resumed');
+    // The attempt is claimed (attempt + 1) before it reads its checkpoints and records
+    // "resumed": wait for that entry, or for the job to finish without one (no resume).
+    const resumedOf = (entries: readonly { event: string; attempt?: unknown }[]) =>
+      [...entries].reverse().find((entry) => entry.event === 'resumed' && Number(entry.attempt ?? 0) >= resumedRow.attempt);
+    let history = await system.statusStore.history(id);
+    while (resumedOf(history) === undefined) {
+      const current = await system.statusStore.get(id);
+      if (current === null || current.status === 'completed' || current.status === 'failed') break;
+      await sleep(100, options.signal);
+      history = await system.statusStore.history(id);
+    }
+    const resumedEntry = resumedOf(history);
     const resumed = resumedEntry === undefined
       ? null
       : { from: (resumedEntry['from'] as string | null) ?? null, restored: (resumedEntry['restored'] as string[]) ?? [], workerId: (resumedEntry['workerId'] as string | null) ?? resumedRow.workerId, attempt: Number(resumedEntry['attempt'] ?? resumedRow.attempt) };
