@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { MonitorStateStore } from '@kai-jobs/monitor';
-import { bullPrefix, JOB_TYPES, jobCatalog, systemClock, toError, type StatusRow } from '@kai-jobs/queue';
+import { bullPrefix, JOB_TYPES, jobCatalog, systemClock, toError, type HistoryEntry, type StatusRow } from '@kai-jobs/queue';
 import { CommandFailedError } from '../cli/errors.js';
 import type { CliSystem } from '../config/system.js';
 import { envValue, type Environment } from '../config/cli-env.js';
@@ -197,8 +197,8 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     );
     // The attempt is claimed (attempt + 1) before it reads its checkpoints and records
     // "resumed": wait for that entry, or for the job to finish without one (no resume).
-    const resumedOf = (entries: readonly { event: string; attempt?: unknown }[]) =>
-      [...entries].reverse().find((entry) => entry.event === 'resumed' && Number(entry.attempt ?? 0) >= resumedRow.attempt);
+    const resumedOf = (entries: readonly HistoryEntry[]) =>
+      [...entries].reverse().find((entry) => entry.event === 'resumed' && Number(entry['attempt'] ?? 0) >= resumedRow.attempt);
     let history = await system.statusStore.history(id);
     while (resumedOf(history) === undefined) {
       const current = await system.statusStore.get(id);
