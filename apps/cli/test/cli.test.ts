@@ -8,13 +8,17 @@ import {
   COMMANDS,
   commandHelp,
   formatDuration,
+  formatLabelledValue,
+  formatPercent,
+  formatReadable,
   parseCommandArgs,
   prettyLogLine,
   progressBar,
   shouldPrintPlain,
+  writeJson,
   type CommandSpec,
 } from '../src/index.js';
-import { kaiJobs, tempDir } from './support.js';
+import { Buffered, kaiJobs, tempDir } from './support.js';
 
 const spec = (name: string): CommandSpec => COMMANDS.find((command) => command.name === name) as CommandSpec;
 // Nothing here reaches Redis: every case is refused before a connection is opened.
@@ -74,6 +78,66 @@ describe('bad usage: exit 2 and a message that says what was meant', () => {
     expect(one.code).toBe(0);
     expect(one.stdout).toContain('Usage: kai-jobs restart <id>');
     expect((await kaiJobs(['help', 'restrat'], NO_REDIS)).stderr).toMatch(/did you mean "restart"/);
+  });
+});
+
+describe('flag values: negative numbers get the CLI\'s message, every bad flag is reported at once', () => {
+  it.each([
+    [['enqueue', 'pdf', '--priority', '-1'], '--priority expects a whole number from 1 to 2097152, got "-1"'],
+    [['list', '--limit', '-5'], '--limit expects a whole number from 1 to 10000, got "-5"'],
+    [['status', 'x', '--history', '-3'], '--history expects a whole number from 1 to 10000, got "-3"'],
+    [['restart', 'x', '--delay-ms', '-0.5'], '--delay-ms expects a whole number of at least 0, got "-0.5"'],
+    [['enqueue', 'pdf', '--render-scale', '-2'], '--render-scale expects a number of at least 0, got "-2"'],
+  ])('kai-jobs %j', async (argv, message) => {
+    const run = await kaiJobs(argv, NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`kai-jobs: ${message}\nRun "kai-jobs ${argv[0] as string} --help" for usage.\n`);
+    expect(run.stderr).not.toMatch(/ambiguous|ERR_PARSE_ARGS/);
+  });
+
+  it('a negative number given with = is checked the same way', async () => {
+    const run = await kaiJobs(['list', '--limit=-5'], NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--limit expects a whole number from 1 to 10000, got "-5"/);
+  });
+
+  it('lists every problem of one command line in one error, exit 2', async () => {
+    const run = await kaiJobs(['list', '--limit', '-5', '--type', 'pdfs', '--stuk', '--status', 'nope', 'extra'], NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      [
+        'kai-jobs: 5 problems with "kai-jobs list":',
+        '  - unknown flag --stuk for "kai-jobs list" — did you mean --stuck?',
+        '  - --type must be one of pdf, scrape, xml-import; got "pdfs" (did you mean pdf?)',
+        '  - --status must be one of pending, processing, scraping, completed, failed; got "nope"',
+        '  - --limit expects a whole number from 1 to 10000, got "-5"',
+        '  - unexpected argument "extra": usage is "kai-jobs list [--type pdf|scrape|xml-import] [--status s] [--stuck] [--limit n] [--json]"',
+        'Run "kai-jobs list --help" for usage.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('with --json the problems are listed one by one', async () => {
+    const run = await kaiJobs(['enqueue', 'pdf', '--priority', '-1', '--delay-ms', 'soon', '--max-pages', '0', '--prioriy', '3', '--json'], NO_REDIS);
+    expect(run.code).toBe(2);
+    const error = run.json<{ error: { problems: string[]; message: string } }>().error;
+    expect(error.problems).toEqual([
+      'unknown flag --prioriy for "kai-jobs enqueue" — did you mean --priority?',
+      '--max-pages expects a whole number of at least 1, got "0"',
+      '--priority expects a whole number from 1 to 2097152, got "-1"',
+      '--delay-ms expects a whole number of at least 0, got "soon"',
+    ]);
+    expect(error.message).toMatch(/^4 problems with "kai-jobs enqueue":/);
+  });
+
+  it('a flag missing its value is one of the problems, not the end of the check', async () => {
+    const run = await kaiJobs(['list', '--limit', '--type', 'pfd'], NO_REDIS);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/2 problems/);
+    expect(run.stderr).toMatch(/--limit: argument missing \(expects a whole number from 1 to 10000\)/);
+    expect(run.stderr).toMatch(/--type must be one of pdf, scrape, xml-import; got "pfd" \(did you mean pdf\?\)/);
   });
 });
 
@@ -186,5 +250,40 @@ describe('small pieces', () => {
     expect(prettyLogLine('{"level":"warn","time":"2026-01-02T03:04:05.678Z","service":"kai-jobs","component":"worker","jobId":"j1","msg":"lost the job"}')).toBe(
       '03:04:05 WARN  worker  lost the job  jobId=j1',
     );
+  });
+
+  it('rounds percentages for people', () => {
+    expect(formatPercent(41.11)).toBe('41%');
+    expect(formatPercent(99.5)).toBe('100%');
+    expect(formatPercent(0)).toBe('0%');
+  });
+
+  it('JSON is indented on a terminal and one line when piped', () => {
+    const value = { id: 'j1', result: { pages: 3, tags: ['a', 'b'] } };
+    const terminal = new Buffered(true);
+    const piped = new Buffered(false);
+    writeJson(terminal, value);
+    writeJson(piped, value);
+    expect(terminal.text).toBe(`${JSON.stringify(value, null, 2)}\n`);
+    expect(piped.text).toBe('{"id":"j1","result":{"pages":3,"tags":["a","b"]}}\n');
+  });
+
+  it('a result reads as key: value lines on a terminal and stays one JSON line when piped', () => {
+    const result = { documentId: 'doc-1', pages: 17, skipped: false, model: null, artifacts: { text: 'a/pages.jsonl' }, failedPages: [2, 9], materials: [{ name: 'oak', page: 3 }] };
+    expect(formatReadable(result)).toEqual([
+      'documentId: doc-1',
+      'pages: 17',
+      'skipped: false',
+      'model: null',
+      'artifacts:',
+      '  text: a/pages.jsonl',
+      'failedPages: 2, 9',
+      'materials:',
+      '  - name: oak',
+      '    page: 3',
+    ]);
+    expect(formatLabelledValue(new Buffered(true), 'result', { pages: 3 })).toEqual(['result:', '  pages: 3']);
+    expect(formatLabelledValue(new Buffered(true), 'result', 'done')).toEqual(['result: done']);
+    expect(formatLabelledValue(new Buffered(false), 'result', { pages: 3 })).toEqual(['result: {"pages":3}']);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJobClient, enqueueRecoveryDrill, RedisStatusStore, type HistoryEntry } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
-import { makeCataloguePdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
+import { makeCataloguePdf, makeLongPdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { backdate } from '../../../test/e2e/helpers.js';
 import { COMMANDS, waitForJob, type CommandSpec } from '../src/index.js';
 import { Buffered, kaiJobs, startCommand, tempDir, testEnv, type RunningCommand } from './support.js';
@@ -149,6 +149,100 @@ describe('against a running worker', () => {
   }, 90_000);
 });
 
+describe('what an operator sees of a job', () => {
+  it('a PDF job: per-stage page counters never go back, every stage is shown, the result reads well on a terminal', async () => {
+    await withWorker(async () => {
+      const path = join(tempDir('kai-cli-pdf-'), 'long.pdf');
+      writeFileSync(path, await makeLongPdf(17));
+      const enqueued = await kaiJobs(['enqueue', 'pdf', '--path', path, '--render-scale', '2', '--json'], env());
+      expect(enqueued.code).toBe(0);
+      const { id } = enqueued.json<{ id: string }>();
+      // Every distinct state of the row, read as fast as Redis answers (no display throttling).
+      const seen: { stage: string | null; detail: string | null; status: string }[] = [];
+      for (;;) {
+        const row = await store().get(id);
+        const last = seen.at(-1);
+        if (row !== null && (last?.stage !== row.currentStage || last.detail !== row.progressDetail || last.status !== row.status)) {
+          seen.push({ stage: row.currentStage, detail: row.progressDetail, status: row.status });
+        }
+        if (row?.status === 'completed' || row?.status === 'failed') break;
+      }
+      expect(seen.at(-1)?.status).toBe('completed');
+      const pageOf = (detail: string | null) => Number(/^page (\d+) of/.exec(detail ?? '')?.[1] ?? Number.NaN);
+      const byStage = new Map<string, number[]>();
+      for (const state of seen) {
+        const page = pageOf(state.detail);
+        if (state.stage !== null && state.status !== 'completed' && !Number.isNaN(page)) byStage.set(state.stage, [...(byStage.get(state.stage) ?? []), page]);
+      }
+      expect(byStage.get('tiles_generated')?.length).toBeGreaterThan(0);
+      for (const [stage, pages] of byStage) expect({ stage, pages }).toEqual({ stage, pages: [...pages].sort((a, b) => a - b) });
+
+      // The same job, followed on a terminal from the start, lists every stage as done.
+      const again = await kaiJobs(['enqueue', 'pdf', '--path', path, '--document-id', 'doc-tty', '--wait'], env(), { tty: true });
+      expect(again.code).toBe(0);
+      for (const stage of ['pdf_loaded', 'text_extracted', 'tiles_generated', 'embeddings_created', 'materials_extracted']) {
+        expect(again.stdout).toContain(`done       ${stage}\n`);
+      }
+      expect(again.stdout).toMatch(/\nresult:\n {2}documentId: doc-tty\n {2}pages: 17\n/);
+      // Piped, the result is one JSON line; with --json the whole answer is one line.
+      const piped = await kaiJobs(['enqueue', 'pdf', '--path', path, '--document-id', 'doc-pipe', '--skip-tiles', '--wait'], env());
+      expect(piped.stdout).toMatch(/\nresult: \{"documentId":"doc-pipe",.*\}\n$/);
+      const status = await kaiJobs(['status', id, '--json'], env());
+      expect(status.stdout.trimEnd().split('\n')).toHaveLength(1);
+      const onTerminal = await kaiJobs(['status', id, '--json'], env(), { tty: true });
+      expect(onTerminal.stdout.split('\n').length).toBeGreaterThan(20);
+      const { storeNow: _a, ...indented } = onTerminal.json();
+      const { storeNow: _b, ...oneLine } = status.json();
+      expect(indented).toEqual(oneLine);
+
+      // A completed job: no "a restart resumes at -", no worker holding it.
+      const text = await kaiJobs(['status', id], env());
+      expect(text.code).toBe(0);
+      expect(text.stdout).not.toMatch(/resumes at/);
+      expect(text.stdout).not.toMatch(/held by/);
+      expect(text.stdout).toContain('checkpoints (the job is completed):');
+      expect(text.stdout).toMatch(/ {2}status {8}completed\n/);
+      expect(text.stdout).toMatch(/ {2}refs {10}documentId=/);
+    });
+  }, 120_000);
+
+  it('a job handed back at shutdown shows as waiting, not as processing held by the stopped worker', async () => {
+    const worker = await startCommand(['worker'], env({ SHUTDOWN_GRACE_MS: '300' }));
+    const workerId = String((worker.ready as { workerId?: unknown }).workerId ?? '');
+    const id = await enqueueHanging();
+    await waitFor(async () => (await history(id)).some((entry) => entry.event === 'drill:hanging'), { timeoutMs: 30_000 });
+    expect(await worker.stop()).toBe(0);
+    await waitFor(async () => (await history(id)).some((entry) => entry.event === 'shutdown:handed-back'), { timeoutMs: 10_000 });
+    // What makes this case: the row still says processing, BullMQ has the job queued.
+    expect((await store().get(id))?.status).toBe('processing');
+
+    const json = await kaiJobs(['status', id, '--json'], env());
+    const view = json.json<{ activity: { status: string; heldBy: unknown; lastWorker: string }; bullmq: { state: string } }>();
+    expect(view.bullmq.state).toBe('waiting');
+    expect(view.activity).toMatchObject({ status: 'waiting', heldBy: null });
+    expect(view.activity.lastWorker).toBe(workerId);
+
+    const text = await kaiJobs(['status', id], env());
+    expect(text.stdout).toMatch(/ {2}status {8}waiting — handed back at shutdown by \S+ in text_extracted \S+; the next free worker resumes it \(the row says processing until then\)\n/);
+    expect(text.stdout).toMatch(/ {2}worker {8}none \(last: \S+\)\n/);
+    expect(text.stdout).toMatch(/\nBullMQ: waiting {2}/);
+    expect(text.stdout).not.toMatch(/held by/);
+    expect(text.stdout).toContain('checkpoints (a restart resumes at text_extracted):');
+  }, 60_000);
+
+  it('list rounds progress: 41%, not 41.11%', async () => {
+    const rows = store();
+    await rows.create({ id: 'list-round', type: 'pdf', payload: {} });
+    await rows.markProcessing('list-round', { fence: 'f1', workerId: 'w1', stage: 'tiles_generated' });
+    await rows.progress('list-round', 'f1', { percent: 41.11, detail: 'page 3 of 17' });
+    const listed = await kaiJobs(['list'], env());
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/list-round +pdf +processing +tiles_generated +41% /);
+    expect(listed.stdout).not.toContain('41.11');
+    expect((await kaiJobs(['list', '--json'], env())).json<{ jobs: { progress: number }[] }>().jobs[0]?.progress).toBe(41.11);
+  });
+});
+
 describe('without workers', () => {
   it('restart re-queues a job nobody runs; cancel fails it once; a second cancel and unknown ids exit 1', async () => {
     const enqueued = await kaiJobs(['enqueue', 'xml-import', '--source-name', 'acme', '--url', 'https://feeds.example/acme.xml', '--delay-ms', '600000', '--idempotency-key', 'k1', '--json'], env());
@@ -270,17 +364,26 @@ describe('without workers', () => {
     expect(plain.trim().split('\n').map((line) => line.replace(/\s+/g, ' '))).toEqual([
       'pending - [------------------------] 0%',
       'processing pdf_loaded [------------------------] 0%',
+      'done pdf_loaded',
       'processing text_extracted [#-----------------------] 5% page 5',
       'processing text_extracted [###---------------------] 12% page 12',
       'processing text_extracted [###########-------------] 47% page 47',
+      // Stages that ran between two polls are still listed, in order.
+      'done text_extracted',
+      'done tiles_generated',
+      'done embeddings_created',
+      'done materials_extracted',
       'completed text_extracted [########################] 100% page 47',
     ]);
+    // On a terminal the done lines replace the bar once, and the bar is drawn again below them.
+    expect(tty).toContain('\r\x1b[2Kdone       pdf_loaded\n\r\x1b[2Kprocessing text_extracted');
+    expect(tty).toContain('done       materials_extracted\n\r\x1b[2Kcompleted');
   });
 
   it('the monitor command ticks until stopped; the board command serves /healthz until stopped', async () => {
     const monitor = await startCommand(['monitor'], env({ MONITOR_CHECK_INTERVAL_MS: '500' }));
     expect(monitor.ready).toMatchObject({ ready: true, checkIntervalMs: 500, sentry: false });
-    await waitFor(async () => (await kaiJobs(['doctor', '--json'], env())).stdout.includes('"name": "monitor",\n      "status": "ok"'), { timeoutMs: 20_000, intervalMs: 200 });
+    await waitFor(async () => (await kaiJobs(['doctor', '--json'], env())).json<{ checks: { name: string; status: string }[] }>().checks.some((check) => check.name === 'monitor' && check.status === 'ok'), { timeoutMs: 20_000, intervalMs: 200 });
     expect(await monitor.stop()).toBe(0);
 
     const refused = await kaiJobs(['board', '--json'], env({ BOARD_PORT: '0' }));

@@ -34,9 +34,9 @@ export interface CliRun {
   json<T = Record<string, unknown>>(): T;
 }
 
-function makeIo(env: Record<string, string | undefined>, signal: AbortSignal): { io: CliIo; stdout: Buffered; stderr: Buffered } {
-  const stdout = new Buffered();
-  const stderr = new Buffered();
+function makeIo(env: Record<string, string | undefined>, signal: AbortSignal, tty = false): { io: CliIo; stdout: Buffered; stderr: Buffered } {
+  const stdout = new Buffered(tty);
+  const stderr = new Buffered(tty);
   return { io: { stdout, stderr, env, stopSignal: signal, cwd: process.cwd() }, stdout, stderr };
 }
 
@@ -48,9 +48,9 @@ function parseDocument<T>(text: string): T {
   }
 }
 
-/** Runs one command line in-process to its end. */
-export async function kaiJobs(argv: readonly string[], env: Record<string, string | undefined>): Promise<CliRun> {
-  const { io, stdout, stderr } = makeIo(env, new AbortController().signal);
+/** Runs one command line in-process to its end; `tty` makes its streams say they are a terminal. */
+export async function kaiJobs(argv: readonly string[], env: Record<string, string | undefined>, options: { tty?: boolean } = {}): Promise<CliRun> {
+  const { io, stdout, stderr } = makeIo(env, new AbortController().signal, options.tty);
   const code = await runCli(COMMANDS, argv, io);
   return { code, stdout: stdout.text, stderr: stderr.text, json: () => parseDocument(stdout.text) };
 }
@@ -73,7 +73,7 @@ export async function startCommand(argv: readonly string[], env: Record<string, 
     finished = code;
     return code;
   });
-  await waitFor(() => finished !== undefined || stdout.text.includes('"ready": true'), {
+  await waitFor(() => finished !== undefined || /"ready": ?true/.test(stdout.text), {
     timeoutMs,
     message: `${argv.join(' ')} did not get ready; stderr: ${stderr.text.slice(-2000)}`,
   });

@@ -39,30 +39,52 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const instance = pino(
     {
       level: options.level ?? 'info',
-      base: scrubSecrets(options.base ?? {}),
+      // No pino base or pino children: the wrapper merges every scope itself, so a key bound
+      // twice (a child re-binding `workerId`, a line repeating `component`) is written once.
+      base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination,
   );
-  return wrapPino(instance);
+  return wrapPino(instance, scrubSecrets(options.base ?? {}));
 }
 
-function wrapPino(instance: pino.Logger): Logger {
+/** Keys pino writes itself; a field of that name is renamed so the line keeps one of each. */
+const RESERVED_KEYS = new Set(['level', 'time', 'msg']);
+
+function lineObject(bindings: LogFields, fields: LogFields | undefined): LogFields {
+  const merged: LogFields = { ...bindings, ...scrubSecrets(fields ?? {}) };
+  for (const key of RESERVED_KEYS) {
+    if (key in merged) {
+      merged[`field_${key}`] = merged[key];
+      delete merged[key];
+    }
+  }
+  return merged;
+}
+
+/**
+ * `bindings` are the scope fields of this logger and its parents, already scrubbed and
+ * merged (innermost value wins). Every line is written from the root pino instance with one
+ * merged object, so no key appears twice in a line — strict JSON parsers reject duplicates,
+ * and lenient ones keep whichever came last.
+ */
+function wrapPino(instance: pino.Logger, bindings: LogFields): Logger {
   return {
     debug: (message, fields) => {
-      if (instance.isLevelEnabled('debug')) instance.debug(scrubSecrets(fields ?? {}), scrubString(message));
+      if (instance.isLevelEnabled('debug')) instance.debug(lineObject(bindings, fields), scrubString(message));
     },
     info: (message, fields) => {
-      if (instance.isLevelEnabled('info')) instance.info(scrubSecrets(fields ?? {}), scrubString(message));
+      if (instance.isLevelEnabled('info')) instance.info(lineObject(bindings, fields), scrubString(message));
     },
     warn: (message, fields) => {
-      if (instance.isLevelEnabled('warn')) instance.warn(scrubSecrets(fields ?? {}), scrubString(message));
+      if (instance.isLevelEnabled('warn')) instance.warn(lineObject(bindings, fields), scrubString(message));
     },
     error: (message, fields) => {
-      if (instance.isLevelEnabled('error')) instance.error(scrubSecrets(fields ?? {}), scrubString(message));
+      if (instance.isLevelEnabled('error')) instance.error(lineObject(bindings, fields), scrubString(message));
     },
-    child: (bindings) => wrapPino(instance.child(scrubSecrets(bindings))),
+    child: (more) => wrapPino(instance, { ...bindings, ...scrubSecrets(more) }),
     flush: () =>
       new Promise<void>((resolve) => {
         instance.flush(() => resolve());

@@ -30,6 +30,15 @@ export interface CliIo {
   reportFailure?: (error: Error, command: string) => Promise<void>;
 }
 
+/**
+ * What a string flag's value must be. Declared on the flag so that every bad value of a
+ * command line is found before the command runs, and reported together.
+ */
+export type OptionValueRule =
+  | { kind: 'int'; min?: number; max?: number }
+  | { kind: 'number'; min?: number; max?: number }
+  | { kind: 'choice'; choices: readonly string[] };
+
 /** One flag of a command. */
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -41,6 +50,8 @@ export interface OptionSpec {
   valueName?: string;
   /** One line shown in help. */
   description: string;
+  /** For string flags: the value's kind and range, checked with every other flag before the command runs. */
+  value?: OptionValueRule;
 }
 
 /** One positional argument of a command. */

@@ -16,9 +16,22 @@ export class UsageError extends KaiJobsError {
   override name = 'UsageError' as const;
   /** The command whose usage to show (`kai-jobs <command> --help`), when known. */
   readonly command: string | null;
-  constructor(message: string, command: string | null = null) {
+  /** Every problem found in the command line, each a sentence; one entry when there was one. */
+  readonly problems: readonly string[];
+  constructor(message: string, command: string | null = null, problems: readonly string[] = [message]) {
     super(CliErrorCode.Usage, message, { retryable: false });
     this.command = command;
+    this.problems = problems;
+  }
+
+  /**
+   * One error for every problem of a command line: the problem itself when there is one,
+   * else a count and one line per problem — so a user fixes them all in one go.
+   */
+  static of(problems: readonly string[], command: string | null): UsageError {
+    if (problems.length === 1) return new UsageError(problems[0] as string, command);
+    const what = command === null ? 'the command line' : `"kai-jobs ${command}"`;
+    return new UsageError(`${problems.length} problems with ${what}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`, command, problems);
   }
 }
 

@@ -52,6 +52,7 @@ function reportError(io: CliIo, json: boolean, error: Error, command: string | n
         code: isKaiJobsError(error) ? error.code : null,
         message: report.message,
         ...(issues === undefined ? {} : { issues }),
+        ...(error instanceof UsageError && error.problems.length > 1 ? { problems: error.problems } : {}),
         ...(report.hint === null ? {} : { hint: report.hint }),
       },
       exitCode: report.exitCode,

@@ -20,9 +20,9 @@ export const demoCommand: CommandSpec = {
   handlesSignals: true,
   positionals: [],
   options: {
-    pages: { type: 'string', valueName: 'n', description: 'pages of the PDF that is crashed (default 60)' },
-    products: { type: 'string', valueName: 'n', description: 'products in the sample feed (default 500)' },
-    'step-timeout-ms': { type: 'string', valueName: 'ms', description: 'give up on a step after this long (default 300000)' },
+    pages: { type: 'string', valueName: 'n', value: { kind: 'int', min: 4, max: 400 }, description: 'pages of the PDF that is crashed (default 60)' },
+    products: { type: 'string', valueName: 'n', value: { kind: 'int', min: 1, max: 5000 }, description: 'products in the sample feed (default 500)' },
+    'step-timeout-ms': { type: 'string', valueName: 'ms', value: { kind: 'int', min: 1000 }, description: 'give up on a step after this long (default 300000)' },
   },
   examples: ['pnpm demo', 'KAI_PREFIX=staging kai-jobs demo --pages 120', 'kai-jobs demo --json | jq .crash'],
   async run({ io, json }, args) {

@@ -17,8 +17,8 @@ export const drillCommand: CommandSpec = {
     'fails (the reason and the timings are printed). Run it periodically (cron, CI against staging).',
   positionals: [],
   options: {
-    'timeout-ms': { type: 'string', valueName: 'ms', description: 'fail the drill after this long (default 120000)' },
-    'update-timeout-ms': { type: 'string', valueName: 'ms', description: 'the canary\'s stuck threshold (default 3000)' },
+    'timeout-ms': { type: 'string', valueName: 'ms', value: { kind: 'int', min: 1000 }, description: 'fail the drill after this long (default 120000)' },
+    'update-timeout-ms': { type: 'string', valueName: 'ms', value: { kind: 'int', min: 100 }, description: 'the canary\'s stuck threshold (default 3000)' },
     scheduled: { type: 'boolean', description: 'wait for the deployed monitor\'s scheduled ticks instead of running ticks itself' },
   },
   examples: ['kai-jobs drill', 'kai-jobs drill --scheduled --timeout-ms 300000', 'kai-jobs drill --json | jq .timings'],

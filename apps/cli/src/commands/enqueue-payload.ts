@@ -17,12 +17,12 @@ export const PAYLOAD_OPTIONS: Readonly<Record<string, OptionSpec & { types: read
   'storage-key': { type: 'string', valueName: 'key', description: 'pdf, xml-import: read the input from the blob store', types: [JobType.Pdf, JobType.XmlImport] },
   inline: { type: 'string', valueName: 'file', description: 'pdf, xml-import: send this local file inside the payload (base64, up to 576 KiB)', types: [JobType.Pdf, JobType.XmlImport] },
   'background-job-id': { type: 'string', valueName: 'id', description: 'scrape, xml-import: the linked background_jobs row', types: [JobType.Scrape, JobType.XmlImport] },
-  'max-pages': { type: 'string', valueName: 'n', description: 'pdf: process the first n pages; scrape: stop after n pages', types: [JobType.Pdf, JobType.Scrape] },
+  'max-pages': { type: 'string', valueName: 'n', value: { kind: 'int', min: 1 }, description: 'pdf: process the first n pages; scrape: stop after n pages', types: [JobType.Pdf, JobType.Scrape] },
   'skip-tiles': { type: 'boolean', description: 'pdf: do not render tiles', types: [JobType.Pdf] },
   'skip-materials': { type: 'boolean', description: 'pdf: do not extract materials', types: [JobType.Pdf] },
-  'render-scale': { type: 'string', valueName: 'x', description: 'pdf: page render scale for tiles (1 = 72 dpi)', types: [JobType.Pdf] },
-  'tile-size': { type: 'string', valueName: 'px', description: 'pdf: tile edge in pixels', types: [JobType.Pdf] },
-  'max-depth': { type: 'string', valueName: 'n', description: 'scrape: follow links at most n hops', types: [JobType.Scrape] },
+  'render-scale': { type: 'string', valueName: 'x', value: { kind: 'number', min: 0 }, description: 'pdf: page render scale for tiles (1 = 72 dpi)', types: [JobType.Pdf] },
+  'tile-size': { type: 'string', valueName: 'px', value: { kind: 'int', min: 1 }, description: 'pdf: tile edge in pixels', types: [JobType.Pdf] },
+  'max-depth': { type: 'string', valueName: 'n', value: { kind: 'int', min: 0 }, description: 'scrape: follow links at most n hops', types: [JobType.Scrape] },
   include: { type: 'string', multiple: true, valueName: 'regex', description: 'scrape: only crawl URLs matching (repeatable)', types: [JobType.Scrape] },
   exclude: { type: 'string', multiple: true, valueName: 'regex', description: 'scrape: skip URLs matching (repeatable)', types: [JobType.Scrape] },
   'any-origin': { type: 'boolean', description: 'scrape: follow links to other origins too', types: [JobType.Scrape] },
@@ -38,7 +38,7 @@ export const PAYLOAD_OPTIONS: Readonly<Record<string, OptionSpec & { types: read
       'field=path keeps a preset field\'s type, field={"path":…,"type":…} sets a spec, field= removes the field',
     types: [JobType.XmlImport],
   },
-  'batch-size': { type: 'string', valueName: 'n', description: 'xml-import: products per batch and checkpoint', types: [JobType.XmlImport] },
+  'batch-size': { type: 'string', valueName: 'n', value: { kind: 'int', min: 1 }, description: 'xml-import: products per batch and checkpoint', types: [JobType.XmlImport] },
 };
 
 type Json = Record<string, unknown>;

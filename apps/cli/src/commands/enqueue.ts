@@ -5,7 +5,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { closestMatch } from '../cli/suggest.js';
 import { parseCliEnv } from '../config/cli-env.js';
 import { withSystem } from '../config/system.js';
-import { formatDuration, writeJson, writeLines } from '../output/format.js';
+import { formatDuration, formatLabelledValue, writeJson, writeLines } from '../output/format.js';
 import { buildPayload, FLAG_OF_FIELD, PAYLOAD_OPTIONS } from './enqueue-payload.js';
 import { waitForJob } from './wait-for-job.js';
 
@@ -35,13 +35,13 @@ export const enqueueCommand: CommandSpec = {
   positionals: [{ name: 'type', required: true, description: `the job type: ${JOB_TYPES.join(', ')}` }],
   options: {
     file: { type: 'string', valueName: 'payload.json', description: 'read the payload (a JSON object) from this file; flags override its fields' },
-    ...Object.fromEntries(Object.entries(PAYLOAD_OPTIONS).map(([name, option]) => [name, { type: option.type, description: option.description, ...(option.valueName ? { valueName: option.valueName } : {}), ...(option.multiple ? { multiple: true } : {}) }])),
+    ...Object.fromEntries(Object.entries(PAYLOAD_OPTIONS).map(([name, option]) => [name, { type: option.type, description: option.description, ...(option.valueName ? { valueName: option.valueName } : {}), ...(option.multiple ? { multiple: true } : {}), ...(option.value ? { value: option.value } : {}) }])),
     'idempotency-key': { type: 'string', valueName: 'key', description: 'the same key twice (per type) gives the same job' },
-    priority: { type: 'string', valueName: 'n', description: 'BullMQ priority, 1 (highest) to 2097152' },
-    'delay-ms': { type: 'string', valueName: 'ms', description: 'run no earlier than this many ms from now' },
+    priority: { type: 'string', valueName: 'n', value: { kind: 'int', min: 1, max: 2_097_152 }, description: 'BullMQ priority, 1 (highest) to 2097152' },
+    'delay-ms': { type: 'string', valueName: 'ms', value: { kind: 'int', min: 0 }, description: 'run no earlier than this many ms from now' },
     'job-id': { type: 'string', valueName: 'id', description: 'use this job id instead of a new uuid' },
     wait: { type: 'boolean', description: 'follow the job until it finishes (exit 0 completed, 1 failed)' },
-    'timeout-ms': { type: 'string', valueName: 'ms', description: 'with --wait: stop waiting after this long (exit 1; the job goes on)' },
+    'timeout-ms': { type: 'string', valueName: 'ms', value: { kind: 'int', min: 1 }, description: 'with --wait: stop waiting after this long (exit 1; the job goes on)' },
   },
   examples: [
     'kai-jobs enqueue pdf --path ./catalogue.pdf --wait',
@@ -96,7 +96,7 @@ export const enqueueCommand: CommandSpec = {
         if (json) {
           writeJson(io.stdout, { ...base, status: row.status, durationMs: row.durationMs, result: row.result, error: row.error, errorStage: row.errorStage, restartCount: row.restartCount });
         } else if (completed) {
-          writeLines(io.stdout, [`completed in ${formatDuration(row.durationMs)}`, `result: ${JSON.stringify(row.result)}`]);
+          writeLines(io.stdout, [`completed in ${formatDuration(row.durationMs)}`, ...formatLabelledValue(io.stdout, 'result', row.result)]);
         } else {
           writeLines(io.stdout, [`failed${row.errorStage ? ` in stage ${row.errorStage}` : ''}: ${row.error ?? 'unknown error'}`, `history: kai-jobs status ${row.id}`]);
         }

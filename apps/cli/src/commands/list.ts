@@ -5,7 +5,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { parseCliEnv } from '../config/cli-env.js';
 import { monitorSettings } from '../config/monitor-settings.js';
 import { withSystem } from '../config/system.js';
-import { formatDuration, formatTable, orDash, writeJson, writeLines } from '../output/format.js';
+import { formatDuration, formatPercent, formatTable, orDash, writeJson, writeLines } from '../output/format.js';
 import { rowSummary } from './job-inspection.js';
 
 const STATUSES = Object.values(JobStatus);
@@ -22,10 +22,10 @@ export const listCommand: CommandSpec = {
     'will examine — with the reason and how long each has been stuck.',
   positionals: [],
   options: {
-    type: { type: 'string', valueName: 'type', description: `one job type (${JOB_TYPES.join(', ')}); default all` },
-    status: { type: 'string', valueName: 'status', description: `one status (${STATUSES.join(', ')}); default all` },
+    type: { type: 'string', valueName: 'type', value: { kind: 'choice', choices: JOB_TYPES }, description: `one job type (${JOB_TYPES.join(', ')}); default all` },
+    status: { type: 'string', valueName: 'status', value: { kind: 'choice', choices: STATUSES }, description: `one status (${STATUSES.join(', ')}); default all` },
     stuck: { type: 'boolean', description: 'only jobs past the monitor\'s thresholds (ignores --status)' },
-    limit: { type: 'string', valueName: 'n', description: 'at most n jobs (default 20)' },
+    limit: { type: 'string', valueName: 'n', value: { kind: 'int', min: 1, max: 10_000 }, description: 'at most n jobs (default 20)' },
   },
   examples: ['kai-jobs list', 'kai-jobs list --type pdf --status failed --limit 50', 'kai-jobs list --stuck', 'kai-jobs list --stuck --json | jq ".jobs[].id"'],
   async run({ io, json }, args) {
@@ -82,7 +82,7 @@ export const listCommand: CommandSpec = {
           String(job['type']),
           String(job['status']),
           orDash(job['stage']),
-          `${String(job['progress'])}%`,
+          formatPercent(Number(job['progress'])),
           `${formatDuration(storeNow - job.updatedAt)} ago`,
           stuckInfo === undefined ? orDash(job['workerId']) : `${stuckInfo.reason} for ${formatDuration(stuckInfo.ageMs)}`,
         ];

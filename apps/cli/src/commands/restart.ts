@@ -24,7 +24,7 @@ export const restartCommand: CommandSpec = {
   positionals: [{ name: 'id', required: true, description: 'the job id' }],
   options: {
     reason: { type: 'string', valueName: 'text', description: 'why (kept in the history; default "restarted by an operator")' },
-    'delay-ms': { type: 'string', valueName: 'ms', description: 'let it run again only after this long (default 0)' },
+    'delay-ms': { type: 'string', valueName: 'ms', value: { kind: 'int', min: 0 }, description: 'let it run again only after this long (default 0)' },
   },
   examples: ['kai-jobs restart 3f0c…', 'kai-jobs restart 3f0c… --reason "provider outage over" --json'],
   async run({ io, json }, args) {

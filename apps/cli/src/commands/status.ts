@@ -3,7 +3,8 @@ import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { parseCliEnv } from '../config/cli-env.js';
 import { withSystem } from '../config/system.js';
-import { formatDuration, formatTable, formatTime, orDash, writeJson, writeLines } from '../output/format.js';
+import { formatDuration, formatPercent, formatTable, formatTime, inlineFields, orDash, writeJson, writeLines } from '../output/format.js';
+import { checkpointsHeading, jobActivity } from './job-activity.js';
 import { inspectCheckpoints } from './job-inspection.js';
 
 /** `kai-jobs status <id>` — the status row, BullMQ's view, checkpoints and history. */
@@ -18,7 +19,7 @@ export const statusCommand: CommandSpec = {
     'Exit 1 when there is no such job.',
   positionals: [{ name: 'id', required: true, description: 'the job id' }],
   options: {
-    history: { type: 'string', valueName: 'n', description: 'history entries to show, newest kept (default 50)' },
+    history: { type: 'string', valueName: 'n', value: { kind: 'int', min: 1, max: 10_000 }, description: 'history entries to show, newest kept (default 50)' },
   },
   examples: ['kai-jobs status 3f0c…', 'kai-jobs status drill-1712345678-ab12cd --history 200', 'kai-jobs status 3f0c… --json | jq .bullmq.state'],
   async run({ io, json }, args) {
@@ -33,27 +34,29 @@ export const statusCommand: CommandSpec = {
         system.statusStore.history(id, historyLimit),
         system.statusStore.now(),
       ]);
+      const activity = jobActivity(row, bullmq, history);
       if (json) {
-        writeJson(io.stdout, { id, type: row.type, row, bullmq, checkpoints, history, storeNow });
+        writeJson(io.stdout, { id, type: row.type, activity, row, bullmq, checkpoints, history, storeNow });
         return ExitCode.Ok;
       }
       const age = (at: number | null) => (at === null ? '-' : `${formatTime(at)} (${formatDuration(storeNow - at)} ago)`);
+      const failed = row.status === 'failed' ? ` — ${orDash(row.error)}${row.errorStage ? ` [stage ${row.errorStage}]` : ''}` : '';
       writeLines(io.stdout, [
         `job ${row.id} (${row.type})`,
-        `  status        ${row.status}${row.status === 'failed' ? ` — ${orDash(row.error)}${row.errorStage ? ` [stage ${row.errorStage}]` : ''}` : ''}`,
-        `  stage         ${orDash(row.currentStage)}  ${row.progress}%  ${row.progressDetail ?? ''}`.trimEnd(),
+        `  status        ${activity.status}${failed}${activity.note === null ? '' : ` — ${activity.note}`}`,
+        `  stage         ${orDash(row.currentStage)}  ${formatPercent(row.progress)}  ${row.progressDetail ?? ''}`.trimEnd(),
         `  attempt       ${row.attempt}  restarts ${row.restartCount}${row.resumedFrom ? `  resumed from ${row.resumedFrom}` : ''}`,
-        `  worker        ${orDash(row.workerId)}`,
+        activity.heldBy !== null ? `  worker        ${activity.heldBy}` : `  worker        none${activity.lastWorker === null ? '' : ` (last: ${activity.lastWorker})`}`,
         `  heartbeat     ${age(row.lastHeartbeat)}`,
         `  updated       ${age(row.updatedAt)}`,
         `  created       ${formatTime(row.createdAt)}${row.durationMs === null ? '' : `  took ${formatDuration(row.durationMs)}`}`,
-        `  refs          ${JSON.stringify(row.refs)}`,
+        `  refs          ${inlineFields(row.refs)}`,
         '',
-        `BullMQ: ${bullmq.state}  attempts made ${bullmq.attemptsMade}  started ${bullmq.attemptsStarted}${bullmq.processedBy ? `  held by ${bullmq.processedBy}` : ''}${bullmq.failedReason ? `  failed: ${bullmq.failedReason}` : ''}`,
+        `BullMQ: ${bullmq.state}  attempts made ${bullmq.attemptsMade}  started ${bullmq.attemptsStarted}${bullmq.state === 'active' && bullmq.processedBy ? `  held by ${bullmq.processedBy}` : ''}${bullmq.failedReason ? `  failed: ${bullmq.failedReason}` : ''}`,
         '',
-        `checkpoints (a restart resumes at ${orDash(checkpoints.resumeFrom)}):`,
+        checkpointsHeading(row, checkpoints),
         ...(checkpoints.checkpoints.length === 0
-          ? ['  none']
+          ? []
           : formatTable(
               ['stage', 'valid', 'bytes', 'attempt', 'saved'],
               checkpoints.checkpoints.map((c) => [c.stage, c.valid ? 'yes' : `no: ${c.invalidReason}`, String(c.bytes), String(c.attempt), formatTime(c.createdAt)]),

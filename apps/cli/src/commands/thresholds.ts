@@ -33,7 +33,7 @@ export const thresholdsCommand: CommandSpec = {
     'would have flagged as stuck, and the headroom (threshold / p99). A threshold under the p99 flags healthy jobs; ' +
     'one far above it finds stuck jobs late. Tune with PDF_UPDATE_TIMEOUT_MS, SCRAPE_UPDATE_TIMEOUT_MS, ….',
   positionals: [],
-  options: { 'window-hours': { type: 'string', valueName: 'n', description: 'how far back to look (default 24)' } },
+  options: { 'window-hours': { type: 'string', valueName: 'n', value: { kind: 'int', min: 1, max: 14 * 24 }, description: 'how far back to look (default 24)' } },
   examples: ['kai-jobs thresholds', 'kai-jobs thresholds --window-hours 168 --json'],
   async run({ io, json }, args) {
     const windowMs = (args.int('window-hours', { min: 1, max: 14 * 24 }) ?? 24) * 3_600_000;

@@ -1,6 +1,6 @@
-import { JobStatus, systemClock, type Clock, type StatusRow, type StatusStore } from '@kai-jobs/queue';
+import { jobCatalog, JobStatus, systemClock, type Clock, type StatusRow, type StatusStore } from '@kai-jobs/queue';
 import type { OutputStream } from '../cli/command.js';
-import { progressLine, shouldPrintPlain, type ProgressSnapshot } from '../output/progress-bar.js';
+import { progressLine, shouldPrintPlain, stageDoneLine, stagesFinished, type ProgressSnapshot } from '../output/progress-bar.js';
 
 /** How waiting for a job ended. */
 export type WaitOutcome =
@@ -34,7 +34,8 @@ const snapshotOf = (row: StatusRow): ProgressSnapshot => ({
 /**
  * Polls the job's status row until it completes or fails, showing its stage and a live
  * progress bar on a terminal (one line redrawn in place) or a line per stage change and per
- * 10 % otherwise.
+ * 10 % otherwise. Each finished stage gets a `done <stage>` line, also one that started and
+ * ended between two polls (an embeddings stage on a fast provider takes milliseconds).
  */
 export async function waitForJob(options: WaitForJobOptions): Promise<WaitOutcome> {
   const clock = options.clock ?? systemClock;
@@ -43,10 +44,19 @@ export async function waitForJob(options: WaitForJobOptions): Promise<WaitOutcom
   const tty = options.display?.isTTY === true;
   let previous: ProgressSnapshot | null = null;
   let drawn = false;
+  let finishedStages = 0;
   const show = (row: StatusRow): void => {
     const display = options.display;
     if (display === null) return;
     const snapshot = snapshotOf(row);
+    const stages = jobCatalog[row.type].stages as readonly string[];
+    const finished = stagesFinished(stages, row.status, row.currentStage);
+    if (finished > finishedStages) {
+      const lines = stages.slice(finishedStages, finished).map(stageDoneLine);
+      display.write(`${tty && drawn ? '\r\x1b[2K' : ''}${lines.join('\n')}\n`);
+      drawn = false;
+      finishedStages = finished;
+    }
     if (tty) {
       display.write(`\r\x1b[2K${progressLine(snapshot, display.columns ?? 100)}`);
       drawn = true;

@@ -49,7 +49,7 @@ export async function startDemoWorker(env: Environment, readyTimeoutMs = 60_000)
     const timer = setTimeout(() => reject(new Error(`the demo worker did not get ready within ${readyTimeoutMs} ms; stderr: ${stderr}`)), readyTimeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (/"ready": true/.test(stdout)) {
+      if (/"ready": ?true/.test(stdout)) {
         clearTimeout(timer);
         resolve();
       }

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { MonitorStateStore } from '@kai-jobs/monitor';
-import { bullPrefix, JOB_TYPES, jobCatalog, systemClock, toError, type StatusRow } from '@kai-jobs/queue';
+import { bullPrefix, JOB_TYPES, jobCatalog, systemClock, toError, type HistoryEntry, type StatusRow } from '@kai-jobs/queue';
 import { CommandFailedError } from '../cli/errors.js';
 import type { CliSystem } from '../config/system.js';
 import { envValue, type Environment } from '../config/cli-env.js';
@@ -184,7 +184,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     const before = (await system.checkpointStore.list({ id, type: 'pdf' })).map((checkpoint) => checkpoint.stage);
     await worker.killHard();
     const killedAt = { stage: row.currentStage, progress: row.progress, detail: row.progressDetail };
-    say(`  kill -9 ${worker.pid}: worker ${worker.workerId} is gone in ${row.currentStage} (${row.progressDetail ?? ''}, ${row.progress}%)`);
+    say(`  kill -9 ${worker.pid}: worker ${worker.workerId} is gone in ${row.currentStage} (${row.progressDetail ?? ''}, ${Math.round(row.progress)}%)`);
     say(`  checkpoints it had saved: ${before.join(', ')} — those stages will not run again`);
     say('  now: its BullMQ lock expires (5 s), a remaining worker\'s stalled check (STALLED_INTERVAL_MS: 5 s under "pnpm start", 30 s for a plain worker; BullMQ needs one or two) hands the job back, and a worker resumes it…');
     const resumedRow = await waitForRow(
@@ -195,8 +195,18 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
       (r) => r.attempt > row.attempt && r.status !== 'pending',
       (elapsed) => say(`  … still waiting for the stalled check (${formatDuration(elapsed)})`),
     );
-    const history = await system.statusStore.history(id);
-    const resumedEntry = [...history].reverse().find((entry) => entry.event === 'resumed');
+    // The attempt is claimed (attempt + 1) before it reads its checkpoints and records
+    // "resumed": wait for that entry, or for the job to finish without one (no resume).
+    const resumedOf = (entries: readonly HistoryEntry[]) =>
+      [...entries].reverse().find((entry) => entry.event === 'resumed' && Number(entry['attempt'] ?? 0) >= resumedRow.attempt);
+    let history = await system.statusStore.history(id);
+    while (resumedOf(history) === undefined) {
+      const current = await system.statusStore.get(id);
+      if (current === null || current.status === 'completed' || current.status === 'failed') break;
+      await sleep(100, options.signal);
+      history = await system.statusStore.history(id);
+    }
+    const resumedEntry = resumedOf(history);
     const resumed = resumedEntry === undefined
       ? null
       : { from: (resumedEntry['from'] as string | null) ?? null, restored: (resumedEntry['restored'] as string[]) ?? [], workerId: (resumedEntry['workerId'] as string | null) ?? resumedRow.workerId, attempt: Number(resumedEntry['attempt'] ?? resumedRow.attempt) };

@@ -29,3 +29,19 @@ export function shouldPrintPlain(previous: ProgressSnapshot | null, next: Progre
   if (previous.status !== next.status || previous.stage !== next.stage) return true;
   return Math.floor(next.percent / stepPercent) > Math.floor(previous.percent / stepPercent);
 }
+
+/** The line a display prints once for each stage a job has finished: `done       text_extracted`. */
+export function stageDoneLine(stage: string): string {
+  return `${'done'.padEnd(10)} ${stage}`;
+}
+
+/**
+ * How many of `stages` (in run order) a job has finished, judged from its row: every stage
+ * when it completed, else the ones before its current stage. A fast stage can start and end
+ * between two polls; this still counts it, so a display never skips a stage.
+ */
+export function stagesFinished(stages: readonly string[], status: string, stage: string | null): number {
+  if (status === 'completed') return stages.length;
+  const index = stage === null ? -1 : stages.indexOf(stage);
+  return Math.max(0, index);
+}

@@ -126,7 +126,10 @@ export class UrlGuard {
         if (blocked !== null && !this.isAllowedAddress(address)) {
           const via = literalFamily === 0 ? `${hostname} resolves to ${address}, which` : `address ${address}`;
           const inside = blocked.inside === undefined ? '' : ` (${blocked.inside})`;
-          throw new UrlRefusedError(parsed.href, `${via} is ${blocked.kind}${inside} (add it to the guard's allow list to permit it)`);
+          throw new UrlRefusedError(
+            parsed.href,
+            `${via} is ${blocked.kind}${inside}; to permit it, add ${literalFamily === 0 ? `${hostname} or ${address}` : address} to SCRAPE_ALLOW on the workers (comma-separated host names, addresses or CIDRs; the urlGuard allow option in code)`,
+          );
         }
       }
     }
