@@ -62,8 +62,13 @@ describe('containers', () => {
     expect(worker.environment['SHUTDOWN_GRACE_MS']).toBe('30000');
     expect(worker.stopGracePeriodMs).toBe(45_000);
     expect(worker.stopGracePeriodMs).toBeGreaterThan(Number(worker.environment['SHUTDOWN_GRACE_MS']));
-    expect(worker.volumes).toEqual([{ type: 'volume', source: 'artifacts', target: '/data/artifacts', readOnly: false }]);
+    expect(worker.volumes).toEqual([
+      { type: 'volume', source: 'artifacts', target: '/data/artifacts', readOnly: false },
+      // `file` sources are off without FILE_ROOT: the uploads volume, read-only, is the one root.
+      { type: 'volume', source: 'uploads', target: '/data/uploads', readOnly: true },
+    ]);
     expect(worker.environment['ARTIFACTS_DIR']).toBe('/data/artifacts');
+    expect(worker.environment['FILE_ROOT']).toBe('/data/uploads');
 
     const monitor = service(file, 'monitor');
     expect(monitor.replicas).toBe(2);
