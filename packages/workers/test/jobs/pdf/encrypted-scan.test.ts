@@ -4,7 +4,7 @@ import { makeStandardEncryptedPdf, STANDARD_CIPHERS, textPage, type PageContent 
 import { deflateRepeated } from './fixtures/hostile-pdfs.js';
 
 const MIB = 1024 * 1024;
-const CIPHER_NAMES = { 'rc4-40': 'RC4', 'rc4-128': 'RC4', aesv2: 'AESV2', aesv3: 'AESV3' } as const;
+const CIPHER_NAMES = { 'rc4-40': 'RC4', 'rc4-128': 'RC4', aesv2: 'AESV2', aesv3: 'AESV3', 'aesv3-r5': 'AESV3' } as const;
 
 /** The text of every page, as pdf.js reads it with `password` (the job gives none). */
 async function pdfjsText(bytes: Buffer, password?: string): Promise<string[]> {
