@@ -6,7 +6,11 @@
  * raw bytes (streams may not live in object streams, so every one is at the top level, in
  * every incremental update), its lossless filters are decoded in chunks that are counted and
  * dropped, and the pass stops the moment the budget is spent. Memory stays at a chunk (plus the
- * intermediate output of a filter chain, itself within the budget).
+ * intermediate output of a filter chain, itself within the budget, and for an encrypted
+ * document one decrypted copy of the stream at hand, no larger than the file).
+ *
+ * Streams of a document encrypted with the standard security handler are decrypted first
+ * (standard-security-handler.ts), with the key of the empty user password pdf.js opens it with.
  */
 import { createInflate, constants as zlibConstants } from 'node:zlib';
 import { PdfOpenFailure, PdfUnreadableError } from './pdfjs.js';
