@@ -1,6 +1,6 @@
 /**
  * Security probes: untrusted PDFs against a real worker process (the `kai-jobs-worker`
- * binary, default limits): a zip bomb, too many pages, a giant page, a page whose rendering
+ * binary, default limits): a zip bomb, the same bomb encrypted (AES-128, empty user password), too many pages, a giant page, a page whose rendering
  * outgrows its thread's heap. Each fails at once (one attempt of three, no retry) with a reason
  * naming the limit, the worker process's memory stays bounded, and the same process then
  * completes an ordinary PDF job.
@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { createJobClient, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf } from '../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
-import { makeGiantPagePdf, makeHeapHeavyPdf, makeManyPagesPdf, makeZipBombPdf } from '../../packages/workers/test/jobs/pdf/fixtures/hostile-pdfs.js';
+import { deflateRepeated, makeGiantPagePdf, makeHeapHeavyPdf, makeManyPagesPdf, makeZipBombPdf } from '../../packages/workers/test/jobs/pdf/fixtures/hostile-pdfs.js';
+import { makeStandardEncryptedPdf } from '../../packages/workers/test/jobs/pdf/fixtures/encrypted-pdfs.js';
 import { tempDir } from '../../packages/workers/test/jobs/xml-import/fixtures/feeds.js';
 import { startWorkerProcess, stopWorkerProcess } from '../../packages/workers/test/fixtures/worker-process.js';
 
@@ -27,10 +28,16 @@ function peakRss(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
+/** `count` zeros deflated twice, never held decoded. */
+async function doubleDeflatedZeros(count: number): Promise<Buffer> {
+  const once = await deflateRepeated(new Uint8Array([0]), count);
+  return deflateRepeated(once, once.length);
+}
+
 const inline = (bytes: Buffer) => ({ kind: 'inline' as const, base64: bytes.toString('base64') });
 
 describe('security: resource limits on untrusted PDFs (real worker process)', () => {
-  it('a zip bomb, too many pages, a giant page and a heap-hungry render each fail at once naming the limit; the worker lives on', async () => {
+  it('a zip bomb (clear and encrypted), too many pages, a giant page and a heap-hungry render each fail at once naming the limit; the worker lives on', async () => {
     const worker = await startWorkerProcess({
       prefix: ctx.prefix,
       workerId: `pdf-limits-${process.pid}`,
@@ -51,6 +58,14 @@ describe('security: resource limits on untrusted PDFs (real worker process)', ()
     try {
       const probes = [
         { name: 'zip-bomb', bytes: await makeZipBombPdf(1024 * MIB, { doubleFlate: true }), stage: 'pdf_loaded', reason: /PDF limit maxDecodedBytes exceeded: the document's streams decode to more than 536870912 bytes/ },
+        {
+          // Ciphertext does not inflate: only a scan that decrypts (as pdf.js does) sees the 1 GiB.
+          // Deflated twice (a few KB), as the clear bomb, to fit in an inline payload.
+          name: 'encrypted-zip-bomb',
+          bytes: makeStandardEncryptedPdf([{ data: await doubleDeflatedZeros(1024 * MIB), filters: ['FlateDecode', 'FlateDecode'] }], { cipher: 'aesv2' }),
+          stage: 'pdf_loaded',
+          reason: /PDF limit maxDecodedBytes exceeded: the document's streams decode to more than 536870912 bytes/,
+        },
         { name: 'many-pages', bytes: await makeManyPagesPdf(2001, { blank: true }), stage: 'pdf_loaded', reason: /PDF limit maxPages exceeded: the document has 2001 pages, the limit is 2000/ },
         { name: 'giant-page', bytes: await makeGiantPagePdf(1_000_000, 1_000_000), stage: 'text_extracted', reason: /PDF limit maxPageAreaPt2 exceeded: page 1 is 1000000 × 1000000 pt/ },
         {
@@ -73,7 +88,7 @@ describe('security: resource limits on untrusted PDFs (real worker process)', ()
         await waitFor(async () => (await (await jobs.queue('pdf').getJob(id))?.getState()) === 'failed', { timeoutMs: 10_000, message: `${probe.name} never failed in BullMQ` });
         expect((await jobs.queue('pdf').getJob(id))?.attemptsMade, probe.name).toBe(1);
         expect((await jobs.getStatus(id))?.row).toMatchObject({ status: 'failed', attempt: 1 });
-        if (probe.name === 'zip-bomb') {
+        if (probe.name === 'zip-bomb' || probe.name === 'encrypted-zip-bomb') {
           // 1 GiB of decoded content, and the process never held more than a fraction of it.
           expect(peakRss(pid)).toBeLessThan(700 * MIB);
         }

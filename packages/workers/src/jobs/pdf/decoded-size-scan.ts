@@ -6,9 +6,15 @@
  * raw bytes (streams may not live in object streams, so every one is at the top level, in
  * every incremental update), its lossless filters are decoded in chunks that are counted and
  * dropped, and the pass stops the moment the budget is spent. Memory stays at a chunk (plus the
- * intermediate output of a filter chain, itself within the budget).
+ * intermediate output of a filter chain, itself within the budget, and for an encrypted
+ * document one decrypted copy of the stream at hand, no larger than the file).
+ *
+ * Streams of a document encrypted with the standard security handler are decrypted first
+ * (standard-security-handler.ts), with the key of the empty user password pdf.js opens it with.
  */
 import { createInflate, constants as zlibConstants } from 'node:zlib';
+import { PdfOpenFailure, PdfUnreadableError } from './pdfjs.js';
+import { readEncryption, type StreamDecryptor } from './standard-security-handler.js';
 
 /** What the scan found. */
 export interface DecodedSizeScan {
@@ -18,12 +24,13 @@ export interface DecodedSizeScan {
   decodedBytes: number;
   /** True when the budget was spent before the end of the file. */
   overBudget: boolean;
-  /**
-   * True when the file mentions `/Encrypt`. Its streams are still decoded as stored: a real
-   * encrypted stream is ciphertext that fails to inflate at once (so it counts little: see the
-   * README's limits), and a fake `/Encrypt` must not switch the measurement off.
-   */
+  /** True when the file mentions `/Encrypt` (a real encryption dictionary or not). */
   encrypted: boolean;
+  /**
+   * The stream cipher of a document encrypted with the standard security handler, whose
+   * streams were decrypted (empty user password) before they were measured; absent otherwise.
+   */
+  cipher?: StreamDecryptor['cipher'];
 }
 
 /** Filters whose output size the scan measures by decoding. */
@@ -39,6 +46,8 @@ class BudgetSpent extends Error {}
 /** Counts decoded bytes against one budget for the whole document. */
 class Budget {
   used = 0;
+  /** Streams found by the pass counting against this budget. */
+  streams = 0;
   constructor(readonly limit: number) {}
   spend(bytes: number): void {
     this.used += bytes;
@@ -248,52 +257,89 @@ function indirectInteger(file: Buffer, number: string, generation: string): numb
   return undefined;
 }
 
+/** One pass over every stream of `file`, decrypting each with `decryptor` when given. */
+async function scanStreams(file: Buffer, budget: Budget, decryptor: StreamDecryptor | undefined, signal?: AbortSignal): Promise<void> {
+  let position = 0;
+  while (true) {
+    signal?.throwIfAborted();
+    const keyword = file.indexOf('stream', position, 'latin1');
+    if (keyword < 0) break;
+    position = keyword + 6;
+    // `endstream`, or `stream` inside a longer word, is not a stream's start.
+    if (keyword >= 3 && file.toString('latin1', keyword - 3, keyword) === 'end') continue;
+    let start = keyword + 6;
+    if (file[start] === 0x0d && file[start + 1] === 0x0a) start += 2;
+    else if (file[start] === 0x0a || file[start] === 0x0d) start += 1;
+    else continue;
+    const windowStart = Math.max(0, keyword - DICT_WINDOW);
+    const header = file.lastIndexOf(' obj', keyword, 'latin1');
+    const dictionary = file.toString('latin1', header >= windowStart ? header : windowStart, keyword);
+    if (!/>>\s*$/.test(dictionary)) continue;
+    budget.streams++;
+    let end = -1;
+    const length = /\/Length\s+(\d+)(?:\s+(\d+)\s+R)?/.exec(dictionary);
+    if (length !== null) {
+      const declared = length[2] === undefined ? Number(length[1]) : indirectInteger(file, length[1] as string, length[2]);
+      // pdf.js trusts a /Length only when `endstream` follows it; so does the scan.
+      if (declared !== undefined && start + declared <= file.length && /^\s*endstream/.test(file.toString('latin1', start + declared, start + declared + 16))) {
+        end = start + declared;
+      }
+    }
+    if (end < 0) {
+      end = file.indexOf('endstream', start, 'latin1');
+      if (end < 0) end = file.length;
+    }
+    position = end;
+    let data: Uint8Array = file.subarray(start, end);
+    if (decryptor !== undefined && header >= windowStart) {
+      const id = /(\d+)\s+(\d+)$/.exec(file.toString('latin1', Math.max(0, header - 24), header));
+      // pdf.js reads cross-reference streams before it decrypts anything, and leaves metadata
+      // in the clear under /EncryptMetadata false.
+      const clear = /\/Type\s*\/XRef\b/.test(dictionary) || (!decryptor.encryptMetadata && /\/Type\s*\/Metadata\b/.test(dictionary));
+      if (id !== null && !clear) data = decryptor.decrypt(Number(id[1]), Number(id[2]), data);
+    }
+    await measureStream(data, streamFilters(dictionary), budget);
+  }
+}
+
 /**
  * Finds every stream of `bytes` and measures its decoded size against `maxDecodedBytes`,
  * stopping as soon as the total is over it. `signal` stops the scan between streams.
+ *
+ * An encrypted document (standard security handler) has its streams decrypted with the key of
+ * the empty user password, the one pdf.js is given, before they are measured; and, so that a
+ * forged `/Encrypt` cannot hide a bomb stored in the clear, it is measured once more as
+ * stored, with a budget of its own: over either budget is over.
+ *
+ * @throws PdfUnreadableError (`encrypted`) for a document that needs a password or uses a
+ *   security handler pdf.js cannot open: it would fail to open anyway, so it is not measured.
  */
 export async function scanDecodedSize(bytes: Uint8Array, maxDecodedBytes: number, signal?: AbortSignal): Promise<DecodedSizeScan> {
   const file = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const budget = new Budget(maxDecodedBytes);
   const encrypted = file.includes('/Encrypt', 0, 'latin1');
-  let streams = 0;
-  let position = 0;
+  let decryptor: StreamDecryptor | undefined;
+  if (encrypted) {
+    const encryption = readEncryption(file);
+    if (encryption.kind === 'needs-password') {
+      throw new PdfUnreadableError(PdfOpenFailure.Encrypted, 'the PDF is encrypted and needs a password (the empty user password does not open it)');
+    }
+    if (encryption.kind === 'unsupported') {
+      throw new PdfUnreadableError(PdfOpenFailure.Encrypted, `the PDF is encrypted in a way that cannot be opened: ${encryption.detail}`);
+    }
+    if (encryption.kind === 'standard') decryptor = encryption.decryptor;
+  }
+  const budget = new Budget(maxDecodedBytes);
+  const cipher = decryptor === undefined ? {} : { cipher: decryptor.cipher };
+  let counting = budget;
   try {
-    while (true) {
-      signal?.throwIfAborted();
-      const keyword = file.indexOf('stream', position, 'latin1');
-      if (keyword < 0) break;
-      position = keyword + 6;
-      // `endstream`, or `stream` inside a longer word, is not a stream's start.
-      if (keyword >= 3 && file.toString('latin1', keyword - 3, keyword) === 'end') continue;
-      let start = keyword + 6;
-      if (file[start] === 0x0d && file[start + 1] === 0x0a) start += 2;
-      else if (file[start] === 0x0a || file[start] === 0x0d) start += 1;
-      else continue;
-      const windowStart = Math.max(0, keyword - DICT_WINDOW);
-      const header = file.lastIndexOf(' obj', keyword, 'latin1');
-      const dictionary = file.toString('latin1', header >= windowStart ? header : windowStart, keyword);
-      if (!/>>\s*$/.test(dictionary)) continue;
-      streams++;
-      let end = -1;
-      const length = /\/Length\s+(\d+)(?:\s+(\d+)\s+R)?/.exec(dictionary);
-      if (length !== null) {
-        const declared = length[2] === undefined ? Number(length[1]) : indirectInteger(file, length[1] as string, length[2]);
-        // pdf.js trusts a /Length only when `endstream` follows it; so does the scan.
-        if (declared !== undefined && start + declared <= file.length && /^\s*endstream/.test(file.toString('latin1', start + declared, start + declared + 16))) {
-          end = start + declared;
-        }
-      }
-      if (end < 0) {
-        end = file.indexOf('endstream', start, 'latin1');
-        if (end < 0) end = file.length;
-      }
-      position = end;
-      await measureStream(file.subarray(start, end), streamFilters(dictionary), budget);
+    await scanStreams(file, budget, decryptor, signal);
+    if (decryptor !== undefined) {
+      counting = new Budget(maxDecodedBytes);
+      await scanStreams(file, counting, undefined, signal);
     }
   } catch (error) {
-    if (error instanceof BudgetSpent) return { streams, decodedBytes: budget.used, overBudget: true, encrypted };
+    if (error instanceof BudgetSpent) return { streams: counting.streams, decodedBytes: counting.used, overBudget: true, encrypted, ...cipher };
     throw error;
   }
-  return { streams, decodedBytes: budget.used, overBudget: false, encrypted };
+  return { streams: budget.streams, decodedBytes: budget.used, overBudget: false, encrypted, ...cipher };
 }

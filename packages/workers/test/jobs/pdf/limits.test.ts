@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuPool, createPdfJob, InMemoryMaterialStore, PDF_LIMIT_EXCEEDED, type PdfJobOptions } from '@kai-jobs/workers';
 import { runStagesForTest } from '@kai-jobs/workers/testing';
 import { makeLongPdf } from './fixtures/pdfs.js';
-import { makeGiantPagePdf, makeHeapHeavyPdf, makeImageHeavyPdf, makeManyPagesPdf, makeZipBombPdf } from './fixtures/hostile-pdfs.js';
+import { deflateRepeated, makeGiantPagePdf, makeHeapHeavyPdf, makeImageHeavyPdf, makeManyPagesPdf, makeZipBombPdf } from './fixtures/hostile-pdfs.js';
+import { makeStandardEncryptedPdf, STANDARD_CIPHERS, textPage } from './fixtures/encrypted-pdfs.js';
 
 const MIB = 1024 * 1024;
 // One pool for the file: a thread loads tsx and pdf.js once.
@@ -35,6 +36,23 @@ describe('PDF limits', () => {
     const outcome = await run(await makeZipBombPdf(1024 * MIB, { doubleFlate: true }), { maxDecodedBytes: 64 * MIB });
     expectLimit(outcome, 'maxDecodedBytes', /streams decode to more than 67108864 bytes \(counting stopped at \d+ bytes in 1 streams\)/);
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('refuses an encrypted zip bomb (1 GiB of zeros, empty user password) with every cipher, and reads an encrypted catalogue', { timeout: 120_000 }, async () => {
+    // Deflated twice (a few KB) to fit in an inline payload; the scan tests take the 1 MiB single-Flate bomb.
+    const once = await deflateRepeated(new Uint8Array([0]), 1024 * MIB);
+    const bomb = await deflateRepeated(once, once.length);
+    for (const cipher of STANDARD_CIPHERS) {
+      const started = Date.now();
+      const outcome = await run(makeStandardEncryptedPdf([{ data: bomb, filters: ['FlateDecode', 'FlateDecode'] }], { cipher }), { maxDecodedBytes: 64 * MIB });
+      // Two streams: the document's XMP metadata, then the bomb.
+      expectLimit(outcome, 'maxDecodedBytes', /streams decode to more than 67108864 bytes \(counting stopped at \d+ bytes in 2 streams\)/);
+      expect(Date.now() - started, cipher).toBeLessThan(10_000);
+    }
+    // The same kind of document without a bomb is read as any other.
+    const catalogue = await run(makeStandardEncryptedPdf([textPage('Carrara marble 60x60')], { cipher: 'aesv2' }), {}, { skipTiles: true, skipMaterials: true });
+    if (!catalogue.ok) throw catalogue.error;
+    expect(catalogue.outputs.byName('text_extracted')).toMatchObject({ pagesWithText: 1 });
   });
 
   it('refuses a document with more pages than maxPages', { timeout: 60_000 }, async () => {
