@@ -4,7 +4,7 @@
  * spawn the real binary.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,8 @@ export interface SpawnedCli {
   stderr(): string;
   /** Resolves with the first match of `pattern` in stdout. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first match of `pattern` in stderr (where the log lines go). */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** The exit code (or signal name). */
   readonly exited: Promise<number | string>;
   /** SIGKILL if still running, and wait. */
@@ -108,34 +110,101 @@ export function spawnCli(argv: readonly string[], env: Record<string, string>): 
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return trackSpawned(child);
+}
+
+/** The repository's root, where `pnpm start` runs. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Runs `pnpm <argv>` (say `start`) from the repository root as an operator does, in a process
+ * group of its own (`detached`), as a terminal runs a foreground command: `kill -INT -<pid>`
+ * is then what Ctrl-C does. The group's id is the pnpm process's pid.
+ */
+export function spawnPnpm(argv: readonly string[], env: Record<string, string>): SpawnedCli {
+  const child = spawn('pnpm', [...argv], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const spawned = trackSpawned(child);
+  return {
+    ...spawned,
+    async kill() {
+      // The whole group: a failed test must not leave its kai-jobs process behind pnpm.
+      for (const member of processGroup(child.pid as number)) {
+        try {
+          process.kill(member.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      await spawned.kill();
+    },
+  };
+}
+
+function trackSpawned(child: ChildProcess): SpawnedCli {
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const running = () => child.exitCode === null && child.signalCode === null;
+  const waitForOutput = async (text: () => string, name: string, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> => {
+    let match: RegExpMatchArray | null = null;
+    await waitFor(
+      () => {
+        match = pattern.exec(text());
+        return match !== null || !running();
+      },
+      { timeoutMs, intervalMs: 50, message: `no ${pattern} on ${name}; stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}` },
+    );
+    if (match === null) throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${pattern}; stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}`);
+    return match;
+  };
   return {
     child,
     stdout: () => out,
     stderr: () => err,
-    async waitForStdout(pattern, timeoutMs = 60_000) {
-      let match: RegExpMatchArray | null = null;
-      await waitFor(
-        () => {
-          match = pattern.exec(out);
-          return match !== null || !running();
-        },
-        { timeoutMs, intervalMs: 50, message: `no ${pattern} on stdout; stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}` },
-      );
-      if (match === null) throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${pattern}; stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}`);
-      return match;
-    },
+    waitForStdout: (pattern, timeoutMs) => waitForOutput(() => out, 'stdout', pattern, timeoutMs),
+    waitForStderr: (pattern, timeoutMs) => waitForOutput(() => err, 'stderr', pattern, timeoutMs),
     exited,
     async kill() {
       if (running()) child.kill('SIGKILL');
       await exited;
     },
   };
+}
+
+/** One process as `/proc` shows it. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** `R`, `S`, … `Z` for a zombie (exited, not yet reaped: not running). */
+  state: string;
+  command: string;
+}
+
+/** The processes of process group `pgid` that have not exited (zombies left out), from `/proc` (Linux). */
+export function processGroup(pgid: number): ProcessInfo[] {
+  const members: ProcessInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ")".
+    const close = stat.lastIndexOf(')');
+    const [state, ppid, pgrp] = stat.slice(close + 2).split(' ');
+    if (Number(pgrp) !== pgid || state === 'Z') continue;
+    members.push({ pid: Number(name), ppid: Number(ppid), state: state as string, command: stat.slice(stat.indexOf('(') + 1, close) });
+  }
+  return members;
 }
 
 /** A fresh temporary folder. */

@@ -3,28 +3,47 @@
  * The `kai-jobs` command (`pnpm kai-jobs …` from the repository root). Runs one command
  * line and exits with its code: 0 ok, 1 failed, 2 bad usage or configuration. Commands that
  * run until stopped (worker, monitor, board, start, demo, enqueue --wait) stop gracefully on
- * the first SIGTERM/SIGINT; a second one exits at once with 130. Those commands also install
- * the process-wide alerter (SENTRY_DSN), so the module-level `captureException` and
- * `captureMessage` of @kai-jobs/monitor report to Sentry; a failure that ends them (exit 1) and
- * an uncaught error are reported before the process exits.
+ * the first SIGINT, SIGTERM or SIGHUP (exit 0), and — when a package-manager script started
+ * them — when their parent (pnpm) goes away. A signal within 1 s of the first is the same
+ * request delivered twice (a process-group signal that pnpm also relays) and is ignored; a
+ * signal after that exits at once with 128 + its number (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
+ * Those commands also install the process-wide alerter (SENTRY_DSN), so the module-level
+ * `captureException` and `captureMessage` of @kai-jobs/monitor report to Sentry; a failure that
+ * ends them (exit 1) and an uncaught error are reported before the process exits.
  */
 import type { ProcessAlerter } from '@kai-jobs/monitor';
 import { toError } from '@kai-jobs/queue';
 import { runCli } from '../cli/run-cli.js';
 import { installCliAlerts } from '../run/process-alerts.js';
 import { COMMANDS } from '../commands/registry.js';
+import { createCommandLogger } from '../run/logging.js';
+import { installStopSignals } from '../run/stop-signals.js';
 
 const argv = process.argv.slice(2);
 const controller = new AbortController();
 const spec = COMMANDS.find((command) => command.name === argv[0]);
 let alerts: ProcessAlerter | null = null;
 if (spec?.handlesSignals === true) {
-  const onSignal = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  let logger;
+  try {
+    logger = createCommandLogger(process.env, process.stderr, 'kai-jobs', argv.includes('--json'));
+  } catch {
+    // A bad LOG_LEVEL/LOG_FORMAT: the command itself reports it and exits 2.
+    logger = undefined;
+  }
+  installStopSignals({
+    controller,
+    exit: (code) => process.exit(code),
+    // pnpm and npm set npm_lifecycle_event for the scripts they run.
+    watchParent: process.env['npm_lifecycle_event'] !== undefined,
+    // A closed terminal or a dead parent's pipe must not turn the graceful shutdown into a
+    // crash on the next log line.
+    onStop: () => {
+      process.stdout.on('error', () => undefined);
+      process.stderr.on('error', () => undefined);
+    },
+    ...(logger === undefined ? {} : { logger }),
+  });
   try {
     alerts = installCliAlerts(process.env, spec.name, (code) => process.exit(code));
   } catch (error) {

@@ -21,7 +21,8 @@ export const startCommand: CommandSpec = {
     'Runs the workers of all three job types, the monitor and the board (BOARD_PORT, default 3000, on 127.0.0.1 unless ' +
     'BOARD_HOST says otherwise) in one process against REDIS_URL — what "pnpm start" runs. Prints the board\'s URL and ' +
     'how to log in: without BOARD_USERNAME/BOARD_PASSWORD/BOARD_TOKEN it generates a password for this run (user ' +
-    '"admin"). SIGTERM or Ctrl-C stops everything gracefully. The scrape and XML workers refuse private addresses ' +
+    '"admin"). Ctrl-C, SIGINT, SIGTERM or SIGHUP stops everything gracefully and exits 0 (running jobs are handed back ' +
+    'to the queue, the worker deregisters); a second signal at least 1 s after the first exits at once (128 + the signal\'s number). The scrape and XML workers refuse private addresses ' +
     '(SSRF guard): set SCRAPE_ALLOW=127.0.0.1 to crawl local sites (the demo needs it). Every worker and monitor ' +
     'variable applies; STALLED_INTERVAL_MS defaults to 5000 here, so the job of a worker that died is taken over seconds ' +
     'after its lock expires. Exit 1 when Redis is unreachable (with how to get one).',
@@ -83,6 +84,6 @@ function banner(types: readonly string[], board: BoardService): string[] {
   else if (login.generated) lines.push(`log in as: ${login.username} / ${login.password}   (generated for this run; set BOARD_USERNAME and BOARD_PASSWORD to choose)`);
   else if (login.username !== null) lines.push(`log in as: ${login.username} with BOARD_PASSWORD${login.token ? ', or send BOARD_TOKEN as a bearer token' : ''}`);
   else lines.push('log in: send BOARD_TOKEN as a bearer token (Authorization: Bearer …)');
-  lines.push('try it: "pnpm demo" in another terminal (start with SCRAPE_ALLOW=127.0.0.1 for its scrape sample)', 'stop: Ctrl-C (graceful)');
+  lines.push('try it: "pnpm demo" in another terminal (start with SCRAPE_ALLOW=127.0.0.1 for its scrape sample)', 'stop: Ctrl-C or SIGTERM (graceful: jobs are handed back, the worker deregisters; a second one a second later stops at once)');
   return lines;
 }
