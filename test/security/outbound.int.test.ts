@@ -212,7 +212,7 @@ describe('IPv4 wrapped in IPv6 transition addresses (checked on the guard, never
   ])('refuses %s', async (_name, url, kind) => {
     const refusal = guard.check(url);
     await expect(refusal).rejects.toMatchObject({ name: 'UrlRefusedError', reason: 'refused', retryable: false });
-    if (kind !== null) await expect(refusal).rejects.toThrow(new RegExp(` is ${kind} \\(`));
+    if (kind !== null) await expect(refusal).rejects.toThrow(new RegExp(` is ${kind}\\b`));
   });
 
   it('lets the same mechanisms through when the IPv4 inside is public', () => {
@@ -230,6 +230,7 @@ describe('no other outbound client in the code', () => {
     'packages/workers/src/jobs/shared/http-retry.ts': 'EMBEDDINGS_URL and MATERIALS_LLM_URL providers',
     'packages/workers/src/jobs/scrape/firecrawl-provider.ts': 'FIRECRAWL_URL; the payload URL is sent as data, checked by the guard first',
     'packages/monitor/src/alerts/sentry-transport.ts': 'SENTRY_DSN',
+    'apps/cli/src/doctor/provider-checks.ts': "doctor's checks of FIRECRAWL_URL, MATERIALS_LLM_URL and EMBEDDINGS_URL",
   };
   // A call of the global fetch (not a method named fetch, nor its declaration `fetch(request: …)`).
   const OUTBOUND_CALL = /(?<![.\w])fetch\((?![A-Za-z_]\w*\??\s*:)|\b(http|https)\.(request|get)\(|\b(net|tls)\.(connect|createConnection)\(|from 'undici'|\bnew WebSocket\(/;
