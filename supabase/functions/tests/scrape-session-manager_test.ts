@@ -56,7 +56,7 @@ test('scrape-session-manager: the board refusing the job is reported once with t
     'EnqueueError',
   );
   assertEquals(error.boardStatus, 400);
-  assertMatch(error.message, /payload\.includePatterns\[0\]: expected a valid regular expression/);
+  assertMatch(error.message, /payload\.includePatterns\[0\]: pattern "\(unclosed" is not an RE2 regular expression/);
   assertEquals(event.tags?.function, 'scrape-session-manager');
   assertEquals(event.tags?.step, 'enqueue');
   assertEquals(event.fingerprint, ['scraping-session-failed', sourceUrl]);
