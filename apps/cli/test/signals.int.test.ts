@@ -119,7 +119,9 @@ describe('stopping pnpm start', () => {
     try {
       process.kill(-started.pnpmPid, 'SIGTERM');
       await expectCleanStop(started);
-      expect(started.cli.stderr()).toContain('"msg":"the same stop request delivered again (process group and pnpm): ignored"');
+      // Exit 0 (checked above) is the proof that the copy pnpm relays was not taken for a second
+      // signal: that would exit 143 at once. Whether the copy arrives before kai-jobs has exited
+      // is a race (pnpm may relay it after the stop finished), so its debug line is not asserted.
       expect(started.cli.stderr()).not.toContain('stopping at once');
     } finally {
       await started.cli.kill();
