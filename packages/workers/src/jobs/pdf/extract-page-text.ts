@@ -6,7 +6,7 @@
  */
 import { pageTextFromRuns, type TextRun } from './page-text.js';
 import { describePdfJsFailure, PdfPurpose } from './pdfjs.js';
-import { documentFor, pageOverLimit, scheduleIdleClose, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
+import { withThreadPage, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
 
 /** What the main thread sends for one page. */
 export interface ExtractPageTextInput extends ThreadDocumentInput {
@@ -18,28 +18,13 @@ export interface ExtractPageTextInput extends ThreadDocumentInput {
 export type ExtractPageTextOutput = { ok: true; pageNumber: number; text: string } | { ok: false; pageNumber: number; reason: string; limit?: undefined } | PageOverLimit;
 
 /** Extracts the text of page `pageNumber`. The CPU task `extractPageText`. */
-export async function extractPageText(input: ExtractPageTextInput): Promise<ExtractPageTextOutput> {
-  try {
-    const document = await documentFor(input, PdfPurpose.Text);
-    let page;
+export function extractPageText(input: ExtractPageTextInput): Promise<ExtractPageTextOutput> {
+  return withThreadPage(input, PdfPurpose.Text, async (page): Promise<ExtractPageTextOutput> => {
     try {
-      page = await document.getPage(input.pageNumber);
+      const content = await page.getTextContent();
+      return { ok: true, pageNumber: input.pageNumber, text: pageTextFromRuns(content.items as (TextRun | { type: string })[]) };
     } catch (error) {
-      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read (${describePdfJsFailure(error)})` };
+      return { ok: false, pageNumber: input.pageNumber, reason: `page text cannot be read (${describePdfJsFailure(error)})` };
     }
-    try {
-      const over = pageOverLimit(page, input);
-      if (over !== null) return over;
-      try {
-        const content = await page.getTextContent();
-        return { ok: true, pageNumber: input.pageNumber, text: pageTextFromRuns(content.items as (TextRun | { type: string })[]) };
-      } catch (error) {
-        return { ok: false, pageNumber: input.pageNumber, reason: `page text cannot be read (${describePdfJsFailure(error)})` };
-      }
-    } finally {
-      page.cleanup();
-    }
-  } finally {
-    scheduleIdleClose();
-  }
+  });
 }

@@ -6,7 +6,7 @@
  */
 import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import { describePdfJsFailure, PdfPurpose } from './pdfjs.js';
-import { documentFor, pageOverLimit, scheduleIdleClose, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
+import { withThreadPage, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
 
 /** What the main thread sends for one page. */
 export interface RenderPageTilesInput extends ThreadDocumentInput {
@@ -39,41 +39,26 @@ export type RenderPageTilesOutput =
   | PageOverLimit;
 
 /** Renders page `pageNumber` and cuts it into tiles. The CPU task `renderPageTiles`. */
-export async function renderPageTiles(input: RenderPageTilesInput): Promise<RenderPageTilesOutput> {
-  try {
-    const document = await documentFor(input, PdfPurpose.Render);
-    let page;
+export function renderPageTiles(input: RenderPageTilesInput): Promise<RenderPageTilesOutput> {
+  return withThreadPage(input, PdfPurpose.Render, async (page): Promise<RenderPageTilesOutput> => {
+    const unit = page.getViewport({ scale: 1 });
+    const fit = Math.sqrt(input.maxPagePixels / Math.max(1, unit.width * unit.height));
+    const scale = Math.min(input.scale, fit);
+    const viewport = page.getViewport({ scale });
+    const width = Math.max(1, Math.ceil(viewport.width));
+    const height = Math.max(1, Math.ceil(viewport.height));
+    const canvas = createCanvas(width, height);
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#ffffff';
+    context.fillRect(0, 0, width, height);
     try {
-      page = await document.getPage(input.pageNumber);
+      // pdf.js types its canvas parameters as DOM classes; @napi-rs/canvas implements that API.
+      await page.render({ canvas: canvas as never, canvasContext: context as never, viewport }).promise;
     } catch (error) {
-      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read (${describePdfJsFailure(error)})` };
+      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be rendered (${describePdfJsFailure(error)})` };
     }
-    try {
-      const over = pageOverLimit(page, input);
-      if (over !== null) return over;
-      const unit = page.getViewport({ scale: 1 });
-      const fit = Math.sqrt(input.maxPagePixels / Math.max(1, unit.width * unit.height));
-      const scale = Math.min(input.scale, fit);
-      const viewport = page.getViewport({ scale });
-      const width = Math.max(1, Math.ceil(viewport.width));
-      const height = Math.max(1, Math.ceil(viewport.height));
-      const canvas = createCanvas(width, height);
-      const context = canvas.getContext('2d');
-      context.fillStyle = '#ffffff';
-      context.fillRect(0, 0, width, height);
-      try {
-        // pdf.js types its canvas parameters as DOM classes; @napi-rs/canvas implements that API.
-        await page.render({ canvas: canvas as never, canvasContext: context as never, viewport }).promise;
-      } catch (error) {
-        return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be rendered (${describePdfJsFailure(error)})` };
-      }
-      return { ok: true, pageNumber: input.pageNumber, scale, width, height, tiles: await cutTiles(canvas, input.tileSizePx) };
-    } finally {
-      page.cleanup();
-    }
-  } finally {
-    scheduleIdleClose();
-  }
+    return { ok: true, pageNumber: input.pageNumber, scale, width, height, tiles: await cutTiles(canvas, input.tileSizePx) };
+  });
 }
 
 /** Cuts `canvas` into row-major tiles of `size` px; edge tiles keep only what is left. */

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist';
 import { sha256Hex } from '../shared/artifact-io.js';
 import { pageAreaProblem, PdfLimit } from './pdf-limits.js';
-import { openPdfDocument, type PdfPurpose } from './pdfjs.js';
+import { describePdfJsFailure, openPdfDocument, type PdfPurpose } from './pdfjs.js';
 
 /** What every thread task is told about the document. */
 export interface ThreadDocumentInput {
@@ -79,4 +79,40 @@ export function pageOverLimit(page: PDFPageProxy, input: Pick<ThreadDocumentInpu
   const unit = page.getViewport({ scale: 1 });
   const problem = pageAreaProblem(page.pageNumber, unit.width, unit.height, input);
   return problem === undefined ? null : { ok: false, pageNumber: page.pageNumber, limit: PdfLimit.PageArea, reason: problem };
+}
+
+/** A page that could not be read, as both thread tasks report it. */
+export interface PageUnreadable {
+  ok: false;
+  pageNumber: number;
+  reason: string;
+  limit?: undefined;
+}
+
+/**
+ * Runs `work` on page `input.pageNumber` of the thread's open document: the one preamble of the
+ * text and render tasks. A page pdf.js cannot read, or one over the area limit, is answered
+ * without calling `work`; the page is cleaned up and the document's idle close rescheduled either way.
+ */
+export async function withThreadPage<T>(
+  input: ThreadDocumentInput & { pageNumber: number },
+  purpose: PdfPurpose,
+  work: (page: PDFPageProxy) => Promise<T>,
+): Promise<T | PageUnreadable | PageOverLimit> {
+  try {
+    const document = await documentFor(input, purpose);
+    let page: PDFPageProxy;
+    try {
+      page = await document.getPage(input.pageNumber);
+    } catch (error) {
+      return { ok: false, pageNumber: input.pageNumber, reason: `page cannot be read (${describePdfJsFailure(error)})` };
+    }
+    try {
+      return pageOverLimit(page, input) ?? (await work(page));
+    } finally {
+      page.cleanup();
+    }
+  } finally {
+    scheduleIdleClose();
+  }
 }
