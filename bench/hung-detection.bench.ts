@@ -5,7 +5,7 @@
  * Run: pnpm tsx bench/hung-detection.bench.ts [--runs=10] [--update-timeout-ms=2000] [--interval-ms=1000]
  */
 import { Alerter, createMonitor } from '@kai-jobs/monitor';
-import { createJobClient, RedisStatusStore } from '@kai-jobs/queue';
+import { createJobClient, RedisJobStore } from '@kai-jobs/queue';
 import { createWorkerRuntime } from '@kai-jobs/workers';
 import { Redis } from 'ioredis';
 import { startBenchRedis } from './lib/redis-server.js';
@@ -19,7 +19,7 @@ const INTERVAL_MS = arg('interval-ms', 1000);
 const redis = await startBenchRedis();
 const prefix = 'hung';
 const admin = new Redis(redis.url);
-const store = new RedisStatusStore({ connection: admin, prefix });
+const store = new RedisJobStore({ connection: admin, prefix });
 const client = createJobClient({ redis: { url: redis.url, prefix } });
 const runtime = createWorkerRuntime({
   redis: { url: redis.url, prefix },

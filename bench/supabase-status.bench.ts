@@ -13,8 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisCheckpointStore, SupabaseCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
-import { RedisStatusStore, SupabaseStatusStore, type StatusStore } from '@kai-jobs/queue';
+import { RedisJobStore, SupabaseJobStore, type JobStore, type StatusStore } from '@kai-jobs/queue';
 import { deleteKeys, startSupabaseTestStack, testRedisUrl } from '@kai-jobs/queue/testing';
 
 const args = new Map(
@@ -100,7 +99,7 @@ function stageOutput(stage: string, index: number): unknown {
 }
 
 /** One job's checkpoint writes as the runtime makes them: a save per stage, the last one with the completion. */
-async function checkpointLifecycle(status: StatusStore, checkpoints: CheckpointStore): Promise<number> {
+async function checkpointLifecycle(status: StatusStore, checkpoints: JobStore): Promise<number> {
   const id = randomUUID();
   const fence = `f-${id}`;
   const job = { id, type: 'pdf' as const };
@@ -110,9 +109,9 @@ async function checkpointLifecycle(status: StatusStore, checkpoints: CheckpointS
   for (const [index, stage] of STAGES.entries()) {
     const input = { stage, stageIndex: index, data: stageOutput(stage, index), fence, schemaVersion: 1, attempt: 1 };
     if (index < STAGES.length - 1) {
-      await checkpoints.save(job, { ...input, progress: { nextStage: STAGES[index + 1] as string, percent: (index + 1) * 20 } });
+      await checkpoints.saveCheckpoint(job, { ...input, progress: { nextStage: STAGES[index + 1] as string, percent: (index + 1) * 20 } });
     } else {
-      await checkpoints.saveAndComplete(job, input, { pages: 5 });
+      await checkpoints.completeWithCheckpoint(job, input, { pages: 5 });
     }
   }
   return performance.now() - started;
@@ -125,7 +124,7 @@ interface CheckpointFigures {
   jobsPerSecond: number;
 }
 
-async function measureCheckpoints(status: StatusStore, checkpoints: CheckpointStore): Promise<CheckpointFigures> {
+async function measureCheckpoints(status: StatusStore, checkpoints: JobStore): Promise<CheckpointFigures> {
   for (let i = 0; i < 20; i++) await checkpointLifecycle(status, checkpoints); // warm-up
   const latencies: number[] = [];
   for (let i = 0; i < JOBS; i++) latencies.push(await checkpointLifecycle(status, checkpoints));
@@ -177,22 +176,20 @@ const prefix = `kb:supabase-bench:${randomUUID().slice(0, 8)}`;
 const stack = await startSupabaseTestStack({ schemaPrefix: 'kb' });
 try {
   const schema = await stack.createSchema('bench');
-  const supabase = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
-  const redisStore = new RedisStatusStore({ connection: redis, prefix });
+  const supabase = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+  const redisStore = new RedisJobStore({ connection: redis, prefix });
 
   const redisFigures = await measure(redisStore);
   const callsBefore = stack.endpoint.calls.length;
   const supabaseFigures = await measure(supabase);
   const heartbeatCalls = stack.endpoint.calls.slice(callsBefore).filter((call) => call.fn === 'kai_heartbeat').length;
 
-  const supabaseCheckpoints = new SupabaseCheckpointStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
-  const redisCheckpointFigures = await measureCheckpoints(redisStore, new RedisCheckpointStore({ connection: redis, prefix }));
+  const redisCheckpointFigures = await measureCheckpoints(redisStore, redisStore);
   const checkpointCallsBefore = stack.endpoint.calls.length;
-  const supabaseCheckpointFigures = await measureCheckpoints(supabase, supabaseCheckpoints);
+  const supabaseCheckpointFigures = await measureCheckpoints(supabase, supabase);
   const checkpointCalls = stack.endpoint.calls
     .slice(checkpointCallsBefore)
     .filter((call) => call.fn === 'kai_save_checkpoint' || call.fn === 'kai_save_checkpoint_and_complete').length;
-  await supabaseCheckpoints.close();
   await supabase.close();
 
   const row = (label: string, key: keyof Figures, digits = 2) => {

@@ -6,8 +6,7 @@
  * cannot set. That is what lets finished rows, checkpoints and metric buckets expire within a
  * 30-minute soak. Logs JSON lines on stdout like the bin; SIGTERM shuts down gracefully.
  */
-import { RedisCheckpointStore } from '@kai-jobs/checkpoint';
-import { closeRedis, ConnectionRole, createLogger, createRedisConnection, RedisMetricsRecorder, RedisStatusStore, waitForRedis } from '@kai-jobs/queue';
+import { closeRedis, ConnectionRole, createLogger, createJobStore, createRedisConnection, RedisMetricsRecorder, waitForRedis } from '@kai-jobs/queue';
 import { createJobsFromConfig, createWorkerRuntime, installShutdownSignals, parseWorkerEnv } from '@kai-jobs/workers';
 
 const config = parseWorkerEnv(process.env);
@@ -18,8 +17,12 @@ stores.on('error', () => undefined);
 await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
 const prefix = config.redis.prefix;
 const runtime = createWorkerRuntime({
-  statusStore: new RedisStatusStore({ connection: stores, prefix, finishedRetentionMs: retentionMs }),
-  checkpointStore: new RedisCheckpointStore({ connection: stores, prefix, retentionMs, finishedRetentionMs: retentionMs }),
+  store: createJobStore({
+    kind: 'redis',
+    connection: stores,
+    prefix,
+    retention: { finishedRetentionMs: retentionMs, checkpointRetentionMs: retentionMs },
+  }),
   metrics: new RedisMetricsRecorder({ connection: stores, prefix, retentionMs: Math.max(60_000, retentionMs), logger }),
   redis: config.redis,
   jobs: createJobsFromConfig(config, stores),

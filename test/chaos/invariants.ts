@@ -12,8 +12,8 @@
  * on hand-made snapshots (invariants.test.ts): each rule is shown to fire.
  */
 import { Queue } from 'bullmq';
-import { RedisCheckpointStore, type Checkpoint, type CheckpointStore } from '@kai-jobs/checkpoint';
-import { bullPrefix, jobCatalog, JOB_TYPES, RedisStatusStore, type HistoryEntry, type JobType, type RedisClient, type StatusRow, type StatusStore } from '@kai-jobs/queue';
+import type { Checkpoint } from '@kai-jobs/checkpoint';
+import { bullPrefix, jobCatalog, JOB_TYPES, RedisJobStore, type HistoryEntry, type JobStore, type JobType, type RedisClient, type StatusRow } from '@kai-jobs/queue';
 import type { ReceivedEvent } from '@kai-jobs/monitor/testing';
 import { readCommits, readRuns, type StageCommit } from '../../packages/workers/test/fixtures/synthetic-hooks.js';
 import type { StageRun } from '../../packages/workers/test/fixtures/synthetic-job.js';
@@ -57,7 +57,7 @@ const COMPLETED: ExpectedOutcome = { status: 'completed' };
 
 /**
  * Reads the snapshot of `jobs` (ids with their types) from the stores under `prefix`: the
- * Redis status and checkpoint stores, or the ones given (the Supabase stores of a scenario
+ * Redis job store, or the one given (the Supabase stores of a scenario
  * that runs with `STATUS_STORE=supabase`; BullMQ and the stage records stay in Redis).
  */
 export async function collectSnapshot(options: {
@@ -65,12 +65,10 @@ export async function collectSnapshot(options: {
   prefix: string;
   jobs: readonly { id: string; type: JobType }[];
   alerts?: readonly ReceivedEvent[];
-  statusStore?: StatusStore;
-  checkpointStore?: CheckpointStore;
+  store?: JobStore;
 }): Promise<ChaosSnapshot> {
   const { redis, prefix } = options;
-  const status = options.statusStore ?? new RedisStatusStore({ connection: redis, prefix });
-  const checkpointStore = options.checkpointStore ?? new RedisCheckpointStore({ connection: redis, prefix });
+  const status = options.store ?? new RedisJobStore({ connection: redis, prefix });
   const queues = new Map(JOB_TYPES.map((type) => [type, new Queue(jobCatalog[type].queueName, { connection: redis, prefix: bullPrefix(prefix, jobCatalog[type].queueName) })]));
   try {
     const runs = await readRuns(redis, prefix);
@@ -83,7 +81,7 @@ export async function collectSnapshot(options: {
         type,
         row: await status.get(id),
         history: await status.history(id, 10_000),
-        checkpoints: await checkpointStore.list({ id, type }),
+        checkpoints: await status.listCheckpoints({ id, type }),
         runs: runs.filter((run) => run.jobId === id),
         commits: commits.filter((commit) => commit.jobId === id),
         bullState: String(await queue.getJobState(id)).replace('unknown', 'missing'),

@@ -10,8 +10,7 @@
  *     one job that really hangs — with its `background_jobs` follower.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SupabaseCheckpointStore } from '@kai-jobs/checkpoint';
-import { SupabaseStatusStore, type JobType } from '@kai-jobs/queue';
+import { SupabaseJobStore, type JobType } from '@kai-jobs/queue';
 import { startRestartableEndpoint, startSupabaseTestStack, waitFor, type RestartableEndpoint, type SupabaseTestStack } from '@kai-jobs/queue/testing';
 import { startUnresponsiveServer, type ReceivedEvent, type UnresponsiveServer } from '@kai-jobs/monitor/testing';
 import { freePort } from '../../bench/lib/redis-server.js';
@@ -135,11 +134,11 @@ describe('chaos: outages during load', () => {
     cleanups.push(() => endpoint.close());
     // The scenario (producer, invariants) reads and writes through the stack's own endpoint, which stays up.
     const control = { url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema };
-    const stores = { statusStore: new SupabaseStatusStore(control), checkpointStore: new SupabaseCheckpointStore(control) };
-    cleanups.push(() => Promise.all([stores.statusStore.close(), stores.checkpointStore.close()]));
+    const store = new SupabaseJobStore(control);
+    cleanups.push(() => store.close());
     const supabaseEnv = { STATUS_STORE: 'supabase', SUPABASE_URL: endpoint.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey, SUPABASE_SCHEMA: schema };
     const scenario = await openScenario('outage-supabase', {
-      stores,
+      store,
       workerEnv: {
         ...TYPES,
         ...supabaseEnv,
@@ -167,7 +166,7 @@ describe('chaos: outages during load', () => {
     }
 
     // The outage starts once the run is under way.
-    await waitFor(async () => (await Promise.all(healthy.map((job) => stores.statusStore.get(job.id)))).filter((row) => row?.status === 'completed').length >= 5, {
+    await waitFor(async () => (await Promise.all(healthy.map((job) => store.get(job.id)))).filter((row) => row?.status === 'completed').length >= 5, {
       timeoutMs: 30_000,
       intervalMs: 200,
       message: 'the run did not get under way',

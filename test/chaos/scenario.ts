@@ -3,8 +3,7 @@
  * producer client, a fleet of worker and monitor processes, and the invariant check at the end.
  */
 import { randomBytes } from 'node:crypto';
-import type { CheckpointStore } from '@kai-jobs/checkpoint';
-import { createJobClient, RedisStatusStore, type JobClient, type JobType, type StatusRow, type StatusStore, type ThresholdOverrides } from '@kai-jobs/queue';
+import { createJobClient, RedisJobStore, type JobClient, type JobStore, type JobType, type StatusRow, type StatusStore, type ThresholdOverrides } from '@kai-jobs/queue';
 import { waitFor } from '@kai-jobs/queue/testing';
 import { startSentryReceiver, type ReceivedEvent, type SentryReceiver } from '@kai-jobs/monitor/testing';
 import { startChaosRedis, type AppendFsync, type ChaosRedis } from './chaos-redis.js';
@@ -32,7 +31,7 @@ export interface Scenario {
   readonly sentry: SentryReceiver;
   readonly client: JobClient;
   readonly fleet: Fleet;
-  readonly status: RedisStatusStore;
+  readonly status: RedisJobStore;
   /** Where the scenario reads status rows: {@link status}, or the status store given to {@link openScenario}. */
   readonly rows: StatusStore;
   /** Every job enqueued through {@link enqueuePdf}, {@link enqueueScrape} or {@link enqueueImport}, in order. */
@@ -65,17 +64,17 @@ export async function openScenario(
     workerEnv?: Record<string, string>;
     monitorEnv?: Record<string, string>;
     /**
-     * Status and checkpoint stores other than Redis (Supabase, with `STATUS_STORE=supabase` in
+     * A job store other than Redis (Supabase, with `STATUS_STORE=supabase` in
      * the fleet's environment): the client creates rows in them and the invariants read them.
      */
-    stores?: { statusStore: StatusStore; checkpointStore: CheckpointStore };
+    store?: JobStore;
   } = {},
 ): Promise<Scenario> {
   const redis = await startChaosRedis(options.appendfsync === undefined ? {} : { appendfsync: options.appendfsync });
   const prefix = `chaos-${name}-${randomBytes(3).toString('hex')}`;
   const sentry = await startSentryReceiver();
   const redisOptions = { url: redis.url, prefix };
-  const client = createJobClient({ redis: redisOptions, waitPollIntervalMs: 50, ...(options.stores ? { statusStore: options.stores.statusStore } : {}) });
+  const client = createJobClient({ redis: redisOptions, waitPollIntervalMs: 50, ...(options.store ? { statusStore: options.store } : {}) });
   const fleetOptions: FleetOptions = {
     redisUrl: redis.url,
     prefix,
@@ -83,8 +82,8 @@ export async function openScenario(
     monitorEnv: { SENTRY_DSN: sentry.dsn, SENTRY_ENVIRONMENT: 'chaos', ...options.monitorEnv },
   };
   const fleet = new Fleet(fleetOptions);
-  const status = new RedisStatusStore({ connection: redis.admin, prefix });
-  const rowStore: StatusStore = options.stores?.statusStore ?? status;
+  const status = new RedisJobStore({ connection: redis.admin, prefix });
+  const rowStore: StatusStore = options.store ?? status;
   const jobs: EnqueuedRef[] = [];
   const enqueued = (id: string, type: JobType): EnqueuedRef => {
     const ref = { id, type };
@@ -150,7 +149,7 @@ export async function openScenario(
         prefix,
         jobs,
         alerts: checkOptions.alerts ?? sentry.events,
-        ...(options.stores ? { statusStore: options.stores.statusStore, checkpointStore: options.stores.checkpointStore } : {}),
+        ...(options.store ? { store: options.store } : {}),
       });
       return { violations: findViolations(snapshot, expectations), snapshot };
     },

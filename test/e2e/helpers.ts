@@ -3,8 +3,7 @@
  * other (workers and monitor), so they live outside the packages.
  */
 import { UnrecoverableError, Worker } from 'bullmq';
-import { RedisCheckpointStore } from '@kai-jobs/checkpoint';
-import { bullPrefix, createJobClient, jobCatalog, RedisStatusStore, statusKeys, type JobClient, type JobType, type RedisClient } from '@kai-jobs/queue';
+import { bullPrefix, createJobClient, jobCatalog, RedisJobStore, statusKeys, type JobClient, type JobType, type RedisClient } from '@kai-jobs/queue';
 import type { RedisTestContext } from '@kai-jobs/queue/testing';
 import { createWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '@kai-jobs/workers';
 import { redisSyntheticHooks } from '../../packages/workers/test/fixtures/synthetic-hooks.js';
@@ -12,12 +11,10 @@ import { createSyntheticJob } from '../../packages/workers/test/fixtures/synthet
 
 export { readRuns, syntheticKeys } from '../../packages/workers/test/fixtures/synthetic-hooks.js';
 
-/** The status and checkpoint stores of a test prefix, on the admin connection. */
+/** The job store of a test prefix, on the admin connection (`checkpoints` is the same store, for its checkpoint half). */
 export function stores(ctx: RedisTestContext) {
-  return {
-    status: new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }),
-    checkpoints: new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix }),
-  };
+  const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
+  return { status: store, checkpoints: store };
 }
 
 /** A producer client the context closes. */
@@ -81,7 +78,7 @@ export async function failLikeStalledTooOften(ctx: RedisTestContext, jobs: JobCl
     jobCatalog.pdf.queueName,
     async (job, token) => {
       await status.markProcessing(job.id as string, { fence: token as string, workerId: 'gone-worker', stage: 'pdf_loaded' });
-      await checkpoints.save({ id: job.id as string, type: 'pdf' }, {
+      await checkpoints.saveCheckpoint({ id: job.id as string, type: 'pdf' }, {
         stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, documentId), fence: token as string, schemaVersion: 1, attempt: 1,
         progress: { nextStage: 'text_extracted', percent: 20 },
       });

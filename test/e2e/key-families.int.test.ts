@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore } from '@kai-jobs/monitor';
-import { createMemoryLogger, jobCatalog, JOB_TYPES, RedisStatusStore } from '@kai-jobs/queue';
+import { createMemoryLogger, jobCatalog, JOB_TYPES, RedisJobStore } from '@kai-jobs/queue';
 import { scanKeys, useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, pdf, readRuns, syntheticKeys, syntheticRuntime } from './helpers.js';
 
@@ -55,7 +55,7 @@ describe('key families', () => {
 
     // The status store across types, on a fresh store (no id → type cache): lookups, a
     // heartbeat batch and a create batch spanning three queues, i.e. three slots.
-    const store = new RedisStatusStore({ connection: ctx.connection(), prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.connection(), prefix: ctx.prefix });
     const running = [
       { id: (scrape as { id: string }).id, type: 'scrape' as const, fence: 'f-scrape' },
       { id: feed.id, type: 'xml-import' as const, fence: 'f-feed' },
@@ -64,7 +64,7 @@ describe('key families', () => {
     expect(await store.heartbeat([...running, { id: hung.id, type: 'pdf', fence: 'not-the-fence' }])).toEqual({ rejected: [hung.id] });
     const created = await store.createMany(JOB_TYPES.map((type, i) => ({ id: `many-${i}`, type, payload: {} })));
     expect(created.map(({ row }) => row.type)).toEqual([...JOB_TYPES]);
-    expect((await new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }).get(feed.id))?.status).toBe('processing');
+    expect((await new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix }).get(feed.id))?.status).toBe('processing');
     await store.progress(feed.id, 'f-feed', { percent: 50, detail: 'half' });
     await store.complete(feed.id, 'f-feed', { imported: 0 });
     expect(await store.linkedJob('bg-imp-1')).toMatchObject({ status: 'completed', followsId: feed.id });

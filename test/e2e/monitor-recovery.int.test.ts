@@ -79,7 +79,7 @@ describe('monitor: detection and recovery', () => {
     const { status, checkpoints } = stores(ctx);
     await status.create({ id: 'lost-1', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
     await status.markProcessing('lost-1', { fence: 'f-gone', workerId: 'gone' });
-    await checkpoints.save({ id: 'lost-1', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f-gone', schemaVersion: 1, attempt: 1 });
+    await checkpoints.saveCheckpoint({ id: 'lost-1', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f-gone', schemaVersion: 1, attempt: 1 });
     await backdate(ctx.redis, ctx.prefix, 'pdf', 'lost-1', { heartbeatMs: 16 * MINUTE, updateMs: 16 * MINUTE });
     const watcher = monitor();
     const { decisions } = await watcher.runOnce();
@@ -97,7 +97,7 @@ describe('monitor: detection and recovery', () => {
       const { status, checkpoints } = stores(ctx);
       await status.create({ id: 'lost-skew', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
       await status.markProcessing('lost-skew', { fence: 'f-gone', workerId: 'gone' });
-      await checkpoints.save({ id: 'lost-skew', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f-gone', schemaVersion: 1, attempt: 1 });
+      await checkpoints.saveCheckpoint({ id: 'lost-skew', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f-gone', schemaVersion: 1, attempt: 1 });
       await backdate(ctx.redis, ctx.prefix, 'pdf', 'lost-skew', { heartbeatMs: 16 * MINUTE, updateMs: 16 * MINUTE });
       const realNow = Date.now.bind(Date);
       // The monitor's process clock (what BullMQ dates the re-added job with) runs off; Redis's does not.
@@ -147,7 +147,7 @@ describe('monitor: detection and recovery', () => {
           return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
       });
-      const watcher = monitor({ statusStore: racing });
+      const watcher = monitor({ store: racing });
       const { decisions } = await watcher.runOnce();
       expect(decisions).toEqual([expect.objectContaining({ jobId: id, reason: path.reason, action: path.action })]);
       if (path.action === 'leave') {
@@ -240,7 +240,7 @@ describe('monitor: detection and recovery', () => {
     const { status, checkpoints } = stores(ctx);
     await status.create({ id: 'tired', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
     await status.markProcessing('tired', { fence: 'f4', workerId: 'w' });
-    await checkpoints.save({ id: 'tired', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f4', schemaVersion: 1, attempt: 1 });
+    await checkpoints.saveCheckpoint({ id: 'tired', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f4', schemaVersion: 1, attempt: 1 });
     await ctx.redis.hset(statusKeys(ctx.prefix, 'pdf').row('tired'), 'restart_count', 3);
     await backdate(ctx.redis, ctx.prefix, 'pdf', 'tired', { updateMs: 6 * MINUTE });
     const alerts = alerter();
@@ -293,7 +293,7 @@ describe('monitor: detection and recovery', () => {
     const { status, checkpoints } = stores(ctx);
     await status.create({ id: 'behind', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
     await status.markProcessing('behind', { fence: 'f', workerId: 'w-behind' });
-    await checkpoints.save({ id: 'behind', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f', schemaVersion: 1, attempt: 1 });
+    await checkpoints.saveCheckpoint({ id: 'behind', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f', schemaVersion: 1, attempt: 1 });
     await backdate(ctx.redis, ctx.prefix, 'pdf', 'behind', { heartbeatMs: 16 * MINUTE, updateMs: 16 * MINUTE });
     await new WriteLagRegistry({ connection: ctx.redis, prefix: ctx.prefix }).publish('w-behind', { pendingJobs: 3, oldestPendingMs: 20 * MINUTE });
     const watcher = monitor();
@@ -307,7 +307,7 @@ describe('monitor: detection and recovery', () => {
     const { status, checkpoints } = stores(ctx);
     await status.create({ id: 'race', type: 'pdf', payload: pdf('plain'), refs: { documentId: 'plain' } });
     await status.markProcessing('race', { fence: 'f', workerId: 'w' });
-    await checkpoints.save({ id: 'race', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f', schemaVersion: 1, attempt: 1 });
+    await checkpoints.saveCheckpoint({ id: 'race', type: 'pdf' }, { stage: 'pdf_loaded', stageIndex: 0, data: syntheticOutput('pdf_loaded', 0, 'plain'), fence: 'f', schemaVersion: 1, attempt: 1 });
     await backdate(ctx.redis, ctx.prefix, 'pdf', 'race', { updateMs: 6 * MINUTE });
     const [a, b] = [monitor(), monitor()];
     const results = await Promise.all([a.runOnce(), b.runOnce()]);

@@ -79,7 +79,7 @@ describe('PDF processing through the runtime', () => {
     expect(row).toMatchObject({ status: 'failed', errorStage: 'pdf_loaded', attempt: 1 });
     expect((await jobs.queue('pdf').getJob(id))?.attemptsMade).toBe(1);
     expect(await materials().count('doc-bad')).toBe(0);
-    expect(await stores(ctx).checkpoints.list({ id, type: 'pdf' })).toEqual([]);
+    expect(await stores(ctx).checkpoints.listCheckpoints({ id, type: 'pdf' })).toEqual([]);
     await worker.close();
   }, 60_000);
 

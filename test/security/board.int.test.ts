@@ -19,7 +19,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bullPrefix, createJobClient, JOB_TYPES, jobCatalog, RedisStatusStore, type JobClient } from '@kai-jobs/queue';
+import { bullPrefix, createJobClient, JOB_TYPES, jobCatalog, RedisJobStore, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -274,7 +274,7 @@ describe('the board under attack', () => {
     expect(`${cli.stdout}${cli.stderr}`).toMatch(/payload\.options\.drill: not accepted in a public payload/);
     // Nothing was enqueued: no BullMQ job, no status row.
     expect(await queue('pdf-processing').count()).toBe(0);
-    expect(await new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }).list({ type: 'pdf', status: 'pending' })).toEqual([]);
+    expect(await new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix }).list({ type: 'pdf', status: 'pending' })).toEqual([]);
   });
 
   describe('in Chromium', () => {

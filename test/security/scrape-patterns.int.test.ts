@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileUrlPattern, createJobClient, RedisStatusStore, URL_PATTERN_MAX_INPUT_CHARS, type JobClient } from '@kai-jobs/queue';
+import { compileUrlPattern, createJobClient, RedisJobStore, URL_PATTERN_MAX_INPUT_CHARS, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext } from '@kai-jobs/queue/testing';
 import { html, page, startTestSite } from '../../packages/workers/test/jobs/scrape/fixtures/test-site.js';
 import { startWorkerProcess, stopWorkerProcess } from '../../packages/workers/test/fixtures/worker-process.js';
@@ -76,7 +76,7 @@ describe('security: scrape URL patterns', () => {
         includePatterns: [...CATASTROPHIC, '/p/\\d+$'],
         excludePatterns: CATASTROPHIC,
       });
-      const status = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+      const status = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
       // Sample the row's heartbeat while the session runs.
       const beats: number[] = [];
       let finished = false;

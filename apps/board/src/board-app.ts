@@ -7,7 +7,7 @@ import {
   createRedisConnection,
   JOB_TYPES,
   jobCatalog,
-  RedisStatusStore,
+  createJobStore,
   toError,
   waitForRedis,
   type Logger,
@@ -84,7 +84,7 @@ export function createBoardApp(input: BoardOptionsInput = {}): BoardApp {
   const { logger, clock, redis } = options;
   const connection = createRedisConnection(redis, { role: ConnectionRole.Producer, connectionName: 'kai-board' });
   watchConnection(connection, logger);
-  const statusStore = options.statusStore ?? new RedisStatusStore({ connection, prefix: redis.prefix });
+  const statusStore = options.statusStore ?? createJobStore({ kind: 'redis', connection, prefix: redis.prefix });
   const client = createJobClient({ redis, connection, statusStore, logger, clock });
   const monitorQueue = new Queue(MONITOR_QUEUE_NAME, { connection, prefix: bullPrefix(redis.prefix, MONITOR_QUEUE_NAME) });
   monitorQueue.on('error', (error) => logger.debug('monitor queue error', { error: error.message }));

@@ -1,11 +1,11 @@
-import { ConfigError, parseClusterNodes, type SupabaseStatusStoreOptions } from '@kai-jobs/queue';
+import { ConfigError, parseClusterNodes, type SupabaseJobStoreOptions } from '@kai-jobs/queue';
 import { isProxyAddress, TRUST_PROXY_TRUE_REFUSED, type StartBoardOptionsInput } from './config.js';
 
 /** The environment as the entry point sees it. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Which status store the environment asks for (`STATUS_STORE`). */
-export type StatusStoreChoice = { kind: 'redis' } | { kind: 'supabase'; options: SupabaseStatusStoreOptions };
+export type StatusStoreChoice = { kind: 'redis' } | { kind: 'supabase'; options: SupabaseJobStoreOptions };
 
 /** What {@link boardOptionsFromEnv} reads. */
 export interface BoardEnvConfig {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MonitorStateStore, type MonitorDecision, type TickSummary } from '@kai-jobs/monitor';
-import { bullPrefix, ConnectionRole, createJobClient, RedisMetricsRecorder, RedisStatusStore, type JobClient } from '@kai-jobs/queue';
+import { bullPrefix, ConnectionRole, createJobClient, RedisMetricsRecorder, RedisJobStore, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Browser, Page } from 'playwright-core';
@@ -92,7 +92,7 @@ describe('board in Chromium', () => {
     const { id } = (await enqueued.json()) as { id: string };
 
     // A tiny worker the test steps through: 20 %, then 70 % when told, then done when told.
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const progress: number[] = [];
     const gates = [gate(), gate()] as const;
     const worker = ctx.track(
@@ -149,7 +149,7 @@ describe('board in Chromium', () => {
     await recorder.failover('pdf', 'worker-alpha');
     await recorder.updateGaps('pdf', { maxUpdateGapMs: 40_000, maxHeartbeatGapMs: 30_000 });
 
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const { id: stuckId } = await jobClient().enqueue('pdf', pdfPayload('doc-stuck'));
     await store.markProcessing(stuckId, { type: 'pdf', fence: 'fence-1', workerId: 'worker-hung', stage: 'text_extracted' });
     const storeNow = await store.now();

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startBoard } from '../src/index.js';
 import { startSentryReceiver, type SentryReceiver } from '@kai-jobs/monitor/testing';
-import { bullPrefix, jobCatalog, isJobType, SupabaseStatusStore } from '@kai-jobs/queue';
+import { bullPrefix, jobCatalog, isJobType, SupabaseJobStore } from '@kai-jobs/queue';
 import { startSupabaseTestStack, useRedisTestContext, type SupabaseTestStack } from '@kai-jobs/queue/testing';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +79,7 @@ describe('edge functions under Deno', () => {
 
   it('the Deno tests pass: rows created and jobs enqueued; every failure reported once with the platform tags', { timeout: 180_000 }, async () => {
     const schema = await stack.createSchema('edge');
-    const statusStore = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+    const statusStore = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
     const board = ctx.manage(
       'board',
       await startBoard({ port: 0, host: '127.0.0.1', redis: ctx.redisOptions, auth: { token: BOARD_TOKEN }, statusStore }),

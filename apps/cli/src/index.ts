@@ -22,7 +22,7 @@ export type { CliEnvConfig, Environment } from './config/cli-env.js';
 export { monitorSettings } from './config/monitor-settings.js';
 export type { MonitorSettings } from './config/monitor-settings.js';
 export { openSystem, withSystem } from './config/system.js';
-export { sharedStoreSet } from './config/shared-store-set.js';
+export { sharedJobStore } from './config/shared-store-set.js';
 export type { CliSystem } from './config/system.js';
 export { check, CheckStatus } from './doctor/check-types.js';
 export type { CheckResult } from './doctor/check-types.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createJobClient, enqueueRecoveryDrill, RedisStatusStore, type HistoryEntry } from '@kai-jobs/queue';
+import { createJobClient, enqueueRecoveryDrill, RedisJobStore, type HistoryEntry } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf, makeLongPdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { backdate } from '../../../test/e2e/helpers.js';
@@ -11,7 +11,7 @@ import { Buffered, kaiJobs, startCommand, tempDir, testEnv, type RunningCommand 
 const ctx = useRedisTestContext(import.meta.url);
 
 const env = (extra: Record<string, string> = {}) => testEnv(ctx.redisUrl, ctx.prefix, extra);
-const store = () => new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+const store = () => new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
 const history = (id: string): Promise<HistoryEntry[]> => store().history(id);
 
 async function cataloguePath(): Promise<string> {

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createJobClient, enqueueRecoveryDrill, RedisStatusStore, workerRegistryKeys } from '@kai-jobs/queue';
+import { createJobClient, enqueueRecoveryDrill, RedisJobStore, workerRegistryKeys } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { processGroup, spawnPnpm, tempDir, testEnv, type SpawnedCli } from './support.js';
@@ -68,13 +68,13 @@ async function enqueueHangingJob(): Promise<string> {
   writeFileSync(path, await makeCataloguePdf());
   const client = ctx.manage('client', createJobClient({ redis: ctx.redisOptions }));
   const { id } = await enqueueRecoveryDrill(client, { documentId: 'doc-hang', source: { kind: 'file', path }, options: { skipTiles: true } }, { hangOnceInStage: 'pdf_loaded' });
-  const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+  const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
   await waitFor(async () => (await store.history(id)).some((entry) => entry.event === 'drill:hanging'), { timeoutMs: 30_000, message: 'the job never reached its hang' });
   return id;
 }
 
 async function events(id: string): Promise<string[]> {
-  return (await new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }).history(id)).map((entry) => entry.event);
+  return (await new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix }).history(id)).map((entry) => entry.event);
 }
 
 describe('stopping pnpm start', () => {

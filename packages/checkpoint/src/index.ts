@@ -1,35 +1,19 @@
 /**
- * `@kai-jobs/checkpoint` — the checkpoint store (interface, Redis and Supabase adapters), checkpoint
- * validation, fencing and the backoff policy.
+ * `@kai-jobs/checkpoint` — what is about checkpoints themselves: validation (sha256, stage
+ * schemas and versions, stage order), the backoff policy, and the contract suite of the job
+ * store's checkpoint part (`@kai-jobs/checkpoint/testing`). The checkpoints are stored by the
+ * job store of `@kai-jobs/queue` (`JobStore`, `createJobStore`), with the job's row.
  */
 export { backoffDelayMs, BackoffPolicySchema, mayRestart } from './backoff.js';
 export type { BackoffPolicy, BackoffPolicyInput } from './backoff.js';
 export { CheckpointTooLargeError } from './errors.js';
 export { checkpointKeys } from './keys.js';
 export type { CheckpointKeys } from './keys.js';
-export {
-  DEFAULT_MAX_CHECKPOINT_BYTES,
-  RedisCheckpointStore,
-  RedisCheckpointStoreOptionsSchema,
-} from './redis-checkpoint-store.js';
-export type { RedisCheckpointStoreOptions } from './redis-checkpoint-store.js';
-export { RetryingCheckpointStore, RetryingCheckpointStoreOptionsSchema } from './retrying-checkpoint-store.js';
-export type { RetryingCheckpointStoreOptions } from './retrying-checkpoint-store.js';
-export { SupabaseCheckpointStore, SupabaseCheckpointStoreOptionsSchema } from './supabase-checkpoint-store.js';
-export type { SupabaseCheckpointStoreOptions } from './supabase-checkpoint-store.js';
-export {
-  createStoreSet,
-  parseStoreConfigFromEnv,
-  STORE_ENV_VARIABLES,
-  StoreKind,
-  StoreSetConfigSchema,
-} from './store-factory.js';
-export type { StoreEnvConfig, StoreSet, StoreSetConfig } from './store-factory.js';
 export { InvalidCheckpointReason } from './types.js';
 export type {
   Checkpoint,
-  CheckpointStore,
   CheckpointValidation,
+  FinalCheckpointInput,
   InvalidCheckpoint,
   JobRef,
   ResumeState,
@@ -37,4 +21,4 @@ export type {
   SaveResumeStateInput,
   StageSpec,
 } from './types.js';
-export { checkpointSha256, validateCheckpoints } from './validation.js';
+export { checkpointSha256, latestValidCheckpoints, validateCheckpoints } from './validation.js';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checkpointSha256, type JobRef, type JobStore } from '@kai-jobs/queue';
 import {
   InvalidCheckpointReason,
   type Checkpoint,
@@ -7,10 +7,8 @@ import {
   type StageSpec,
 } from './types.js';
 
-/** Hex sha256 of a checkpoint's JSON text. */
-export function checkpointSha256(dataJson: string): string {
-  return createHash('sha256').update(dataJson, 'utf8').digest('hex');
-}
+// The hash is computed by the job store when it saves; validation re-hashes what it reads.
+export { checkpointSha256 };
 
 function checkOne(checkpoint: Checkpoint, spec: StageSpec): InvalidCheckpoint | { data: unknown } {
   const actual = checkpointSha256(checkpoint.dataJson);
@@ -92,4 +90,16 @@ export function validateCheckpoints(checkpoints: readonly Checkpoint[], stages: 
     }
   }
   return { valid, invalid, resumeIndex: valid.length };
+}
+
+/**
+ * Lists the job's checkpoints from the store and validates them against the job's stages:
+ * the resume point and every invalid checkpoint with its reason.
+ */
+export async function latestValidCheckpoints(
+  store: Pick<JobStore, 'listCheckpoints'>,
+  job: JobRef,
+  stages: readonly StageSpec[],
+): Promise<CheckpointValidation> {
+  return validateCheckpoints(await store.listCheckpoints(job), stages);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RedisStatusStore, type RedisClient } from '@kai-jobs/queue';
+import { RedisJobStore, type RedisClient } from '@kai-jobs/queue';
 import { deleteKeys, testPrefix, testRedisConnection, useRedisTestContext } from '@kai-jobs/queue/testing';
-import { checkpointKeys, RedisCheckpointStore } from '../src/index.js';
+import { checkpointKeys } from '../src/index.js';
 import { runCheckpointStoreContract } from '../src/testing.js';
 
 const prefixes = new WeakMap<object, { redis: RedisClient; prefix: string }>();
@@ -10,11 +10,10 @@ runCheckpointStoreContract('redis', {
   async setup() {
     const redis = testRedisConnection();
     const prefix = testPrefix(import.meta.url, `contract-${Math.random()}`);
-    const checkpointStore = new RedisCheckpointStore({ connection: redis, prefix });
-    prefixes.set(checkpointStore, { redis, prefix });
+    const store = new RedisJobStore({ connection: redis, prefix });
+    prefixes.set(store, { redis, prefix });
     return {
-      statusStore: new RedisStatusStore({ connection: redis, prefix }),
-      checkpointStore,
+      store,
       async cleanup() {
         await deleteKeys(redis, prefix);
         await redis.quit();
@@ -30,22 +29,21 @@ runCheckpointStoreContract('redis', {
   },
 });
 
-describe('RedisCheckpointStore and a linked background_jobs row', () => {
+describe('RedisJobStore checkpoints and a linked background_jobs row', () => {
   const ctx = useRedisTestContext(import.meta.url);
 
-  it('a checkpoint\'s progress and saveAndComplete move the linked row of a session in the same script', async () => {
-    const statusStore = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
-    const checkpointStore = new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix });
+  it('a checkpoint\'s progress and completeWithCheckpoint move the linked row of a session in the same script', async () => {
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const job = { id: 'sess-1', type: 'scrape' as const };
-    await statusStore.create({ ...job, payload: {}, refs: { sessionId: job.id, backgroundJobId: 'bg-7' } });
-    await statusStore.markProcessing(job.id, { fence: 'f', workerId: 'w1' });
+    await store.create({ ...job, payload: {}, refs: { sessionId: job.id, backgroundJobId: 'bg-7' } });
+    await store.markProcessing(job.id, { fence: 'f', workerId: 'w1' });
     const base = { fence: 'f', schemaVersion: 1, attempt: 1 };
-    await checkpointStore.save(job, { ...base, stage: 'discover', stageIndex: 0, data: { urls: 3 }, progress: { nextStage: 'crawl', percent: 30 } });
-    expect(await statusStore.linkedJob('bg-7')).toMatchObject({ status: 'processing', progress: 30, currentStage: 'crawl' });
-    await checkpointStore.saveAndComplete(job, { ...base, stage: 'crawl', stageIndex: 1, data: { pages: 3 } }, { pages: 3 });
-    const row = await statusStore.get(job.id);
+    await store.saveCheckpoint(job, { ...base, stage: 'discover', stageIndex: 0, data: { urls: 3 }, progress: { nextStage: 'crawl', percent: 30 } });
+    expect(await store.linkedJob('bg-7')).toMatchObject({ status: 'processing', progress: 30, currentStage: 'crawl' });
+    await store.completeWithCheckpoint(job, { ...base, stage: 'crawl', stageIndex: 1, data: { pages: 3 } }, { pages: 3 });
+    const row = await store.get(job.id);
     expect(row?.status).toBe('completed');
-    expect(await statusStore.linkedJob('bg-7')).toMatchObject({
+    expect(await store.linkedJob('bg-7')).toMatchObject({
       status: 'completed',
       progress: 100,
       completedAt: row?.completedAt,

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SupabaseStatusStore } from '@kai-jobs/queue';
 import { expectErrorNamed, signTestJwt, startSupabaseTestStack, type SupabaseTestStack } from '@kai-jobs/queue/testing';
-import { checkpointSha256, SupabaseCheckpointStore, type JobRef } from '../src/index.js';
+import { SupabaseJobStore } from '@kai-jobs/queue';
+import { checkpointSha256, latestValidCheckpoints, type JobRef } from '../src/index.js';
 
-// SupabaseCheckpointStore beyond the contract: keys and roles, the exact stored text, bad input,
+// SupabaseJobStore's checkpoints beyond the contract: keys and roles, the exact stored text, bad input,
 // resume states, retention.
 let stack: SupabaseTestStack;
 let schema: string;
-let status: SupabaseStatusStore;
+let status: SupabaseJobStore;
 let opened: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   schema = await stack.createSchema('checkpoint_api');
-  status = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+  status = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
   opened = [status];
 });
 afterEach(async () => {
@@ -28,8 +28,9 @@ afterEach(async () => {
   await stack.dropSchema(schema);
 });
 
-function store(serviceRoleKey = stack.serviceRoleKey, options: { retentionMs?: number } = {}): SupabaseCheckpointStore {
-  const created = new SupabaseCheckpointStore({ url: stack.url, serviceRoleKey, schema, ...options });
+function store(serviceRoleKey = stack.serviceRoleKey, options: { retentionMs?: number } = {}): SupabaseJobStore {
+  const retention = options.retentionMs === undefined ? {} : { retention: { checkpointRetentionMs: options.retentionMs } };
+  const created = new SupabaseJobStore({ url: stack.url, serviceRoleKey, schema, ...retention });
   opened.push(created);
   return created;
 }
@@ -41,14 +42,14 @@ async function runningJob(): Promise<JobRef> {
   return job;
 }
 
-const save = (checkpoints: SupabaseCheckpointStore, job: JobRef, data: unknown) =>
-  checkpoints.save(job, { stage: 'a', stageIndex: 0, data, fence: 'f1', schemaVersion: 1, attempt: 1 });
+const save = (checkpoints: SupabaseJobStore, job: JobRef, data: unknown) =>
+  checkpoints.saveCheckpoint(job, { stage: 'a', stageIndex: 0, data, fence: 'f1', schemaVersion: 1, attempt: 1 });
 
 async function storedRows(): Promise<number> {
   return (await stack.admin.query<{ n: number }>(`select count(*)::int as n from "${schema}".job_checkpoints`)).rows[0]?.n ?? -1;
 }
 
-describe('SupabaseCheckpointStore', () => {
+describe('SupabaseJobStore checkpoints', () => {
   it('is refused with a wrong key, an expired key and the anon key, and writes nothing', async () => {
     const job = await runningJob();
     const wrongKey = signTestJwt({ role: 'service_role' }, 'another-secret-another-secret-another-secret');
@@ -56,11 +57,11 @@ describe('SupabaseCheckpointStore', () => {
     expect(wrong).toMatchObject({ retryable: false });
     expect(wrong.message).toMatch(/refused the key.*Invalid API key.*HTTP 401, PGRST301/);
     const expiredKey = signTestJwt({ role: 'service_role', exp: Math.floor(Date.now() / 1000) - 60 }, stack.jwtSecret);
-    expect((await expectErrorNamed(store(expiredKey).list(job), 'StoreError')).message).toContain('JWT expired');
+    expect((await expectErrorNamed(store(expiredKey).listCheckpoints(job), 'StoreError')).message).toContain('JWT expired');
     const anon = await expectErrorNamed(save(store(stack.anonKey), job, { n: 1 }), 'StoreError');
     expect(anon.message).toMatch(/permission denied for function kai_save_checkpoint/);
     // A signed-in user cannot read checkpoints either.
-    const user = await expectErrorNamed(store(stack.userToken()).list(job), 'StoreError');
+    const user = await expectErrorNamed(store(stack.userToken()).listCheckpoints(job), 'StoreError');
     expect(user.message).toMatch(/permission denied for function kai_list_checkpoints/);
     expect(await storedRows()).toBe(0);
   });
@@ -76,26 +77,26 @@ describe('SupabaseCheckpointStore', () => {
       [job.id],
     );
     expect(rows[0]).toEqual({ data_json: JSON.stringify(data), sha256: saved.sha256, bytes: Buffer.byteLength(JSON.stringify(data)) });
-    const [listed] = await checkpoints.list(job);
+    const [listed] = await checkpoints.listCheckpoints(job);
     expect(listed?.dataJson).toBe(JSON.stringify(data));
     expect(checkpointSha256(listed?.dataJson ?? '')).toBe(listed?.sha256);
-    expect((await checkpoints.latestValid(job, [{ name: 'a', schema: z.unknown() }])).resumeIndex).toBe(1);
+    expect((await latestValidCheckpoints(checkpoints, job, [{ name: 'a', schema: z.unknown() }])).resumeIndex).toBe(1);
   });
 
   it('refuses bad input with an error that says what is wrong', async () => {
     const checkpoints = store();
     const job = await runningJob();
     const nan = await expectErrorNamed(
-      checkpoints.save(job, { stage: 'a', stageIndex: 0, data: {}, fence: 'f1', schemaVersion: 1, attempt: 1, progress: { nextStage: 'b', percent: Number.NaN } }),
+      checkpoints.saveCheckpoint(job, { stage: 'a', stageIndex: 0, data: {}, fence: 'f1', schemaVersion: 1, attempt: 1, progress: { nextStage: 'b', percent: Number.NaN } }),
       'ValidationError',
     );
     expect(nan.message).toMatch(/progress\.percent/);
     const over = await expectErrorNamed(
-      checkpoints.save(job, { stage: 'a', stageIndex: 0, data: {}, fence: 'f1', schemaVersion: 1, attempt: 1, progress: { nextStage: 'b', percent: 150 } }),
+      checkpoints.saveCheckpoint(job, { stage: 'a', stageIndex: 0, data: {}, fence: 'f1', schemaVersion: 1, attempt: 1, progress: { nextStage: 'b', percent: 150 } }),
       'ValidationError',
     );
     expect(over.message).toMatch(/progress_range/);
-    const badIndex = await expectErrorNamed(checkpoints.save(job, { stage: 'a', stageIndex: -1, data: {}, fence: 'f1', schemaVersion: 1, attempt: 1 }), 'ValidationError');
+    const badIndex = await expectErrorNamed(checkpoints.saveCheckpoint(job, { stage: 'a', stageIndex: -1, data: {}, fence: 'f1', schemaVersion: 1, attempt: 1 }), 'ValidationError');
     expect(badIndex.message).toMatch(/stage index/);
     expect(await storedRows()).toBe(0);
   });
@@ -104,7 +105,7 @@ describe('SupabaseCheckpointStore', () => {
     const checkpoints = store();
     const job = await runningJob();
     await checkpoints.saveResumeState(job, { stage: 'b', state: { cursor: 7 }, fence: 'f1', attempt: 1 });
-    expect(await checkpoints.list(job)).toEqual([]);
+    expect(await checkpoints.listCheckpoints(job)).toEqual([]);
     expect(await checkpoints.loadResumeState(job, 'b')).toMatchObject({ stage: 'b', state: { cursor: 7 }, attempt: 1, fence: 'f1', savedAt: expect.any(Number) });
     await stack.admin.query(`update "${schema}".job_checkpoints set data_json = '{"cursor": 9}' where job_id = $1`, [job.id]);
     expect(await checkpoints.loadResumeState(job, 'b')).toBeNull();
@@ -114,12 +115,12 @@ describe('SupabaseCheckpointStore', () => {
     const checkpoints = store(stack.serviceRoleKey, { retentionMs: 60_000 });
     const job = await runningJob();
     await save(checkpoints, job, { n: 1 });
-    await checkpoints.expire(job);
-    expect(await checkpoints.list(job)).toHaveLength(1);
-    expect(await checkpoints.purgeExpired()).toBe(0);
+    await checkpoints.expireCheckpoints(job);
+    expect(await checkpoints.listCheckpoints(job)).toHaveLength(1);
+    expect(await checkpoints.purgeExpiredCheckpoints()).toBe(0);
     await stack.admin.query(`update "${schema}".job_checkpoints set expires_at = now() - interval '1 second'`);
-    expect(await checkpoints.list(job)).toEqual([]);
-    expect(await checkpoints.purgeExpired()).toBe(1);
+    expect(await checkpoints.listCheckpoints(job)).toEqual([]);
+    expect(await checkpoints.purgeExpiredCheckpoints()).toBe(1);
     expect(await storedRows()).toBe(0);
   });
 });

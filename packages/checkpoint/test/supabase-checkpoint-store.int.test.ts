@@ -1,7 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { SupabaseStatusStore } from '@kai-jobs/queue';
+import { SupabaseJobStore } from '@kai-jobs/queue';
 import { startSupabaseTestStack, type SupabaseTestStack } from '@kai-jobs/queue/testing';
-import { SupabaseCheckpointStore } from '../src/index.js';
 import { runCheckpointStoreContract } from '../src/testing.js';
 
 // The checkpoint contract suite, unchanged, through the real supabase-js client, over HTTP, to
@@ -21,21 +20,18 @@ runCheckpointStoreContract('supabase', {
   async setup() {
     const schema = await stack.createSchema('checkpoints');
     const connection = { url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema };
-    const statusStore = new SupabaseStatusStore(connection);
-    const checkpointStore = new SupabaseCheckpointStore(connection);
-    schemaOf.set(checkpointStore, schema);
+    const store = new SupabaseJobStore(connection);
+    schemaOf.set(store, schema);
     return {
-      statusStore,
-      checkpointStore,
+      store,
       async cleanup() {
-        await checkpointStore.close();
-        await statusStore.close();
+        await store.close();
         await stack.dropSchema(schema);
       },
     };
   },
-  async tamper(checkpointStore, job, stage, mutate) {
-    const schema = schemaOf.get(checkpointStore);
+  async tamper(store, job, stage, mutate) {
+    const schema = schemaOf.get(store);
     if (schema === undefined) throw new Error('unknown store');
     // Behind the API's back, as corruption would: the text changes, the recorded hash stays.
     const { rows } = await stack.admin.query<{ data_json: string }>(

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint';
+import { BackoffPolicySchema } from '@kai-jobs/checkpoint';
 import {
   JOB_TYPES,
   jobCatalog,
@@ -11,7 +11,7 @@ import {
   type JobType,
   type Logger,
   type MetricsRecorder,
-  type StatusStore,
+  type JobStore,
 } from '@kai-jobs/queue';
 import type { Alerter } from './alerts/alerter.js';
 
@@ -72,8 +72,8 @@ export const MonitorOptionsSchema = z
       .prefault({}),
     /** Sentry Crons monitor slug. Default `kai-jobs-monitor`. */
     cronMonitorSlug: z.string().min(1).default('kai-jobs-monitor'),
-    statusStore: custom<StatusStore>('a StatusStore').optional(),
-    checkpointStore: custom<CheckpointStore>('a CheckpointStore').optional(),
+    /** The job store (rows, checkpoints, history; build it with `createJobStore`). Default: the Redis job store on the monitor's connection. */
+    store: custom<JobStore>('a JobStore').optional(),
     alerter: custom<Alerter>('an Alerter').optional(),
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     writeLag: custom<WriteLagProbe>('a WriteLagProbe').optional(),

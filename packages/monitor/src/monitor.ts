@@ -1,5 +1,4 @@
 import { Queue, Worker } from 'bullmq';
-import { RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
 import {
   bullPrefix,
   closeRedis,
@@ -10,7 +9,7 @@ import {
   jobCatalog,
   parseOrThrow,
   RedisMetricsRecorder,
-  RedisStatusStore,
+  createJobStore,
   silentLogger,
   systemClock,
   toError,
@@ -20,6 +19,7 @@ import {
   type Logger,
   type MetricsRecorder,
   type RedisClient,
+  type JobStore,
   type StatusStore,
 } from '@kai-jobs/queue';
 import { Alerter } from './alerts/alerter.js';
@@ -69,8 +69,9 @@ export class Monitor {
     connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
     this.connection = connection;
     await waitForRedis(connection, redis.url, redis.connectTimeoutMs);
-    const statusStore: StatusStore = this.options.statusStore ?? new RedisStatusStore({ connection, prefix: redis.prefix });
-    const checkpointStore: CheckpointStore = this.options.checkpointStore ?? new RedisCheckpointStore({ connection, prefix: redis.prefix });
+    // One job store: the rows the monitor judges and the checkpoints it probes are the same store's.
+    const statusStore: StatusStore = this.options.store ?? createJobStore({ kind: 'redis', connection, prefix: redis.prefix });
+    const checkpointStore = statusStore as JobStore;
     const metrics: MetricsRecorder = this.options.metrics ?? new RedisMetricsRecorder({ connection, prefix: redis.prefix, logger: this.logger });
     let alerter = this.options.alerter;
     if (alerter === undefined) {

@@ -5,8 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisCheckpointStore } from '@kai-jobs/checkpoint';
-import { bullPrefix, createJobClient, RedisStatusStore, RedisWorkerRegistryStore, type JobClient } from '@kai-jobs/queue';
+import { bullPrefix, createJobClient, RedisJobStore, RedisWorkerRegistryStore, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { FailoverWatcher, type FailoverWatcherOptions } from '../src/index.js';
 import { killClientsNamed } from '../../workers/test/fixtures/redis-clients.js';
@@ -53,8 +52,8 @@ async function runsOf(jobId: string) {
   return (await runs()).filter((run) => run.jobId === jobId);
 }
 
-function statusStore(): RedisStatusStore {
-  return new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+function statusStore(): RedisJobStore {
+  return new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
 }
 
 /** Waits until `worker` is registered (it registers while starting; this only makes the order explicit). */
@@ -140,8 +139,7 @@ describe('fast failover with real worker processes and 30 s locks', () => {
     expect(await killClientsNamed(ctx.redis, `kai-worker:${a.workerId}`)).toBeGreaterThanOrEqual(1);
     await jobs.waitForResult(id, { timeoutMs: 20_000 });
     const store = statusStore();
-    const checkpoints = new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix });
-    const before = { row: await store.get(id), checkpoints: await checkpoints.list({ id, type: 'pdf' }), history: await store.history(id) };
+    const before = { row: await store.get(id), checkpoints: await store.listCheckpoints({ id, type: 'pdf' }), history: await store.history(id) };
     expect(before.row).toMatchObject({ status: 'completed', workerId: b.workerId });
     expect(before.history.filter((entry) => entry.event === 'failover')).toHaveLength(1);
 
@@ -151,7 +149,7 @@ describe('fast failover with real worker processes and 30 s locks', () => {
     a.kill('SIGCONT');
     await a.waitForLog((line) => line['msg'] === 'lost the job: another attempt took it over; nothing more is written by this one' && line['jobId'] === id);
     expect(await store.get(id)).toEqual(before.row);
-    expect(await checkpoints.list({ id, type: 'pdf' })).toEqual(before.checkpoints);
+    expect(await store.listCheckpoints({ id, type: 'pdf' })).toEqual(before.checkpoints);
     expect(await store.history(id)).toEqual(before.history);
     const queue = ctx.manage('queue', new Queue(QUEUE, { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, QUEUE) }));
     expect(await (await queue.getJob(id))?.getState()).toBe('completed');

@@ -9,7 +9,7 @@ import {
   createRedisConnection,
   parseRedisUrl,
   RedisConnectionOptionsSchema,
-  RedisStatusStore,
+  RedisJobStore,
   RedisWorkerRegistryStore,
   waitForRedis,
   type Clock,
@@ -54,8 +54,8 @@ function queue(): Queue {
   return ctx.manage('queue', new Queue(QUEUE, { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, QUEUE) }));
 }
 
-function statusStore(): RedisStatusStore {
-  return new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+function statusStore(): RedisJobStore {
+  return new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
 }
 
 /** Enqueues `count` PDF jobs and makes `workerId` hold them in stage 3, as a worker process would. */

@@ -95,6 +95,7 @@ export type { ParsedRedisUrl, RedisConnectionOptions, RedisConnectionOptionsInpu
 export { closeRedis, ConnectionRole, createRedisConnection, waitForRedis } from './connection.js';
 export type { CreateRedisConnectionOptions, RedisClient } from './connection.js';
 export {
+  CheckpointTooLargeError,
   ConfigError,
   hasErrorCode,
   InvalidTransitionError,
@@ -111,7 +112,8 @@ export {
   ValidationError,
 } from './errors.js';
 export type { FieldIssue, KaiJobsErrorOptions } from './errors.js';
-export { abortChannel, allKeysPattern, bullPrefix, queueKeyBase, statusKeys, workerRegistryKeys, writeLagKey } from './keys.js';
+export { abortChannel, allKeysPattern, bullPrefix, checkpointKeys, queueKeyBase, statusKeys, workerRegistryKeys, writeLagKey } from './keys.js';
+export type { CheckpointKeys } from './keys.js';
 export type { StatusKeys, WorkerRegistryKeys } from './keys.js';
 export { createLogger, createMemoryLogger, silentLogger } from './logger.js';
 export {
@@ -125,7 +127,7 @@ export {
   SECRET_KEY_SUFFIXES,
 } from './scrub.js';
 export type { CapturedLogLine, CreateLoggerOptions, LogFields, Logger } from './logger.js';
-export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts.js';
+export { loadLuaScripts, ScriptSet } from './lua-scripts.js';
 export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
 export { enqueueRecoveryDrill, INTERNAL_PAYLOAD_FIELDS, internalFieldIssues, isDrillPayload } from './internal-fields.js';
@@ -147,12 +149,41 @@ export type {
   JobStatusView,
 } from './client/job-client.js';
 export {
+  checkpointSha256,
+  DEFAULT_CHECKPOINT_RETENTION_MS,
   DEFAULT_FINISHED_RETENTION_MS,
+  DEFAULT_MAX_CHECKPOINT_BYTES,
   DEFAULT_MAX_HISTORY_ENTRIES,
-  RedisStatusStore,
-  RedisStatusStoreOptionsSchema,
-} from './status/redis-status-store.js';
-export type { RedisStatusStoreOptions } from './status/redis-status-store.js';
+  StoreRetentionSchema,
+} from './store/retention.js';
+export type { StoreRetention, StoreRetentionInput } from './store/retention.js';
+export type {
+  Checkpoint,
+  FinalCheckpointInput,
+  JobRef,
+  JobStore,
+  ResumeState,
+  SaveCheckpointInput,
+  SaveResumeStateInput,
+} from './store/types.js';
+export { RedisJobStore, RedisJobStoreOptionsSchema } from './store/redis-job-store.js';
+export type { RedisJobStoreOptions } from './store/redis-job-store.js';
+export { SupabaseJobStore, SupabaseJobStoreOptionsSchema } from './store/supabase-job-store.js';
+export type { SupabaseJobStoreOptions } from './store/supabase-job-store.js';
+export { OutageTolerantJobStore } from './store/outage-tolerant-job-store.js';
+export { OutageTolerantJobStoreOptionsSchema } from './store/outage-tolerant-job-store-options.js';
+export type {
+  OutageTolerantJobStoreOptions,
+  ResolvedOutageTolerantJobStoreOptions,
+} from './store/outage-tolerant-job-store-options.js';
+export {
+  createJobStore,
+  JobStoreConfigSchema,
+  parseStoreConfigFromEnv,
+  STORE_ENV_VARIABLES,
+  StoreKind,
+} from './store/job-store-factory.js';
+export type { JobStoreConfig, StoreEnvConfig } from './store/job-store-factory.js';
 export { StaleReason } from './status/types.js';
 export type {
   CreateStatusInput,
@@ -204,12 +235,7 @@ export {
   RedisMetricsRecorderOptionsSchema,
 } from './metrics/metrics-recorder.js';
 export type { HandBackEvent, MetricsContext, MetricsRecorder, RecordedHandBack, RedisMetricsRecorderOptions, UpdateGaps } from './metrics/metrics-recorder.js';
-export { SupabaseStatusStore, SupabaseStatusStoreOptionsSchema } from './status/supabase-status-store.js';
-export type { SupabaseStatusStoreOptions } from './status/supabase-status-store.js';
 export { SupabaseConnectionOptionsSchema, SupabaseRpcClient } from './status/supabase-rpc-client.js';
-export { BufferedStatusStore } from './status/buffered-status-store.js';
-export { BufferedStatusStoreOptionsSchema } from './status/buffered-status-store-options.js';
-export type { BufferedStatusStoreOptions, ResolvedBufferedStatusStoreOptions } from './status/buffered-status-store-options.js';
 export { mergeProgress } from './status/pending-writes.js';
 export type { WriteLag } from './status/pending-writes.js';
 export type { StaleFenceEvent } from './status/write-replay.js';

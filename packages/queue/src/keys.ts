@@ -97,3 +97,23 @@ export function workerRegistryKeys(prefix: string): WorkerRegistryKeys {
 export function allKeysPattern(prefix: string): string {
   return `${prefix}:*`;
 }
+
+/**
+ * The checkpoint keys of one job type. They share the queue's `{hash-tag}` with the status
+ * rows, so a checkpoint save checks the row's fence in the same script.
+ */
+export interface CheckpointKeys {
+  /** Hash: `<stage>` → checkpoint metadata JSON, `<stage>#data` → the data JSON. */
+  checkpoints(jobId: string): string;
+  /** Hash: `<stage>` → intra-stage resume state JSON. */
+  resumeStates(jobId: string): string;
+}
+
+/** Checkpoint keys of `type` under `prefix`. */
+export function checkpointKeys(prefix: string, type: JobType): CheckpointKeys {
+  const base = `${queueKeyBase(prefix, jobCatalog[type].queueName)}:`;
+  return {
+    checkpoints: (jobId) => `${base}checkpoints:${jobId}`,
+    resumeStates: (jobId) => `${base}resume:${jobId}`,
+  };
+}

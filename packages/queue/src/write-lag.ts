@@ -47,7 +47,7 @@ function checkLag(workerId: string, lag: WriteLag): void {
 
 /**
  * Where worker processes publish how far behind their status writes are (see
- * `BufferedStatusStore.writeLag`), so the monitor can tell an outage of the status store from
+ * `OutageTolerantJobStore.writeLag`), so the monitor can tell an outage of the status store from
  * stuck work: a job whose worker reports a write backlog has a stale row because the writes
  * did not land yet, not because it stopped. One Redis hash, `<prefix>:workers:write-lag`
  * (field = worker id); reports carry Redis' `TIME`, so no worker clock is compared.

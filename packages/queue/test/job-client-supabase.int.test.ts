@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobClient, SupabaseStatusStore } from '../src/index.js';
+import { createJobClient, SupabaseJobStore } from '../src/index.js';
 import { startSupabaseTestStack, useRedisTestContext, type SupabaseTestStack } from '../src/testing.js';
 
 // The producer client with its status rows in Supabase: BullMQ in Redis, rows through supabase-js.
@@ -14,10 +14,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-describe('createJobClient with SupabaseStatusStore', () => {
+describe('createJobClient with SupabaseJobStore', () => {
   it('enqueues, finds and cancels a scraping session whose row is the platform’s', async () => {
     const schema = await stack.createSchema('client');
-    const store = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+    const store = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
     try {
       await stack.admin.query(`insert into "${schema}".scraping_sessions (id) values ('sess-1')`);
       const jobs = ctx.manage(

@@ -9,7 +9,7 @@ import {
   parseAbortRequest,
   abortChannel,
   repairPendingWithoutJob,
-  RedisStatusStore,
+  RedisJobStore,
   type JobClient,
 } from '../src/index.js';
 import { expectErrorNamed, scanKeys, useRedisTestContext, waitFor } from '../src/testing.js';
@@ -166,7 +166,7 @@ describe('createJobClient: status, cancel, wait', () => {
   it('waitForResult resolves with the result once a worker completes the row', async () => {
     const jobs = client();
     const { id } = await jobs.enqueue('pdf', pdfPayload());
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const worker = ctx.track(
       'worker',
       new Worker(
@@ -187,7 +187,7 @@ describe('createJobClient: status, cancel, wait', () => {
   it('waitForResult rejects with the failure, and times out with a clear error', async () => {
     const jobs = client();
     const failing = await jobs.enqueue('pdf', pdfPayload());
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     await store.markProcessing(failing.id, { fence: 't', workerId: 'w', stage: 'pdf_loaded' });
     await store.fail(failing.id, 't', 'not a PDF');
     const failure = await expectErrorNamed(jobs.waitForResult(failing.id), 'JobFailedError');
@@ -249,7 +249,7 @@ describe('createJobClient: status, cancel, wait', () => {
 describe('a crash between the status row and the BullMQ job', () => {
   it('leaves a pending row without a job, which the repair pass re-adds under the same id', async () => {
     const jobs = client();
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     // Simulate the producer dying after writing the row and before adding the job.
     const { row } = await store.create({ id: 'orphan-1', type: 'pdf', payload: pdfPayload('doc-9'), refs: { documentId: 'doc-9' } });
     const queue = ctx.manage(
@@ -274,7 +274,7 @@ describe('a crash between the status row and the BullMQ job', () => {
 
   it('a retried enqueue with the same idempotency key re-adds a job lost after its row', async () => {
     const jobs = client();
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     await store.create({ id: 'lost-2', type: 'pdf', payload: pdfPayload(), idempotencyKey: 'retry-me' });
     const again = await jobs.enqueue('pdf', pdfPayload(), { idempotencyKey: 'retry-me' });
     expect(again).toEqual({ id: 'lost-2', type: 'pdf', created: false });

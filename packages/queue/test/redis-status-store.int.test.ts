@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { jobCatalog, RedisStatusStore, type StatusStore } from '../src/index.js';
+import { jobCatalog, RedisJobStore, type StatusStore } from '../src/index.js';
 import { runStatusStoreContract, useRedisTestContext, testPrefix, deleteKeys, scanKeys, testRedisConnection } from '../src/testing.js';
 import type { RedisClient } from '../src/index.js';
 
 /** Backdates a Redis row's times and its index scores together. */
 async function backdate(
   redis: RedisClient,
-  store: RedisStatusStore,
+  store: RedisJobStore,
   id: string,
   change: { heartbeatMs?: number; updateMs?: number },
 ): Promise<void> {
@@ -31,7 +31,7 @@ runStatusStoreContract('redis', {
   async setup() {
     const redis = testRedisConnection();
     const prefix = testPrefix(import.meta.url, `contract-${Math.random()}`);
-    const store = new RedisStatusStore({ connection: redis, prefix });
+    const store = new RedisJobStore({ connection: redis, prefix });
     stores.set(store, { redis, prefix });
     return {
       store,
@@ -44,18 +44,18 @@ runStatusStoreContract('redis', {
   async backdate(store, id, change) {
     const entry = stores.get(store);
     if (entry === undefined) throw new Error('unknown store');
-    await backdate(entry.redis, store as RedisStatusStore, id, change);
+    await backdate(entry.redis, store as RedisJobStore, id, change);
   },
   async linkedRow(store, backgroundJobId) {
-    return (store as RedisStatusStore).linkedJob(backgroundJobId);
+    return (store as RedisJobStore).linkedJob(backgroundJobId);
   },
 });
 
-describe('RedisStatusStore specifics', () => {
+describe('RedisJobStore specifics', () => {
   const ctx = useRedisTestContext(import.meta.url);
 
   it('puts every key of a queue under its {hash-tag}, so scripts work on Redis Cluster', async () => {
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const { row } = await store.create({ id: 'job-1', type: 'xml-import', payload: {}, idempotencyKey: 'feed-1' });
     await store.markProcessing(row.id, { fence: 'f', workerId: 'w' });
     const keys = await scanKeys(ctx.redis, `${ctx.prefix}:*`);
@@ -64,7 +64,7 @@ describe('RedisStatusStore specifics', () => {
   });
 
   it('keeps a linked background_jobs row under the session\'s hash tag, one script per change, expiring with the finished row', async () => {
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix, finishedRetentionMs: 60_000 });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix, retention: { finishedRetentionMs: 60_000 } });
     const { row } = await store.create({ id: 's1', type: 'scrape', payload: {}, refs: { sessionId: 's1', backgroundJobId: 'bg-1' } });
     const linkedKey = store.keys('scrape').backgroundJob('bg-1');
     expect(linkedKey).toBe(`${ctx.prefix}:{${jobCatalog.scrape.queueName}}:background-job:bg-1`);
@@ -96,7 +96,7 @@ describe('RedisStatusStore specifics', () => {
   });
 
   it('links no background_jobs row to a PDF job: the PDF job\'s own row is one', async () => {
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     await store.create({ id: 'p1', type: 'pdf', payload: {}, refs: { documentId: 'd1', backgroundJobId: 'bg-2' } });
     await store.markProcessing('p1', { fence: 'f', workerId: 'w' });
     await store.complete('p1', 'f', {});
@@ -105,7 +105,7 @@ describe('RedisStatusStore specifics', () => {
   });
 
   it('finds stale rows from the index without reading the healthy ones', async () => {
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const inputs = Array.from({ length: 500 }, (_, i) => ({ id: `j${i}`, type: 'pdf' as const, payload: {} }));
     await store.createMany(inputs);
     for (const input of inputs.slice(0, 3)) {
@@ -114,7 +114,7 @@ describe('RedisStatusStore specifics', () => {
     }
     // Pending rows are "fresh" (just created); only the 3 backdated ones are stale.
     const monitorConnection = ctx.connection();
-    const monitorStore = new RedisStatusStore({ connection: monitorConnection, prefix: ctx.prefix });
+    const monitorStore = new RedisJobStore({ connection: monitorConnection, prefix: ctx.prefix });
     // Warm up: connection handshake and script loading are not part of a query.
     await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 900_000, updateOlderThanMs: 300_000 });
     const commands: string[] = [];
@@ -134,12 +134,12 @@ describe('RedisStatusStore specifics', () => {
     // Chaos scenario 2 (Redis restart): the rows used to be read in a second round trip; an
     // attempt that started in between came back with its fresh fence and the old attempt's
     // age, and the monitor's compare-and-set then failed the new attempt as stuck.
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     await store.create({ id: 'j1', type: 'pdf', payload: {} });
     await store.markProcessing('j1', { fence: 'old-attempt', workerId: 'w1' });
     await backdate(ctx.redis, store, 'j1', { heartbeatMs: 600_000 });
     const monitorConnection = ctx.connection();
-    const monitorStore = new RedisStatusStore({ connection: monitorConnection, prefix: ctx.prefix });
+    const monitorStore = new RedisJobStore({ connection: monitorConnection, prefix: ctx.prefix });
     await monitorStore.findStale('pdf', { heartbeatOlderThanMs: 1, updateOlderThanMs: null });
     // A new attempt claims the row right after the index was read, before findStale goes on.
     const original = monitorConnection.sendCommand.bind(monitorConnection);
@@ -171,7 +171,7 @@ describe('RedisStatusStore specifics', () => {
   });
 
   it('expires finished rows, their history and idempotency key after the retention', async () => {
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix, finishedRetentionMs: 60_000 });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix, retention: { finishedRetentionMs: 60_000 } });
     const { row } = await store.create({ id: 'r1', type: 'pdf', payload: {}, idempotencyKey: 'once' });
     await store.markProcessing(row.id, { fence: 'f', workerId: 'w' });
     await store.complete(row.id, 'f', {});
@@ -186,7 +186,7 @@ describe('RedisStatusStore specifics', () => {
   });
 
   it('judges ages by Redis TIME, not the caller clock', async () => {
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const [seconds, micros] = await ctx.redis.time();
     const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const storeNow = await store.now();

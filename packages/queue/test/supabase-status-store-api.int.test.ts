@@ -3,14 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SupabaseStatusStore, type CreateStatusInput } from '../src/index.js';
+import { SupabaseJobStore, type CreateStatusInput } from '../src/index.js';
 import { expectErrorNamed, signTestJwt, startSupabaseTestStack, type SupabaseTestStack } from '../src/testing.js';
 
-// SupabaseStatusStore beyond the contract: batching, keys and roles, the database's checks,
+// SupabaseJobStore beyond the contract: batching, keys and roles, the database's checks,
 // rows the platform created, retention, and failures of the endpoint itself.
 let stack: SupabaseTestStack;
 let schema: string;
-let stores: SupabaseStatusStore[] = [];
+let stores: SupabaseJobStore[] = [];
 
 /** Realtime is not used; Node 20 has no WebSocket, so plain clients get a transport that fails if used. */
 class NoWebSocket {
@@ -37,8 +37,8 @@ afterEach(async () => {
   await stack.dropSchema(schema);
 });
 
-function storeWith(overrides: Partial<ConstructorParameters<typeof SupabaseStatusStore>[0]> = {}): SupabaseStatusStore {
-  const store = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema, ...overrides });
+function storeWith(overrides: Partial<ConstructorParameters<typeof SupabaseJobStore>[0]> = {}): SupabaseJobStore {
+  const store = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema, ...overrides });
   stores.push(store);
   return store;
 }
@@ -57,7 +57,7 @@ function pdfInput(overrides: Partial<CreateStatusInput> = {}): CreateStatusInput
   return { id: randomUUID(), type: 'pdf', payload: { documentId: 'd' }, refs: { documentId: 'd' }, ...overrides };
 }
 
-describe('SupabaseStatusStore', () => {
+describe('SupabaseJobStore', () => {
   it('writes the heartbeats of 1,000 running jobs in one RPC and one transaction', async () => {
     const store = storeWith();
     const inputs = Array.from({ length: 1000 }, () => pdfInput());
@@ -183,7 +183,7 @@ describe('SupabaseStatusStore', () => {
   });
 
   it('releases an idempotency key and purges history after the retention; the row stays', async () => {
-    const store = storeWith({ finishedRetentionMs: 24 * 60 * 60 * 1000 });
+    const store = storeWith({ retention: { finishedRetentionMs: 24 * 60 * 60 * 1000 } });
     const first = await store.create(pdfInput({ idempotencyKey: 'upload-1' }));
     await store.markProcessing(first.row.id, { fence: 'f', workerId: 'w' });
     await store.complete(first.row.id, 'f', {});
@@ -204,7 +204,7 @@ describe('SupabaseStatusStore', () => {
 
   it('refuses bad options, listing each problem', async () => {
     const error = await expectErrorNamed(
-      Promise.resolve().then(() => new SupabaseStatusStore({ url: 'ftp://x', serviceRoleKey: '', schema: 'bad-name' })),
+      Promise.resolve().then(() => new SupabaseJobStore({ url: 'ftp://x', serviceRoleKey: '', schema: 'bad-name' })),
       'ValidationError',
     );
     expect((error['issues'] as { path: string }[]).map((issue) => issue.path)).toEqual(['url', 'serviceRoleKey', 'schema']);
@@ -222,7 +222,7 @@ describe('SupabaseStatusStore', () => {
   });
 });
 
-describe('SupabaseStatusStore when Supabase does not answer', () => {
+describe('SupabaseJobStore when Supabase does not answer', () => {
   let silent: Server | undefined;
 
   afterEach(async () => {

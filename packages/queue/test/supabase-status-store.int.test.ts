@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { SupabaseStatusStore, type LinkedJobRow, type StatusStore } from '../src/index.js';
+import { SupabaseJobStore, type LinkedJobRow, type StatusStore } from '../src/index.js';
 import { runStatusStoreContract, startSupabaseTestStack, type SupabaseTestStack } from '../src/testing.js';
 
 // The contract suite through the real supabase-js client, over HTTP, to the PostgREST-compatible
@@ -18,7 +18,7 @@ afterAll(async () => {
 runStatusStoreContract('supabase', {
   async setup() {
     const schema = await stack.createSchema('contract');
-    const store = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+    const store = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
     schemaOf.set(store, schema);
     return {
       store,

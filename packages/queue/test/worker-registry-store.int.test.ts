@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RedisStatusStore, RedisWorkerRegistryStore, workerRegistryKeys, type WorkerRegistryEntry } from '../src/index.js';
+import { RedisJobStore, RedisWorkerRegistryStore, workerRegistryKeys, type WorkerRegistryEntry } from '../src/index.js';
 import { expectErrorNamed, useRedisTestContext } from '../src/testing.js';
 
 const entry = (workerId: string): WorkerRegistryEntry => ({
@@ -18,7 +18,7 @@ describe('RedisWorkerRegistryStore', () => {
 
   it('registers, heartbeats with the store clock, reads back, and removes', async () => {
     const store = new RedisWorkerRegistryStore({ connection: ctx.redis, prefix: ctx.prefix });
-    const clock = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const clock = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const before = await clock.now();
     const registeredAt = await store.register(entry('w1'));
     expect(registeredAt).toBeGreaterThanOrEqual(before);

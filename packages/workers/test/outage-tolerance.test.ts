@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { RedisStatusStore, SupabaseStatusStore } from '@kai-jobs/queue';
+import { RedisJobStore, SupabaseJobStore } from '@kai-jobs/queue';
 import { WorkerRuntimeOptionsSchema } from '../src/index.js';
 import { OutageToleranceOptionsSchema, resolveOutageTolerance } from '../src/runtime/outage-tolerance.js';
 
 // Which stores the runtime wraps. Constructing the stores opens no connection.
-const redisStore = new RedisStatusStore({ connection: {} as never });
-const supabaseStore = new SupabaseStatusStore({ url: 'http://127.0.0.1:1', serviceRoleKey: 'k' });
+const redisStore = new RedisJobStore({ connection: {} as never });
+const supabaseStore = new SupabaseJobStore({ url: 'http://127.0.0.1:1', serviceRoleKey: 'k' });
 const defaults = OutageToleranceOptionsSchema.parse({});
 
 describe('resolveOutageTolerance', () => {

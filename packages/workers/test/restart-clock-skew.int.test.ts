@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortAction, createJobClient, publishAbortRequest, queueClockMs, RedisStatusStore, type JobClient } from '@kai-jobs/queue';
+import { AbortAction, createJobClient, publishAbortRequest, queueClockMs, RedisJobStore, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { createWorkerRuntime, type WorkerRuntime } from '../src/index.js';
 import { readRuns, redisSyntheticHooks } from './fixtures/synthetic-hooks.js';
@@ -42,7 +42,7 @@ async function skewedRuntime(skewMs: number): Promise<WorkerRuntime> {
 async function restartHungJob(jobs: JobClient): Promise<{ id: string; restartedAt: number }> {
   const { id } = await jobs.enqueue('pdf', { documentId: 'hold:text_extracted', source: { kind: 'file', path: '/synthetic.pdf' } });
   await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'text_extracted'));
-  const status = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+  const status = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
   const row = await status.get(id);
   const recovered = await status.recover(id, { expectedFence: row?.fence ?? null, expectedRestartCount: 0, action: 'restart', history: { event: 'recovery:restarted' } });
   expect(recovered.applied).toBe(true);

@@ -1,8 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bullPrefix, createJobClient, RedisStatusStore, type JobClient } from '@kai-jobs/queue';
+import { bullPrefix, createJobClient, RedisJobStore, type JobClient } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
-import { RedisCheckpointStore } from '@kai-jobs/checkpoint';
 import { readRuns, syntheticKeys } from './fixtures/synthetic-hooks.js';
 import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './fixtures/worker-process.js';
 
@@ -117,9 +116,8 @@ describe('worker processes: crash, shutdown, zombie', () => {
     a.kill('SIGSTOP');
     const b = await worker('b');
     await jobs.waitForResult(id, { timeoutMs: 30_000 });
-    const store = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
-    const checkpoints = new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix });
-    const before = { row: await store.get(id), checkpoints: await checkpoints.list({ id, type: 'pdf' }), history: await store.history(id) };
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const before = { row: await store.get(id), checkpoints: await store.listCheckpoints({ id, type: 'pdf' }), history: await store.history(id) };
     expect(before.row?.status).toBe('completed');
     expect(before.row?.workerId).toBe(b.workerId);
 
@@ -128,7 +126,7 @@ describe('worker processes: crash, shutdown, zombie', () => {
     a.kill('SIGCONT');
     await a.waitForLog((line) => line['msg'] === 'lost the job: another attempt took it over; nothing more is written by this one' && line['jobId'] === id);
     expect(await store.get(id)).toEqual(before.row);
-    expect(await checkpoints.list({ id, type: 'pdf' })).toEqual(before.checkpoints);
+    expect(await store.listCheckpoints({ id, type: 'pdf' })).toEqual(before.checkpoints);
     expect(await store.history(id)).toEqual(before.history);
     const queue = ctx.manage('queue', new Queue('pdf-processing', { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, 'pdf-processing') }));
     expect(await (await queue.getJob(id))?.getState()).toBe('completed');

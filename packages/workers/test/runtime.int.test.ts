@@ -7,12 +7,13 @@ import {
   createMemoryLogger,
   metricsKeys,
   publishAbortRequest,
-  RedisStatusStore,
+  RedisJobStore,
+  type JobStore,
   statusKeys,
   type JobClient,
 } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
-import { checkpointKeys, RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
+import { checkpointKeys } from '@kai-jobs/checkpoint';
 import { createWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../src/index.js';
 import { readRuns, redisSyntheticHooks, syntheticKeys } from './fixtures/synthetic-hooks.js';
 import { createSyntheticJob } from './fixtures/synthetic-job.js';
@@ -47,8 +48,9 @@ function client(): JobClient {
 
 const pdf = (documentId: string) => ({ documentId, source: { kind: 'file' as const, path: '/synthetic.pdf' } });
 const stores = () => ({
-  status: new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix }),
-  checkpoints: new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix }),
+  status: new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix }),
+  // The same job store: its checkpoint half.
+  checkpoints: new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix }),
 });
 
 describe('worker runtime: stages, checkpoints, resume', () => {
@@ -61,7 +63,7 @@ describe('worker runtime: stages, checkpoints, resume', () => {
     const { status, checkpoints } = stores();
     const row = await status.get(id);
     expect(row).toMatchObject({ status: 'completed', progress: 100, attempt: 1, workerId: 'w1', counters: { total_pages: 5, completed_pages: 5 } });
-    const saved = await checkpoints.list({ id, type: 'pdf' });
+    const saved = await checkpoints.listCheckpoints({ id, type: 'pdf' });
     expect(saved.map((checkpoint) => checkpoint.stage)).toEqual([
       'pdf_loaded',
       'text_extracted',
@@ -90,7 +92,7 @@ describe('worker runtime: stages, checkpoints, resume', () => {
       await status.markProcessing(id, { fence: 'old-attempt', workerId: 'gone' });
       const job = { id, type: 'pdf' as const };
       const save = (stage: string, stageIndex: number, data: unknown) =>
-        checkpoints.save(job, { stage, stageIndex, data, fence: 'old-attempt', schemaVersion: 1, attempt: 1 });
+        checkpoints.saveCheckpoint(job, { stage, stageIndex, data, fence: 'old-attempt', schemaVersion: 1, attempt: 1 });
       await save('pdf_loaded', 0, { stage: 'pdf_loaded', index: 0, documentId: 'plain' });
       if (corruption.reason !== 'missing_earlier_stage') {
         await save('text_extracted', 1, corruption.reason === 'schema_invalid' ? { stage: 7 } : { stage: 'text_extracted', index: 1, documentId: 'plain' });
@@ -256,15 +258,15 @@ describe('worker runtime: a write sent twice', () => {
     // and before the reply reached the worker; ioredis sent the command again after the
     // reconnect, the second send was refused (the job is completed), and the worker failed
     // the job in BullMQ while its row said completed.
-    const real = new RedisCheckpointStore({ connection: ctx.redis, prefix: ctx.prefix });
-    const resending: CheckpointStore = Object.assign(Object.create(real) as CheckpointStore, {
-      async saveAndComplete(...args: Parameters<CheckpointStore['saveAndComplete']>) {
-        await real.saveAndComplete(...args);
-        await real.saveAndComplete(...args);
+    const real = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const resending: JobStore = Object.assign(Object.create(real) as JobStore, {
+      async completeWithCheckpoint(...args: Parameters<JobStore['completeWithCheckpoint']>) {
+        await real.completeWithCheckpoint(...args);
+        await real.completeWithCheckpoint(...args);
       },
     });
     const logger = createMemoryLogger();
-    const worker = await runtime({ checkpointStore: resending, logger });
+    const worker = await runtime({ store: resending, logger });
     const jobs = client();
     const { id } = await jobs.enqueue('pdf', pdf('completion-resent'));
     await jobs.waitForResult(id, { timeoutMs: 10_000 });

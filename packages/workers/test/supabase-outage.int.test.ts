@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SupabaseCheckpointStore } from '@kai-jobs/checkpoint';
-import { createJobClient, createMemoryLogger, SupabaseStatusStore, WriteLagRegistry, type StatusRow } from '@kai-jobs/queue';
+import { createJobClient, createMemoryLogger, SupabaseJobStore, WriteLagRegistry, type StatusRow } from '@kai-jobs/queue';
 import {
   startRestartableEndpoint,
   startSupabaseTestStack,
@@ -38,11 +37,10 @@ describe('a Supabase outage during a run of jobs', () => {
     );
     const connection = { url: endpoint.url, serviceRoleKey: stack.serviceRoleKey, schema, requestTimeoutMs: 1000 };
     // The worker's stores go through the endpoint that fails; the test reads through the stack's own.
-    const statusStore = new SupabaseStatusStore(connection);
-    const checkpointStore = new SupabaseCheckpointStore(connection);
+    const store = new SupabaseJobStore(connection);
     const control = {
-      status: new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
-      checkpoints: new SupabaseCheckpointStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
+      status: new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
+      checkpoints: new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
     };
     const registry = new WriteLagRegistry({ connection: ctx.connection(), prefix: ctx.prefix });
     const logger = createMemoryLogger();
@@ -60,8 +58,7 @@ describe('a Supabase outage during a run of jobs', () => {
         progressThrottleMs: 0,
         cpuThreads: 1,
         backoff: { baseMs: 50, capMs: 200 },
-        statusStore,
-        checkpointStore,
+        store,
         logger,
         // Short timeouts and backoffs so the test is fast; the claim and checkpoint budgets
         // are far longer than the outage, so no attempt fails.
@@ -103,7 +100,7 @@ describe('a Supabase outage during a run of jobs', () => {
       });
       expect(await registry.isBehind(workerId, 10_000)).toBe(true);
       expect(logger.lines.some((line) => line.level === 'warn' && line.message === 'status writes are behind')).toBe(true);
-      expect(logger.lines.some((line) => line.message === 'checkpoint store unavailable; the stage waits for its checkpoint')).toBe(true);
+      expect(logger.lines.some((line) => line.message === 'job store unavailable; the stage waits for its checkpoint')).toBe(true);
       expect(completedJobs.length).toBeLessThan(JOBS);
       const stagesDuringOutage = completedStages.length - stagesAtStop;
 
@@ -130,7 +127,7 @@ describe('a Supabase outage during a run of jobs', () => {
       }
       // No checkpoint is lost: every stage of every job has its checkpoint.
       for (const id of ids) {
-        expect((await control.checkpoints.list({ id, type: 'pdf' })).map((checkpoint) => checkpoint.stage), id).toEqual(STAGES);
+        expect((await control.checkpoints.listCheckpoints({ id, type: 'pdf' })).map((checkpoint) => checkpoint.stage), id).toEqual(STAGES);
       }
       // Each stage ran once: no attempt failed, nothing was redone.
       const runs = (await readRuns(ctx.redis, ctx.prefix)).map((run) => `${run.jobId}/${run.stage}#${run.attempt}`);
@@ -147,7 +144,7 @@ describe('a Supabase outage during a run of jobs', () => {
     } finally {
       await runtime.close();
       await endpoint.close();
-      await Promise.all([statusStore.close(), checkpointStore.close(), control.status.close(), control.checkpoints.close()]);
+      await Promise.all([store.close(), control.status.close(), control.checkpoints.close()]);
       await stack.dropSchema(schema);
     }
   });
@@ -160,11 +157,10 @@ describe('a Supabase outage during a run of jobs', () => {
     const schema = await stack.createSchema('outage_wait');
     const endpoint = await startRestartableEndpoint((port) => stack.startEndpoint({ schemas: [schema], ...(port === undefined ? {} : { port }) }));
     const connection = { url: endpoint.url, serviceRoleKey: stack.serviceRoleKey, schema, requestTimeoutMs: 1000 };
-    const statusStore = new SupabaseStatusStore(connection);
-    const checkpointStore = new SupabaseCheckpointStore(connection);
+    const store = new SupabaseJobStore(connection);
     const control = {
-      status: new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
-      checkpoints: new SupabaseCheckpointStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
+      status: new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
+      checkpoints: new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema }),
     };
     const registry = new WriteLagRegistry({ connection: ctx.connection(), prefix: ctx.prefix });
     const logger = createMemoryLogger();
@@ -180,8 +176,7 @@ describe('a Supabase outage during a run of jobs', () => {
         heartbeatIntervalMs: 200,
         progressThrottleMs: 0,
         cpuThreads: 1,
-        statusStore,
-        checkpointStore,
+        store,
         logger,
         // Status writes replay within ~300 ms of the store coming back; a checkpoint retry waits 2–4 s.
         outageTolerance: { writeTimeoutMs: 500, retryBaseMs: 50, retryCapMs: 300, lagReportIntervalMs: 200, checkpointRetryBaseMs: 4000, checkpointRetryCapMs: 4000 },
@@ -194,14 +189,14 @@ describe('a Supabase outage during a run of jobs', () => {
       await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.stage === 'pdf_loaded'), { message: 'the job never started' });
       await endpoint.stop();
       // The stage ends during the outage: its checkpoint save fails and waits for its next try.
-      await waitFor(() => logger.lines.some((line) => line.message === 'checkpoint store unavailable; the stage waits for its checkpoint'), { message: 'the checkpoint never waited' });
+      await waitFor(() => logger.lines.some((line) => line.message === 'job store unavailable; the stage waits for its checkpoint'), { message: 'the checkpoint never waited' });
       await endpoint.start();
       // Until the checkpoint lands, the worker must say it is behind (read first: a later "landed" cannot excuse it).
       const notBehindWhileWaiting: number[] = [];
       await waitFor(
         async () => {
           const behind = await registry.isBehind(workerId, 60_000);
-          const saved = (await control.checkpoints.list({ id, type: 'pdf' })).some((checkpoint) => checkpoint.stage === 'pdf_loaded');
+          const saved = (await control.checkpoints.listCheckpoints({ id, type: 'pdf' })).some((checkpoint) => checkpoint.stage === 'pdf_loaded');
           if (!saved && !behind) notBehindWhileWaiting.push(Date.now());
           return saved;
         },
@@ -214,7 +209,7 @@ describe('a Supabase outage during a run of jobs', () => {
     } finally {
       await runtime.close();
       await endpoint.close();
-      await Promise.all([statusStore.close(), checkpointStore.close(), control.status.close(), control.checkpoints.close()]);
+      await Promise.all([store.close(), control.status.close(), control.checkpoints.close()]);
       await stack.dropSchema(schema);
     }
   });
@@ -223,9 +218,8 @@ describe('a Supabase outage during a run of jobs', () => {
     const schema = await stack.createSchema('outage_fence');
     const endpoint = await startRestartableEndpoint((port) => stack.startEndpoint({ schemas: [schema], ...(port === undefined ? {} : { port }) }));
     const connection = { url: endpoint.url, serviceRoleKey: stack.serviceRoleKey, schema, requestTimeoutMs: 1000 };
-    const statusStore = new SupabaseStatusStore(connection);
-    const checkpointStore = new SupabaseCheckpointStore(connection);
-    const control = new SupabaseStatusStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
+    const store = new SupabaseJobStore(connection);
+    const control = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
     const registry = new WriteLagRegistry({ connection: ctx.connection(), prefix: ctx.prefix });
     const logger = createMemoryLogger();
     const workerId = 'fenced-worker';
@@ -242,8 +236,7 @@ describe('a Supabase outage during a run of jobs', () => {
         progressThrottleMs: 0,
         cpuThreads: 1,
         backoff: { baseMs: 50, capMs: 200 },
-        statusStore,
-        checkpointStore,
+        store,
         logger,
         outageTolerance: { writeTimeoutMs: 500, retryBaseMs: 50, retryCapMs: 300, lagReportIntervalMs: 200, checkpointRetryBaseMs: 50, checkpointRetryCapMs: 300 },
       }),
@@ -278,7 +271,7 @@ describe('a Supabase outage during a run of jobs', () => {
     } finally {
       await runtime.close();
       await endpoint.close();
-      await Promise.all([statusStore.close(), checkpointStore.close(), control.close()]);
+      await Promise.all([store.close(), control.close()]);
       await stack.dropSchema(schema);
     }
   });

@@ -4,7 +4,7 @@ import {
   bullPrefix,
   createJobClient,
   createMemoryLogger,
-  RedisStatusStore,
+  RedisJobStore,
   RedisWorkerRegistryStore,
   type JobClient,
 } from '@kai-jobs/queue';
@@ -99,7 +99,7 @@ describe('worker registry', () => {
     worker.on('job:lost', ({ jobId }) => lost.push(jobId));
     const jobs = client();
     const id = await holdInStage3(jobs);
-    const status = new RedisStatusStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const status = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
     const row = await status.get(id);
     // What the failover watcher does to the row while the process is cut off.
     await status.recover(id, {

@@ -5,7 +5,7 @@
  * unusable (e.g. no credentials), with a log line saying what to set.
  */
 import { installProcessAlerter, parseSentryEnv, type ProcessAlerter } from '@kai-jobs/monitor';
-import { createLogger, isKaiJobsError, SupabaseStatusStore, toError } from '@kai-jobs/queue';
+import { createJobStore, createLogger, isKaiJobsError, toError } from '@kai-jobs/queue';
 import { installShutdownSignals } from '@kai-jobs/workers';
 import { boardOptionsFromEnv } from '../env.js';
 import { startBoard } from '../start-board.js';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', fatal);
   const { options, statusStore: storeChoice } = boardOptionsFromEnv(process.env);
   const statusStore =
-    storeChoice.kind === 'supabase' ? new SupabaseStatusStore({ ...storeChoice.options, logger }) : undefined;
+    storeChoice.kind === 'supabase' ? createJobStore({ kind: 'supabase', ...storeChoice.options, logger }) : undefined;
   const running = await startBoard({ ...options, logger, ...(statusStore === undefined ? {} : { statusStore }) });
   installShutdownSignals(
     {

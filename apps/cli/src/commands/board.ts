@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { sharedStoreSet } from '../config/shared-store-set.js';
+import { sharedJobStore } from '../config/shared-store-set.js';
 import { writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { untilStopped } from '../run/until-stopped.js';
@@ -23,9 +23,9 @@ export const boardCommand: CommandSpec = {
   async run({ io, json }) {
     const { startBoardService } = await import('../run/board-service.js');
     const logger = createCommandLogger(io.env, io.stderr, 'kai-board', json);
-    const stores = sharedStoreSet(io.env, logger);
+    const stores = sharedJobStore(io.env, logger);
     try {
-      const board = await startBoardService(io.env, logger, { generatePassword: false, ...(stores === null ? {} : { statusStore: stores.statusStore }) });
+      const board = await startBoardService(io.env, logger, { generatePassword: false, ...(stores === null ? {} : { statusStore: stores }) });
       const ready = { ready: true, url: board.url, port: board.port, auth: board.login.authOff ? 'off' : 'on' };
       if (json) writeJson(io.stdout, ready);
       else writeLines(io.stdout, [`board ready: ${board.url} (authentication ${ready.auth}; Ctrl-C stops it)`]);

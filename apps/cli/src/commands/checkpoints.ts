@@ -21,7 +21,7 @@ export const checkpointsCommand: CommandSpec = {
     const id = args.positional(0) as string;
     return withSystem(parseCliEnv(io.env), async (system) => {
       const row = await requireRow(system, id);
-      const report = await inspectCheckpoints(system.checkpointStore, id, row.type, args.flag('data'));
+      const report = await inspectCheckpoints(system.store, id, row.type, args.flag('data'));
       if (json) {
         writeJson(io.stdout, { id, type: row.type, status: row.status, ...report });
         return ExitCode.Ok;

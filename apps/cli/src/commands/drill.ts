@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { sharedStoreSet } from '../config/shared-store-set.js';
+import { sharedJobStore } from '../config/shared-store-set.js';
 import { formatDuration, writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { createMonitorService } from '../run/monitor-service.js';
@@ -26,7 +26,7 @@ export const drillCommand: CommandSpec = {
     const timeoutMs = args.int('timeout-ms', { min: 1000 });
     const updateTimeoutMs = args.int('update-timeout-ms', { min: 100 });
     const logger = createCommandLogger({ LOG_LEVEL: 'warn', ...io.env }, io.stderr, 'kai-drill', json);
-    const stores = sharedStoreSet(io.env, logger);
+    const stores = sharedJobStore(io.env, logger);
     const service = createMonitorService(io.env, logger, stores);
     try {
       if (!json) io.stdout.write('drill: enqueuing a canary PDF that hangs once in text_extracted…\n');

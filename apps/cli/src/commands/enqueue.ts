@@ -84,7 +84,7 @@ export const enqueueCommand: CommandSpec = {
       }
       if (!json) io.stdout.write(`${enqueued.created ? 'enqueued' : 'already enqueued'}: ${type} job ${enqueued.id} — waiting (Ctrl-C stops waiting, not the job)\n`);
       const outcome = await waitForJob({
-        statusStore: system.statusStore,
+        statusStore: system.store,
         jobId: enqueued.id,
         display: json ? null : io.stdout,
         signal: io.stopSignal,

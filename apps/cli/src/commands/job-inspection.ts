@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { validateCheckpoints, type Checkpoint, type CheckpointStore } from '@kai-jobs/checkpoint';
-import { JobNotFoundError, jobCatalog, type JobType, type StatusRow } from '@kai-jobs/queue';
+import { validateCheckpoints, type Checkpoint } from '@kai-jobs/checkpoint';
+import { JobNotFoundError, jobCatalog, type JobStore, type JobType, type StatusRow } from '@kai-jobs/queue';
 import type { CliSystem } from '../config/system.js';
 
 /** One checkpoint as the CLI shows it. */
@@ -38,8 +38,8 @@ const AnyOutput = z.unknown();
  * each one's data against its sha256 and the stages contiguous from the first — the same
  * judgement the monitor makes before a restart.
  */
-export async function inspectCheckpoints(store: CheckpointStore, id: string, type: JobType, withData = false): Promise<CheckpointReport> {
-  const checkpoints = await store.list({ id, type });
+export async function inspectCheckpoints(store: Pick<JobStore, 'listCheckpoints'>, id: string, type: JobType, withData = false): Promise<CheckpointReport> {
+  const checkpoints = await store.listCheckpoints({ id, type });
   const stages = jobCatalog[type].stages as readonly string[];
   const versions = new Map(checkpoints.map((checkpoint) => [checkpoint.stage, checkpoint.schemaVersion]));
   const specs = stages.map((name) => ({ name, schema: AnyOutput, schemaVersion: versions.get(name) ?? 1 }));
@@ -69,7 +69,7 @@ export async function inspectCheckpoints(store: CheckpointStore, id: string, typ
 
 /** The job's status row; throws `JobNotFoundError` (exit 1) when there is none. */
 export async function requireRow(system: CliSystem, id: string): Promise<StatusRow> {
-  const row = await system.statusStore.get(id);
+  const row = await system.store.get(id);
   if (row === null) throw new JobNotFoundError(id);
   return row;
 }

@@ -37,12 +37,12 @@ export const listCommand: CommandSpec = {
     const types: readonly JobType[] = typeFilter === undefined ? JOB_TYPES : [typeFilter];
     const settings = stuck ? monitorSettings(io.env) : null;
     return withSystem(parseCliEnv(io.env), async (system) => {
-      const storeNow = await system.statusStore.now();
+      const storeNow = await system.store.now();
       const jobs: (Record<string, unknown> & { updatedAt: number })[] = [];
       if (settings !== null) {
         for (const type of types) {
           const thresholds = settings.types[type];
-          const candidates = await system.statusStore.findStale(type, {
+          const candidates = await system.store.findStale(type, {
             heartbeatOlderThanMs: thresholds.heartbeatTimeoutMs,
             updateOlderThanMs: thresholds.updateTimeoutMs,
             limit,
@@ -55,7 +55,7 @@ export const listCommand: CommandSpec = {
         const statuses = statusFilter === undefined ? STATUSES : [statusFilter];
         for (const type of types) {
           for (const status of statuses) {
-            const rows: StatusRow[] = await system.statusStore.list({ type, status, limit });
+            const rows: StatusRow[] = await system.store.list({ type, status, limit });
             for (const row of rows) jobs.push({ ...rowSummary(row), updatedAt: row.updatedAt });
           }
         }

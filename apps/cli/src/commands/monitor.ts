@@ -2,7 +2,7 @@ import type { MonitorDecision } from '@kai-jobs/monitor';
 import type { CommandSpec } from '../cli/command.js';
 import { CommandFailedError } from '../cli/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { sharedStoreSet } from '../config/shared-store-set.js';
+import { sharedJobStore } from '../config/shared-store-set.js';
 import { formatDuration, formatTable, writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { createMonitorService } from '../run/monitor-service.js';
@@ -32,7 +32,7 @@ export const monitorCommand: CommandSpec = {
   examples: ['kai-jobs monitor --once', 'kai-jobs monitor --once --json | jq ".decisions[] | {jobId, action, why}"', 'MONITOR_CHECK_INTERVAL_MS=30000 kai-jobs monitor'],
   async run({ io, json }, args) {
     const logger = createCommandLogger(io.env, io.stderr, 'kai-monitor', json);
-    const stores = sharedStoreSet(io.env, logger);
+    const stores = sharedJobStore(io.env, logger);
     const service = createMonitorService(io.env, logger, stores);
     try {
       if (args.flag('once')) {

@@ -33,7 +33,7 @@ export const restartCommand: CommandSpec = {
     const delayMs = args.int('delay-ms', { min: 0 });
     return withSystem(parseCliEnv(io.env), async (system) => {
       const outcome = await restartJob(
-        { statusStore: system.statusStore, checkpointStore: system.checkpointStore, client: system.client, redis: system.redis, prefix: system.config.redis.prefix },
+        { statusStore: system.store, checkpointStore: system.store, client: system.client, redis: system.redis, prefix: system.config.redis.prefix },
         id,
         { reason, ...(delayMs === undefined ? {} : { delayMs }) },
       );

@@ -3,7 +3,7 @@ import type { CommandSpec } from '../cli/command.js';
 import type { BoardService } from '../run/board-service.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { envValue, parseCliEnv } from '../config/cli-env.js';
-import { sharedStoreSet } from '../config/shared-store-set.js';
+import { sharedJobStore } from '../config/shared-store-set.js';
 import { writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { requireRedis } from '../run/redis-probe.js';
@@ -40,7 +40,7 @@ export const startCommand: CommandSpec = {
     const { createMonitorService } = await import('../run/monitor-service.js');
     const { startBoardService } = await import('../run/board-service.js');
     const logger = createCommandLogger(env, io.stderr, 'kai-jobs', json);
-    const stores = sharedStoreSet(env, logger);
+    const stores = sharedJobStore(env, logger);
     const stops: (() => Promise<void>)[] = [];
     const stopAll = async (): Promise<void> => {
       for (const stop of stops.reverse()) await stop();
@@ -54,7 +54,7 @@ export const startCommand: CommandSpec = {
       stops.push(() => monitor.close());
       await monitor.monitor.start();
       // Stopped first: no new requests while the workers and the monitor wind down.
-      const board = await startBoardService(env, logger.child({ component: 'board' }), { generatePassword: true, ...(stores === null ? {} : { statusStore: stores.statusStore }) });
+      const board = await startBoardService(env, logger.child({ component: 'board' }), { generatePassword: true, ...(stores === null ? {} : { statusStore: stores }) });
       stops.push(() => board.close());
       const ready = {
         ready: true,

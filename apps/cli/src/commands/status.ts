@@ -30,9 +30,9 @@ export const statusCommand: CommandSpec = {
       if (view === null) throw new JobNotFoundError(id);
       const { row, bullmq } = view;
       const [checkpoints, history, storeNow] = await Promise.all([
-        inspectCheckpoints(system.checkpointStore, id, row.type),
-        system.statusStore.history(id, historyLimit),
-        system.statusStore.now(),
+        inspectCheckpoints(system.store, id, row.type),
+        system.store.history(id, historyLimit),
+        system.store.now(),
       ]);
       const activity = jobActivity(row, bullmq, history);
       if (json) {

@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { sharedStoreSet } from '../config/shared-store-set.js';
+import { sharedJobStore } from '../config/shared-store-set.js';
 import { writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
 import { untilStopped } from '../run/until-stopped.js';
@@ -22,7 +22,7 @@ export const workerCommand: CommandSpec = {
   async run({ io, json }) {
     const { startWorkerService } = await import('../run/worker-service.js');
     const logger = createCommandLogger(io.env, io.stderr, 'kai-worker', json);
-    const stores = sharedStoreSet(io.env, logger);
+    const stores = sharedJobStore(io.env, logger);
     const service = await startWorkerService(io.env, logger, stores);
     const ready = { ready: true, workerId: service.runtime.workerId, types: service.config.types, pid: process.pid };
     logger.info('worker ready', { workerId: ready.workerId, types: ready.types });

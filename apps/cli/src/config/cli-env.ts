@@ -1,4 +1,4 @@
-import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
+import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseRedisConnectionOptions, type RedisConnectionOptions } from '@kai-jobs/queue';
 
 /** The environment as an entry point sees it. */

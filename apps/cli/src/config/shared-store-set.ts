@@ -1,13 +1,12 @@
-import { createStoreSet, StoreKind, type StoreSet } from '@kai-jobs/checkpoint';
-import type { Logger } from '@kai-jobs/queue';
+import { createJobStore, StoreKind, type JobStore, type Logger } from '@kai-jobs/queue';
 import { parseCliEnv, type Environment } from './cli-env.js';
 
 /**
- * The Supabase store set long-running services share when `STATUS_STORE=supabase` (rows and
- * checkpoints in the platform's tables); null for Redis, where each service uses the Redis
- * stores on its own connection (their default).
+ * The Supabase job store long-running services share when `STATUS_STORE=supabase` (rows and
+ * checkpoints in the platform's tables); null for Redis, where each service builds the Redis
+ * job store on its own connection (their default).
  */
-export function sharedStoreSet(env: Environment, logger: Logger): StoreSet | null {
+export function sharedJobStore(env: Environment, logger: Logger): JobStore | null {
   const { stores } = parseCliEnv(env);
-  return stores.kind === StoreKind.Supabase ? createStoreSet({ ...stores, logger }) : null;
+  return stores.kind === StoreKind.Supabase ? createJobStore({ ...stores, logger }) : null;
 }

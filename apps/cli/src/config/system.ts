@@ -1,13 +1,13 @@
-import { createStoreSet, type CheckpointStore, type StoreSet } from '@kai-jobs/checkpoint';
 import {
   closeRedis,
   ConnectionRole,
   createJobClient,
+  createJobStore,
   createRedisConnection,
   waitForRedis,
   type JobClient,
   type RedisClient,
-  type StatusStore,
+  type JobStore,
 } from '@kai-jobs/queue';
 import type { CliEnvConfig } from './cli-env.js';
 
@@ -16,8 +16,8 @@ export interface CliSystem {
   readonly config: CliEnvConfig;
   /** A producer connection (fails fast while Redis is away). */
   readonly redis: RedisClient;
-  readonly statusStore: StatusStore;
-  readonly checkpointStore: CheckpointStore;
+  /** The job store `STATUS_STORE` picks (Redis or Supabase): rows, history and checkpoints. */
+  readonly store: JobStore;
   /** The producer client on the same connection and status store. */
   readonly client: JobClient;
   close(): Promise<void>;
@@ -31,25 +31,23 @@ export interface CliSystem {
 export async function openSystem(config: CliEnvConfig, connectionName = 'kai-cli'): Promise<CliSystem> {
   const redis = createRedisConnection(config.redis, { role: ConnectionRole.Producer, connectionName });
   redis.on('error', () => undefined);
-  let stores: StoreSet;
+  let store: JobStore;
   try {
     await waitForRedis(redis, config.redis.url, config.redis.connectTimeoutMs);
-    stores = createStoreSet({ ...config.stores, connection: redis, prefix: config.redis.prefix });
+    store = createJobStore({ ...config.stores, connection: redis, prefix: config.redis.prefix });
   } catch (error) {
     await closeRedis(redis);
     throw error;
   }
-  const { statusStore, checkpointStore } = stores;
-  const client = createJobClient({ connection: redis, redis: { url: config.redis.url, prefix: config.redis.prefix }, statusStore, waitPollIntervalMs: 250 });
+  const client = createJobClient({ connection: redis, redis: { url: config.redis.url, prefix: config.redis.prefix }, statusStore: store, waitPollIntervalMs: 250 });
   return {
     config,
     redis,
-    statusStore,
-    checkpointStore,
+    store,
     client,
     async close() {
       await client.close();
-      await stores.close();
+      await store.close();
       await closeRedis(redis);
     },
   };

@@ -67,7 +67,7 @@ async function waitForRow(system: CliSystem, id: string, what: string, options: 
   const started = Date.now();
   let lastNote = started;
   for (;;) {
-    const row = await system.statusStore.get(id);
+    const row = await system.store.get(id);
     if (row !== null && predicate(row)) return row;
     if (Date.now() - started > options.stepTimeoutMs) {
       throw new CommandFailedError(`the demo gave up waiting for ${what} after ${formatDuration(options.stepTimeoutMs)} (job ${id} is ${row?.status ?? 'missing'}; kai-jobs status ${id})`);
@@ -167,7 +167,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
       const attempt = row.attempt;
       try {
         await restartJob(
-          { statusStore: system.statusStore, checkpointStore: system.checkpointStore, client: system.client, redis: system.redis, prefix: system.config.redis.prefix },
+          { statusStore: system.store, checkpointStore: system.store, client: system.client, redis: system.redis, prefix: system.config.redis.prefix },
           id,
           { reason: 'demo: moving the job to the worker the demo will kill', by: 'kai-jobs demo' },
         );
@@ -181,7 +181,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     }
     say(`  the demo's worker is processing it (attempt ${row.attempt}); waiting until it is in the middle of rendering tiles…`);
     row = await waitForRow(system, id, 'the PDF to be in the middle of tiles_generated', options, (r) => r.currentStage === 'tiles_generated' && midStage(r.progressDetail));
-    const before = (await system.checkpointStore.list({ id, type: 'pdf' })).map((checkpoint) => checkpoint.stage);
+    const before = (await system.store.listCheckpoints({ id, type: 'pdf' })).map((checkpoint) => checkpoint.stage);
     await worker.killHard();
     const killedAt = { stage: row.currentStage, progress: row.progress, detail: row.progressDetail };
     say(`  kill -9 ${worker.pid}: worker ${worker.workerId} is gone in ${row.currentStage} (${row.progressDetail ?? ''}, ${Math.round(row.progress)}%)`);
@@ -199,12 +199,12 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     // "resumed": wait for that entry, or for the job to finish without one (no resume).
     const resumedOf = (entries: readonly HistoryEntry[]) =>
       [...entries].reverse().find((entry) => entry.event === 'resumed' && Number(entry['attempt'] ?? 0) >= resumedRow.attempt);
-    let history = await system.statusStore.history(id);
+    let history = await system.store.history(id);
     while (resumedOf(history) === undefined) {
-      const current = await system.statusStore.get(id);
+      const current = await system.store.get(id);
       if (current === null || current.status === 'completed' || current.status === 'failed') break;
       await sleep(100, options.signal);
-      history = await system.statusStore.history(id);
+      history = await system.store.history(id);
     }
     const resumedEntry = resumedOf(history);
     const resumed = resumedEntry === undefined

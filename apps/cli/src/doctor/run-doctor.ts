@@ -1,4 +1,4 @@
-import { closeRedis, ConnectionRole, createRedisConnection, maskRedisUrl, RedisStatusStore, toError, waitForRedis } from '@kai-jobs/queue';
+import { closeRedis, ConnectionRole, createRedisConnection, maskRedisUrl, createJobStore, toError, waitForRedis } from '@kai-jobs/queue';
 import type { Environment } from '../config/cli-env.js';
 import type { CliEnvConfig } from '../config/cli-env.js';
 import { check, CheckStatus, type CheckResult } from './check-types.js';
@@ -30,7 +30,7 @@ export async function runDoctor(config: CliEnvConfig, env: Environment): Promise
     checks.push(await checkEvictionPolicy(redis));
     checks.push(await checkPersistence(redis));
     checks.push(...(await checkWorkers(redis, config.redis.prefix)));
-    const storeNow = await new RedisStatusStore({ connection: redis, prefix: config.redis.prefix }).now();
+    const storeNow = await createJobStore({ kind: 'redis', connection: redis, prefix: config.redis.prefix }).now();
     checks.push(await checkMonitor(redis, config.redis.prefix, storeNow));
     checks.push(await checkFailover(redis));
   } catch (error) {

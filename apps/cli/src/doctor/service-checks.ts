@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Alerter } from '@kai-jobs/monitor';
-import { createStoreSet, StoreKind, type StoreEnvConfig } from '@kai-jobs/checkpoint';
+import { createJobStore, StoreKind, type StoreEnvConfig } from '@kai-jobs/queue';
 import { toError } from '@kai-jobs/queue';
 import { envValue, type Environment } from '../config/cli-env.js';
 import { check, CheckStatus, type CheckResult } from './check-types.js';
@@ -65,12 +65,12 @@ export async function checkSentry(env: Environment, flushTimeoutMs = 5000): Prom
  */
 export async function checkSupabase(choice: StoreEnvConfig): Promise<CheckResult> {
   if (choice.kind !== StoreKind.Supabase) return check('supabase', CheckStatus.Ok, 'not configured (STATUS_STORE=redis)');
-  const stores = createStoreSet({ ...choice, requestTimeoutMs: 5000 });
+  const store = createJobStore({ ...choice, requestTimeoutMs: 5000 });
   const where = `${choice.url} (schema ${choice.schema})`;
   try {
-    const now = await stores.statusStore.now();
-    await stores.statusStore.list({ type: 'pdf', status: 'pending', limit: 1 });
-    await stores.checkpointStore.list({ id: 'kai-jobs-doctor-probe', type: 'pdf' });
+    const now = await store.now();
+    await store.list({ type: 'pdf', status: 'pending', limit: 1 });
+    await store.listCheckpoints({ id: 'kai-jobs-doctor-probe', type: 'pdf' });
     return check('supabase', CheckStatus.Ok, `${where} answers, migrations applied (kai_now, kai_list_jobs, kai_list_checkpoints); clock skew ${Math.abs(Date.now() - now)} ms`);
   } catch (error) {
     const message = toError(error).message;
@@ -82,6 +82,6 @@ export async function checkSupabase(choice: StoreEnvConfig): Promise<CheckResult
     }
     return check('supabase', CheckStatus.Fail, `${where} is unreachable or failing (${message})`, 'check SUPABASE_URL and the network; see supabase/README.md');
   } finally {
-    await stores.close();
+    await store.close();
   }
 }

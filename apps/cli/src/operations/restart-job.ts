@@ -1,4 +1,3 @@
-import type { CheckpointStore } from '@kai-jobs/checkpoint';
 import { lastValidCheckpointStage } from '@kai-jobs/monitor';
 import {
   AbortAction,
@@ -10,6 +9,7 @@ import {
   type JobClient,
   type RedisClient,
   type StatusStore,
+  type JobStore,
 } from '@kai-jobs/queue';
 import { CommandFailedError } from '../cli/errors.js';
 
@@ -40,7 +40,7 @@ export interface RestartOutcome {
 /** What restarting needs. */
 export interface RestartDeps {
   statusStore: StatusStore;
-  checkpointStore: CheckpointStore;
+  checkpointStore: Pick<JobStore, 'listCheckpoints'>;
   client: JobClient;
   redis: RedisClient;
   prefix: string;

@@ -1,6 +1,5 @@
 import { Alerter, createMonitor, parseMonitorEnv, RedisAlertDedupeStore, type Monitor, type MonitorEnvConfig } from '@kai-jobs/monitor';
-import type { StoreSet } from '@kai-jobs/checkpoint';
-import { closeRedis, ConnectionRole, createRedisConnection, toError, type Logger, type RedisClient } from '@kai-jobs/queue';
+import { closeRedis, ConnectionRole, createRedisConnection, toError, type JobStore, type Logger, type RedisClient } from '@kai-jobs/queue';
 import type { Environment } from '../config/cli-env.js';
 
 /** A monitor with its alerter, not yet ticking on a schedule. */
@@ -17,7 +16,7 @@ export interface MonitorService {
  * `SENTRY_DSN`, … — parsed by `parseMonitorEnv`), as the `kai-jobs-monitor` binary does:
  * alerts deduplicated in Redis across replicas, Sentry when a DSN is set, else the log.
  */
-export function createMonitorService(env: Environment, logger: Logger, stores: StoreSet | null = null): MonitorService {
+export function createMonitorService(env: Environment, logger: Logger, store: JobStore | null = null): MonitorService {
   const config = parseMonitorEnv(env);
   const dedupeConnection: RedisClient = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-monitor-dedupe' });
   dedupeConnection.on('error', () => undefined);
@@ -33,7 +32,7 @@ export function createMonitorService(env: Environment, logger: Logger, stores: S
     redis: config.redis,
     alerter,
     logger,
-    ...(stores === null ? {} : { statusStore: stores.statusStore, checkpointStore: stores.checkpointStore }),
+    ...(store === null ? {} : { store }),
   });
   let closing: Promise<void> | undefined;
   return {

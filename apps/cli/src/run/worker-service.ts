@@ -1,5 +1,4 @@
-import type { StoreSet } from '@kai-jobs/checkpoint';
-import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type Logger } from '@kai-jobs/queue';
+import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type JobStore, type Logger } from '@kai-jobs/queue';
 import { createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
 import type { Environment } from '../config/cli-env.js';
 
@@ -17,7 +16,7 @@ export interface WorkerService {
  * the `kai-jobs-worker` binary does; with a Supabase store set, status rows and checkpoints go
  * there (products and materials too, by `createJobsFromConfig`).
  */
-export async function startWorkerService(env: Environment, logger: Logger, storeSet: StoreSet | null = null): Promise<WorkerService> {
+export async function startWorkerService(env: Environment, logger: Logger, store: JobStore | null = null): Promise<WorkerService> {
   const config = parseWorkerEnv(env);
   const stores = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-worker-stores' });
   stores.on('error', () => undefined);
@@ -29,7 +28,7 @@ export async function startWorkerService(env: Environment, logger: Logger, store
       jobs: createJobsFromConfig(config, stores),
       concurrency: config.concurrency,
       logger,
-      ...(storeSet === null ? {} : { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore }),
+      ...(store === null ? {} : { store }),
       ...(config.workerId ? { workerId: config.workerId } : {}),
       ...(config.heartbeatIntervalMs ? { heartbeatIntervalMs: config.heartbeatIntervalMs } : {}),
       ...(config.lockDurationMs ? { lockDurationMs: config.lockDurationMs } : {}),

@@ -4,8 +4,7 @@
  * number of replicas give one tick per interval), consumes BullMQ's stalled events, alerts
  * Sentry (SENTRY_DSN) or the log. Reads the environment (see the README).
  */
-import { createStoreSet } from '@kai-jobs/checkpoint';
-import { ConnectionRole, createLogger, createRedisConnection, closeRedis } from '@kai-jobs/queue';
+import { ConnectionRole, createJobStore, createLogger, createRedisConnection, closeRedis } from '@kai-jobs/queue';
 import { Alerter } from '../alerts/alerter.js';
 import { RedisAlertDedupeStore } from '../alerts/dedupe-store.js';
 import { installProcessAlerter } from '../alerts/process-alerter.js';
@@ -38,13 +37,13 @@ const fatal = (error: unknown): void => {
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
 // STATUS_STORE=supabase: the monitor reads and transitions the Supabase rows; else Redis.
-const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
+const store = config.stores.kind === 'supabase' ? createJobStore({ ...config.stores, logger }) : null;
 const monitor = createMonitor({
   ...config.monitor,
   redis: config.redis,
   alerter,
   logger,
-  ...(storeSet ? { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore } : {}),
+  ...(store ? { store } : {}),
 });
 
 let stopping = false;
@@ -53,7 +52,7 @@ const stop = async (signal: string): Promise<void> => {
   stopping = true;
   logger.info('signal received: stopping the monitor', { signal });
   await monitor.close();
-  await storeSet?.close();
+  await store?.close();
   await processAlerts.close();
   await alerter.close();
   await closeRedis(dedupeConnection);

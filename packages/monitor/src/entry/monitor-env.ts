@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
+import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
 import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseClusterNodes, parseRedisConnectionOptions, type RedisConnectionOptions } from '@kai-jobs/queue';
 import type { MonitorOptions } from '../config.js';
 

@@ -45,7 +45,7 @@ export const FailoverWatcherOptionsSchema = z
       .max(200)
       .regex(/^\S+$/, { message: 'expected no spaces (it becomes a Redis client name)' })
       .optional(),
-    /** Status store for the `failover` history and the row's fence. Default a `RedisStatusStore` on the watcher's connection. */
+    /** Status store for the `failover` history and the row's fence. Default the Redis job store on the watcher's connection. */
     statusStore: custom<StatusStore>('a StatusStore').optional(),
     /** Where failovers are counted. Default a `RedisMetricsRecorder` on the watcher's connection. */
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),

@@ -7,7 +7,7 @@ import {
   ConnectionRole,
   createRedisConnection,
   RedisMetricsRecorder,
-  RedisStatusStore,
+  createJobStore,
   RedisWorkerRegistryStore,
   silentLogger,
   systemClock,
@@ -325,7 +325,7 @@ export class FailoverWatcher {
       clock: this.clock,
     });
     this.registry = new RedisWorkerRegistryStore({ connection, prefix: redis.prefix });
-    this.statusStore = this.options.statusStore ?? new RedisStatusStore({ connection, prefix: redis.prefix });
+    this.statusStore = this.options.statusStore ?? createJobStore({ kind: 'redis', connection, prefix: redis.prefix });
     this.metrics =
       this.options.metrics ?? new RedisMetricsRecorder({ connection, prefix: redis.prefix, clock: this.clock, logger: this.logger });
     return connection;

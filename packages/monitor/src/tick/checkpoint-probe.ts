@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { validateCheckpoints, type CheckpointStore, type JobRef } from '@kai-jobs/checkpoint';
-import { jobCatalog } from '@kai-jobs/queue';
+import { validateCheckpoints } from '@kai-jobs/checkpoint';
+import { jobCatalog, type JobRef, type JobStore } from '@kai-jobs/queue';
 
 const AnyOutput = z.unknown();
 
@@ -11,8 +11,8 @@ const AnyOutput = z.unknown();
  * first. The worker that resumes validates the schemas too, and re-runs from an earlier
  * stage if one fails.
  */
-export async function lastValidCheckpointStage(store: CheckpointStore, job: JobRef): Promise<string | null> {
-  const checkpoints = await store.list(job);
+export async function lastValidCheckpointStage(store: Pick<JobStore, 'listCheckpoints'>, job: JobRef): Promise<string | null> {
+  const checkpoints = await store.listCheckpoints(job);
   if (checkpoints.length === 0) return null;
   const versions = new Map(checkpoints.map((checkpoint) => [checkpoint.stage, checkpoint.schemaVersion]));
   const specs = (jobCatalog[job.type].stages as readonly string[]).map((name) => ({

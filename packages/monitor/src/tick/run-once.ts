@@ -1,5 +1,4 @@
-import type { CheckpointStore } from '@kai-jobs/checkpoint';
-import { JOB_TYPES, RecoveryPolicy, toError, type Clock, type StaleCandidate } from '@kai-jobs/queue';
+import { JOB_TYPES, RecoveryPolicy, toError, type Clock, type JobStore, type StaleCandidate } from '@kai-jobs/queue';
 import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
 import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
 import { applyDecision, type ApplyDeps } from './apply-decision.js';
@@ -13,7 +12,8 @@ import { sweepFailures } from './failure-alerts.js';
 /** What a tick needs: its I/O as narrow dependencies, so tests can call it directly. */
 export interface TickDeps extends ApplyDeps {
   options: ResolvedMonitorOptions;
-  checkpointStore: CheckpointStore;
+  /** The same job store as `statusStore`, for the checkpoint probe. */
+  checkpointStore: Pick<JobStore, 'listCheckpoints'>;
   state: MonitorStateStore;
   writeLag: WriteLagProbe | undefined;
   monitorId: string;

@@ -27,7 +27,7 @@ import { bullJobOptions } from '../job-options.js';
 import { bullPrefix } from '../keys.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { AbortAction, publishAbortRequest } from '../abort-requests.js';
-import { RedisStatusStore } from '../status/redis-status-store.js';
+import { RedisJobStore } from '../store/redis-job-store.js';
 import type { CreateStatusInput, StatusRow, StatusStore } from '../status/types.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, jsonByteLength, parseOrThrow, validatePayload, zodIssuesToFieldIssues } from '../validation.js';
 import { assertJobType } from '../validation.js';
@@ -39,7 +39,7 @@ export const JobClientOptionsSchema = z
     redis: RedisConnectionOptionsSchema.prefault({}),
     /** Reuse an existing producer connection instead of opening one (not closed by the client). */
     connection: z.custom<RedisClient>((v) => typeof v === 'object' && v !== null).optional(),
-    /** The job-status store; default: the Redis store on the client's connection. */
+    /** The job store (its status part is all the client uses); default: the Redis job store on the client's connection. */
     statusStore: z.custom<StatusStore>((v) => typeof v === 'object' && v !== null).optional(),
     /** Largest payload accepted, as UTF-8 JSON (bytes). Default 1 MiB. */
     maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
@@ -156,7 +156,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
   if (ownsConnection) connection.on('error', () => undefined);
   const logger = parsed.logger ?? silentLogger;
   const clock = parsed.clock ?? systemClock;
-  const statusStore = parsed.statusStore ?? new RedisStatusStore({ connection, prefix: redisOptions.prefix });
+  const statusStore = parsed.statusStore ?? new RedisJobStore({ connection, prefix: redisOptions.prefix });
   const queues = new Map<JobType, Queue>();
   let ready: Promise<void> | undefined;
 

@@ -52,7 +52,7 @@ function isEmpty(entry: PendingEntry): boolean {
 }
 
 /**
- * The buffer of a {@link BufferedStatusStore}: pure bookkeeping, no I/O. Bounded to
+ * The buffer of a {@link OutageTolerantJobStore}: pure bookkeeping, no I/O. Bounded to
  * `maxEntries` attempts: when full, the oldest entry without a finish is dropped (its
  * progress and history), never a completion or failure — so the bound can be exceeded only
  * by finishing entries, at most one per job.

@@ -1,7 +1,7 @@
 import type { PendingFinish } from './pending-writes.js';
 import type { StatusRow } from './types.js';
 
-/** What a {@link BufferedStatusStore} remembers of the rows its attempts claimed (payload and result left out). */
+/** What a {@link OutageTolerantJobStore} remembers of the rows its attempts claimed (payload and result left out). */
 export type RowMemory = Map<string, StatusRow>;
 
 /** Rows remembered at most: enough for every job a worker process runs at once, many times over. */

@@ -4,8 +4,7 @@
  * running stages reach their checkpoint, unfinished jobs go back to the queue). Reads the
  * environment (see the README); logs JSON lines on stdout.
  */
-import { createStoreSet } from '@kai-jobs/checkpoint';
-import { closeRedis, ConnectionRole, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
+import { closeRedis, ConnectionRole, createJobStore, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
 import { createJobsFromConfig, parseWorkerEnv } from '../entry/worker-env.js';
 import { createWorkerRuntime } from '../runtime/worker-runtime.js';
 import { installShutdownSignals } from '../runtime/shutdown-signals.js';
@@ -22,10 +21,10 @@ const stores = createRedisConnection(config.redis, { role: ConnectionRole.Worker
 stores.on('error', () => undefined);
 try {
   await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
-  // STATUS_STORE=supabase: rows and checkpoints in Supabase (with outage buffering); else Redis.
-  const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
+  // STATUS_STORE=supabase: rows and checkpoints in Supabase (with outage tolerance); else Redis.
+  const store = createJobStore({ ...config.stores, connection: stores, prefix: config.redis.prefix, logger });
   const runtime = createWorkerRuntime({
-    ...(storeSet ? { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore } : {}),
+    store,
     redis: config.redis,
     jobs: createJobsFromConfig(config, stores),
     concurrency: config.concurrency,
@@ -42,7 +41,7 @@ try {
     {
       async shutdown() {
         await runtime.shutdown();
-        await storeSet?.close();
+        await store.close();
         await closeRedis(stores);
       },
     },

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
-import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions, parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
 import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
 import { SupabaseMaterialStore } from '../jobs/pdf/materials/supabase-material-store.js';
 import { SupabaseProductStore } from '../jobs/xml-import/supabase-product-store.js';

@@ -1,8 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint';
-import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type MetricsRecorder, type StatusStore } from '@kai-jobs/queue';
+import { BackoffPolicySchema } from '@kai-jobs/checkpoint';
+import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type JobStore, type MetricsRecorder } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { StagedJobDefinition } from '../staged-job.js';
 import { OutageToleranceSettingSchema } from './outage-tolerance.js';
@@ -47,12 +47,15 @@ export const WorkerRuntimeOptionsSchema = z
     cpuThreadHeapMb: z.number().int().min(128).optional(),
     /** This process's id; default `<host>-<pid>-<random>`. */
     workerId: z.string().min(1).max(200).optional(),
-    statusStore: custom<StatusStore>('a StatusStore').optional(),
-    checkpointStore: custom<CheckpointStore>('a CheckpointStore').optional(),
     /**
-     * Riding out an outage of the status and checkpoint stores (see `outage-tolerance.ts`):
-     * status writes buffered, checkpoints retried, the write lag published. `true`/options: on;
-     * `false`: off. Default: on when `statusStore` is given and is not the Redis store.
+     * The job store (rows, checkpoints, history; build it with `createJobStore`); default: the
+     * Redis job store on the runtime's own connection.
+     */
+    store: custom<JobStore>('a JobStore').optional(),
+    /**
+     * Riding out an outage of the job store (see `outage-tolerance.ts`): status writes
+     * buffered, checkpoints retried, the write lag published. `true`/options: on; `false`: off.
+     * Default: on when `store` is given and is not the Redis store.
      */
     outageTolerance: OutageToleranceSettingSchema,
     artifactStore: custom<ArtifactStore>('an ArtifactStore').optional(),

@@ -17,9 +17,9 @@ import {
   type MetricsRecorder,
   type Payload,
   type StatusRow,
-  type StatusStore,
+  type JobStore,
 } from '@kai-jobs/queue';
-import type { CheckpointStore, JobRef, SaveCheckpointInput, StageSpec } from '@kai-jobs/checkpoint';
+import { latestValidCheckpoints, type JobRef, type SaveCheckpointInput, type StageSpec } from '@kai-jobs/checkpoint';
 import { scopeArtifactStore, type ArtifactStore } from '../artifacts/artifact-store.js';
 import type { CpuPool } from '../cpu/cpu-pool.js';
 import { AbortCause, AttemptAbortedError, LostJobError, StageOutputInvalidError } from '../errors.js';
@@ -33,8 +33,8 @@ import type { RuntimeEventBus } from './runtime-events.js';
 
 /** What one attempt needs from the runtime. */
 export interface AttemptDeps {
-  statusStore: StatusStore;
-  checkpointStore: CheckpointStore;
+  /** The job store: rows, checkpoints and history in one (possibly outage-tolerant) store. */
+  store: JobStore;
   artifactStore: ArtifactStore;
   cpuPool: CpuPool;
   heartbeats: HeartbeatBatcher;
@@ -155,7 +155,7 @@ export async function runAttempt(
 
   deps.heartbeats.add(jobId, type, token);
   const reporter = new ProgressReporter({
-    store: deps.statusStore,
+    store: deps.store,
     jobId,
     fence: token,
     throttleMs: deps.progressThrottleMs,
@@ -179,16 +179,16 @@ export async function runAttempt(
     const firstAttempt = row.attempt === 1 && row.restartCount === 0;
     const validation = firstAttempt
       ? { valid: [], invalid: [], resumeIndex: 0 }
-      : await deps.checkpointStore.latestValid(ref, stageSpecs(definition));
+      : await latestValidCheckpoints(deps.store, ref, stageSpecs(definition));
     for (const invalid of validation.invalid) {
       logger.warn('checkpoint is invalid and will not be used', { ...invalid });
-      await deps.statusStore.appendHistory(jobId, { event: 'checkpoint:invalid', ...invalid, attempt: row.attempt });
+      await deps.store.appendHistory(jobId, { event: 'checkpoint:invalid', ...invalid, attempt: row.attempt });
     }
     const resumeIndex = validation.resumeIndex;
     const outputs = new Map<string, unknown>(validation.valid.map((checkpoint) => [checkpoint.stage, checkpoint.data]));
     const firstStage = stages[resumeIndex];
     if (resumeIndex > 0) {
-      await deps.statusStore.appendHistory(jobId, {
+      await deps.store.appendHistory(jobId, {
         event: 'resumed',
         from: firstStage?.name ?? null,
         restored: validation.valid.map((checkpoint) => checkpoint.stage),
@@ -204,7 +204,7 @@ export async function runAttempt(
     // first attempt has none: skip the read then.
     let resumeState: unknown = null;
     if (firstStage !== undefined && !firstAttempt) {
-      resumeState = (await deps.checkpointStore.loadResumeState(ref, firstStage.name))?.state ?? null;
+      resumeState = (await deps.store.loadResumeState(ref, firstStage.name))?.state ?? null;
     }
 
     for (let index = resumeIndex; index < stages.length; index++) {
@@ -229,7 +229,7 @@ export async function runAttempt(
       if (drillHangStage(payload) === stage.name && row.restartCount === 0) {
         // The recovery drill: hang here until the monitor (or anyone) aborts the attempt.
         logger.warn('recovery drill: hanging in this stage until aborted', { stage: stage.name });
-        await deps.statusStore.appendHistory(jobId, { event: 'drill:hanging', stage: stage.name });
+        await deps.store.appendHistory(jobId, { event: 'drill:hanging', stage: stage.name });
         await raceAbort(new Promise<never>(() => undefined), controller.signal);
       }
       const raw = await raceAbort(stage.run(ctx as StageContext<JobType>, stageOutputsOf(outputs)), controller.signal);
@@ -255,7 +255,7 @@ export async function runAttempt(
         };
         break;
       }
-      await deps.checkpointStore.save(ref, {
+      await deps.store.saveCheckpoint(ref, {
         stage: stage.name,
         stageIndex: index,
         data: parsed.data,
@@ -277,11 +277,11 @@ export async function runAttempt(
     await reporter.flush();
     if (lastCheckpoint !== null) {
       const checkpoint = lastCheckpoint;
-      await completeOnce(() => deps.checkpointStore.saveAndComplete(ref, checkpoint, result.data), jobId, token, deps, logger);
+      await completeOnce(() => deps.store.completeWithCheckpoint(ref, checkpoint, result.data), jobId, token, deps, logger);
       deps.events.emit('stage:completed', { jobId, type, stage: lastCheckpoint.stage, attempt: row.attempt, workerId: deps.workerId });
     } else {
       // Every stage was restored from checkpoints (a crash after the last one): only complete.
-      await completeOnce(() => deps.statusStore.complete(jobId, token, result.data), jobId, token, deps, logger);
+      await completeOnce(() => deps.store.complete(jobId, token, result.data), jobId, token, deps, logger);
     }
     currentStage = null;
     // Metrics never fail a job: the recorder logs and swallows its own errors.
@@ -322,7 +322,7 @@ async function deferCrashSuspect(job: Job, token: string, row: StatusRow, delayM
     restartCount: row.restartCount,
     delayMs,
   });
-  await deps.statusStore
+  await deps.store
     .appendHistory(job.id as string, { event: 'deferred', reason: 'crash-suspect', attempt: row.attempt, workerId: deps.workerId, delayMs })
     .catch(() => undefined);
   await job.moveToDelayed(deps.clock.now() + delayMs, token);
@@ -341,7 +341,7 @@ async function completeOnce(write: () => Promise<unknown>, jobId: string, token:
     await write();
   } catch (error) {
     if (!hasErrorCode(error, QueueErrorCode.InvalidTransition)) throw error;
-    const row = await deps.statusStore.get(jobId).catch(() => null);
+    const row = await deps.store.get(jobId).catch(() => null);
     if (row?.status !== 'completed' || row.fence !== token) throw error;
     logger.warn('the completion had landed already (its reply was lost, the write was sent again): the job is completed', {
       error: toError(error).message,
@@ -349,7 +349,7 @@ async function completeOnce(write: () => Promise<unknown>, jobId: string, token:
   }
 }
 
-type ClaimDeps = Pick<AttemptDeps, 'statusStore' | 'workerId'>;
+type ClaimDeps = Pick<AttemptDeps, 'store' | 'workerId'>;
 
 /** Marks the row processing with the fence; creates it first for a job added without the client. */
 async function claimRow(
@@ -362,14 +362,14 @@ async function claimRow(
 ): Promise<StatusRow> {
   const claim = { type, fence: token, workerId: deps.workerId, stage: definition.stages[0]?.name ?? null };
   try {
-    return await deps.statusStore.markProcessing(jobId, claim);
+    return await deps.store.markProcessing(jobId, claim);
   } catch (error) {
     if (hasErrorCode(error, QueueErrorCode.NotFound)) {
-      await deps.statusStore.create({ id: jobId, type, payload, refs: refsOfPayload(type, payload) });
-      return deps.statusStore.markProcessing(jobId, claim);
+      await deps.store.create({ id: jobId, type, payload, refs: refsOfPayload(type, payload) });
+      return deps.store.markProcessing(jobId, claim);
     }
     if (hasErrorCode(error, QueueErrorCode.InvalidTransition)) {
-      const row = await deps.statusStore.get(jobId);
+      const row = await deps.store.get(jobId);
       if (row !== null) return row;
     }
     throw error;
@@ -387,9 +387,9 @@ async function failBadPayload(
 ): Promise<void> {
   logger.error('payload fails the catalog schema; failing without retries', { issues: error.issues });
   try {
-    await deps.statusStore.create({ id: jobId, type, payload: data });
-    await deps.statusStore.markProcessing(jobId, { fence: token, workerId: deps.workerId });
-    await deps.statusStore.fail(jobId, token, error.message, null);
+    await deps.store.create({ id: jobId, type, payload: data });
+    await deps.store.markProcessing(jobId, { fence: token, workerId: deps.workerId });
+    await deps.store.fail(jobId, token, error.message, null);
   } catch (storeError) {
     logger.warn('could not record the bad payload on the status row', { error: toError(storeError).message });
   }
@@ -431,7 +431,7 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
     }
     case AbortCause.Shutdown: {
       await job.moveToWait(token);
-      await deps.statusStore
+      await deps.store
         .appendHistory(jobId, { event: 'shutdown:handed-back', stage: currentStage, workerId: deps.workerId })
         .catch(() => undefined);
       // Listed on the monitoring page's "Latest recoveries"; the recorder swallows its own errors.
@@ -448,7 +448,7 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       return new WaitingError();
     }
     case AbortCause.LostJob: {
-      const row = await deps.statusStore.get(jobId).catch(() => null);
+      const row = await deps.store.get(jobId).catch(() => null);
       logger.warn('lost the job: another attempt took it over; nothing more is written by this one', {
         stage: currentStage,
         status: row?.status,
@@ -472,7 +472,7 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
   const willRetry = !permanent && job.attemptsMade + 1 < attemptsAllowed;
   try {
     if (willRetry) {
-      await deps.statusStore.appendHistory(jobId, {
+      await deps.store.appendHistory(jobId, {
         event: 'attempt:failed',
         error: error.message,
         stage: currentStage,
@@ -480,7 +480,7 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
         attempt: context.attempt,
       });
     } else {
-      await deps.statusStore.fail(jobId, token, error.message, currentStage);
+      await deps.store.fail(jobId, token, error.message, currentStage);
       void deps.metrics.jobFailed(type, currentStage, { drill: isDrillPayload(job.data) });
       deps.events.emit('job:failed', { jobId, type, stage: currentStage, error: error.message, workerId: deps.workerId });
     }
@@ -543,7 +543,7 @@ function createStageContext(input: ContextInput): StageContext {
       await reporter.flush();
     },
     async saveResumeState(state) {
-      await deps.checkpointStore.saveResumeState(ref, { stage: stage.name, state, fence: token, attempt: row.attempt });
+      await deps.store.saveResumeState(ref, { stage: stage.name, state, fence: token, attempt: row.attempt });
       reporter.noteWrite();
     },
     runInWorkerThread(task, taskInput, transfer) {

@@ -1,26 +1,25 @@
 import { z } from 'zod';
-import { RetryingCheckpointStore, type CheckpointStore, type JobRef } from '@kai-jobs/checkpoint';
 import {
-  BufferedStatusStore,
-  RedisStatusStore,
+  OutageTolerantJobStore,
+  RedisJobStore,
   toError,
   WriteLagRegistry,
   type Clock,
   type Logger,
   type RedisClient,
   type StaleFenceEvent,
-  type StatusStore,
+  type JobStore,
 } from '@kai-jobs/queue';
 import { AbortCause, AttemptAbortedError } from '../errors.js';
 
 /**
- * How the worker runtime rides out an outage of its status and checkpoint stores (a Supabase
- * outage): status writes are buffered (`BufferedStatusStore`), checkpoint operations retried
- * (`RetryingCheckpointStore`), and the write lag is published for the monitor.
+ * How the worker runtime rides out an outage of its job store (a Supabase outage): the store is
+ * wrapped in the `OutageTolerantJobStore` (status writes buffered, checkpoint operations
+ * retried), and the write lag is published for the monitor.
  */
 export const OutageToleranceOptionsSchema = z
   .object({
-    /** Attempts with pending status writes kept at most (see `BufferedStatusStore`). Default 10000. */
+    /** Attempts with pending status writes kept at most (see `OutageTolerantJobStore`). Default 10000. */
     maxPendingJobs: z.number().int().min(1).default(10_000),
     /** How long a status write may wait before it is buffered and the stage goes on (ms). Default 5000. */
     writeTimeoutMs: z.number().int().positive().default(5000),
@@ -47,7 +46,7 @@ export type OutageToleranceOptions = z.output<typeof OutageToleranceOptionsSchem
 
 /**
  * The runtime option: `true` or an object turns outage tolerance on, `false` off; left out,
- * it is on when the runtime was given a status store that is not the Redis one (Redis is the
+ * it is on when the runtime was given a job store that is not the Redis one (Redis is the
  * queue itself: when it is down, nothing runs anyway).
  */
 export const OutageToleranceSettingSchema = z.union([z.boolean(), OutageToleranceOptionsSchema]).optional();
@@ -55,22 +54,21 @@ export const OutageToleranceSettingSchema = z.union([z.boolean(), OutageToleranc
 /** Resolves the runtime option to options, or null when off. */
 export function resolveOutageTolerance(
   setting: z.input<typeof OutageToleranceSettingSchema>,
-  statusStore: StatusStore | undefined,
+  store: JobStore | undefined,
 ): OutageToleranceOptions | null {
   if (setting === false) return null;
-  if (setting === undefined && (statusStore === undefined || statusStore instanceof RedisStatusStore)) return null;
+  if (setting === undefined && (store === undefined || store instanceof RedisJobStore)) return null;
   return OutageToleranceOptionsSchema.parse(typeof setting === 'object' ? setting : {});
 }
 
-/** What {@link guardStores} needs from the runtime. */
-export interface GuardStoresInput {
+/** What {@link guardStore} needs from the runtime. */
+export interface GuardStoreInput {
   /** The runtime's `outageTolerance` option. */
   setting: z.input<typeof OutageToleranceSettingSchema>;
-  /** The status store the runtime was given (undefined: it made a Redis one). */
-  givenStatusStore: StatusStore | undefined;
-  /** The stores to wrap. */
-  statusStore: StatusStore;
-  checkpointStore: CheckpointStore;
+  /** The job store the runtime was given (undefined: it made a Redis one). */
+  givenStore: JobStore | undefined;
+  /** The store to wrap. */
+  store: JobStore;
   /** Where the lag is published (the runtime's own connection) and under which prefix. */
   redis: RedisClient;
   prefix: string;
@@ -81,26 +79,25 @@ export interface GuardStoresInput {
   attemptOf(jobId: string): { token: string; controller: AbortController } | undefined;
 }
 
-/** The stores the runtime uses, wrapped, and how to stop the wrapping. */
-export interface GuardedStores {
-  statusStore: StatusStore;
-  checkpointStore: CheckpointStore;
+/** The store the runtime uses, wrapped, and how to stop the wrapping. */
+export interface GuardedStore {
+  store: JobStore;
   /** Lets buffered writes land (bounded), then stops publishing the lag. */
   close(): Promise<void>;
 }
 
 /**
- * Wraps the stores when outage tolerance is on (see {@link resolveOutageTolerance}): buffered
- * status writes, retried checkpoints, the lag published to Redis. Off, returns them as they are.
+ * Wraps the store when outage tolerance is on (see {@link resolveOutageTolerance}): buffered
+ * status writes, retried checkpoints, the lag published to Redis. Off, returns it as it is.
  */
-export function guardStores(input: GuardStoresInput): GuardedStores {
-  const options = resolveOutageTolerance(input.setting, input.givenStatusStore);
-  if (options === null) return { statusStore: input.statusStore, checkpointStore: input.checkpointStore, close: async () => undefined };
+export function guardStore(input: GuardStoreInput): GuardedStore {
+  const options = resolveOutageTolerance(input.setting, input.givenStore);
+  if (options === null) return { store: input.store, close: async () => undefined };
   const { logger, workerId } = input;
   const registry = new WriteLagRegistry({ connection: input.redis, prefix: input.prefix });
   let publishing: Promise<void> = Promise.resolve();
-  const statusStore = new BufferedStatusStore({
-    store: input.statusStore,
+  const store = new OutageTolerantJobStore({
+    store: input.store,
     maxPendingJobs: options.maxPendingJobs,
     writeTimeoutMs: options.writeTimeoutMs,
     retryBaseMs: options.retryBaseMs,
@@ -119,26 +116,18 @@ export function guardStores(input: GuardStoresInput): GuardedStores {
         .then(() => registry.publish(workerId, lag))
         .catch((error: unknown) => logger.warn('could not publish the status write lag', { error: toError(error).message }));
     },
-    logger,
-    clock: input.clock,
-  });
-  const checkpointStore = new RetryingCheckpointStore({
-    store: input.checkpointStore,
-    timeoutMs: options.checkpointTimeoutMs,
-    backoff: { baseMs: options.checkpointRetryBaseMs, capMs: Math.max(options.checkpointRetryCapMs, options.checkpointRetryBaseMs) },
-    // A job's buffered status writes land before its checkpoint, in order.
-    beforeWrite: (job) => statusStore.flushJob(job.id),
-    // A stage waiting for its checkpoint is behind on its writes too (the monitor must not take it for stuck).
-    onWait: (job) => statusStore.trackWait(job.id),
-    signalOf: (job: JobRef) => input.attemptOf(job.id)?.controller.signal,
+    checkpointTimeoutMs: options.checkpointTimeoutMs,
+    checkpointRetryBaseMs: options.checkpointRetryBaseMs,
+    checkpointRetryCapMs: Math.max(options.checkpointRetryCapMs, options.checkpointRetryBaseMs),
+    // Waiting between checkpoint retries stops when the attempt writing them is aborted.
+    signalOf: (jobId) => input.attemptOf(jobId)?.controller.signal,
     logger,
     clock: input.clock,
   });
   return {
-    statusStore,
-    checkpointStore,
+    store,
     async close() {
-      await statusStore.close();
+      await store.close();
       await publishing;
       await registry.remove(workerId).catch((error: unknown) => logger.warn('could not clear the write lag', { error: toError(error).message }));
     },

@@ -1,5 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import { backoffDelayMs, RedisCheckpointStore, type CheckpointStore } from '@kai-jobs/checkpoint';
+import { backoffDelayMs } from '@kai-jobs/checkpoint';
 import {
   AbortAction,
   ACTIVE_STATUSES,
@@ -12,7 +12,7 @@ import {
   parseOrThrow,
   queueClockMs,
   RedisMetricsRecorder,
-  RedisStatusStore,
+  RedisJobStore,
   silentLogger,
   systemClock,
   toError,
@@ -22,7 +22,7 @@ import {
   type Logger,
   type MetricsRecorder,
   type RedisClient,
-  type StatusStore,
+  type JobStore,
 } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { LocalFolderArtifactStore } from '../artifacts/local-folder-artifact-store.js';
@@ -34,7 +34,7 @@ import { defaultConcurrency, WorkerRuntimeOptionsSchema, type ResolvedWorkerRunt
 import { CRASH_SUSPECT_DEFER_MS, CrashSuspectSlot } from './crash-suspects.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { runAttempt } from './job-attempt.js';
-import { guardStores, type GuardedStores } from './outage-tolerance.js';
+import { guardStore, type GuardedStore } from './outage-tolerance.js';
 import { RuntimeEventBus, type RuntimeEventMap } from './runtime-events.js';
 import { createWorkerId, workerClientName } from './worker-identity.js';
 import { abortSupersededAttempts } from './superseded-attempts.js';
@@ -68,9 +68,8 @@ export class WorkerRuntime {
   private connection: RedisClient | undefined;
   private bullConnection: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
-  private statusStore: StatusStore | undefined;
-  private checkpointStore: CheckpointStore | undefined;
-  private guardedStores: GuardedStores | undefined;
+  private store: JobStore | undefined;
+  private guardedStore: GuardedStore | undefined;
   private artifactStore: ArtifactStore | undefined;
   private cpuPool: CpuPool | undefined;
   private metrics: MetricsRecorder | undefined;
@@ -122,15 +121,12 @@ export class WorkerRuntime {
     await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);
     this.bullConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.bullConnection.on('error', (error: Error) => this.logger.warn('BullMQ connection error', { error: error.message }));
-    this.statusStore = this.options.statusStore ?? new RedisStatusStore({ connection: this.connection, prefix: redis.prefix });
-    this.checkpointStore =
-      this.options.checkpointStore ?? new RedisCheckpointStore({ connection: this.connection, prefix: redis.prefix });
-    // Buffered status writes and retried checkpoints when the stores are not Redis (a Supabase outage).
-    this.guardedStores = guardStores({
+    const store = this.options.store ?? new RedisJobStore({ connection: this.connection, prefix: redis.prefix });
+    // Buffered status writes and retried checkpoints when the store is not Redis (a Supabase outage).
+    this.guardedStore = guardStore({
       setting: this.options.outageTolerance,
-      givenStatusStore: this.options.statusStore,
-      statusStore: this.statusStore,
-      checkpointStore: this.checkpointStore,
+      givenStore: this.options.store,
+      store,
       redis: this.connection,
       prefix: redis.prefix,
       workerId: this.workerId,
@@ -138,7 +134,7 @@ export class WorkerRuntime {
       clock: this.clock,
       attemptOf: (jobId) => this.active.get(jobId),
     });
-    ({ statusStore: this.statusStore, checkpointStore: this.checkpointStore } = this.guardedStores);
+    this.store = this.guardedStore.store;
     this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
     this.metrics = this.options.metrics ?? new RedisMetricsRecorder({ connection: this.connection, prefix: redis.prefix, logger: this.logger });
     this.cpuPool = new CpuPool({
@@ -146,7 +142,7 @@ export class WorkerRuntime {
       ...(this.options.cpuThreadHeapMb === undefined ? {} : { maxHeapMb: this.options.cpuThreadHeapMb }),
     });
     this.heartbeats = new HeartbeatBatcher({
-      store: this.statusStore,
+      store: this.store,
       intervalMs: this.options.heartbeatIntervalMs,
       clock: this.clock,
       logger: this.logger,
@@ -216,7 +212,7 @@ export class WorkerRuntime {
       clock: this.clock,
       onReconnected: () =>
         void abortSupersededAttempts(this.active.values(), {
-          store: this.statusStore as StatusStore,
+          store: this.store as JobStore,
           readLock: (jobId) => {
             const job = this.active.get(jobId)?.job;
             return job === undefined ? Promise.resolve(null) : connection.get(`${job.queueQualifiedName}:${jobId}:lock`);
@@ -243,8 +239,7 @@ export class WorkerRuntime {
     this.active.set(jobId, { jobId, job, token: token as string, controller, settled, claimed });
     try {
       return await runAttempt(definition, job, token as string, controller, {
-        statusStore: this.statusStore as StatusStore,
-        checkpointStore: this.checkpointStore as CheckpointStore,
+        store: this.store as JobStore,
         artifactStore: this.artifactStore as ArtifactStore,
         cpuPool: this.cpuPool as CpuPool,
         heartbeats: this.heartbeats as HeartbeatBatcher,
@@ -293,7 +288,7 @@ export class WorkerRuntime {
     await attempt.claimed;
     if (attempt.controller.signal.aborted || this.active.get(request.jobId) !== attempt) return;
     try {
-      const row = await (this.statusStore as StatusStore).get(request.jobId);
+      const row = await (this.store as JobStore).get(request.jobId);
       if (row !== null && row.fence === attempt.token && ACTIVE_STATUSES.includes(row.status)) {
         this.logger.warn('ignoring an abort request from before this attempt claimed the job', {
           jobId: request.jobId,
@@ -365,7 +360,7 @@ export class WorkerRuntime {
     // The registry entry stays: the failover watcher hands back what a hard close abandoned.
     await this.registry?.stop();
     await this.heartbeats?.stop();
-    await this.guardedStores?.close();
+    await this.guardedStore?.close();
     await this.cpuPool?.close();
     if (this.subscriber !== undefined) await closeRedis(this.subscriber);
     if (this.bullConnection !== undefined) await closeRedis(this.bullConnection);

@@ -1,5 +1,5 @@
--- finish_job: completes or fails a status row (shared by finish-5 and the checkpoint package's
--- save-and-complete script, so the transition is written once). Needs "common".
+-- finish_job: completes or fails a status row (shared by finish-5 and complete-with-checkpoint-7,
+-- so the transition is written once). Needs "common".
 -- A scraping session or import updates its linked background_jobs row in the same step
 -- (sync_linked in "common"); the linked row then expires with the finished row.
 -- Returns {1, previousStatus}; {-1} missing; {-2} superseded fence; {-3, status} already finished.

@@ -1,13 +1,18 @@
 import type { JobType } from '../catalog/index.js';
 import { systemClock, type Clock } from '../clock.js';
-import { toError } from '../errors.js';
+import { hasErrorCode, QueueErrorCode, toError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { parseOrThrow } from '../validation.js';
-import { BufferedStatusStoreOptionsSchema, type BufferedStatusStoreOptions, type ResolvedBufferedStatusStoreOptions } from './buffered-status-store-options.js';
-import { LagReporter } from './lag-reporter.js';
-import { PendingWrites, type PendingEntry, type PendingFinish, type WriteLag } from './pending-writes.js';
-import { applyBeats, applyEntry, isRetryable, type ReplayDeps } from './write-replay.js';
-import { provisionalRow, rememberRow, type RowMemory } from './provisional-row.js';
+import {
+  OutageTolerantJobStoreOptionsSchema,
+  type OutageTolerantJobStoreOptions,
+  type ResolvedOutageTolerantJobStoreOptions,
+} from './outage-tolerant-job-store-options.js';
+import { LagReporter } from '../status/lag-reporter.js';
+import { PendingWrites, type PendingEntry, type PendingFinish, type WriteLag } from '../status/pending-writes.js';
+import { applyBeats, applyEntry, isRetryable, type ReplayDeps } from '../status/write-replay.js';
+import { provisionalRow, rememberRow, type RowMemory } from '../status/provisional-row.js';
+import { checkpointSha256 } from './retention.js';
 import type {
   CreateStatusInput,
   FindStaleQuery,
@@ -22,14 +27,24 @@ import type {
   RecoverResult,
   StaleCandidate,
   StatusRow,
-  StatusStore,
+} from '../status/types.js';
+import type {
+  Checkpoint,
+  FinalCheckpointInput,
+  JobRef,
+  JobStore,
+  ResumeState,
+  SaveCheckpointInput,
+  SaveResumeStateInput,
 } from './types.js';
 
 type Settled<T> = { kind: 'value'; value: T } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
 
 /**
- * A {@link StatusStore} that keeps workers processing while the store behind it answers with
- * errors or not at all (a Supabase outage):
+ * The one outage-tolerance wrapper of a {@link JobStore}: it keeps workers processing while the
+ * store behind it answers with errors or not at all (a Supabase outage).
+ *
+ * Status writes:
  *
  * - `progress`, `heartbeat`, `appendHistory`, `complete` and `fail` are written through while
  *   the store answers. A write that fails retryably or takes longer than `writeTimeoutMs` is
@@ -48,12 +63,20 @@ type Settled<T> = { kind: 'value'; value: T } | { kind: 'error'; error: unknown 
  *
  * A buffered `complete` or `fail` resolves with a provisional row (what the row will be once
  * the write lands). {@link writeLag} says how far behind the writes are; {@link flushJob}
- * applies one job's pending writes now (a checkpoint save calls it first, so the status row
- * is written in order).
+ * applies one job's pending writes now.
+ *
+ * Checkpoints are never buffered — a checkpoint is the resume point, so the next stage starts
+ * only once it is saved: every checkpoint operation first lands the job's buffered status
+ * writes (in order), then is retried on retryable errors with backoff for up to
+ * `checkpointTimeoutMs`, counted in the write lag while it waits (a stage waiting for its
+ * checkpoint is not stuck work), and then fails with the last error (the attempt fails and
+ * BullMQ retries the job, which resumes from the checkpoints that were saved). A retried
+ * `completeWithCheckpoint` refused because the job is already finished checks whether its own
+ * first try landed, and if so is done.
  */
-export class BufferedStatusStore implements StatusStore {
-  private readonly options: ResolvedBufferedStatusStoreOptions;
-  private readonly inner: StatusStore;
+export class OutageTolerantJobStore implements JobStore {
+  private readonly options: ResolvedOutageTolerantJobStoreOptions;
+  private readonly inner: JobStore;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly pending: PendingWrites;
@@ -75,10 +98,10 @@ export class BufferedStatusStore implements StatusStore {
   /** Waits for the store outside this one ({@link trackWait}): job id → since when, per wait. */
   private readonly waits = new Map<symbol, { jobId: string; sinceMs: number }>();
 
-  constructor(options: BufferedStatusStoreOptions) {
-    this.options = parseOrThrow(BufferedStatusStoreOptionsSchema, options, 'BufferedStatusStore options');
+  constructor(options: OutageTolerantJobStoreOptions) {
+    this.options = parseOrThrow(OutageTolerantJobStoreOptionsSchema, options, 'OutageTolerantJobStore options');
     this.inner = this.options.store;
-    this.logger = (this.options.logger ?? silentLogger).child({ component: 'buffered-status-store' });
+    this.logger = (this.options.logger ?? silentLogger).child({ component: 'outage-tolerant-job-store' });
     this.clock = this.options.clock ?? systemClock;
     this.pending = new PendingWrites(this.options.maxPendingJobs, this.options.maxHistoryPerJob);
     this.replay = {
@@ -103,10 +126,10 @@ export class BufferedStatusStore implements StatusStore {
   }
 
   /**
-   * Counts a wait for the store made outside this one — a checkpoint operation retrying through
-   * the same outage — as a pending write of `jobId` until the returned function is called. The
-   * write lag, which the monitor reads to tell an outage from stuck work, then covers a stage that
-   * waits for its checkpoint after its status writes have caught up.
+   * Counts a wait for the store — a checkpoint operation retrying through an outage — as a
+   * pending write of `jobId` until the returned function is called. The write lag, which the
+   * monitor reads to tell an outage from stuck work, then covers a stage that waits for its
+   * checkpoint after its status writes have caught up.
    */
   trackWait(jobId: string): () => void {
     const key = Symbol(jobId);
@@ -399,6 +422,102 @@ export class BufferedStatusStore implements StatusStore {
   private retryDelayMs(retry: number): number {
     const exponential = Math.min(this.options.retryCapMs, this.options.retryBaseMs * 2 ** Math.min(retry - 1, 30));
     return Math.round(exponential - exponential * 0.5 * (this.options.random ?? Math.random)());
+  }
+
+  // ----- checkpoints: retried, never buffered -------------------------------------------------
+
+  /** Runs a checkpoint operation of `job`, retrying retryable failures until `checkpointTimeoutMs`. */
+  private async retryCheckpoint<T>(job: JobRef, operation: string, call: (retry: number) => Promise<T>, write: boolean): Promise<T> {
+    const deadline = this.clock.now() + this.options.checkpointTimeoutMs;
+    let endWait: (() => void) | undefined;
+    for (let retry = 1; ; retry++) {
+      try {
+        // The job's buffered status writes land first, so the row never gets a checkpoint's
+        // progress before the progress written before it.
+        if (write) await this.flushJob(job.id);
+        const value = await call(retry);
+        endWait?.();
+        return value;
+      } catch (error) {
+        const remaining = deadline - this.clock.now();
+        if (!isRetryable(error) || remaining <= 0) {
+          endWait?.();
+          throw error;
+        }
+        endWait ??= this.trackWait(job.id);
+        const delayMs = Math.min(remaining, this.checkpointRetryDelayMs(retry));
+        this.logger.warn('job store unavailable; the stage waits for its checkpoint', {
+          jobId: job.id,
+          operation,
+          retry,
+          delayMs,
+          error: toError(error).message,
+        });
+        try {
+          await this.clock.sleep(delayMs, this.options.signalOf?.(job.id));
+        } catch (aborted) {
+          endWait?.();
+          throw aborted;
+        }
+      }
+    }
+  }
+
+  /** `min(cap, base·2^(retry−1))`, half of it randomised away. */
+  private checkpointRetryDelayMs(retry: number): number {
+    const { checkpointRetryBaseMs: base, checkpointRetryCapMs: cap } = this.options;
+    const exponential = Math.min(cap, base * 2 ** Math.min(retry - 1, 30));
+    return Math.round(exponential - exponential * 0.5 * (this.options.random ?? Math.random)());
+  }
+
+  saveCheckpoint(job: JobRef, input: SaveCheckpointInput): Promise<Checkpoint> {
+    return this.retryCheckpoint(job, `checkpoint ${input.stage}`, () => this.inner.saveCheckpoint(job, input), true);
+  }
+
+  completeWithCheckpoint(job: JobRef, input: FinalCheckpointInput, result: unknown): Promise<void> {
+    return this.retryCheckpoint(
+      job,
+      `completing with checkpoint ${input.stage}`,
+      async (retry) => {
+        try {
+          await this.inner.completeWithCheckpoint(job, input, result);
+        } catch (error) {
+          if (retry > 1 && hasErrorCode(error, QueueErrorCode.InvalidTransition) && (await this.landed(job, input))) {
+            this.logger.info('an earlier try of completeWithCheckpoint had landed', { jobId: job.id, stage: input.stage });
+            return;
+          }
+          throw error;
+        }
+      },
+      true,
+    );
+  }
+
+  /** True when the stage's stored checkpoint is this attempt's, with this data: the atomic completion landed. */
+  private async landed(job: JobRef, input: FinalCheckpointInput): Promise<boolean> {
+    const sha256 = checkpointSha256(JSON.stringify(input.data ?? null));
+    const stored = (await this.inner.listCheckpoints(job)).find((checkpoint) => checkpoint.stage === input.stage);
+    return stored !== undefined && stored.fence === input.fence && stored.sha256 === sha256;
+  }
+
+  saveResumeState(job: JobRef, input: SaveResumeStateInput): Promise<void> {
+    return this.retryCheckpoint(job, `resume state of ${input.stage}`, () => this.inner.saveResumeState(job, input), true);
+  }
+
+  loadResumeState(job: JobRef, stage: string): Promise<ResumeState | null> {
+    return this.retryCheckpoint(job, 'loadResumeState', () => this.inner.loadResumeState(job, stage), false);
+  }
+
+  listCheckpoints(job: JobRef): Promise<Checkpoint[]> {
+    return this.retryCheckpoint(job, 'listCheckpoints', () => this.inner.listCheckpoints(job), false);
+  }
+
+  clearCheckpoints(job: JobRef): Promise<void> {
+    return this.retryCheckpoint(job, 'clearCheckpoints', () => this.inner.clearCheckpoints(job), false);
+  }
+
+  expireCheckpoints(job: JobRef): Promise<void> {
+    return this.retryCheckpoint(job, 'expireCheckpoints', () => this.inner.expireCheckpoints(job), false);
   }
 
   /**

@@ -9,9 +9,9 @@ import {
   toError,
   ValidationError,
 } from '../errors.js';
-import { statusKeys, type StatusKeys } from '../keys.js';
+import { checkpointKeys, statusKeys, type CheckpointKeys, type StatusKeys } from '../keys.js';
 import { loadLuaScripts, ScriptSet } from '../lua-scripts.js';
-import { decodeLinkedJobRow, decodeStatusRow, encodeCounters } from './row-codec.js';
+import { decodeLinkedJobRow, decodeStatusRow, encodeCounters } from '../status/row-codec.js';
 import {
   StaleReason,
   type CreateStatusInput,
@@ -28,19 +28,21 @@ import {
   type RecoverResult,
   type StaleCandidate,
   type StatusRow,
-  type StatusStore,
-} from './types.js';
+} from '../status/types.js';
 import { KeyPrefixSchema, DEFAULT_KEY_PREFIX } from '../config.js';
+import { encodeStoredJson, StoreRetentionSchema, type StoreRetention } from './retention.js';
+import type {
+  Checkpoint,
+  FinalCheckpointInput,
+  JobRef,
+  JobStore,
+  ResumeState,
+  SaveCheckpointInput,
+  SaveResumeStateInput,
+} from './types.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** How long finished rows, their history and idempotency keys are kept by default: 7 days. */
-export const DEFAULT_FINISHED_RETENTION_MS = 7 * DAY_MS;
-/** History entries kept per job by default. */
-export const DEFAULT_MAX_HISTORY_ENTRIES = 200;
-
-/** Options of {@link RedisStatusStore}. */
-export const RedisStatusStoreOptionsSchema = z
+/** Options of {@link RedisJobStore}. */
+export const RedisJobStoreOptionsSchema = z
   .object({
     /** The connection to use; the store does not close it. */
     connection: z.custom<RedisClient>((value) => typeof value === 'object' && value !== null, {
@@ -48,16 +50,26 @@ export const RedisStatusStoreOptionsSchema = z
     }),
     /** Key prefix. Default `kai`. */
     prefix: KeyPrefixSchema.default(DEFAULT_KEY_PREFIX),
-    /** How long finished rows, their history and idempotency keys are kept (ms). Default 7 days. */
-    finishedRetentionMs: z.number().int().positive().default(DEFAULT_FINISHED_RETENTION_MS),
-    /** History entries kept per job (oldest dropped). Default 200. */
-    maxHistoryEntries: z.number().int().min(10).max(10_000).default(DEFAULT_MAX_HISTORY_ENTRIES),
+    /** Retention of rows, history and checkpoints, and the checkpoint size limit. Defaults: 7 days, 200 entries, 256 KiB. */
+    retention: StoreRetentionSchema.prefault({}),
   })
   .strict();
-/** What callers pass to construct a {@link RedisStatusStore}. */
-export type RedisStatusStoreOptions = z.input<typeof RedisStatusStoreOptionsSchema>;
+/** What callers pass to construct a {@link RedisJobStore}. */
+export type RedisJobStoreOptions = z.input<typeof RedisJobStoreOptionsSchema>;
 
-const scripts = new ScriptSet('kaiStatus', loadLuaScripts(new URL('../lua/', import.meta.url)));
+/** The one set of job-store scripts: status changes and checkpoints alike. */
+const scripts = new ScriptSet('kaiJob', loadLuaScripts(new URL('../lua/', import.meta.url)));
+
+/** How checkpoint metadata is stored beside its data (`<stage>` → this JSON, `<stage>#data` → the data). */
+interface StoredMeta {
+  stageIndex: number;
+  sha256: string;
+  schemaVersion: number;
+  attempt: number;
+  fence: string;
+  createdAt: number;
+  bytes: number;
+}
 
 /**
  * Upper bound of the id → type cache; ids never change type, so eviction only costs a lookup.
@@ -88,28 +100,39 @@ function stringifyHistory(entry: HistoryEntryInput): string {
 }
 
 /**
- * The Redis adapter of {@link StatusStore}: one hash per row, sorted-set indexes on
- * heartbeat and update times per job type (finding stale rows is O(log N + found)),
- * and one Lua script per state change, judged by Redis `TIME`.
+ * The Redis adapter of {@link JobStore}: one hash per row, sorted-set indexes on heartbeat
+ * and update times per job type (finding stale rows is O(log N + found)), checkpoints and
+ * resume states in hashes beside the row (same `{queue}` hash tag), and one Lua script per
+ * state change, judged by Redis `TIME`. A checkpoint save checks the row's fence and records
+ * the status progress in one script, so a stage costs one round trip; the last checkpoint and
+ * the completion are one script too. Every checkpoint save (re)arms the retention TTL, so
+ * checkpoints expire `checkpointRetentionMs` after the job's last save even when
+ * `expireCheckpoints` is never called.
  */
-export class RedisStatusStore implements StatusStore {
+export class RedisJobStore implements JobStore {
   private readonly redis: RedisClient;
   private readonly prefix: string;
+  private readonly retention: StoreRetention;
   private readonly finishedRetentionMs: number;
   private readonly maxHistoryEntries: number;
   private readonly keysByType: Record<JobType, StatusKeys>;
+  private readonly checkpointKeysByType: Record<JobType, CheckpointKeys>;
   private readonly typeCache = new Map<string, JobType>();
 
-  constructor(options: RedisStatusStoreOptions) {
-    const parsed = RedisStatusStoreOptionsSchema.parse(options);
+  constructor(options: RedisJobStoreOptions) {
+    const parsed = RedisJobStoreOptionsSchema.parse(options);
     this.redis = parsed.connection;
     this.prefix = parsed.prefix;
-    this.finishedRetentionMs = parsed.finishedRetentionMs;
-    this.maxHistoryEntries = parsed.maxHistoryEntries;
+    this.retention = parsed.retention;
+    this.finishedRetentionMs = parsed.retention.finishedRetentionMs;
+    this.maxHistoryEntries = parsed.retention.maxHistoryEntries;
     this.keysByType = Object.fromEntries(JOB_TYPES.map((type) => [type, statusKeys(this.prefix, type)])) as Record<
       JobType,
       StatusKeys
     >;
+    this.checkpointKeysByType = Object.fromEntries(
+      JOB_TYPES.map((type) => [type, checkpointKeys(this.prefix, type)]),
+    ) as Record<JobType, CheckpointKeys>;
   }
 
   /** The status keys of `type` (for tests and tools that inspect Redis directly). */
@@ -478,6 +501,149 @@ export class RedisStatusStore implements StatusStore {
         : await this.redis.zrangebyscore(index, `(${query.updatedAfter}`, '+inf', 'LIMIT', 0, limit);
     const rows = await this.getMany(query.type, ids);
     return rows.filter((row): row is StatusRow => row !== null && row.status === query.status);
+  }
+
+  // ----- checkpoints and resume states ---------------------------------------------------------
+
+  private throwForCheckpointCode(code: number, job: JobRef, operation: string): void {
+    if (code === -1) throw new JobNotFoundError(job.id);
+    if (code === -2) throw new StaleFenceError(job.id, operation);
+    if (code === -3) throw new InvalidTransitionError(job.id, `${operation} refused: the job is not running`);
+  }
+
+  async saveCheckpoint(job: JobRef, input: SaveCheckpointInput): Promise<Checkpoint> {
+    const data = encodeStoredJson(job, input.stage, input.data, this.retention.maxCheckpointBytes);
+    const status = this.keysByType[job.type];
+    const keys = this.checkpointKeysByType[job.type];
+    const reply = (await scripts.run(
+      this.redis,
+      'save-checkpoint',
+      [status.row(job.id), keys.checkpoints(job.id), keys.resumeStates(job.id), status.updateIndex],
+      [
+        job.id,
+        input.stage,
+        input.fence,
+        data.json,
+        data.sha256,
+        input.stageIndex,
+        input.schemaVersion,
+        input.attempt,
+        input.progress?.nextStage ?? '',
+        input.progress === undefined ? '' : Math.round(input.progress.percent * 100) / 100,
+        this.retention.checkpointRetentionMs,
+      ],
+    )) as [number, number?];
+    this.throwForCheckpointCode(reply[0], job, `checkpoint ${input.stage}`);
+    return {
+      jobId: job.id,
+      stage: input.stage,
+      stageIndex: input.stageIndex,
+      data: input.data,
+      dataJson: data.json,
+      sha256: data.sha256,
+      schemaVersion: input.schemaVersion,
+      attempt: input.attempt,
+      fence: input.fence,
+      createdAt: Number(reply[1]),
+      bytes: data.bytes,
+    };
+  }
+
+  async completeWithCheckpoint(job: JobRef, input: FinalCheckpointInput, result: unknown): Promise<void> {
+    const data = encodeStoredJson(job, input.stage, input.data, this.retention.maxCheckpointBytes);
+    const status = this.keysByType[job.type];
+    const keys = this.checkpointKeysByType[job.type];
+    const reply = (await scripts.run(
+      this.redis,
+      'complete-with-checkpoint',
+      [
+        status.row(job.id),
+        keys.checkpoints(job.id),
+        keys.resumeStates(job.id),
+        status.heartbeatIndex,
+        status.updateIndex,
+        status.overrideIndex,
+        status.history(job.id),
+      ],
+      [
+        status.base,
+        job.id,
+        input.stage,
+        input.fence,
+        data.json,
+        data.sha256,
+        input.stageIndex,
+        input.schemaVersion,
+        input.attempt,
+        this.retention.checkpointRetentionMs,
+        JSON.stringify(result ?? null),
+        this.finishedRetentionMs,
+        this.maxHistoryEntries,
+      ],
+    )) as [number, number?];
+    this.throwForCheckpointCode(reply[0], job, `completing with checkpoint ${input.stage}`);
+    this.typeCache.delete(job.id);
+  }
+
+  async saveResumeState(job: JobRef, input: SaveResumeStateInput): Promise<void> {
+    const state = encodeStoredJson(job, input.stage, input.state, this.retention.maxCheckpointBytes);
+    const status = this.keysByType[job.type];
+    const reply = (await scripts.run(
+      this.redis,
+      'save-resume',
+      [status.row(job.id), this.checkpointKeysByType[job.type].resumeStates(job.id), status.updateIndex],
+      [job.id, input.stage, input.fence, state.json, input.attempt, this.retention.checkpointRetentionMs],
+    )) as [number, number?];
+    this.throwForCheckpointCode(reply[0], job, `resume state of ${input.stage}`);
+  }
+
+  async loadResumeState(job: JobRef, stage: string): Promise<ResumeState | null> {
+    const raw = await this.redis.hget(this.checkpointKeysByType[job.type].resumeStates(job.id), stage);
+    if (raw === null) return null;
+    try {
+      const parsed = JSON.parse(raw) as Omit<ResumeState, 'stage'>;
+      return { stage, ...parsed };
+    } catch (error) {
+      throw new StoreError(`resume state of ${job.id}/${stage} is not valid JSON`, { cause: error, retryable: false });
+    }
+  }
+
+  async listCheckpoints(job: JobRef): Promise<Checkpoint[]> {
+    const hash = await this.redis.hgetall(this.checkpointKeysByType[job.type].checkpoints(job.id));
+    const checkpoints: Checkpoint[] = [];
+    for (const [field, metaJson] of Object.entries(hash)) {
+      if (field.endsWith('#data')) continue;
+      const dataJson = hash[`${field}#data`] ?? '';
+      let meta: StoredMeta;
+      try {
+        meta = JSON.parse(metaJson) as StoredMeta;
+      } catch (error) {
+        throw new StoreError(`checkpoint metadata of ${job.id}/${field} is not valid JSON`, { cause: error, retryable: false });
+      }
+      let data: unknown = null;
+      try {
+        data = JSON.parse(dataJson);
+      } catch {
+        // Left for validation to report as unreadable / hash mismatch.
+      }
+      checkpoints.push({ jobId: job.id, stage: field, data, dataJson, ...meta });
+    }
+    return checkpoints.sort((a, b) => a.stageIndex - b.stageIndex);
+  }
+
+  async clearCheckpoints(job: JobRef): Promise<void> {
+    const keys = this.checkpointKeysByType[job.type];
+    await this.redis.unlink(keys.checkpoints(job.id), keys.resumeStates(job.id));
+  }
+
+  async expireCheckpoints(job: JobRef): Promise<void> {
+    const keys = this.checkpointKeysByType[job.type];
+    // Plain commands, not a pipeline object: building one copies every script command defined
+    // on the connection, which costs more than the two commands themselves.
+    await Promise.all([
+      this.redis.pexpire(keys.checkpoints(job.id), this.retention.checkpointRetentionMs),
+      this.redis.pexpire(keys.resumeStates(job.id), this.retention.checkpointRetentionMs),
+    ]);
   }
 
   /**

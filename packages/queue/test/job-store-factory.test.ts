@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStoreSet, parseStoreConfigFromEnv } from '../src/index.js';
+import { createJobStore, parseStoreConfigFromEnv } from '../src/index.js';
 
 function configError(run: () => unknown): Error & { code?: string } {
   try {
@@ -51,13 +51,13 @@ describe('parseStoreConfigFromEnv', () => {
   });
 });
 
-describe('createStoreSet', () => {
+describe('createJobStore', () => {
   it('refuses an incomplete configuration with a ConfigError naming the field', () => {
-    const missing = configError(() => createStoreSet({ kind: 'redis' } as never));
+    const missing = configError(() => createJobStore({ kind: 'redis' } as never));
     expect(missing).toMatchObject({ name: 'ConfigError' });
     expect(missing.message).toMatch(/connection: expected an ioredis connection/);
-    const badUrl = configError(() => createStoreSet({ kind: 'supabase', url: 'nope', serviceRoleKey: 'k' }));
+    const badUrl = configError(() => createJobStore({ kind: 'supabase', url: 'nope', serviceRoleKey: 'k' }));
     expect(badUrl.message).toMatch(/url: expected the http\(s\) URL of the Supabase project/);
-    expect(configError(() => createStoreSet({ kind: 'mysql' } as never)).name).toBe('ConfigError');
+    expect(configError(() => createJobStore({ kind: 'mysql' } as never)).name).toBe('ConfigError');
   });
 });

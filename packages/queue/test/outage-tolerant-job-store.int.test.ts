@@ -1,38 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  BufferedStatusStore,
+  OutageTolerantJobStore,
   createMemoryLogger,
-  RedisStatusStore,
-  type BufferedStatusStoreOptions,
+  RedisJobStore,
+  type OutageTolerantJobStoreOptions,
   type StaleFenceEvent,
   type WriteLag,
 } from '../src/index.js';
 import { useRedisTestContext, waitFor } from '../src/testing.js';
-import { flakyStatusStore, type FlakyStatusStore } from './fixtures/flaky-status-store.js';
+import { flakyJobStore, type FlakyJobStore } from './fixtures/flaky-job-store.js';
 
-// BufferedStatusStore over a real Redis status store behind a switch that makes it refuse
+// OutageTolerantJobStore over a real Redis status store behind a switch that makes it refuse
 // calls, hang, or lose replies — the ways an unreachable Supabase fails.
 const ctx = useRedisTestContext(import.meta.url);
 
 interface Setup {
-  flaky: FlakyStatusStore;
-  real: RedisStatusStore;
-  store: BufferedStatusStore;
+  flaky: FlakyJobStore;
+  real: RedisJobStore;
+  store: OutageTolerantJobStore;
   stale: StaleFenceEvent[];
   lags: WriteLag[];
   logger: ReturnType<typeof createMemoryLogger>;
 }
 
-function setup(options: Partial<BufferedStatusStoreOptions> = {}): Setup {
-  const real = new RedisStatusStore({ connection: ctx.connection(), prefix: ctx.prefix });
-  const flaky = flakyStatusStore(real);
+function setup(options: Partial<OutageTolerantJobStoreOptions> = {}): Setup {
+  const real = new RedisJobStore({ connection: ctx.connection(), prefix: ctx.prefix });
+  const flaky = flakyJobStore(real);
   const stale: StaleFenceEvent[] = [];
   const lags: WriteLag[] = [];
   const logger = createMemoryLogger();
   const store = ctx.manage(
     'buffered store',
-    new BufferedStatusStore({
+    new OutageTolerantJobStore({
       store: flaky,
       writeTimeoutMs: 200,
       retryBaseMs: 10,
@@ -49,16 +49,16 @@ function setup(options: Partial<BufferedStatusStoreOptions> = {}): Setup {
   return { flaky, real, store, stale, lags, logger };
 }
 
-async function running(real: RedisStatusStore, fence = 'f1'): Promise<string> {
+async function running(real: RedisJobStore, fence = 'f1'): Promise<string> {
   const id = randomUUID();
   await real.create({ id, type: 'pdf', payload: {} });
   await real.markProcessing(id, { fence, workerId: 'w1' });
   return id;
 }
 
-const caughtUp = (store: BufferedStatusStore) => () => store.writeLag().pendingJobs === 0;
+const caughtUp = (store: OutageTolerantJobStore) => () => store.writeLag().pendingJobs === 0;
 
-describe('BufferedStatusStore', () => {
+describe('OutageTolerantJobStore', () => {
   it('writes through while the store answers', async () => {
     const { flaky, real, store, lags } = setup();
     const id = await running(real);

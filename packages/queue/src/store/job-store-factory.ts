@@ -1,20 +1,14 @@
 import { z } from 'zod';
-import {
-  ConfigError,
-  DEFAULT_KEY_PREFIX,
-  KeyPrefixSchema,
-  RedisStatusStore,
-  SupabaseStatusStore,
-  toError,
-  type Logger,
-  type RedisClient,
-  type StatusStore,
-} from '@kai-jobs/queue';
-import { RedisCheckpointStore } from './redis-checkpoint-store.js';
-import { SupabaseCheckpointStore } from './supabase-checkpoint-store.js';
-import type { CheckpointStore } from './types.js';
+import { DEFAULT_KEY_PREFIX, KeyPrefixSchema } from '../config.js';
+import type { RedisClient } from '../connection.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { RedisJobStore } from './redis-job-store.js';
+import { StoreRetentionSchema } from './retention.js';
+import { SupabaseJobStore } from './supabase-job-store.js';
+import type { JobStore } from './types.js';
 
-/** Where job-status rows and checkpoints live. */
+/** Where job rows, their history and checkpoints live. */
 export const StoreKind = {
   /** Redis (the default): one Redis is all a developer needs. */
   Redis: 'redis',
@@ -29,21 +23,23 @@ const custom = <T>(what: string) =>
 
 const SchemaNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected a schema name (letters, digits, "_")' });
 
-/** Redis stores: the entry point's ioredis connection and key prefix. */
-const RedisStoreSetSchema = z
+/** The Redis store: the entry point's ioredis connection and key prefix. */
+const RedisStoreConfigSchema = z
   .object({
     kind: z.literal(StoreKind.Redis),
-    /** The connection both stores use; `close()` leaves it open (it belongs to the caller). Required. */
+    /** The connection the store uses; `close()` leaves it open (it belongs to the caller). Required. */
     connection: custom<RedisClient>('an ioredis connection'),
     /** Key prefix, the same as the queues'. Default `kai`. */
     prefix: KeyPrefixSchema.default(DEFAULT_KEY_PREFIX),
+    /** Retention and the checkpoint size limit (see `StoreRetentionSchema`). Defaults: 7 days, 200 history entries, 256 KiB. */
+    retention: StoreRetentionSchema.optional(),
     /** Structured logger. Default: silent. */
     logger: custom<Logger>('a Logger').optional(),
   })
   .strict();
 
-/** Supabase stores. `connection` and `prefix` are accepted (and ignored) so one object can be spread for either kind. */
-const SupabaseStoreSetSchema = z
+/** The Supabase store. `connection` and `prefix` are accepted (and ignored) so one object can be spread for either kind. */
+const SupabaseStoreConfigSchema = z
   .object({
     kind: z.literal(StoreKind.Supabase),
     /** The project URL (`SUPABASE_URL`). Required. */
@@ -58,69 +54,50 @@ const SupabaseStoreSetSchema = z
     connection: custom<RedisClient>('an ioredis connection').optional(),
     /** Ignored for Supabase. */
     prefix: KeyPrefixSchema.optional(),
+    /** Retention and the checkpoint size limit (see `StoreRetentionSchema`). */
+    retention: StoreRetentionSchema.optional(),
     /** Structured logger. Default: silent. */
     logger: custom<Logger>('a Logger').optional(),
   })
   .strict();
 
-/** What {@link createStoreSet} takes: `kind` picks the variant. */
-export const StoreSetConfigSchema = z.discriminatedUnion('kind', [RedisStoreSetSchema, SupabaseStoreSetSchema]);
-/** What callers pass to {@link createStoreSet}. */
-export type StoreSetConfig = z.input<typeof StoreSetConfigSchema>;
-
-/** The status and checkpoint stores of one process, over the same backend. */
-export interface StoreSet {
-  readonly kind: StoreKind;
-  readonly statusStore: StatusStore;
-  readonly checkpointStore: CheckpointStore;
-  /** Closes what the set opened (never the caller's Redis connection). */
-  close(): Promise<void>;
-}
+/** What {@link createJobStore} takes: `kind` picks the backend. */
+export const JobStoreConfigSchema = z.discriminatedUnion('kind', [RedisStoreConfigSchema, SupabaseStoreConfigSchema]);
+/** What callers pass to {@link createJobStore}. */
+export type JobStoreConfig = z.input<typeof JobStoreConfigSchema>;
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length === 0 ? '(root)' : issue.path.join('.')}: ${issue.message}`).join('; ');
 }
 
 /**
- * Builds the status store and the checkpoint store for `config.kind`: Redis (given the entry
- * point's connection and prefix) or Supabase (url, service role key, schema). Both stores of a
- * set share one backend, as the checkpoint stores require (a save checks the status row's
- * fence in the same script or transaction). Throws a `ConfigError` naming every bad field.
+ * The one factory of job stores: every entry point (worker, monitor, board, CLI, client) builds
+ * its store here from one config. `kind` picks Redis (given the entry point's connection and
+ * prefix) or Supabase (url, service role key, schema); the result owns rows, checkpoints and
+ * history on that one backend, so rows on one backend and checkpoints on another cannot be
+ * built. `close()` of the result releases what it opened (never the caller's Redis
+ * connection). Throws a `ConfigError` naming every bad field.
+ *
+ * ```ts
+ * const store = createJobStore({ ...parseStoreConfigFromEnv(process.env), connection, prefix });
+ * ```
  */
-export function createStoreSet(config: StoreSetConfig): StoreSet {
-  const parsed = StoreSetConfigSchema.safeParse(config);
+export function createJobStore(config: JobStoreConfig): JobStore {
+  const parsed = JobStoreConfigSchema.safeParse(config);
   if (!parsed.success) throw new ConfigError(`invalid store configuration: ${describeIssues(parsed.error)}`);
   const options = parsed.data;
+  const retention = options.retention === undefined ? {} : { retention: options.retention };
   if (options.kind === StoreKind.Redis) {
-    const { connection, prefix } = options;
-    return {
-      kind: StoreKind.Redis,
-      statusStore: new RedisStatusStore({ connection, prefix }),
-      checkpointStore: new RedisCheckpointStore({ connection, prefix }),
-      async close() {
-        // Both stores use the caller's connection: nothing of their own to close.
-      },
-    };
+    return new RedisJobStore({ connection: options.connection, prefix: options.prefix, ...retention });
   }
-  const connection = {
+  return new SupabaseJobStore({
     url: options.url,
     serviceRoleKey: options.serviceRoleKey,
     schema: options.schema,
     requestTimeoutMs: options.requestTimeoutMs,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
-  };
-  const statusStore = new SupabaseStatusStore(connection);
-  const checkpointStore = new SupabaseCheckpointStore(connection);
-  return {
-    kind: StoreKind.Supabase,
-    statusStore,
-    checkpointStore,
-    async close() {
-      const results = await Promise.allSettled([statusStore.close(), checkpointStore.close()]);
-      const failed = results.find((result) => result.status === 'rejected');
-      if (failed !== undefined) throw toError(failed.reason);
-    },
-  };
+    ...retention,
+  });
 }
 
 /** The store choice read from the environment by {@link parseStoreConfigFromEnv}. */
@@ -137,10 +114,10 @@ export const STORE_ENV_VARIABLES = ['STATUS_STORE', 'SUPABASE_URL', 'SUPABASE_SE
  * `SUPABASE_URL`, `SUPABASE_SERVICE_ROLE_KEY`, `SUPABASE_SCHEMA` (default `public`). With
  * `STATUS_STORE=supabase`, a missing or malformed variable is a `ConfigError` naming it —
  * every problem at once. The result, spread with the Redis connection and prefix, is what
- * {@link createStoreSet} takes:
+ * {@link createJobStore} takes:
  *
  * ```ts
- * const stores = createStoreSet({ ...parseStoreConfigFromEnv(process.env), connection, prefix });
+ * const store = createJobStore({ ...parseStoreConfigFromEnv(process.env), connection, prefix });
  * ```
  */
 export function parseStoreConfigFromEnv(env: Readonly<Record<string, string | undefined>>): StoreEnvConfig {
