@@ -7,7 +7,8 @@
   ARGV[1] key base            ARGV[2] job id               ARGV[3] '1' when an idempotency key is given
   ARGV[4] max history entries ARGV[5] history entry JSON   ARGV[6..] field, value pairs of the row
 
-  Returns {1, id} when created; {0, existingId} when the id or idempotency key already exists.
+  Returns {1, id, now} when created (the row is exactly the fields written: the caller builds it
+  without reading it back); {0, existingId} when the id or idempotency key already exists.
 ]]
 --- @include common
 
@@ -47,4 +48,4 @@ end
 move_state(ARGV[1], id, nil, 'pending', now)
 push_history(KEYS[5], now, ARGV[5], tonumber(ARGV[4]))
 sync_linked(ARGV[1], KEYS[1], link, nil)
-return {1, id}
+return {1, id, now}

@@ -116,6 +116,12 @@ export const RedisMetricsRecorderOptionsSchema = z
     clock: z.custom<Clock>((value) => typeof value === 'object' && value !== null).default(systemClock),
     /** Where write failures are logged. Default silent. */
     logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null).default(silentLogger),
+    /**
+     * 0 (the default): every count is its own MULTI. Above 0: counts and gap samples are summed
+     * in memory and written together, one MULTI per window of this many ms — what a busy worker
+     * uses, so a job's metrics cost no round trip of its own. `flush()` writes what is pending.
+     */
+    batchWindowMs: z.number().int().min(0).max(60_000).default(0),
   })
   .strict();
 /** What callers pass to construct a {@link RedisMetricsRecorder}. */
@@ -133,8 +139,8 @@ function checkDuration(name: string, value: unknown): void {
  * The Redis {@link MetricsRecorder}: per job type, one hash per minute
  * (`<prefix>:{metrics}:<type>:<minute>`, expiring `retentionMs` after its last write),
  * a totals hash that never expires (for Prometheus counters), and a capped list of gap
- * samples. Each call is one MULTI (one round trip). Buckets are stamped with the
- * recording process's clock: a few seconds of drift between containers only moves a
+ * samples. Each call is one MULTI (one round trip) — or, with `batchWindowMs`, the calls of
+ * one window share one MULTI. Buckets are stamped with the recording process's clock: a few seconds of drift between containers only moves a
  * count into the neighbouring minute.
  */
 export class RedisMetricsRecorder implements MetricsRecorder {
@@ -146,6 +152,15 @@ export class RedisMetricsRecorder implements MetricsRecorder {
   private readonly handBackLimit: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly batchWindowMs: number;
+  /** Batched counts: key → field → increment (written at the end of the window). */
+  private readonly pendingCounts = new Map<string, Map<string, number>>();
+  /** Batched keys that expire `retentionMs` after the write (the minute buckets). */
+  private readonly pendingExpiry = new Set<string>();
+  /** Batched gap samples: list key → entries, oldest first. */
+  private readonly pendingSamples = new Map<string, string[]>();
+  private batchTimer: NodeJS.Timeout | undefined;
+  private batchWrite: Promise<void> = Promise.resolve();
 
   constructor(options: RedisMetricsRecorderOptions) {
     const parsed = parseOrThrow(RedisMetricsRecorderOptionsSchema, options, 'RedisMetricsRecorder options');
@@ -157,6 +172,47 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     this.handBackLimit = parsed.handBackLimit;
     this.clock = parsed.clock;
     this.logger = parsed.logger;
+    this.batchWindowMs = parsed.batchWindowMs;
+  }
+
+  /** Writes what is batched now, in one MULTI (no-op without batching or when nothing is pending). */
+  async flush(): Promise<void> {
+    if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const counts = [...this.pendingCounts];
+    const expiring = [...this.pendingExpiry];
+    const samples = [...this.pendingSamples];
+    this.pendingCounts.clear();
+    this.pendingExpiry.clear();
+    this.pendingSamples.clear();
+    if (counts.length === 0 && samples.length === 0) return this.batchWrite;
+    const write = this.batchWrite.then(() =>
+      this.exec('batch', null, (multi) => {
+        for (const [key, fields] of counts) for (const [field, by] of fields) multi.hincrby(key, field, by);
+        for (const key of expiring) multi.pexpire(key, this.retentionMs);
+        for (const [key, entries] of samples) {
+          multi.lpush(key, ...entries).ltrim(key, 0, this.gapSampleLimit - 1).pexpire(key, this.retentionMs);
+        }
+        return multi;
+      }),
+    );
+    this.batchWrite = write;
+    return write;
+  }
+
+  private scheduleBatch(): void {
+    if (this.batchTimer !== undefined) return;
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      void this.flush();
+    }, this.batchWindowMs);
+    this.batchTimer.unref();
+  }
+
+  private addCount(key: string, field: string, by: number): void {
+    const fields = this.pendingCounts.get(key) ?? new Map<string, number>();
+    fields.set(field, (fields.get(field) ?? 0) + by);
+    this.pendingCounts.set(key, fields);
   }
 
   async jobCompleted(type: JobType, durationMs: number, context?: MetricsContext): Promise<void> {
@@ -217,6 +273,11 @@ export class RedisMetricsRecorder implements MetricsRecorder {
       maxUpdateGapMs: gaps.maxUpdateGapMs,
       maxHeartbeatGapMs: heartbeat,
     });
+    if (this.batchWindowMs > 0) {
+      this.pendingSamples.set(key, [...(this.pendingSamples.get(key) ?? []), entry]);
+      this.scheduleBatch();
+      return;
+    }
     await this.exec('updateGaps', type, (multi) =>
       multi.lpush(key, entry).ltrim(key, 0, this.gapSampleLimit - 1).pexpire(key, this.retentionMs),
     );
@@ -266,6 +327,16 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     const keys = this.keysOf(context);
     const bucket = keys.bucket(type, minuteOf(this.clock.now()));
     const totals = keys.totals(type);
+    if (this.batchWindowMs > 0) {
+      for (const [field, by] of Object.entries(fields)) {
+        this.addCount(bucket, field, by);
+        this.addCount(totals, field, by);
+      }
+      for (const [field, by] of Object.entries(bucketOnly)) this.addCount(bucket, field, by);
+      this.pendingExpiry.add(bucket);
+      this.scheduleBatch();
+      return;
+    }
     await this.exec(operation, type, (multi) => {
       for (const [field, by] of Object.entries(fields)) {
         multi.hincrby(bucket, field, by);
@@ -276,7 +347,7 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     });
   }
 
-  private async exec(operation: string, type: JobType, build: (multi: ChainableCommander) => ChainableCommander): Promise<void> {
+  private async exec(operation: string, type: JobType | null, build: (multi: ChainableCommander) => ChainableCommander): Promise<void> {
     try {
       assertOpen(this.redis);
       const results = await build(this.redis.multi()).exec();

@@ -236,31 +236,55 @@ export class RedisJobStore implements JobStore {
     return outcomes;
   }
 
-  /** {@link createMany} for inputs of one type: one pipeline of scripts, one of reads. */
+  /**
+   * {@link createMany} for inputs of one type: one pipeline of scripts. A created row is built
+   * from the fields the script wrote (with its `now`), so only rows that already existed (an
+   * idempotent repeat) are read back, in a second round trip.
+   */
   private async createOfOneType(inputs: readonly CreateStatusInput[]): Promise<{ row: StatusRow; created: boolean }[]> {
     assertOpen(this.redis);
     const pipeline = scripts.pipeline(this.redis);
+    const written: string[][] = [];
     for (const input of inputs) {
       const { keys, args } = this.createArgs(input);
+      written.push(args.slice(5).map(String));
       scripts.queue(pipeline, 'create', keys, args);
     }
     const replies = (await pipeline.exec()) ?? [];
-    const outcomes = replies.map(([error, reply], index) => {
+    const outcomes: { row: StatusRow | null; created: boolean; id: string; type: JobType }[] = replies.map(([error, reply], index) => {
       if (error) throw new StoreError(`creating status row failed: ${error.message}`, { cause: error });
-      const [created, id] = reply as [number, string];
-      this.remember(id, (inputs[index] as CreateStatusInput).type);
-      return { id, created: created === 1, type: (inputs[index] as CreateStatusInput).type };
+      const [created, id, now] = reply as [number, string, number?];
+      const input = inputs[index] as CreateStatusInput;
+      this.remember(id, input.type);
+      if (created !== 1) return { row: null, created: false, id, type: input.type };
+      // Exactly what create-5.lua wrote: its fixed fields, then the input's field/value pairs.
+      const hash: Record<string, string> = {
+        id,
+        status: 'pending',
+        attempt: '0',
+        restart_count: '0',
+        progress: '0',
+        created_at: String(now),
+        updated_at: String(now),
+      };
+      const pairs = written[index] as string[];
+      for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i] as string] = pairs[i + 1] as string;
+      return { row: decodeStatusRow(hash), created: true, id, type: input.type };
     });
-    // Read the rows back in one more round trip.
-    const readBack = this.redis.pipeline();
-    for (const outcome of outcomes) readBack.hgetall(this.keysByType[outcome.type].row(outcome.id));
-    const hashes = (await readBack.exec()) ?? [];
-    return outcomes.map((outcome, index) => {
-      const [error, hash] = hashes[index] ?? [null, {}];
-      if (error) throw new StoreError(`reading status row ${outcome.id} failed: ${error.message}`, { cause: error });
-      const row = decodeStatusRow(hash as Record<string, string>);
-      if (row === null) throw new StoreError(`status row ${outcome.id} vanished right after create`);
-      return { row, created: outcome.created };
+    const existing = outcomes.filter((outcome) => outcome.row === null);
+    if (existing.length > 0) {
+      const readBack = this.redis.pipeline();
+      for (const outcome of existing) readBack.hgetall(this.keysByType[outcome.type].row(outcome.id));
+      const hashes = (await readBack.exec()) ?? [];
+      for (const [index, outcome] of existing.entries()) {
+        const [error, hash] = hashes[index] ?? [null, {}];
+        if (error) throw new StoreError(`reading status row ${outcome.id} failed: ${error.message}`, { cause: error });
+        outcome.row = decodeStatusRow(hash as Record<string, string>);
+      }
+    }
+    return outcomes.map((outcome) => {
+      if (outcome.row === null) throw new StoreError(`status row ${outcome.id} vanished right after create`);
+      return { row: outcome.row, created: outcome.created };
     });
   }
 

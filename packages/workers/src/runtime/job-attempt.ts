@@ -238,8 +238,9 @@ export async function runAttempt(
         throw new StageOutputInvalidError(stage.name, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
       }
       // The checkpoint save below moves the row to the next stage but leaves the detail, so
-      // "page 17 of 17" of this stage would show under the next one until it reports: clear it.
-      await reporter.report({ detail: '' });
+      // "page 17 of 17" of this stage would show under the next one until it reports: clear it
+      // (only if the stage reported one: a write per stage otherwise, for nothing).
+      await reporter.clearDetail();
       await reporter.flush();
       const nextStage = stages[index + 1]?.name ?? null;
       outputs.set(stage.name, parsed.data);

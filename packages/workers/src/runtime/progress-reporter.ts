@@ -25,11 +25,14 @@ export class ProgressReporter {
   /** Longest time between two writes of this job so far (ms), for threshold advice. */
   maxGapMs = 0;
   private previousWriteAt: number | null = null;
+  /** Whether the row may show a detail of this attempt (one was written or is pending). */
+  private detailShown = false;
 
   constructor(private readonly deps: ProgressReporterDeps) {}
 
   /** Merges `update` into the pending write; writes now if the throttle allows. */
   async report(update: ProgressUpdate): Promise<void> {
+    if (update.detail !== undefined && update.detail !== '') this.detailShown = true;
     this.pending = merge(this.pending, update);
     const now = this.deps.clock.now();
     if (now - this.lastWriteAt >= this.deps.throttleMs) {
@@ -60,6 +63,16 @@ export class ProgressReporter {
     this.noteWrite(now);
     this.inFlight = this.deps.store.progress(this.deps.jobId, this.deps.fence, update);
     await this.inFlight;
+  }
+
+  /**
+   * Clears the detail the row shows ("page 17 of 17" of a stage that is over), when the row
+   * may show one: a stage that never reported a detail costs no write here.
+   */
+  async clearDetail(): Promise<void> {
+    if (!this.detailShown) return;
+    this.detailShown = false;
+    await this.report({ detail: '' });
   }
 
   /** Records that the status row's `updated_at` moved by another write (a checkpoint save). */
