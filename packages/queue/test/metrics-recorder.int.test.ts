@@ -37,6 +37,34 @@ describe('RedisMetricsRecorder', () => {
   const ctx = useRedisTestContext(import.meta.url);
   const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
+  it('batch "tick": the calls of one event-loop turn share one transaction, written right after it', async () => {
+    const redis = ctx.connection();
+    const transactions = countTransactions(redis);
+    const clock = manualClock(T0 + 5_000);
+    const recorder = new RedisMetricsRecorder({ connection: redis, prefix: ctx.prefix, clock, batch: 'tick' });
+    const keys = metricsKeys(ctx.prefix);
+    // Three jobs finish in one turn: counts, durations and gap samples of all three.
+    await Promise.all([
+      recorder.jobCompleted('pdf', 1_500),
+      recorder.jobCompleted('pdf', 2_500),
+      recorder.updateGaps('pdf', { maxUpdateGapMs: 10, maxHeartbeatGapMs: 20 }),
+      recorder.updateGaps('pdf', { maxUpdateGapMs: 30 }),
+      recorder.jobFailed('scrape', 'crawl'),
+    ]);
+    expect(transactions.count()).toBe(0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await recorder.flush();
+    expect(transactions.count()).toBe(1);
+    expect(await ctx.redis.hgetall(keys.totals('pdf'))).toMatchObject({ completed: '2', duration_sum_ms: '4000' });
+    expect(await ctx.redis.hget(keys.bucket('pdf', minuteOf(T0)), 'completed')).toBe('2');
+    expect(await ctx.redis.hget(keys.totals('scrape'), 'failed')).toBe('1');
+    expect(await ctx.redis.llen(keys.gapSamples('pdf'))).toBe(2);
+    expect(await ctx.redis.pttl(keys.bucket('pdf', minuteOf(T0)))).toBeGreaterThan(0);
+    // Nothing pending: flush sends nothing.
+    await recorder.flush();
+    expect(transactions.count()).toBe(1);
+  });
+
   it('writes per-minute buckets and totals, each call one transaction, with the retention as TTL', async () => {
     const redis = ctx.connection();
     const transactions = countTransactions(redis);

@@ -117,11 +117,13 @@ export const RedisMetricsRecorderOptionsSchema = z
     /** Where write failures are logged. Default silent. */
     logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null).default(silentLogger),
     /**
-     * 0 (the default): every count is its own MULTI. Above 0: counts and gap samples are summed
-     * in memory and written together, one MULTI per window of this many ms — what a busy worker
-     * uses, so a job's metrics cost no round trip of its own. `flush()` writes what is pending.
+     * `off` (the default): every call is its own MULTI. `tick`: the calls made in one turn of the
+     * event loop are summed in memory and written together right after it (one MULTI for every
+     * job that finished in that turn; as prompt as unbatched writes) — what a busy worker uses. A
+     * number: one MULTI per window of that many ms (counts show up to that much later).
+     * `flush()` writes what is pending.
      */
-    batchWindowMs: z.number().int().min(0).max(60_000).default(0),
+    batch: z.union([z.literal('off'), z.literal('tick'), z.number().int().positive().max(60_000)]).default('off'),
   })
   .strict();
 /** What callers pass to construct a {@link RedisMetricsRecorder}. */
@@ -139,8 +141,8 @@ function checkDuration(name: string, value: unknown): void {
  * The Redis {@link MetricsRecorder}: per job type, one hash per minute
  * (`<prefix>:{metrics}:<type>:<minute>`, expiring `retentionMs` after its last write),
  * a totals hash that never expires (for Prometheus counters), and a capped list of gap
- * samples. Each call is one MULTI (one round trip) — or, with `batchWindowMs`, the calls of
- * one window share one MULTI. Buckets are stamped with the recording process's clock: a few seconds of drift between containers only moves a
+ * samples. Each call is one MULTI (one round trip) — or, with `batch`, the calls of one
+ * event-loop turn (or window) share one MULTI. Buckets are stamped with the recording process's clock: a few seconds of drift between containers only moves a
  * count into the neighbouring minute.
  */
 export class RedisMetricsRecorder implements MetricsRecorder {
@@ -152,14 +154,14 @@ export class RedisMetricsRecorder implements MetricsRecorder {
   private readonly handBackLimit: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly batchWindowMs: number;
+  private readonly batch: 'off' | 'tick' | number;
   /** Batched counts: key → field → increment (written at the end of the window). */
   private readonly pendingCounts = new Map<string, Map<string, number>>();
   /** Batched keys that expire `retentionMs` after the write (the minute buckets). */
   private readonly pendingExpiry = new Set<string>();
   /** Batched gap samples: list key → entries, oldest first. */
   private readonly pendingSamples = new Map<string, string[]>();
-  private batchTimer: NodeJS.Timeout | undefined;
+  private batchTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private batchWrite: Promise<void> = Promise.resolve();
 
   constructor(options: RedisMetricsRecorderOptions) {
@@ -172,13 +174,12 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     this.handBackLimit = parsed.handBackLimit;
     this.clock = parsed.clock;
     this.logger = parsed.logger;
-    this.batchWindowMs = parsed.batchWindowMs;
+    this.batch = parsed.batch;
   }
 
   /** Writes what is batched now, in one MULTI (no-op without batching or when nothing is pending). */
   async flush(): Promise<void> {
-    if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
+    this.clearBatchTimer();
     const counts = [...this.pendingCounts];
     const expiring = [...this.pendingExpiry];
     const samples = [...this.pendingSamples];
@@ -200,12 +201,20 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     return write;
   }
 
+  private clearBatchTimer(): void {
+    if (this.batchTimer === undefined) return;
+    if (this.batch === 'tick') clearImmediate(this.batchTimer as NodeJS.Immediate);
+    else clearTimeout(this.batchTimer as NodeJS.Timeout);
+    this.batchTimer = undefined;
+  }
+
   private scheduleBatch(): void {
     if (this.batchTimer !== undefined) return;
-    this.batchTimer = setTimeout(() => {
+    const write = (): void => {
       this.batchTimer = undefined;
       void this.flush();
-    }, this.batchWindowMs);
+    };
+    this.batchTimer = this.batch === 'tick' ? setImmediate(write) : setTimeout(write, this.batch as number);
     this.batchTimer.unref();
   }
 
@@ -273,7 +282,7 @@ export class RedisMetricsRecorder implements MetricsRecorder {
       maxUpdateGapMs: gaps.maxUpdateGapMs,
       maxHeartbeatGapMs: heartbeat,
     });
-    if (this.batchWindowMs > 0) {
+    if (this.batch !== 'off') {
       this.pendingSamples.set(key, [...(this.pendingSamples.get(key) ?? []), entry]);
       this.scheduleBatch();
       return;
@@ -327,7 +336,7 @@ export class RedisMetricsRecorder implements MetricsRecorder {
     const keys = this.keysOf(context);
     const bucket = keys.bucket(type, minuteOf(this.clock.now()));
     const totals = keys.totals(type);
-    if (this.batchWindowMs > 0) {
+    if (this.batch !== 'off') {
       for (const [field, by] of Object.entries(fields)) {
         this.addCount(bucket, field, by);
         this.addCount(totals, field, by);

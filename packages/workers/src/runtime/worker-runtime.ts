@@ -50,8 +50,6 @@ interface ActiveAttempt {
   claimed: Promise<void>;
 }
 
-/** How long the runtime's own metrics recorder sums counts before writing them (ms). */
-const METRICS_BATCH_WINDOW_MS = 250;
 /**
  * One worker process's runtime: a BullMQ worker per job type running staged jobs, one
  * heartbeat timer for all of them, a subscription to abort requests, and graceful shutdown.
@@ -140,10 +138,10 @@ export class WorkerRuntime {
     });
     this.store = this.guardedStore.store;
     this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
-    // A job's metrics (completion, duration, gaps) are batched: one MULTI per 250 ms for the
-    // whole process instead of two per job. Flushed on close.
+    // A job's metrics (completion, duration, gaps) are batched: the jobs that finish in one turn
+    // of the event loop share one MULTI, written right after it (was two MULTIs per job). Flushed on close.
     this.ownMetrics = this.options.metrics === undefined
-      ? new RedisMetricsRecorder({ connection: this.connection, prefix: redis.prefix, logger: this.logger, batchWindowMs: METRICS_BATCH_WINDOW_MS })
+      ? new RedisMetricsRecorder({ connection: this.connection, prefix: redis.prefix, logger: this.logger, batch: 'tick' })
       : undefined;
     this.metrics = this.options.metrics ?? this.ownMetrics;
     this.cpuPool = new CpuPool({
