@@ -5,7 +5,8 @@
 --
 -- Adopting, not replacing. On a project that already has the platform's three tables this file
 -- only ADDS to them: nullable columns it writes that a table lacks (last_heartbeat, progress,
--- current_stage, created_at, updated_at — each only if missing), one partial index per table
+-- current_stage, the error column, created_at, updated_at, started_at, completed_at — each only
+-- if missing, without a default), one partial index per table
 -- (the monitor's stale query over rows kai-jobs does not own) and the realtime publication
 -- membership. It never drops, retypes, constrains or re-polices anything of the platform's. On
 -- an empty project it creates the three tables in the platform's shape (uuid ids, the
@@ -135,15 +136,18 @@ end $$;
 alter table background_jobs
   add column if not exists last_heartbeat timestamptz, add column if not exists progress numeric(5, 2),
   add column if not exists current_stage text, add column if not exists error text,
-  add column if not exists created_at timestamptz, add column if not exists updated_at timestamptz;
+  add column if not exists created_at timestamptz, add column if not exists updated_at timestamptz,
+  add column if not exists started_at timestamptz, add column if not exists completed_at timestamptz;
 alter table scraping_sessions
   add column if not exists last_heartbeat timestamptz, add column if not exists progress numeric(5, 2),
   add column if not exists current_stage text, add column if not exists error_message text,
-  add column if not exists created_at timestamptz, add column if not exists updated_at timestamptz;
+  add column if not exists created_at timestamptz, add column if not exists updated_at timestamptz,
+  add column if not exists started_at timestamptz, add column if not exists completed_at timestamptz;
 alter table data_import_jobs
   add column if not exists last_heartbeat timestamptz, add column if not exists progress numeric(5, 2),
   add column if not exists current_stage text, add column if not exists error_message text,
-  add column if not exists created_at timestamptz, add column if not exists updated_at timestamptz;
+  add column if not exists created_at timestamptz, add column if not exists updated_at timestamptz,
+  add column if not exists started_at timestamptz, add column if not exists completed_at timestamptz;
 
 -- The monitor's query over rows kai-jobs does not own reads only unfinished rows: partial.
 create index if not exists kai_background_jobs_unfinished_idx on background_jobs (last_heartbeat)
