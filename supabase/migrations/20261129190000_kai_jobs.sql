@@ -620,75 +620,146 @@ begin
   end if;
 end $$;
 
--- Trigger on kai-jobs' tables: every change of a kai row is written to the platform row it
--- drives (status, progress, stage, heartbeat, error, counters, times), and a session's or
--- import's change to the background_jobs row that follows it — in the same transaction, so
--- the platform's readers (its dashboards, Realtime) see what kai-jobs' readers see.
-create or replace function kai_mirror_row() returns trigger
+-- The statements that write the platform's columns from a batch of changed kai rows (the
+-- transition table `new_rows`) of kai table p_kai_table: [update the platform rows, insert the
+-- missing ones, update the follower background_jobs rows, insert the missing followers]. Built
+-- from the catalog: only the columns the platform table has, each cast to its own type (an
+-- integer progress is rounded). Used to generate the trigger functions below.
+create or replace function kai_mirror_sql(p_kai_table text) returns text[]
+language plpgsql stable set search_path from current
+as $$
+declare
+  v_platform text := substr(p_kai_table, 5);
+  v_error text := case when p_kai_table = 'kai_background_jobs' then 'error' else 'error_message' end;
+  v_wanted text[];
+  v_follow text[] := array['job_type', 'status', 'progress', 'current_stage', 'last_heartbeat', 'error',
+                           'created_at', 'updated_at', 'started_at', 'completed_at'];
+  v_sql text[];
+begin
+  v_wanted := array['status', 'progress', 'current_stage', 'last_heartbeat', v_error, 'created_at', 'updated_at',
+                    'started_at', 'completed_at'] || case p_kai_table
+      when 'kai_background_jobs' then array['total_pages', 'completed_pages']
+      when 'kai_scraping_sessions' then array['total_pages', 'completed_pages', 'failed_pages']
+      else array['total_products', 'processed_products', 'failed_products'] end;
+  v_sql := array[kai_mirror_statements(v_platform, v_wanted, null), kai_mirror_statements(v_platform, v_wanted, 'insert')];
+  if p_kai_table <> 'kai_background_jobs' then
+    v_sql := v_sql || array[kai_mirror_statements('background_jobs', v_follow, 'follower'),
+                            kai_mirror_statements('background_jobs', v_follow, 'follower insert')];
+  end if;
+  return v_sql;
+end $$;
+
+-- One statement of kai_mirror_sql: p_mode null (update the rows `row_id` names), 'insert'
+-- (insert those missing), 'follower' / 'follower insert' (the same for the background_jobs rows
+-- `background_job_id` names, status `scraping` shown as `processing`, the error from error_message).
+create or replace function kai_mirror_statements(p_table text, p_columns text[], p_mode text) returns text
+language plpgsql stable set search_path from current
+as $$
+declare
+  v_follower boolean := coalesce(p_mode like 'follower%', false);
+  v_insert boolean := coalesce(p_mode like '%insert', false);
+  v_key_column text := case when v_follower then 'background_job_id' else 'row_id' end;
+  v_id_type text := kai_id_type(p_table);
+  v_cols text;
+  v_exprs text;
+  v_sets text;
+  v_old text;
+begin
+  select string_agg(quote_ident(a.attname), ', ' order by a.attnum),
+         string_agg(format(case when a.atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+                             then 'round(%s)::%s' else '(%s)::%s' end,
+                           case
+                             when v_follower and a.attname = 'status'
+                               then 'case n.status when ''scraping'' then ''processing'' else n.status end'
+                             when v_follower and a.attname = 'error' then 'n.error_message'
+                             when v_follower and a.attname = 'job_type' then 'n.job_type'
+                             else 'n.' || quote_ident(a.attname) end,
+                           format_type(a.atttypid, a.atttypmod)), ', ' order by a.attnum),
+         string_agg(format('%1$I = excluded.%1$I', a.attname), ', ' order by a.attnum) filter (where a.attname <> 'created_at'),
+         string_agg(format('t.%I', a.attname), ', ' order by a.attnum)
+    into v_cols, v_exprs, v_sets, v_old
+    from pg_attribute a
+   where a.attrelid = format('%I', p_table)::regclass and a.attnum > 0 and not a.attisdropped
+     and a.attname = any (p_columns)
+     and (v_insert or a.attname <> 'created_at');
+  if v_insert then
+    -- Rows the platform does not have yet (a new job, a new follower): inserted with the id.
+    return format('insert into %1$I as t (id, %2$s) select (n.%3$I)::%4$s, %5$s from new_rows n'
+                  ' where n.%3$I is not null and not exists (select 1 from %1$I e where e.id = (n.%3$I)::%4$s)'
+                  ' on conflict (id) do update set %6$s',
+                  p_table, v_cols, v_key_column, v_id_type, v_exprs, v_sets);
+  end if;
+  -- Only rows whose values change are written (a deferred check or a fence change writes nothing).
+  return format('update %1$I t set (%2$s) = row(%3$s) from new_rows n where t.id = (n.%4$I)::%5$s'
+                ' and row(%6$s) is distinct from row(%3$s)',
+                p_table, v_cols, v_exprs, v_key_column, v_id_type, v_old);
+end $$;
+
+-- (Re)generates the trigger functions kai_mirror_<platform table>() from the platform tables'
+-- current columns: static SQL, so each statement is planned once per session. Called by this
+-- migration; call it again (select kai_generate_mirror_functions()) if the platform adds or
+-- retypes a column kai-jobs writes.
+create or replace function kai_generate_mirror_functions() returns void
 language plpgsql set search_path from current
 as $$
 declare
-  v_new jsonb := to_jsonb(new);
-  v_type text := new.job_type;
-  -- Inlined (not kai_error_column / kai_counter_columns): this runs for every written row.
-  v_error text := case when tg_table_name = 'kai_background_jobs' then 'error' else 'error_message' end;
-  v_follower text := v_new ->> 'background_job_id';
+  v_table text;
+  v_sql text[];
+  v_body text;
 begin
-  perform kai_write_platform_row(
-    substr(tg_table_name, 5), v_new || jsonb_build_object('id', new.row_id),
-    case tg_table_name
-      when 'kai_background_jobs' then array['status', 'progress', 'current_stage', 'last_heartbeat', 'error',
-        'created_at', 'updated_at', 'started_at', 'completed_at', 'total_pages', 'completed_pages']
-      when 'kai_scraping_sessions' then array['status', 'progress', 'current_stage', 'last_heartbeat', 'error_message',
-        'created_at', 'updated_at', 'started_at', 'completed_at', 'total_pages', 'completed_pages', 'failed_pages']
-      else array['status', 'progress', 'current_stage', 'last_heartbeat', 'error_message', 'created_at', 'updated_at',
-        'started_at', 'completed_at', 'total_products', 'processed_products', 'failed_products']
-    end);
-  if v_follower is not null then
-    if exists (select 1 from kai_background_jobs k where k.row_id = v_follower) then
-      raise exception 'background_jobs row % belongs to a PDF job; it cannot follow % %', v_follower, v_type, new.id
-        using errcode = 'KJ422', hint = 'pass another backgroundJobId';
+  foreach v_table in array array['kai_background_jobs', 'kai_scraping_sessions', 'kai_data_import_jobs'] loop
+    v_sql := kai_mirror_sql(v_table);
+    -- A statement that changed no row (e.g. every row hidden by row-level security) writes nothing.
+    v_body := 'begin if not exists (select 1 from new_rows) then return null; end if; '
+      || v_sql[1] || '; ' || v_sql[2] || '; ';
+    if v_table <> 'kai_background_jobs' then
+      v_body := v_body
+        || 'perform kai_refuse_pdf_followers(array(select n.background_job_id from new_rows n'
+        || ' where n.background_job_id is not null)); '
+        || v_sql[3] || '; ' || v_sql[4] || '; ';
     end if;
-    perform kai_write_platform_row('background_jobs', jsonb_build_object(
-        'id', v_follower, 'job_type', v_type,
-        'status', case new.status when 'scraping' then 'processing' else new.status end,
-        'progress', new.progress, 'current_stage', new.current_stage, 'last_heartbeat', new.last_heartbeat,
-        'error', v_new ->> v_error, 'created_at', new.created_at, 'updated_at', new.updated_at,
-        'started_at', new.started_at, 'completed_at', new.completed_at),
-      array['job_type', 'status', 'progress', 'current_stage', 'last_heartbeat', 'error', 'created_at',
-            'updated_at', 'started_at', 'completed_at']);
-  end if;
-  return null;
+    v_body := v_body || 'return null; end';
+    execute format('create or replace function %I() returns trigger language plpgsql set search_path from current as %L',
+                   'kai_mirror_' || substr(v_table, 5), v_body);
+    execute format('comment on function %I() is %L', 'kai_mirror_' || substr(v_table, 5),
+                   format('Writes changes of %s to the platform''s %s (generated by kai_generate_mirror_functions).',
+                          v_table, substr(v_table, 5)));
+  end loop;
 end $$;
 
--- Only changes the platform sees fire it (a deferred check, a purge or a fence change do not).
+-- A session or import cannot be followed by a background_jobs row that is a kai-jobs PDF job's.
+create or replace function kai_refuse_pdf_followers(p_ids text[]) returns void
+language plpgsql set search_path from current
+as $$
+declare
+  v_id text;
+begin
+  select k.row_id into v_id from kai_background_jobs k where k.row_id = any (p_ids) limit 1;
+  if v_id is not null then
+    raise exception 'background_jobs row % belongs to a PDF job; it cannot follow a session or import', v_id
+      using errcode = 'KJ422', hint = 'pass another backgroundJobId';
+  end if;
+end $$;
+
+select kai_generate_mirror_functions();
+
+-- Triggers on kai-jobs' tables, once per statement: every change of kai rows is written to the
+-- platform rows they drive (status, progress, stage, heartbeat, error, counters, times) and a
+-- session's or import's change to the background_jobs row that follows it — set-based (a batch
+-- of 1,000 heartbeats is one UPDATE of the platform table), in the same transaction, so the
+-- platform's readers (its dashboards, Realtime) see what kai-jobs' readers see.
 create or replace trigger kai_mirror_insert after insert on kai_background_jobs
-  for each row execute function kai_mirror_row();
+  referencing new table as new_rows for each statement execute function kai_mirror_background_jobs();
 create or replace trigger kai_mirror_update after update on kai_background_jobs
-  for each row when ((old.status, old.progress, old.current_stage, old.last_heartbeat, old.error, old.updated_at,
-                      old.total_pages, old.completed_pages)
-                     is distinct from (new.status, new.progress, new.current_stage, new.last_heartbeat, new.error,
-                      new.updated_at, new.total_pages, new.completed_pages))
-  execute function kai_mirror_row();
+  referencing new table as new_rows for each statement execute function kai_mirror_background_jobs();
 create or replace trigger kai_mirror_insert after insert on kai_scraping_sessions
-  for each row execute function kai_mirror_row();
+  referencing new table as new_rows for each statement execute function kai_mirror_scraping_sessions();
 create or replace trigger kai_mirror_update after update on kai_scraping_sessions
-  for each row when ((old.status, old.progress, old.current_stage, old.last_heartbeat, old.error_message,
-                      old.updated_at, old.total_pages, old.completed_pages, old.failed_pages, old.background_job_id)
-                     is distinct from (new.status, new.progress, new.current_stage, new.last_heartbeat,
-                      new.error_message, new.updated_at, new.total_pages, new.completed_pages, new.failed_pages,
-                      new.background_job_id))
-  execute function kai_mirror_row();
+  referencing new table as new_rows for each statement execute function kai_mirror_scraping_sessions();
 create or replace trigger kai_mirror_insert after insert on kai_data_import_jobs
-  for each row execute function kai_mirror_row();
+  referencing new table as new_rows for each statement execute function kai_mirror_data_import_jobs();
 create or replace trigger kai_mirror_update after update on kai_data_import_jobs
-  for each row when ((old.status, old.progress, old.current_stage, old.last_heartbeat, old.error_message,
-                      old.updated_at, old.total_products, old.processed_products, old.failed_products,
-                      old.background_job_id)
-                     is distinct from (new.status, new.progress, new.current_stage, new.last_heartbeat,
-                      new.error_message, new.updated_at, new.total_products, new.processed_products,
-                      new.failed_products, new.background_job_id))
-  execute function kai_mirror_row();
+  referencing new table as new_rows for each statement execute function kai_mirror_data_import_jobs();
 
 -- Rows of a platform table kai-jobs does not own, unfinished, whose heartbeat (running rows) or
 -- last update is older than the thresholds — judged by the platform's own columns, as kai rows
