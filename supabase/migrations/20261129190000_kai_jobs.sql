@@ -672,6 +672,9 @@ begin
                              when v_follower and a.attname = 'status'
                                then 'case n.status when ''scraping'' then ''processing'' else n.status end'
                              when v_follower and a.attname = 'error' then 'n.error_message'
+                             -- A row the platform created keeps its own job_type (e.g. 'web_scraping').
+                             when v_follower and a.attname = 'job_type' and not v_insert
+                               then format('coalesce(t.job_type::text, n.job_type)')
                              when v_follower and a.attname = 'job_type' then 'n.job_type'
                              else 'n.' || quote_ident(a.attname) end,
                            format_type(a.atttypid, a.atttypmod)), ', ' order by a.attnum),

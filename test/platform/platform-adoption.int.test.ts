@@ -127,6 +127,49 @@ describe('kai-jobs adopted on the platform’s tables', () => {
     await checkpoints.close();
   }, 30_000);
 
+  it('a session the platform created is adopted; its linked background_jobs row fails and completes with kai-jobs’ sessions and imports', async () => {
+    const { status, checkpoints } = stores();
+    const db = await stack.admin.connect();
+    try {
+      // As the edge function does: the platform's rows first (uuid ids), then the job with the row's id.
+      const session = (await db.query<{ id: string }>(`insert into "${schema}".scraping_sessions (source_url) values ('https://shop.example.com/') returning id`)).rows[0]?.id as string;
+      const sessionBg = (await db.query<{ id: string }>(`insert into "${schema}".background_jobs (job_type) values ('web_scraping') returning id`)).rows[0]?.id as string;
+      const created = await status.create({ id: session, type: 'scrape', payload: { sessionId: session }, refs: { sessionId: session, backgroundJobId: sessionBg } });
+      expect(created).toMatchObject({ created: true, row: { id: session, status: 'pending' } });
+      await status.markProcessing(session, { fence: 'f', workerId: 'w' });
+      await status.progress(session, 'f', { status: 'scraping', percent: 50, counters: { total_pages: 4, completed_pages: 2 } });
+      const read = async (table: string, id: string) => (await db.query(`select * from "${schema}".${table} where id = $1`, [id])).rows[0];
+      expect(await read('scraping_sessions', session)).toMatchObject({ status: 'scraping', total_pages: 4, completed_pages: 2, source_url: 'https://shop.example.com/' });
+      // The linked row shows the session's progress; the platform's own job_type stays.
+      expect(await read('background_jobs', sessionBg)).toMatchObject({ status: 'processing', progress: 50, job_type: 'web_scraping' });
+      await status.fail(session, 'f', 'site unreachable');
+      expect(await read('scraping_sessions', session)).toMatchObject({ status: 'failed', error_message: 'site unreachable' });
+      expect(await read('background_jobs', sessionBg)).toMatchObject({ status: 'failed', error: 'site unreachable' });
+
+      // An import kai-jobs creates itself gets a platform row (a uuid) and a linked row that completes with it.
+      const imported = await status.create({ id: 'import-kai-1', type: 'xml-import', payload: {}, refs: { importJobId: 'import-kai-1', sourceName: 'acme' } });
+      await status.markProcessing('import-kai-1', { fence: 'g', workerId: 'w' });
+      await status.progress('import-kai-1', 'g', { percent: 10, counters: { total_products: 3, processed_products: 3 } });
+      await status.complete('import-kai-1', 'g', { products: 3 });
+      const { rows } = await db.query(
+        `select d.status, d.processed_products, b.status as linked, b.progress as linked_progress
+           from "${schema}".kai_data_import_jobs k join "${schema}".data_import_jobs d on d.id::text = k.row_id
+           join "${schema}".background_jobs b on b.id::text = k.background_job_id where k.id = 'import-kai-1'`,
+      );
+      expect(rows).toEqual([{ status: 'completed', processed_products: 3, linked: 'completed', linked_progress: 100 }]);
+      expect(imported.row.refs.backgroundJobId).toMatch(/^[0-9a-f-]{36}$/);
+      // A signed-in user reads the platform's rows under the platform's own policy (their own rows only).
+      await db.query('begin');
+      await db.query(`set local role authenticated`);
+      expect((await db.query(`select count(*)::int as n from "${schema}".scraping_sessions`)).rows[0]).toEqual({ n: 0 });
+      await db.query('rollback');
+    } finally {
+      db.release();
+      await status.close();
+      await checkpoints.close();
+    }
+  });
+
   it('a kai-jobs PDF job runs on the platform’s table, is restarted from its checkpoint and completes', async () => {
     const { status, checkpoints } = stores();
     const runtime = ctx.track(
