@@ -25,6 +25,8 @@ export type ExtractPageTextOutput =
 /** The part of pdf.js's font object (with `fontExtraProperties`) the glyph resolver reads. */
 interface FontInfo {
   composite?: boolean;
+  /** `Type1`, `TrueType`, `Type3`, … */
+  type?: string;
   /** Glyph names by character code (the font's /Differences over its base encoding). */
   differences?: (string | undefined)[];
   defaultEncoding?: (string | undefined)[];
@@ -32,42 +34,97 @@ interface FontInfo {
   toUnicode?: { _map?: (string | undefined)[]; firstChar?: number; lastChar?: number };
 }
 
+/** A word-like run of 3+ characters. */
+const TOKENS = /\S{3,}/gu;
+/** Letters of the scripts whose mixing inside one word betrays raw glyph codes. */
+const SCRIPT_CLASSES = [/\p{Script=Latin}/u, /\p{Script=Greek}/u, /\p{Script=Cyrillic}/u, /\p{Script=Arabic}/u, /\p{Script=Hebrew}/u, /\p{Script=Armenian}/u];
+
 /**
- * A resolver for the page's characters pdf.js could not map. pdf.js gives a glyph without a
- * Unicode mapping the character of its code; the code's glyph name (from the font's encoding)
- * is then read by the Adobe Glyph List's rules. A composite (CID) font whose Unicode map is the
- * identity has no mapping at all: its characters are raw glyph ids (the `ϲΒϴ˴` of the issue),
- * so all of them are dropped. Font data is loaded only for pages that have such characters:
- * it takes a second pass over the page (its operator list).
+ * Whether the page's text looks like it holds glyph codes rather than text: a control or
+ * private-use character, a word mixing scripts (`ϲΒϴ˴`-like), or a word made mostly of ASCII
+ * symbols (the codes of a font whose glyph names pdf.js could not read come out as `('$&`).
+ * Only then is the font data loaded (a second pass over the page), so clean pages cost nothing.
+ */
+export function looksUnmapped(items: readonly TextRun[]): boolean {
+  for (const item of items) {
+    if (UNMAPPED_CHAR.test(item.str)) return true;
+    for (const [token] of item.str.matchAll(TOKENS)) {
+      const chars = [...token];
+      if (SCRIPT_CLASSES.filter((script) => script.test(token)).length > 1) return true;
+      const symbols = chars.filter((char) => /[!-/:-@[-`{-~]/.test(char)).length;
+      if (symbols * 10 > chars.length * 6 && new Set(chars).size > 2) return true;
+    }
+  }
+  return false;
+}
+
+/** Per font: characters to replace (recovered text) or drop (null). */
+type Overrides = Map<string, string | null>;
+
+/**
+ * What to do with each character of one font that pdf.js could not map. pdf.js gives a glyph
+ * whose name it does not know its character code as text (a control character below 32, an
+ * ASCII symbol above); such a code is read instead by its glyph name (Adobe Glyph List rules),
+ * or dropped when no rule maps the name. `null` for the whole font (see the resolver).
+ */
+function overridesOf(info: FontInfo): Overrides | null {
+  const map = info.toUnicode?._map;
+  // A composite (CID) font whose Unicode map is the identity has no mapping at all: its
+  // characters are raw glyph ids (the `ϲΒϴ˴` of issue 16).
+  if (info.composite === true) return map === undefined ? null : new Map();
+  const names = (code: number): string | undefined => info.differences?.[code] ?? info.defaultEncoding?.[code];
+  const fallback = (code: number, unicode: string | undefined): boolean => unicode === undefined || unicode === String.fromCodePoint(code) || UNMAPPED_CHAR.test(unicode);
+  // Names the font did map through pdf.js's full glyph list, for components of suffixed names.
+  const known = new Map<string, string>();
+  const legit = new Set<string>();
+  const size = Math.max(map?.length ?? 0, info.differences?.length ?? 0);
+  for (let code = 0; code < size; code++) {
+    const name = names(code);
+    const unicode = map?.[code];
+    if (name !== undefined && unicode !== undefined && !fallback(code, unicode)) known.set(name, unicode);
+  }
+  const overrides: Overrides = new Map();
+  const hasDifferences = (info.differences ?? []).some((name) => name !== undefined);
+  for (let code = 0; code < size; code++) {
+    const name = names(code);
+    const unicode = map?.[code];
+    const char = String.fromCodePoint(code);
+    if (name === undefined || !fallback(code, unicode)) {
+      // With /Differences, the codes they name are the font's glyphs (in a Type 3 font the
+      // only ones); base-encoding codes outside them say nothing about the text.
+      if (unicode !== undefined && (!hasDifferences || info.differences?.[code] !== undefined)) legit.add(unicode);
+      continue;
+    }
+    const recovered = unicodeFromGlyphName(name, known);
+    if (recovered === char) legit.add(char);
+    else if (recovered !== undefined) overrides.set(unicode ?? char, recovered);
+    // An unknown name: drop its code's character when it cannot be real text (a control
+    // character) or the font is a Type 3 font (its glyph names are all it has).
+    else if (UNMAPPED_CHAR.test(char) || info.type === 'Type3') overrides.set(unicode ?? char, null);
+  }
+  // A character that another code maps to legitimately stays.
+  for (const char of legit) overrides.delete(char);
+  return overrides;
+}
+
+/**
+ * A resolver for the page's characters pdf.js could not map (see {@link overridesOf}), or
+ * undefined when the page shows no sign of them (see {@link looksUnmapped}).
  */
 async function glyphResolverFor(page: PDFPageProxy, items: readonly TextRun[]): Promise<GlyphResolver | undefined> {
-  const suspectFonts = new Set(items.filter((item) => UNMAPPED_CHAR.test(item.str)).map((item) => item.fontName));
-  if (suspectFonts.size === 0) return undefined;
+  if (!looksUnmapped(items)) return undefined;
   await page.getOperatorList();
-  const fonts = new Map<string, { info: FontInfo; known: Map<string, string> }>();
+  const fonts = new Map<string, Overrides | null>();
   for (const name of new Set(items.map((item) => item.fontName))) {
-    if (name === undefined || !page.commonObjs.has(name)) continue;
-    const info = page.commonObjs.get(name) as FontInfo;
-    // Names this font did map (pdf.js's full glyph list), so a suffixed variant maps the same way.
-    const known = new Map<string, string>();
-    const map = info.toUnicode?._map;
-    if (map !== undefined) {
-      for (let code = 0; code < map.length; code++) {
-        const glyph = info.differences?.[code] ?? info.defaultEncoding?.[code];
-        const unicode = map[code];
-        if (glyph !== undefined && unicode !== undefined && !UNMAPPED_CHAR.test(unicode)) known.set(glyph, unicode);
-      }
-    }
-    fonts.set(name, { info, known });
+    if (name !== undefined && page.commonObjs.has(name)) fonts.set(name, overridesOf(page.commonObjs.get(name) as FontInfo));
   }
   return (fontName, char) => {
-    const font = fontName === undefined ? undefined : fonts.get(fontName);
-    if (font === undefined) return UNMAPPED_CHAR.test(char) ? null : undefined;
-    if (font.info.composite === true && font.info.toUnicode?._map === undefined) return char === ' ' ? undefined : null;
-    if (!UNMAPPED_CHAR.test(char)) return undefined;
-    const code = char.codePointAt(0) as number;
-    const glyph = font.info.differences?.[code] ?? font.info.defaultEncoding?.[code];
-    return (glyph === undefined ? undefined : unicodeFromGlyphName(glyph, font.known)) ?? null;
+    const overrides = fontName === undefined ? undefined : fonts.get(fontName);
+    if (overrides === undefined) return UNMAPPED_CHAR.test(char) ? null : undefined;
+    if (overrides === null) return char === ' ' ? undefined : null;
+    const decision = overrides.get(char);
+    if (decision !== undefined) return decision;
+    return UNMAPPED_CHAR.test(char) ? null : undefined;
   };
 }
 

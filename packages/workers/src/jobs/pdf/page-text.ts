@@ -116,6 +116,8 @@ interface Fragment {
   charWidth: number;
   dir: string;
   rtl: boolean;
+  /** Whether pdf.js saw right-to-left letters in the item (and so reordered it); not when they all came from glyph names. */
+  reorderedByPdfjs: boolean;
 }
 
 interface Cell {
@@ -143,9 +145,11 @@ const count = (text: string, pattern: RegExp): number => text.match(pattern)?.le
  * A fragment's characters in visual order (left to right as drawn). pdf.js has put each item
  * in logical order with its own bidi pass; applying the algorithm again restores the drawn
  * order for the common cases (right-to-left letters, numbers and Latin words inside them).
+ * Letters recovered from glyph names were unmapped codes when pdf.js ordered the item, so an
+ * item with no other right-to-left letters is still in drawn order.
  */
 function visualText(fragment: Fragment): string {
-  return fragment.rtl ? reorder(fragment.text, fragment.dir === 'rtl' ? 'rtl' : 'ltr') : fragment.text;
+  return fragment.rtl && fragment.reorderedByPdfjs ? reorder(fragment.text, fragment.dir === 'rtl' ? 'rtl' : 'ltr') : fragment.text;
 }
 
 /** Items as fragments, with unmapped characters recovered or dropped (counted in `tally`). */
@@ -170,7 +174,7 @@ function fragmentsOf(items: readonly (TextRun | { type: string })[], resolve: Gl
     if (Math.abs(b) > 1e-3 || Math.abs(c) > 1e-3 || a < 0 || d < 0) rotated++;
     const size = Math.abs(item.height) || Math.hypot(c, d) || 1;
     const width = item.width ?? text.length * size * 0.5;
-    fragments.push({ text, x0: x, x1: x + width, y, size, charWidth: Math.max(width / Math.max(1, [...text].length), size * 0.2), dir: item.dir ?? 'ltr', rtl: RTL_CHAR.test(text) });
+    fragments.push({ text, x0: x, x1: x + width, y, size, charWidth: Math.max(width / Math.max(1, [...text].length), size * 0.2), dir: item.dir ?? 'ltr', rtl: RTL_CHAR.test(text), reorderedByPdfjs: RTL_CHAR.test(item.str) });
   }
   return { fragments, rotated };
 }

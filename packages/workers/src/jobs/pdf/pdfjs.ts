@@ -135,6 +135,8 @@ export async function openPdfDocument(
   } catch (error) {
     const failure = classifyOpenError(error);
     if (!(failure instanceof PdfUnreadableError) || failure.reason !== PdfOpenFailure.Corrupt) throw failure;
+    // An encrypted file's trailer carries its /Encrypt and /ID: a rebuilt one would lose them.
+    if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('/Encrypt')) throw failure;
     // pdf.js rebuilds a table with wrong offsets itself; what it cannot do is find the catalog
     // without a trailer. Rebuild table and trailer from the objects in the file, and retry once.
     let repair: XrefRepair;
@@ -156,7 +158,7 @@ export async function openPdfDocument(
       throw new PdfUnreadableError(
         retryFailure.reason,
         `the PDF is corrupt: even with its cross-reference table rebuilt from the ${repair.objects} objects found, pdf.js cannot parse it (${describePdfJsFailure(retryError)})`,
-        { cause: retryError },
+        { cause: error },
       );
     }
     xrefRepairs.set(document, { objects: repair.objects });
