@@ -106,6 +106,13 @@ const MIN_COLUMN_CHARS = 20;
 const MIN_COLUMN_FILL = 0.55;
 /** A column's lines are at least this many characters long on average. */
 const MIN_COLUMN_LINE_CHARS = 15;
+/**
+ * Column search is quadratic in the lines of a page (each line may start a block that extends
+ * over the rest) and linear in a line's gaps: beyond these a page is read by position only, and
+ * only a line's widest gaps are tried as gutters. Real pages have well under 200 lines.
+ */
+const MAX_COLUMN_SEARCH_LINES = 1_000;
+const MAX_GUTTER_CANDIDATES = 4;
 
 interface Fragment {
   text: string;
@@ -288,8 +295,13 @@ interface ColumnBlock {
 function columnBlockAt(lines: readonly Line[], start: number, charWidth: number): ColumnBlock | null {
   const first = lines[start] as Line;
   let best: ColumnBlock | null = null;
-  for (let index = 1; index < first.cells.length; index++) {
-    let gutter: [number, number] | null = [(first.cells[index - 1] as Cell).x1, (first.cells[index] as Cell).x0];
+  const gaps = first.cells
+    .slice(1)
+    .map((cell, index): [number, number] => [(first.cells[index] as Cell).x1, cell.x0])
+    .sort((p, q) => q[1] - q[0] - (p[1] - p[0]))
+    .slice(0, MAX_GUTTER_CANDIDATES);
+  for (const gap of gaps) {
+    let gutter: [number, number] = gap;
     let end = start + 1;
     while (end < lines.length) {
       const line = lines[end] as Line;
@@ -324,7 +336,7 @@ function layout(lines: readonly Line[], stats: { rtlLines: number; columns: numb
   let previous: Line | null = null;
   let index = 0;
   while (index < lines.length) {
-    const block = depth < 3 ? columnBlockAt(lines, index, charWidth) : null;
+    const block = depth < 3 && lines.length <= MAX_COLUMN_SEARCH_LINES ? columnBlockAt(lines, index, charWidth) : null;
     if (block !== null) {
       const part = lines.slice(block.start, block.end);
       const side = (keep: (cell: Cell) => boolean): Line[] =>
