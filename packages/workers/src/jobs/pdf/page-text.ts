@@ -173,7 +173,7 @@ function fragmentsOf(items: readonly (TextRun | { type: string })[], resolve: Gl
         tally.recovered++;
         text += decision;
       } else if (UNMAPPED_CHAR.test(char)) tally.dropped++;
-      else text += char === '\u00AD' ? '\u00AD' : char;
+      else text += char;
     }
     text = text.replace(UNMAPPED_CHARS, '').replace(/[\t\n\r]/g, ' ');
     if (text.trim() === '') continue;
@@ -210,6 +210,9 @@ function linesOf(fragments: readonly Fragment[]): Line[] {
     const cells: Cell[] = [];
     for (const fragment of byX) {
       const last = cells.at(-1);
+      // The same text drawn again a hair to the side is fake bold (or a shadow): read it once.
+      const previous = last?.fragments.at(-1);
+      if (previous !== undefined && previous.text === fragment.text && Math.abs(previous.x0 - fragment.x0) < 0.2 * fragment.size) continue;
       const gapLimit = CELL_GAP_CHARS * Math.max(fragment.charWidth, last?.fragments.at(-1)?.charWidth ?? 0);
       if (last !== undefined && fragment.x0 - last.x1 <= gapLimit) {
         last.fragments.push(fragment);

@@ -73,6 +73,11 @@ describe('page layout (extractTextFromRuns)', () => {
     expect(quality).toMatchObject({ recoveredGlyphs: 1, droppedGlyphs: 5 });
   });
 
+  it('reads text drawn twice a hair apart (fake bold) once', () => {
+    const { text } = extractTextFromRuns([item('Carrara marble', 60, 700), item('Carrara marble', 60.4, 700.2), item('tiles', 60, 688)]);
+    expect(text).toBe('Carrara marble\ntiles');
+  });
+
   it('falls back to stream order for a page of rotated text', () => {
     const rotated = (str: string, y: number, hasEOL: boolean): TextRun => ({ str, transform: [0, 10, -10, 0, 100, y], width: 50, height: 10, hasEOL });
     const { text, quality } = extractTextFromRuns([rotated('first', 100, true), rotated('second', 300, true)]);
