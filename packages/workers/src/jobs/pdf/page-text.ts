@@ -98,7 +98,7 @@ const WORD_GAP_EM = 0.15;
 const SAME_LINE_EM = 0.45;
 /** A column block is broken by a vertical gap of more than this many line heights. */
 const COLUMN_BREAK_LINES = 2.5;
-/** Lines with text on both sides of a gutter needed to read a block as columns. */
+/** Lines of text on each side of a gutter needed to read a block as columns. */
 const MIN_COLUMN_LINES = 3;
 /** A column's width at least, in average character widths (narrower ones are table columns). */
 const MIN_COLUMN_CHARS = 20;
@@ -294,17 +294,30 @@ interface ColumnBlock {
   gutter: number;
 }
 
+/**
+ * Gutter candidates at line `start`: the gaps between its cells, and the gap between it and the
+ * next line when one lies wholly left of the other (columns whose baselines do not line up
+ * give no line with text on both sides, only such alternating lines).
+ */
+function gutterCandidates(lines: readonly Line[], start: number): [number, number][] {
+  const first = lines[start] as Line;
+  const gaps = first.cells.slice(1).map((cell, index): [number, number] => [(first.cells[index] as Cell).x1, cell.x0]);
+  const next = lines[start + 1];
+  if (next !== undefined) {
+    const [a0, a1] = [(first.cells[0] as Cell).x0, (first.cells.at(-1) as Cell).x1];
+    const [b0, b1] = [(next.cells[0] as Cell).x0, (next.cells.at(-1) as Cell).x1];
+    if (a1 < b0) gaps.push([a1, b0]);
+    else if (b1 < a0) gaps.push([b1, a0]);
+  }
+  return gaps.sort((p, q) => q[1] - q[0] - (p[1] - p[0])).slice(0, MAX_GUTTER_CANDIDATES);
+}
+
 /** The longest column block starting at line `start`, or null. */
 function columnBlockAt(lines: readonly Line[], start: number, charWidth: number): ColumnBlock | null {
-  const first = lines[start] as Line;
   let best: ColumnBlock | null = null;
-  const gaps = first.cells
-    .slice(1)
-    .map((cell, index): [number, number] => [(first.cells[index] as Cell).x1, cell.x0])
-    .sort((p, q) => q[1] - q[0] - (p[1] - p[0]))
-    .slice(0, MAX_GUTTER_CANDIDATES);
-  for (const gap of gaps) {
+  for (const gap of gutterCandidates(lines, start)) {
     let gutter: [number, number] = gap;
+    if (gutter[1] - gutter[0] < CELL_GAP_CHARS * charWidth) continue;
     let end = start + 1;
     while (end < lines.length) {
       const line = lines[end] as Line;
@@ -319,8 +332,8 @@ function columnBlockAt(lines: readonly Line[], start: number, charWidth: number)
     const block = lines.slice(start, end);
     const left = block.map((line) => line.cells.filter((cell) => cell.x1 <= middle));
     const right = block.map((line) => line.cells.filter((cell) => cell.x0 >= middle));
-    const both = block.filter((_line, i) => (left[i] as Cell[]).length > 0 && (right[i] as Cell[]).length > 0).length;
-    if (both < MIN_COLUMN_LINES || !isProseColumn(left, charWidth) || !isProseColumn(right, charWidth)) continue;
+    // Each side must be a column of prose (at least three lines of it): a table's columns are not.
+    if (!isProseColumn(left, charWidth) || !isProseColumn(right, charWidth)) continue;
     if (best === null || end - start > best.end - best.start) best = { start, end, gutter: middle };
   }
   return best;
