@@ -34,6 +34,8 @@ interface FontInfo {
   toUnicode?: { _map?: (string | undefined)[]; firstChar?: number; lastChar?: number };
 }
 
+const PLAIN_ASCII = /^[\x20-\x7E]*$/;
+const ADJACENT_SYMBOLS = /[!-/:-@[-`{-~]{2}/;
 /** A word-like run of 3+ characters. */
 const TOKENS = /\S{3,}/gu;
 /** Letters of the scripts whose mixing inside one word betrays raw glyph codes. */
@@ -48,6 +50,8 @@ const SCRIPT_CLASSES = [/\p{Script=Latin}/u, /\p{Script=Greek}/u, /\p{Script=Cyr
 export function looksUnmapped(items: readonly TextRun[]): boolean {
   for (const item of items) {
     if (UNMAPPED_CHAR.test(item.str)) return true;
+    // Fast path: printable ASCII with no two symbols in a row cannot hold a symbol-heavy word.
+    if (PLAIN_ASCII.test(item.str) && !ADJACENT_SYMBOLS.test(item.str)) continue;
     for (const [token] of item.str.matchAll(TOKENS)) {
       const chars = [...token];
       if (SCRIPT_CLASSES.filter((script) => script.test(token)).length > 1) return true;

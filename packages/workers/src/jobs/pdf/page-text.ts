@@ -139,14 +139,17 @@ interface Line {
   cells: Cell[];
 }
 
-const bidi = bidiFactory();
+/** bidi-js, built at first use: building it decodes its Unicode tables, which pages without right-to-left text never need. */
+let bidi: ReturnType<typeof bidiFactory> | undefined;
 
 /** The bidirectional algorithm's reordering of `text` with base direction `direction`. */
 function reorder(text: string, direction: 'ltr' | 'rtl'): string {
+  bidi ??= bidiFactory();
   return bidi.getReorderedString(text, bidi.getEmbeddingLevels(text, direction));
 }
 
-const count = (text: string, pattern: RegExp): number => text.match(pattern)?.length ?? 0;
+/** Characters of `text` matching `pattern` (a global, one-character class); no array of matches is built. */
+const count = (text: string, pattern: RegExp): number => text.length - text.replace(pattern, '').length;
 
 /**
  * A fragment's characters in visual order (left to right as drawn). pdf.js has put each item
@@ -166,7 +169,9 @@ function fragmentsOf(items: readonly (TextRun | { type: string })[], resolve: Gl
   for (const item of items) {
     if (!('str' in item) || item.str === '') continue;
     let text = '';
-    for (const char of item.str) {
+    // Fast path: nothing to resolve and nothing to drop (most items of most pages).
+    if (resolve === undefined && !UNMAPPED_CHAR.test(item.str)) text = item.str;
+    else for (const char of item.str) {
       const decision = resolve?.(item.fontName, char);
       if (decision === null) tally.dropped++;
       else if (decision !== undefined) {
@@ -400,10 +405,11 @@ const CONTINUATION = /^(\p{Ll}\p{L}*)([\s\S]*)$/u;
  * The joined word goes to the end of the first line; the rest of the second line stays.
  */
 function joinHyphenated(lines: OutLine[]): number {
-  const words = new Map<string, number>();
+  if (!lines.some((line) => line !== null && HYPHENATED_END.test(line))) return 0;
+  const words = new Set<string>();
   for (const line of lines) {
     if (line === null) continue;
-    for (const word of line.match(/\p{L}+/gu) ?? []) words.set(word.toLowerCase(), (words.get(word.toLowerCase()) ?? 0) + 1);
+    for (const word of line.match(/\p{L}+/gu) ?? []) words.add(word.toLowerCase());
   }
   let joined = 0;
   for (let index = 0; index + 1 < lines.length; index++) {
@@ -432,6 +438,8 @@ function joinHyphenated(lines: OutLine[]): number {
 
 /** The dominant script of `text`. */
 function dominantScript(text: string): PageTextQuality['script'] {
+  // Fast path: Latin text only (ASCII, Latin-1, Latin Extended-A/B), the common case.
+  if (/^[\u0000-\u024F\s]*$/u.test(text)) return /[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F]/u.test(text) ? 'latin' : 'none';
   const counts: [PageTextQuality['script'], number][] = [
     ['latin', count(text, /\p{Script=Latin}/gu)],
     ['arabic', count(text, /\p{Script=Arabic}/gu)],
