@@ -27,6 +27,7 @@ const BENCHES: BenchSpec[] = [
   { name: 'monitor-tick', file: 'monitor-tick.bench.ts', args: ['--runs=3'], quickArgs: ['--sizes=10000,100000', '--runs=1'], title: 'Monitor tick time against tracked jobs' },
   { name: 'heartbeat-writes', file: 'heartbeat-writes.bench.ts', args: ['--sizes=10,100,1000'], quickArgs: ['--sizes=10,100'], title: 'Heartbeat writes per interval against active jobs' },
   { name: 'pdf-text', file: 'pdf-text.bench.ts', args: [], quickArgs: [], title: 'Real work: PDF text extraction through the job vs pdf.js' },
+  { name: 'pdf-text-quality', file: 'pdf-text-quality.bench.ts', args: [], quickArgs: [], title: 'PDF text quality: word and order recall on the PDF text test set' },
   { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: [], title: 'Real work: XML import vs the bare streaming parse; peak RSS of a 100 MB feed' },
   { name: 'scrape', file: 'scrape.bench.ts', args: [], quickArgs: [], title: 'Real work: crawling a 500-page local site vs a bare fetch loop' },
   { name: 'worker-rss', file: 'worker-rss.bench.ts', args: ['--jobs=100000'], quickArgs: ['--jobs=10000'], title: 'Worker RSS over 100,000 jobs' },
