@@ -107,6 +107,29 @@ describe('RuleBasedMaterialExtractor: product blocks and specification lists', (
     });
   });
 
+  it('keeps the product through its subsections, and reads label/value columns joined by a tab or a space', async () => {
+    const materials = await extract(
+      [
+        'Eiche Rustikal',
+        'Technische Daten',
+        'Holzart\tEiche',
+        'Sortierung Rustikal',
+        'Nutzschicht 3,5 mm',
+        'Formate',
+        '1900 x 190 x 14 mm',
+        '2200 x 220 x 15 mm',
+        'Pflege',
+        'Finish the boards with a maintenance oil once a year; clean with a damp mop, 10 mm of water is too much.',
+      ].join('\n'),
+    );
+    expect(names(materials)).toEqual(['Eiche Rustikal']);
+    expect(materials[0]).toMatchObject({ productCategory: 'wood-flooring', thicknessMm: 14, finish: null, properties: { species: 'oak', grade: 'Rustikal', wearLayerMm: 3.5 } });
+    expect(sizes(materials[0])).toEqual([
+      [1900, 190],
+      [2200, 220],
+    ]);
+  });
+
   it('keeps one-line product descriptions', async () => {
     const materials = await extract('Carrara marble tile 60x60 cm, polished, 10 mm\nNatural oak plank 1200 x 200 mm, oiled, 14 mm thick.');
     expect(materials.map((material) => material.key)).toEqual(['carrara-marble-600x600mm-10mm-polished', 'natural-oak-1200x200mm-14mm-oiled']);

@@ -16,6 +16,7 @@ import {
   foldText,
   NOT_A_PRODUCT_HEADING,
   SPECIES_WORDS,
+  SUBSECTION_HEADING,
   type CatalogueField,
 } from './catalogue-vocabulary.js';
 import { ProductCategory, unionFormats, type MaterialDimensions, type MaterialProperties } from './material.js';
@@ -92,34 +93,48 @@ interface Column {
 /** The columns of a table header line; null when the line is not one (≥ 2 fields, every word a label or unit). */
 function headerColumns(line: string): Column[] | null {
   // "Acabado: Antideslizante" is a label and its value, not two column headers.
-  if (line.includes(':')) return null;
+  if (line.includes(':') || /[.!?]$/.test(line.replace(/\b(no|nr|art|ref|n)\.$/i, ''))) return null;
   const cells = cellsOf(line);
   if (cells.length >= 2) {
-    const columns = cells.map(labelField);
-    if (columns.every((column) => column !== null)) return new Set(columns.map((c) => c.field)).size >= 2 ? columns : null;
+    const columns = cells.map((cell) => labelField(cell) ?? { field: 'other' as const, unit: null });
+    return acceptHeader(columns, columns.filter((c) => c.field !== 'other').length, columns.filter((c) => c.field === 'other').length);
   }
-  // Single-space joined: longest label phrases left to right, unit tokens attach to the last column.
-  const folded = foldText(line)
+  // Single-space joined: longest label phrases left to right; a unit token attaches to the
+  // column before it; other words make "other" columns (packaging, price…), one per run.
+  const tokens = foldText(line)
     .split(' ')
     .map((token) => token.replace(/[.:]+$/, ''))
     .filter((token) => token !== '');
-  const tokens = folded;
   const columns: Column[] = [];
+  let known = 0;
+  let unknown = 0;
   let index = 0;
   while (index < tokens.length) {
-    const unitToken = UNIT_TOKEN.exec(folded[index] as string);
-    if (unitToken !== null && columns.length > 0) {
+    const unitToken = UNIT_TOKEN.exec(tokens[index] as string);
+    if (unitToken !== null && columns.length > 0 && columns.at(-1)?.field !== 'other') {
       const unit = unitToken[1] as string;
       if (unit === 'mm' || unit === 'cm' || unit === 'm') (columns.at(-1) as Column).unit = unit;
       index += 1;
       continue;
     }
-    const label = LABELS.find((candidate) => candidate.words.every((word, offset) => folded[index + offset] === word));
-    if (label === undefined) return null;
+    const label = LABELS.find((candidate) => candidate.words.every((word, offset) => tokens[index + offset] === word));
+    if (label === undefined) {
+      unknown += 1;
+      if (columns.at(-1)?.field !== 'other') columns.push({ field: 'other', unit: null });
+      index += 1;
+      continue;
+    }
+    known += label.words.length;
     columns.push({ field: label.field, unit: null });
     index += label.words.length;
   }
-  return columns.length >= 2 && new Set(columns.map((c) => c.field)).size >= 2 ? columns : null;
+  return acceptHeader(columns, known, unknown);
+}
+
+/** A header names at least two fields we read, and more of its words are labels than not. */
+function acceptHeader(columns: Column[], known: number, unknown: number): Column[] | null {
+  const fields = new Set(columns.map((column) => column.field).filter((field) => field !== 'other' && field !== 'code'));
+  return fields.size >= 2 && unknown <= known ? columns : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,13 +381,21 @@ function applyValue(product: CatalogueProduct, column: Column, text: string, anc
       }
       return value.length;
     }
+    case 'code': {
+      const code = CODE_VALUE.exec(value);
+      return code === null ? 0 : code[0].length;
+    }
+    case 'other':
+      return value.length;
     case 'name':
       return 0;
   }
 }
 
 /** Fields whose value has a shape of its own (the others are free text). */
-const TYPED: ReadonlySet<CatalogueField> = new Set(['format', 'thickness', 'wearLayer', 'slipRating', 'pei', 'density', 'absorption']);
+const TYPED: ReadonlySet<CatalogueField> = new Set(['format', 'thickness', 'wearLayer', 'slipRating', 'pei', 'density', 'absorption', 'code']);
+/** An article number: one token with a digit (`40211`, `AR-204`, `G654.60`). */
+const CODE_VALUE = /^(?=\S*\d)[\p{L}\d][\p{L}\d./-]*(?=\s|$)/u;
 
 /** Characters at the start of `text` that a value of `column` takes; 0 when it does not start there. */
 function typedLength(column: Column, text: string): number {
@@ -461,12 +484,13 @@ const CODE = /^[A-Z]{1,4}[- ]?\d{2,5}[A-Z]?$/;
 
 /**
  * What a heading-shaped line is: a product heading (short, capitalised or a code, no sentence
- * end), a section title (the same shape, made of words like "Technical data", "Installation
- * notes"), or neither (null).
+ * end), a subsection of the current product ("Technical data", "Formats"), a section title that
+ * ends it ("Installation notes", "Care"), or neither (null).
  */
-function headingKind(line: string): 'product' | 'section' | null {
+function headingKind(line: string): 'product' | 'section' | 'subsection' | null {
   if (isHeading(line)) return 'product';
   if (cellsOf(line).length !== 1 || line.length > 40 || /[.,;!?]$/.test(line) || line.split(/\s+/).length > 5) return null;
+  if (SUBSECTION_HEADING.has(foldText(line).replace(/[^a-z ]+/g, '').trim())) return 'subsection';
   const words = foldText(line).split(' ').filter((word) => !/^\d+$/.test(word));
   return words.length > 0 && words.every((word) => NOT_A_PRODUCT_HEADING.has(word) || CONNECTORS.has(word)) ? 'section' : null;
 }
@@ -498,6 +522,7 @@ function specPairs(line: string): { column: Column; value: string }[] {
     const label = labelField(cells[0] as string);
     if (label !== null) return [{ column: label, value: cells[1] as string }];
   }
+  if (!line.includes(':')) return labelledValue(line);
   for (const part of line.split(/\s*(?:;|\||·|•|\t| {2,}| [–—] )\s*/)) {
     const match = /^([^:]{2,45}?)\s*:\s*(.+)$/.exec(part.trim());
     if (match === null) continue;
@@ -505,6 +530,28 @@ function specPairs(line: string): { column: Column; value: string }[] {
     if (label !== null) pairs.push({ column: label, value: match[2] as string });
   }
   return pairs;
+}
+
+/**
+ * A label and its value with no colon between (`Holzart Eiche`, `Thickness 10 mm`: a data
+ * sheet's two columns joined by a space). The value must read as the field's: a typed value
+ * at its start, or for free-text fields a short value (≤ 4 words) on a short line.
+ */
+function labelledValue(line: string): { column: Column; value: string }[] {
+  const words = line.trim().split(/\s+/);
+  if (words.length < 2 || words.length > 8 || /[.!?]$/.test(line)) return [];
+  for (let length = Math.min(4, words.length - 1); length >= 1; length--) {
+    const label = labelField(words.slice(0, length).join(' '));
+    if (label === null || label.field === 'name' || label.field === 'other' || label.field === 'code') continue;
+    const value = words.slice(length).join(' ');
+    if (TYPED.has(label.field)) return typedLength(label, value) > 0 && !PLACEHOLDER.test(value) ? [{ column: label, value }] : [];
+    if (words.length - length > 4) return [];
+    if (label.field === 'finish' && finishIn(value) === null) return [];
+    if (label.field === 'species' && speciesIn(value) === null) return [];
+    if (!/^\p{Lu}/u.test(value) && label.field !== 'finish' && label.field !== 'species') return [];
+    return [{ column: label, value }];
+  }
+  return [];
 }
 
 /** Words a product line's name drops from its end (`Carrara marble tile` → `Carrara marble`). */
@@ -623,7 +670,7 @@ export function readCataloguePage(text: string, page: number): CatalogueProduct[
             const value = values[index];
             if (value != null && column.field !== 'name') applyValue(target, column, value, true);
           });
-          const typed = table.columns.some((column, index) => TYPED.has(column.field) && values[index] != null);
+          const typed = table.columns.some((column, index) => TYPED.has(column.field) && column.field !== 'code' && values[index] != null);
           if (table.named && (typed || cellsOf(line).length === table.columns.length)) {
             target.source.push(table.header, line);
             push(target);
@@ -654,6 +701,10 @@ export function readCataloguePage(text: string, page: number): CatalogueProduct[
       continue;
     }
     const kind = headingKind(line);
+    if (kind === 'subsection') {
+      table = null;
+      continue;
+    }
     if (kind !== null) {
       closeBlock();
       table = null;

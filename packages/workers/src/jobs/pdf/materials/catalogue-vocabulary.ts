@@ -20,7 +20,11 @@ export type CatalogueField =
   | 'origin'
   | 'density'
   | 'absorption'
-  | 'category';
+  | 'category'
+  /** An article number or code: one token, kept out of the name. */
+  | 'code'
+  /** A column the reader does not use (packaging, price…). */
+  | 'other';
 
 /**
  * Labels of each field (lower case, accents removed). A header cell or a label matches when
@@ -28,10 +32,10 @@ export type CatalogueField =
  */
 export const FIELD_LABELS: Readonly<Record<CatalogueField, readonly string[]>> = {
   name: [
-    'product', 'product name', 'name', 'article', 'item', 'model', 'design', 'decor', 'reference', 'ref', 'code',
+    'product', 'product name', 'name', 'article', 'item', 'model', 'design', 'decor', 'description', 'product description',
     'artikel', 'bezeichnung', 'produkt', 'modell', 'sorte', 'dekor', 'steinsorte', 'handelsname', 'serie', 'series',
-    'nome', 'articolo', 'prodotto', 'modello', 'codice', 'referenza',
-    'producto', 'nombre', 'modelo', 'referencia', 'articulo', 'codigo',
+    'nome', 'articolo', 'prodotto', 'modello', 'descrizione',
+    'producto', 'nombre', 'modelo', 'articulo', 'descripcion',
     'produit', 'nom', 'modele', 'decor', 'designation',
   ],
   format: [
@@ -46,7 +50,7 @@ export const FIELD_LABELS: Readonly<Record<CatalogueField, readonly string[]>> =
     'finish', 'finishes', 'surface', 'surface finish', 'oberflache', 'oberflaeche', 'bearbeitung', 'oberflachen',
     'finitura', 'finiture', 'superficie', 'acabado', 'acabados', 'finition', 'finitions',
   ],
-  colour: ['colour', 'color', 'colours', 'colors', 'shade', 'farbe', 'farbton', 'farben', 'colore', 'colori', 'tonalita', 'tono', 'couleur', 'couleurs', 'teinte'],
+  colour: ['colour', 'color', 'colours', 'colors', 'shade', 'coloris', 'colori disponibili', 'farbe', 'farbton', 'farben', 'colore', 'colori', 'tonalita', 'tono', 'couleur', 'couleurs', 'teinte'],
   slipRating: [
     'slip', 'r', 'r value', 'slip rating', 'slip resistance', 'anti-slip', 'anti slip', 'r rating', 'r-value', 'din 51130',
     'rutschhemmung', 'rutschfestigkeit', 'trittsicherheit', 'antiscivolo', 'scivolosita', 'resistenza allo scivolamento',
@@ -65,6 +69,11 @@ export const FIELD_LABELS: Readonly<Record<CatalogueField, readonly string[]>> =
     'water absorption', 'absorption', 'wasseraufnahme', 'wasseraufnahme gewicht', 'assorbimento', 'assorbimento d acqua', 'assorbimento acqua',
     'absorcion', 'absorcion de agua', 'absorption d eau', 'absorption d\'eau', 'porosite',
   ],
+  code: [
+    'code', 'item code', 'item no', 'article no', 'art no', 'sku', 'ean', 'ref', 'reference', 'ref no', 'artikelnummer', 'art nr', 'artikel nr',
+    'bestellnummer', 'codice', 'cod', 'codice articolo', 'codigo', 'referencia', 'ref n', 'reference produit', 'code article',
+  ],
+  other: [],
   category: ['type', 'product type', 'category', 'typ', 'produktart', 'kategorie', 'tipo', 'tipologia', 'categoria', 'tipo de producto', 'categorie'],
 };
 
@@ -72,8 +81,8 @@ export const FIELD_LABELS: Readonly<Record<CatalogueField, readonly string[]>> =
 export const FINISH_WORDS: Readonly<Record<string, string>> = {
   matt: 'matt', matte: 'matt', mat: 'matt', 'matt finish': 'matt', opaco: 'matt', opaca: 'matt', mate: 'matt', naturale: 'natural',
   natural: 'natural', natur: 'natural', naturel: 'natural', naturelle: 'natural',
-  polished: 'polished', poliert: 'polished', lucido: 'polished', lucidato: 'polished', levigato: 'polished', pulido: 'polished', poli: 'polished', polie: 'polished', brillo: 'polished',
-  honed: 'honed', geschliffen: 'honed', 'semi-lucido': 'honed', apomazado: 'honed', adouci: 'honed', 'levigato opaco': 'honed', satinato: 'satin', satin: 'satin', satinado: 'satin', satine: 'satin', seidenmatt: 'satin',
+  polished: 'polished', poliert: 'polished', lucido: 'polished', lucidato: 'polished', pulido: 'polished', poli: 'polished', polie: 'polished', brillo: 'polished',
+  honed: 'honed', geschliffen: 'honed', 'semi-lucido': 'honed', apomazado: 'honed', adouci: 'honed', levigato: 'honed', levigata: 'honed', satinato: 'satin', satin: 'satin', satinado: 'satin', satine: 'satin', seidenmatt: 'satin',
   lappato: 'lappato', lapado: 'lappato', lappata: 'lappato', 'semi-polished': 'lappato', semipoliert: 'lappato',
   structured: 'structured', textured: 'structured', strukturiert: 'structured', struttura: 'structured', strutturato: 'structured', estructurado: 'structured', structure: 'structured', structuree: 'structured',
   flamed: 'flamed', geflammt: 'flamed', fiammato: 'flamed', flameado: 'flamed', flamme: 'flamed',
@@ -227,7 +236,21 @@ export const NOT_A_PRODUCT_HEADING = new Set([
   'new', 'neu', 'nuovo', 'novedad', 'nouveau', 'page', 'seite', 'pagina', 'product', 'products', 'produkte', 'prodotti', 'productos', 'produits',
   'catalogue', 'catalog', 'katalog', 'catalogo', 'price list', 'preisliste', 'listino', 'tarifa', 'tarif', 'our stones', 'unsere steine',
   'natural stone', 'naturstein', 'porcelain', 'tiles', 'parquet', 'flooring', 'the collection', 'gallery', 'inspiration', 'ispirazione',
-  'inspiracion', 'design', 'ambiente', 'ambientes', 'ambiances', 'legend', 'legende', 'legenda', 'leyenda', 'symbols', 'symbole', 'simboli',
+  'inspiracion', 'design', 'wall', 'walls', 'floor', 'floors', 'indoor', 'outdoor', 'and', 'tile', 'stone', 'wood', 'vinyl', 'laminate', 'series', 'ambiente', 'ambientes', 'ambiances', 'legend', 'legende', 'legenda', 'leyenda', 'symbols', 'symbole', 'simboli',
+]);
+
+/**
+ * Section titles that sit inside a product's block ("TAJ MAHAL" → "Technical data" → its
+ * values): they name no product but do not end the current one either. Matched on the whole
+ * title (lower case, accents removed).
+ */
+export const SUBSECTION_HEADING = new Set([
+  'technical data', 'technical details', 'technical specifications', 'technical information', 'specifications', 'specification',
+  'product data', 'technische daten', 'technische angaben', 'dati tecnici', 'caratteristiche tecniche', 'scheda tecnica', 'datos tecnicos',
+  'caracteristicas tecnicas', 'ficha tecnica', 'caracteristiques techniques', 'donnees techniques', 'caracteristiques',
+  'formats', 'available formats', 'sizes', 'formate', 'formati', 'formatos', 'finishes', 'oberflachen', 'finiture', 'acabados', 'finitions',
+  'colours', 'colors', 'farben', 'colori', 'colores', 'couleurs', 'packaging', 'verpackung', 'imballo', 'embalaje', 'emballage',
+  'properties', 'eigenschaften', 'proprieta', 'propiedades', 'proprietes',
 ]);
 
 /** Lower case without accents, `'`/`-`/`_` as spaces, whitespace collapsed: the form labels are matched in. */
