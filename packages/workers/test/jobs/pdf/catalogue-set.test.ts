@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseMaterialAnswer, RuleBasedMaterialExtractor, scoreTotals, type DocumentScore } from '@kai-jobs/workers';
-import { CATALOGUE_FOLDER, loadCatalogueSet, scoreExtractor, type CatalogueDocument } from './fixtures/catalogues/catalogue-set.js';
+import { CATALOGUE_FOLDER, loadCatalogueSet, scoreExtractor, withContractText, type CatalogueDocument } from './fixtures/catalogues/catalogue-set.js';
 
 let documents: CatalogueDocument[] = [];
 let scores: DocumentScore[] = [];
@@ -35,6 +35,15 @@ describe('the catalogue test set', () => {
     const totals = scoreTotals(scores);
     expect(totals.precision).toBeGreaterThanOrEqual(0.9);
     expect(totals.recall).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('with table cells joined by tabs (the text stage contract), every document still meets the thresholds', async () => {
+    for (const score of await scoreExtractor(new RuleBasedMaterialExtractor(), withContractText(documents))) {
+      const detail = `${score.document}: ${JSON.stringify({ falsePositives: score.falsePositives, missed: score.missed, wrong: score.wrongProperties })}`;
+      expect(score.precision, detail).toBeGreaterThanOrEqual(0.85);
+      expect(score.recall, detail).toBeGreaterThanOrEqual(0.75);
+      expect(score.propertyAccuracy, detail).toBeGreaterThanOrEqual(0.8);
+    }
   });
 
   it('documents without products (contents page, installation guide) give none', () => {
