@@ -252,9 +252,21 @@ function speciesIn(text: string): string | null {
   return best;
 }
 
+/**
+ * Folded text for category words, without imitations: "sandstone look", "wood effect",
+ * "effetto marmo", "aspect bois" describe what a tile looks like, not what it is.
+ */
+function categoryText(text: string): string {
+  const folded = foldText(text).replace(/[^a-z0-9 ]+/g, ' ');
+  const plain = folded
+    .replace(/\b[a-z]+ (?:look|looks|effect|optik|style|design)\b/g, ' ')
+    .replace(/\b(?:effetto|efecto|effet|aspect|aspecto|imitation|imitacion|finto|simil|optik|look) (?:de |di |du |del )?[a-z]+/g, ' ');
+  return ` ${plain} `;
+}
+
 /** The category and base material a text names (the longest category word in it). */
 export function categoryIn(text: string): { category: ProductCategory; material: string | null } | null {
-  const folded = ` ${foldText(text).replace(/[^a-z0-9 ]+/g, ' ')} `;
+  const folded = categoryText(text);
   for (const [word, value] of FOLDED_CATEGORIES) {
     if (folded.includes(` ${word} `) || folded.includes(` ${word}s `)) return value;
   }
@@ -479,6 +491,7 @@ function isContentsPage(lines: readonly string[]): boolean {
   return nonEmpty.length >= 4 && tocLike.length / nonEmpty.length >= 0.6;
 }
 
+const SERIES_PREFIX = /^(?:serie|series|collection|kollektion|collezione|coleccion|colección|linea|línea|line|range|programm|gamme)\s+(?=\S)/iu;
 const CONNECTORS = new Set(['di', 'de', 'del', 'della', 'dei', 'da', 'la', 'le', 'el', 'los', 'las', 'von', 'van', 'am', 'im', 'du', 'des', 'y', 'e', 'et', '&', 'and', 'of', 'd', 'l', 'der', 'und']);
 const CODE = /^[A-Z]{1,4}[- ]?\d{2,5}[A-Z]?$/;
 
@@ -708,7 +721,8 @@ export function readCataloguePage(text: string, page: number): CatalogueProduct[
     if (kind !== null) {
       closeBlock();
       table = null;
-      blockContext = kind === 'product' ? line.trim() : '';
+      // "Serie MONTANA", "Collezione Pietra": the series word is not part of the name.
+      blockContext = kind === 'product' ? line.trim().replace(SERIES_PREFIX, '') : '';
       blockHint = null;
       const category = categoryIn(line);
       if (category !== null) lastCategory = category;
@@ -745,7 +759,7 @@ export function readCataloguePage(text: string, page: number): CatalogueProduct[
 /** Category words counted over a text (most frequent first): a page's or a document's context. */
 export function dominantCategory(text: string): { category: ProductCategory; material: string | null } | null {
   const counts = new Map<ProductCategory, { n: number; material: string | null }>();
-  const folded = ` ${foldText(text).replace(/[^a-z0-9 ]+/g, ' ')} `;
+  const folded = categoryText(text);
   for (const [word, value] of FOLDED_CATEGORIES) {
     const hits = folded.split(` ${word} `).length - 1 + folded.split(` ${word}s `).length - 1;
     if (hits === 0) continue;
