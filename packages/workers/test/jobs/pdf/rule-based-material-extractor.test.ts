@@ -130,6 +130,24 @@ describe('RuleBasedMaterialExtractor: product blocks and specification lists', (
     ]);
   });
 
+  it('reads caption grids and bilingual headers', async () => {
+    const materials = await extract(
+      [
+        'MARMI',
+        'CALACATTA ORO 60x120\tSTATUARIO 60x60 cm 9 mm',
+        'Nome / Name\tFormato / Size\tSpessore / Thickness',
+        'Grigio Carnico\t30x60 cm\t9 mm',
+        'Articolo / Item Formato / Size Spessore / Thickness',
+        'Nero Marquina 60x120 cm 10 mm',
+      ].join('\n'),
+    );
+    expect(names(materials)).toEqual(['CALACATTA ORO', 'Grigio Carnico', 'Nero Marquina', 'STATUARIO']);
+    expect(byName(materials, 'CALACATTA ORO')?.formats?.[0]?.valuesMm).toEqual([600, 1200]);
+    expect(byName(materials, 'STATUARIO')).toMatchObject({ thicknessMm: 9, formats: [{ valuesMm: [600, 600] }] });
+    expect(byName(materials, 'Grigio Carnico')).toMatchObject({ thicknessMm: 9, formats: [{ valuesMm: [300, 600] }] });
+    expect(byName(materials, 'Nero Marquina')).toMatchObject({ thicknessMm: 10, formats: [{ valuesMm: [600, 1200] }] });
+  });
+
   it('keeps one-line product descriptions', async () => {
     const materials = await extract('Carrara marble tile 60x60 cm, polished, 10 mm\nNatural oak plank 1200 x 200 mm, oiled, 14 mm thick.');
     expect(materials.map((material) => material.key)).toEqual(['carrara-marble-600x600mm-10mm-polished', 'natural-oak-1200x200mm-14mm-oiled']);

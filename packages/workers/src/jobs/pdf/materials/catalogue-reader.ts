@@ -77,6 +77,18 @@ const UNIT_TOKEN = /^[([]?(mm|cm|m|%|kg\/m3|kg\/m³|g\/cm3|g\/cm³|in|en|in mm|i
 
 /** The field a label names (`Stärke (mm)` → thickness, unit mm); null when it names none. */
 function labelField(text: string): { field: CatalogueField; unit: Unit | null } | null {
+  // Bilingual headers ("Spessore / Thickness", "Formato - Size"): every part that is a label names the same field.
+  const parts = text.split(/\s+[/|–-]\s+|\s*\/\s*(?=\p{L})/u).filter((part) => part.trim() !== '');
+  if (parts.length > 1) {
+    const found = parts.map(singleLabelField);
+    const fields = new Set(found.filter((f) => f !== null).map((f) => f.field));
+    if (fields.size === 1) return found.find((f) => f !== null && f.unit !== null) ?? found.find((f) => f !== null) ?? null;
+    if (fields.size > 1) return null;
+  }
+  return singleLabelField(text);
+}
+
+function singleLabelField(text: string): { field: CatalogueField; unit: Unit | null } | null {
   const unit = /[([]\s*(mm|cm|m)\s*[)\]]|\b(?:in\s+)?(mm|cm)$/i.exec(text);
   const folded = foldText(text.replace(/[([][^)\]]*[)\]]/g, ' ').replace(/\b(?:in\s+)?(mm|cm)$/i, ' ')).replace(/[.:]+$/, '').trim();
   for (const label of LABELS) {
@@ -117,7 +129,17 @@ function headerColumns(line: string): Column[] | null {
       index += 1;
       continue;
     }
+    if (/^[/|–-]$/.test(tokens[index] as string)) {
+      index += 1;
+      continue;
+    }
     const label = LABELS.find((candidate) => candidate.words.every((word, offset) => tokens[index + offset] === word));
+    if (label !== undefined && columns.at(-1)?.field === label.field && /^[/|–-]$/.test(tokens[index - 1] ?? '')) {
+      // "Formato / Format": the second language names the same column.
+      known += label.words.length;
+      index += label.words.length;
+      continue;
+    }
     if (label === undefined) {
       unknown += 1;
       if (columns.at(-1)?.field !== 'other') columns.push({ field: 'other', unit: null });
@@ -623,6 +645,43 @@ function applyInline(product: CatalogueProduct, line: string, anyLength = false)
   }
 }
 
+/**
+ * Products written as captions, one per cell (`CALACATTA ORO 60x120  STATUARIO 60x60 cm`): a
+ * name that reads as a heading, then sizes, then at most a thickness, a finish or a slip class.
+ * Under a product heading only a grid (2+ captions) or an upper-case name counts, so a variant
+ * line ("Rohplatte 300 x 180 cm") stays with its product.
+ */
+function captionProducts(line: string, page: number, blockContext: string): CatalogueProduct[] {
+  const cells = cellsOf(line);
+  const products: CatalogueProduct[] = [];
+  for (const cell of cells) {
+    const match = /^(.+?)\s+(?=\d+(?:[.,]\d+)?\s*[x×X*]\s*\d)/u.exec(cell);
+    if (match === null) continue;
+    const name = (match[1] as string).trim();
+    if (!isHeading(name) || finishIn(name) !== null || CODE.test(name) === false && !/\p{L}{2,}/u.test(name)) continue;
+    const rest = cell.slice(match[0].length);
+    const list = formatsAt(rest, null);
+    if (list === null) continue;
+    const tail = rest.slice(list.consumed).replace(/[,;|]/g, ' ').trim();
+    const tailWords = tail === '' ? [] : tail.split(/\s+/);
+    const plausible = tailWords.every((word) => /^(?:\d+(?:[.,]\d+)?|mm|cm|R(?:9|1[0-3])|PEI|I{1,3}|IV|V)$/u.test(word) || finishIn(word) !== null);
+    if (!plausible || tailWords.length > 5) continue;
+    const product = newProduct(name, page, 'line');
+    product.formats = list.formats;
+    product.thicknessMm = list.thicknessMm;
+    applyInline(product, cell, true);
+    product.source.push(line);
+    products.push(product);
+  }
+  if (products.length === 0) return [];
+  if (blockContext !== '' && products.length < 2) {
+    const only = products[0] as CatalogueProduct;
+    const letters = only.name.replace(/[^\p{L}]/gu, '');
+    if (letters !== letters.toUpperCase() || foldText(only.name) === foldText(blockContext)) return [];
+  }
+  return products;
+}
+
 /** True when a line reads as running prose (many words, a sentence). */
 function isProse(line: string): boolean {
   const words = line.split(/\s+/).length;
@@ -711,6 +770,11 @@ export function readCataloguePage(text: string, page: number): CatalogueProduct[
         for (const pair of pairs) if (pair.column.field !== 'name') applyValue(block, pair.column, pair.value, false);
         block.source.push(line);
       }
+      continue;
+    }
+    const captions = captionProducts(line, page, blockContext);
+    if (captions.length > 0) {
+      for (const caption of captions) push(caption);
       continue;
     }
     const kind = headingKind(line);
