@@ -73,6 +73,15 @@ interface Label {
 const LABELS: Label[] = Object.entries(FIELD_LABELS)
   .flatMap(([field, labels]) => labels.map((label) => ({ field: field as CatalogueField, words: foldText(label).split(' ') })))
   .sort((a, b) => b.words.length - a.words.length);
+/** Labels by their folded text, and by their first word (longest first) for the word-by-word header scan. */
+const LABEL_BY_TEXT = new Map<string, CatalogueField>();
+const LABELS_BY_FIRST_WORD = new Map<string, Label[]>();
+for (const label of LABELS) {
+  const text = label.words.join(' ');
+  if (!LABEL_BY_TEXT.has(text)) LABEL_BY_TEXT.set(text, label.field);
+  const first = label.words[0] as string;
+  LABELS_BY_FIRST_WORD.set(first, [...(LABELS_BY_FIRST_WORD.get(first) ?? []), label]);
+}
 const UNIT_TOKEN = /^[([]?(mm|cm|m|%|kg\/m3|kg\/m³|g\/cm3|g\/cm³|in|en|in mm|in cm)[)\]]?$/;
 
 /** The field a label names (`Stärke (mm)` → thickness, unit mm); null when it names none. */
@@ -91,10 +100,8 @@ function labelField(text: string): { field: CatalogueField; unit: Unit | null } 
 function singleLabelField(text: string): { field: CatalogueField; unit: Unit | null } | null {
   const unit = /[([]\s*(mm|cm|m)\s*[)\]]|\b(?:in\s+)?(mm|cm)$/i.exec(text);
   const folded = foldText(text.replace(/[([][^)\]]*[)\]]/g, ' ').replace(/\b(?:in\s+)?(mm|cm)$/i, ' ')).replace(/[.:]+$/, '').trim();
-  for (const label of LABELS) {
-    if (label.words.join(' ') === folded) return { field: label.field, unit: ((unit?.[1] ?? unit?.[2])?.toLowerCase() as Unit | undefined) ?? null };
-  }
-  return null;
+  const field = LABEL_BY_TEXT.get(folded);
+  return field === undefined ? null : { field, unit: ((unit?.[1] ?? unit?.[2])?.toLowerCase() as Unit | undefined) ?? null };
 }
 
 interface Column {
@@ -133,7 +140,7 @@ function headerColumns(line: string): Column[] | null {
       index += 1;
       continue;
     }
-    const label = LABELS.find((candidate) => candidate.words.every((word, offset) => tokens[index + offset] === word));
+    const label = LABELS_BY_FIRST_WORD.get(tokens[index] as string)?.find((candidate) => candidate.words.every((word, offset) => tokens[index + offset] === word));
     if (label !== undefined && columns.at(-1)?.field === label.field && /^[/|–-]$/.test(tokens[index - 1] ?? '')) {
       // "Formato / Format": the second language names the same column.
       known += label.words.length;
