@@ -130,6 +130,13 @@ describe('RuleBasedMaterialExtractor: product blocks and specification lists', (
     ]);
   });
 
+  it('takes a subtitle of category words as the product\'s category, not as its name', async () => {
+    const materials = await extract(['Calacatta Oro', 'Porcelain Stoneware', 'Format: 60x120 cm', 'Finish: Polished', 'Basaltina', 'Natural Stone', 'Thickness: 3 cm'].join('\n'));
+    expect(names(materials)).toEqual(['Basaltina', 'Calacatta Oro']);
+    expect(byName(materials, 'Calacatta Oro')).toMatchObject({ productCategory: 'tile', material: 'porcelain stoneware', finish: 'polished' });
+    expect(byName(materials, 'Basaltina')).toMatchObject({ productCategory: 'stone', thicknessMm: 30 });
+  });
+
   it('reads caption grids and bilingual headers', async () => {
     const materials = await extract(
       [

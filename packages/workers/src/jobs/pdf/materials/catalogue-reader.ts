@@ -530,11 +530,24 @@ const CODE = /^[A-Z]{1,4}[- ]?\d{2,5}[A-Z]?$/;
  * ends it ("Installation notes", "Care"), or neither (null).
  */
 function headingKind(line: string): 'product' | 'section' | 'subsection' | null {
+  if (isCategoryTitle(line)) return 'subsection';
   if (isHeading(line)) return 'product';
   if (cellsOf(line).length !== 1 || line.length > 40 || /[.,;!?]$/.test(line) || line.split(/\s+/).length > 5) return null;
   if (SUBSECTION_HEADING.has(foldText(line).replace(/[^a-z ]+/g, '').trim())) return 'subsection';
   const words = foldText(line).split(' ').filter((word) => !/^\d+$/.test(word));
   return words.length > 0 && words.every((word) => NOT_A_PRODUCT_HEADING.has(word) || CONNECTORS.has(word)) ? 'section' : null;
+}
+
+/**
+ * True for a short line made only of category words ("Porcelain Stoneware", "Gres
+ * Porcellanato", "Natural Stone Tiles"): a product's subtitle or a section's, never its name.
+ */
+function isCategoryTitle(line: string): boolean {
+  if (cellsOf(line).length !== 1 || line.length > 40 || line.split(/\s+/).length > 5 || /[.,;:!?]$/.test(line)) return false;
+  let rest = ` ${foldText(line).replace(/[^a-z0-9 ]+/g, ' ')} `;
+  for (const [word] of FOLDED_CATEGORIES) rest = rest.replaceAll(` ${word} `, ' ').replaceAll(` ${word}s `, ' ');
+  const left = rest.split(' ').filter((word) => word !== '' && !CONNECTORS.has(word) && !GENERIC_TAIL.has(word) && !NOT_A_PRODUCT_HEADING.has(word));
+  return left.length === 0 && categoryIn(line) !== null;
 }
 
 /** True when a line reads as a product heading: short, capitalised or a code, no sentence end, not a section title. */
@@ -787,6 +800,8 @@ export function readCataloguePage(text: string, page: number): CatalogueProduct[
     const kind = headingKind(line);
     if (kind === 'subsection') {
       table = null;
+      if (blockContext !== '') blockHint ??= categoryIn(line);
+      else lastCategory = categoryIn(line) ?? lastCategory;
       continue;
     }
     if (kind !== null) {
