@@ -26,6 +26,7 @@ const BENCHES: BenchSpec[] = [
   { name: 'hung-detection', file: 'hung-detection.bench.ts', args: ['--runs=10'], quickArgs: ['--runs=2'], title: 'Hung-job detection time' },
   { name: 'monitor-tick', file: 'monitor-tick.bench.ts', args: ['--runs=3'], quickArgs: ['--sizes=10000,100000', '--runs=1'], title: 'Monitor tick time against tracked jobs' },
   { name: 'heartbeat-writes', file: 'heartbeat-writes.bench.ts', args: ['--sizes=10,100,1000'], quickArgs: ['--sizes=10,100'], title: 'Heartbeat writes per interval against active jobs' },
+  { name: 'materials', file: 'materials.bench.ts', args: [], quickArgs: [], title: 'Real work: products and properties from catalogue PDFs, precision and recall against ground truth' },
   { name: 'pdf-text', file: 'pdf-text.bench.ts', args: [], quickArgs: [], title: 'Real work: PDF text extraction through the job vs pdf.js' },
   { name: 'pdf-text-quality', file: 'pdf-text-quality.bench.ts', args: [], quickArgs: [], title: 'PDF text quality: word and order recall on the PDF text test set' },
   { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: [], title: 'Real work: XML import vs the bare streaming parse; peak RSS of a 100 MB feed' },

@@ -78,7 +78,9 @@ export type { Material, MaterialDimensions } from './jobs/pdf/materials/material
 export type { MaterialExtractor } from './jobs/pdf/materials/material-extractor.js';
 export { RuleBasedMaterialExtractor, RuleBasedMaterialExtractorOptionsSchema } from './jobs/pdf/materials/rule-based-material-extractor.js';
 export type { RuleBasedMaterialExtractorOptions } from './jobs/pdf/materials/rule-based-material-extractor.js';
-export { AnthropicMaterialExtractor, AnthropicMaterialExtractorOptionsSchema } from './jobs/pdf/materials/anthropic-material-extractor.js';
+export { ProductCategory, ProductCategorySchema, MaterialPropertiesSchema, unionFormats } from './jobs/pdf/materials/material.js';
+export type { MaterialProperties } from './jobs/pdf/materials/material.js';
+export { AnthropicMaterialExtractor, AnthropicMaterialExtractorOptionsSchema, parseMaterialAnswer } from './jobs/pdf/materials/anthropic-material-extractor.js';
 export type { AnthropicMaterialExtractorOptions } from './jobs/pdf/materials/anthropic-material-extractor.js';
 export { InMemoryMaterialStore } from './jobs/pdf/materials/material-store.js';
 export type { MaterialStore } from './jobs/pdf/materials/material-store.js';
@@ -151,3 +153,5 @@ export { HostLanes } from './jobs/scrape/host-lanes.js';
 export type { CrawlEntry, LaneLimits, TakeResult } from './jobs/scrape/host-lanes.js';
 export { createJobsFromConfig, parseWorkerEnv, WorkerEnvSchema } from './entry/worker-env.js';
 export type { WorkerEnvConfig } from './entry/worker-env.js';
+export { DocumentTruthSchema, nameKey, scoreDocument, scoreTotals, TruthProductSchema } from './jobs/pdf/materials/material-scoring.js';
+export type { DocumentScore, DocumentTruth, ScoredProperty, TruthProduct } from './jobs/pdf/materials/material-scoring.js';
