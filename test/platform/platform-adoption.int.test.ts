@@ -7,10 +7,9 @@
  * platform's row shows it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SupabaseCheckpointStore } from '@kai-jobs/checkpoint';
 import { Alerter, createMonitor, RedisAlertDedupeStore } from '@kai-jobs/monitor';
 import { startSentryReceiver, type SentryReceiver } from '@kai-jobs/monitor/testing';
-import { createJobClient, SupabaseStatusStore } from '@kai-jobs/queue';
+import { createJobClient, SupabaseJobStore } from '@kai-jobs/queue';
 import { startSupabaseTestStack, useRedisTestContext, waitFor, type SupabaseTestStack } from '@kai-jobs/queue/testing';
 import { createWorkerRuntime } from '@kai-jobs/workers';
 import { readRuns, redisSyntheticHooks } from '../../packages/workers/test/fixtures/synthetic-hooks.js';
@@ -57,17 +56,17 @@ afterAll(async () => {
 
 function stores() {
   const connection = { url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema };
-  return { status: new SupabaseStatusStore(connection), checkpoints: new SupabaseCheckpointStore(connection) };
+  return new SupabaseJobStore(connection);
 }
 
-function monitor(status: SupabaseStatusStore, checkpoints: SupabaseCheckpointStore) {
+function monitor(store: SupabaseJobStore) {
   const alerter = ctx.manage(
     'alerter',
     new Alerter({ dsn: receiver.dsn, environment: 'test', dedupeStore: new RedisAlertDedupeStore({ connection: ctx.redis, prefix: ctx.prefix }) }),
   );
   return ctx.track(
     'monitor',
-    createMonitor({ redis: ctx.redisOptions, alerter, statusStore: status, checkpointStore: checkpoints, backoff: { baseMs: 50, capMs: 200 } }),
+    createMonitor({ redis: ctx.redisOptions, alerter, store, backoff: { baseMs: 50, capMs: 200 } }),
   );
 }
 
@@ -107,10 +106,10 @@ describe('kai-jobs adopted on the platform’s tables', () => {
   });
 
   it('a stuck row the platform wrote is failed by the monitor with exactly one alert; healthy ones are left', async () => {
-    const { status, checkpoints } = stores();
+    const status = stores();
     const found = await status.findStale('pdf', { heartbeatOlderThanMs: 15 * MINUTE, updateOlderThanMs: 5 * MINUTE });
     expect(found.map((candidate) => [candidate.row.id, candidate.reason, candidate.foreign])).toEqual([[stuckPdf, 'heartbeat_timeout', true]]);
-    const watcher = monitor(status, checkpoints);
+    const watcher = monitor(status);
     const { decisions } = await watcher.runOnce();
     expect(decisions).toEqual([expect.objectContaining({ jobId: stuckPdf, type: 'pdf', action: 'fail', reason: 'heartbeat_timeout', applied: true })]);
     const [event] = await receiver.waitForEvents(1);
@@ -124,11 +123,10 @@ describe('kai-jobs adopted on the platform’s tables', () => {
     expect(receiver.events).toHaveLength(1);
     await watcher.close();
     await status.close();
-    await checkpoints.close();
   }, 30_000);
 
   it('a session the platform created is adopted; its linked background_jobs row fails and completes with kai-jobs’ sessions and imports', async () => {
-    const { status, checkpoints } = stores();
+    const status = stores();
     const db = await stack.admin.connect();
     try {
       // As the edge function does: the platform's rows first (uuid ids), then the job with the row's id.
@@ -166,12 +164,11 @@ describe('kai-jobs adopted on the platform’s tables', () => {
     } finally {
       db.release();
       await status.close();
-      await checkpoints.close();
     }
   });
 
   it('a kai-jobs PDF job runs on the platform’s table, is restarted from its checkpoint and completes', async () => {
-    const { status, checkpoints } = stores();
+    const status = stores();
     const runtime = ctx.track(
       'runtime',
       createWorkerRuntime({
@@ -184,8 +181,7 @@ describe('kai-jobs adopted on the platform’s tables', () => {
         progressThrottleMs: 0,
         cpuThreads: 1,
         backoff: { baseMs: 50, capMs: 200 },
-        statusStore: status,
-        checkpointStore: checkpoints,
+        store: status,
       }),
     );
     await runtime.start();
@@ -206,7 +202,7 @@ describe('kai-jobs adopted on the platform’s tables', () => {
          updated_at = updated_at - interval '16 minutes', progress_checked_at = progress_checked_at - interval '16 minutes' where id = $1`,
       [id],
     );
-    const watcher = monitor(status, checkpoints);
+    const watcher = monitor(status);
     const { decisions } = await watcher.runOnce();
     expect(decisions).toEqual([
       expect.objectContaining({ jobId: id, action: 'restart', reason: 'heartbeat_timeout', checkpointStage: 'pdf_loaded', restartNumber: 1, applied: true }),
@@ -219,6 +215,5 @@ describe('kai-jobs adopted on the platform’s tables', () => {
     await watcher.close();
     await runtime.close();
     await status.close();
-    await checkpoints.close();
   }, 60_000);
 });
