@@ -1,6 +1,6 @@
 import type { StoreSet } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type Logger } from '@kai-jobs/queue';
-import { createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
+import { createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
 import type { Environment } from '../config/cli-env.js';
 
 /** A started worker runtime and what it opened. */
@@ -22,11 +22,18 @@ export async function startWorkerService(env: Environment, logger: Logger, store
   const stores = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-worker-stores' });
   stores.on('error', () => undefined);
   let runtime: WorkerRuntime | undefined;
+  // STORAGE_S3_*: `storage` sources (and, with ARTIFACT_STORE=s3, artifacts) in an S3-compatible bucket.
+  const blobStore = createBlobStoreFromConfig(config);
+  const artifactStore = createArtifactStoreFromConfig(config);
+  const closeBlobStores = (): void => {
+    blobStore?.close();
+    artifactStore?.close();
+  };
   try {
     await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
     runtime = createWorkerRuntime({
       redis: config.redis,
-      jobs: createJobsFromConfig(config, stores),
+      jobs: createJobsFromConfig(config, stores, blobStore),
       concurrency: config.concurrency,
       logger,
       ...(storeSet === null ? {} : { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore }),
@@ -36,11 +43,14 @@ export async function startWorkerService(env: Environment, logger: Logger, store
       ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
       ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
       ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+    ...(artifactStore ? { artifactStore } : {}),
+      ...(artifactStore ? { artifactStore } : {}),
       ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
     });
     await runtime.start();
   } catch (error) {
     await runtime?.close();
+    closeBlobStores();
     await closeRedis(stores);
     throw error;
   }
@@ -52,6 +62,7 @@ export async function startWorkerService(env: Environment, logger: Logger, store
     shutdown() {
       stopping ??= (async () => {
         await started.shutdown();
+        closeBlobStores();
         await closeRedis(stores);
       })();
       return stopping;

@@ -6,7 +6,7 @@
  */
 import { createStoreSet } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
-import { createJobsFromConfig, parseWorkerEnv } from '../entry/worker-env.js';
+import { createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv } from '../entry/worker-env.js';
 import { createWorkerRuntime } from '../runtime/worker-runtime.js';
 import { installShutdownSignals } from '../runtime/shutdown-signals.js';
 
@@ -24,10 +24,13 @@ try {
   await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
   // STATUS_STORE=supabase: rows and checkpoints in Supabase (with outage buffering); else Redis.
   const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
+  // STORAGE_S3_*: `storage` sources (and, with ARTIFACT_STORE=s3, artifacts) in an S3-compatible bucket.
+  const blobStore = createBlobStoreFromConfig(config);
+  const artifactStore = createArtifactStoreFromConfig(config);
   const runtime = createWorkerRuntime({
     ...(storeSet ? { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore } : {}),
     redis: config.redis,
-    jobs: createJobsFromConfig(config, stores),
+    jobs: createJobsFromConfig(config, stores, blobStore),
     concurrency: config.concurrency,
     logger,
     ...(config.workerId ? { workerId: config.workerId } : {}),
@@ -36,6 +39,7 @@ try {
     ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
     ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
     ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+    ...(artifactStore ? { artifactStore } : {}),
     ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
   });
   installShutdownSignals(
@@ -43,6 +47,8 @@ try {
       async shutdown() {
         await runtime.shutdown();
         await storeSet?.close();
+        blobStore?.close();
+        artifactStore?.close();
         await closeRedis(stores);
       },
     },

@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint';
 import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type MetricsRecorder, type StatusStore } from '@kai-jobs/queue';
@@ -36,8 +34,12 @@ export const WorkerRuntimeOptionsSchema = z
     progressThrottleMs: z.number().int().min(0).default(1000),
     /** Retry backoff for transient errors (BullMQ attempts). */
     backoff: BackoffPolicySchema.prefault({}),
-    /** Folder of the local artifact store (when `artifactStore` is not given). Default `<tmp>/kai-jobs-artifacts`. */
-    artifactsDir: z.string().min(1).default(join(tmpdir(), 'kai-jobs-artifacts')),
+    /**
+     * Folder of the local artifact store (when `artifactStore` is not given). Default
+     * `<tmp>/kai-jobs-artifacts/<prefix>`: a folder per key prefix, so the deployments and test
+     * runs sharing a host never share (nor sweep) each other's artifacts.
+     */
+    artifactsDir: z.string().min(1).optional(),
     /** Worker threads for CPU-heavy stage work. Default cores − 1. */
     cpuThreads: z.number().int().min(1).max(64).optional(),
     /**

@@ -26,6 +26,7 @@ import {
 } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { LocalFolderArtifactStore } from '../artifacts/local-folder-artifact-store.js';
+import { defaultArtifactsDir } from '../artifacts/prefix-folder.js';
 import { CpuPool } from '../cpu/cpu-pool.js';
 import { AbortCause, AttemptAbortedError } from '../errors.js';
 import type { StagedJobDefinition } from '../staged-job.js';
@@ -139,7 +140,7 @@ export class WorkerRuntime {
       attemptOf: (jobId) => this.active.get(jobId),
     });
     ({ statusStore: this.statusStore, checkpointStore: this.checkpointStore } = this.guardedStores);
-    this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
+    this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir ?? defaultArtifactsDir(redis.prefix));
     this.metrics = this.options.metrics ?? new RedisMetricsRecorder({ connection: this.connection, prefix: redis.prefix, logger: this.logger });
     this.cpuPool = new CpuPool({
       ...(this.options.cpuThreads === undefined ? {} : { size: this.options.cpuThreads }),
