@@ -27,6 +27,19 @@ export type StoreKind = (typeof StoreKind)[keyof typeof StoreKind];
 const custom = <T>(what: string) =>
   z.custom<T>((value) => typeof value === 'object' && value !== null, { message: `expected ${what}` });
 
+/**
+ * Retention of both stores of a set, by the stores' own option names: `finishedRetentionMs`
+ * (rows, history, idempotency keys of finished jobs), `checkpointRetentionMs` (the checkpoint
+ * store's `retentionMs`), `maxHistoryEntries` (Redis only). Absent: each store's default.
+ */
+const StoreRetentionSchema = z
+  .object({
+    finishedRetentionMs: z.number().int().positive().optional(),
+    checkpointRetentionMs: z.number().int().positive().optional(),
+    maxHistoryEntries: z.number().int().min(10).max(10_000).optional(),
+  })
+  .strict();
+
 const SchemaNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected a schema name (letters, digits, "_")' });
 
 /** Redis stores: the entry point's ioredis connection and key prefix. */
@@ -39,6 +52,8 @@ const RedisStoreSetSchema = z
     prefix: KeyPrefixSchema.default(DEFAULT_KEY_PREFIX),
     /** Structured logger. Default: silent. */
     logger: custom<Logger>('a Logger').optional(),
+    /** Retention (see `StoreRetentionSchema`). Default: the stores' defaults. */
+    retention: StoreRetentionSchema.optional(),
   })
   .strict();
 
@@ -60,6 +75,8 @@ const SupabaseStoreSetSchema = z
     prefix: KeyPrefixSchema.optional(),
     /** Structured logger. Default: silent. */
     logger: custom<Logger>('a Logger').optional(),
+    /** Retention (`maxHistoryEntries` does not apply: the SQL functions keep history by age). Default: the stores' defaults. */
+    retention: StoreRetentionSchema.optional(),
   })
   .strict();
 
@@ -93,10 +110,12 @@ export function createStoreSet(config: StoreSetConfig): StoreSet {
   const options = parsed.data;
   if (options.kind === StoreKind.Redis) {
     const { connection, prefix } = options;
+    const { finishedRetentionMs, checkpointRetentionMs, maxHistoryEntries } = options.retention ?? {};
+    const shared = { ...(finishedRetentionMs === undefined ? {} : { finishedRetentionMs }), ...(maxHistoryEntries === undefined ? {} : { maxHistoryEntries }) };
     return {
       kind: StoreKind.Redis,
-      statusStore: new RedisStatusStore({ connection, prefix }),
-      checkpointStore: new RedisCheckpointStore({ connection, prefix }),
+      statusStore: new RedisStatusStore({ connection, prefix, ...shared }),
+      checkpointStore: new RedisCheckpointStore({ connection, prefix, ...shared, ...(checkpointRetentionMs === undefined ? {} : { retentionMs: checkpointRetentionMs }) }),
       async close() {
         // Both stores use the caller's connection: nothing of their own to close.
       },
@@ -109,8 +128,9 @@ export function createStoreSet(config: StoreSetConfig): StoreSet {
     requestTimeoutMs: options.requestTimeoutMs,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   };
-  const statusStore = new SupabaseStatusStore(connection);
-  const checkpointStore = new SupabaseCheckpointStore(connection);
+  const { finishedRetentionMs, checkpointRetentionMs } = options.retention ?? {};
+  const statusStore = new SupabaseStatusStore({ ...connection, ...(finishedRetentionMs === undefined ? {} : { finishedRetentionMs }) });
+  const checkpointStore = new SupabaseCheckpointStore({ ...connection, ...(checkpointRetentionMs === undefined ? {} : { retentionMs: checkpointRetentionMs }) });
   return {
     kind: StoreKind.Supabase,
     statusStore,

@@ -69,8 +69,12 @@ export class Monitor {
     connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
     this.connection = connection;
     await waitForRedis(connection, redis.url, redis.connectTimeoutMs);
-    const statusStore: StatusStore = this.options.statusStore ?? new RedisStatusStore({ connection, prefix: redis.prefix });
-    const checkpointStore: CheckpointStore = this.options.checkpointStore ?? new RedisCheckpointStore({ connection, prefix: redis.prefix });
+    const { finishedRetentionMs, checkpointRetentionMs, maxHistoryEntries } = this.options.storeRetention;
+    const retention = { ...(finishedRetentionMs === undefined ? {} : { finishedRetentionMs }), ...(maxHistoryEntries === undefined ? {} : { maxHistoryEntries }) };
+    const statusStore: StatusStore = this.options.statusStore ?? new RedisStatusStore({ connection, prefix: redis.prefix, ...retention });
+    const checkpointStore: CheckpointStore =
+      this.options.checkpointStore ??
+      new RedisCheckpointStore({ connection, prefix: redis.prefix, ...retention, ...(checkpointRetentionMs === undefined ? {} : { retentionMs: checkpointRetentionMs }) });
     const metrics: MetricsRecorder = this.options.metrics ?? new RedisMetricsRecorder({ connection, prefix: redis.prefix, logger: this.logger });
     let alerter = this.options.alerter;
     if (alerter === undefined) {

@@ -229,3 +229,5 @@ export type {
   WorkerRegistryEntry,
   WorkerRegistrySnapshot,
 } from './registry/worker-registry-store.js';
+export { parseDurationMs, parseRetentionEnv, RETENTION_ENV_VARIABLES, storeRetentionOptions } from './retention-env.js';
+export type { RetentionEnvConfig, StoreRetentionOptions } from './retention-env.js';

@@ -128,6 +128,8 @@ export {
 } from './jobs/shared/s3-blob-store.js';
 export type { S3BlobStoreOptions } from './jobs/shared/s3-blob-store.js';
 export { defaultArtifactsDir, prefixFolderName } from './artifacts/prefix-folder.js';
+export { ArtifactSweeper, ArtifactSweepAction, ArtifactSweepOptionsSchema, decideArtifactSweep, isSweepableArtifactStore } from './artifacts/artifact-sweeper.js';
+export type { ArtifactJobEntry, ArtifactSweeperDeps, ArtifactSweepOptions, ArtifactSweepResult, SweepableArtifactStore } from './artifacts/artifact-sweeper.js';
 export { openFileSource, readOpenedFile, readOpenedFileChunks } from './jobs/shared/file-source.js';
 export type { FileSourceOptions, OpenedFileSource } from './jobs/shared/file-source.js';
 export { FileSourceError, FileSourceFailureReason, isFileSourceError } from './jobs/shared/errors.js';
@@ -156,5 +158,5 @@ export type { PrologInfo, PrologScan } from './jobs/xml-import/prolog-scan.js';
 export { FeedUnavailableError } from './jobs/xml-import/errors.js';
 export { HostLanes } from './jobs/scrape/host-lanes.js';
 export type { CrawlEntry, LaneLimits, TakeResult } from './jobs/scrape/host-lanes.js';
-export { createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, WorkerEnvSchema } from './entry/worker-env.js';
+export { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf, WorkerEnvSchema } from './entry/worker-env.js';
 export type { WorkerEnvConfig } from './entry/worker-env.js';

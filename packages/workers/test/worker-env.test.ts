@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv } from '../src/index.js';
+import { artifactSweepOf, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf } from '../src/index.js';
 
 describe('parseWorkerEnv', () => {
   it('has defaults for everything', () => {
@@ -162,5 +162,25 @@ describe('parseWorkerEnv: the S3 blob store (STORAGE_S3_*)', () => {
       blobStore?.close();
       unused.disconnect();
     }
+  });
+});
+
+describe('parseWorkerEnv: retention (KAI_RETENTION_*)', () => {
+  it('maps the variables onto the stores\' retention and the artifact sweep; unset keeps the defaults', () => {
+    const config = parseWorkerEnv({
+      KAI_RETENTION_FINISHED: '3d',
+      KAI_RETENTION_CHECKPOINTS: '1d',
+      KAI_RETENTION_HISTORY_ENTRIES: '40',
+      KAI_RETENTION_ARTIFACTS_COMPLETED: '6h',
+      KAI_RETENTION_ARTIFACTS_FAILED: '2d',
+      KAI_RETENTION_ARTIFACTS_ORPHAN: '30m',
+      KAI_ARTIFACT_SWEEP_INTERVAL: '0',
+    });
+    expect(storeRetentionOf(config)).toEqual({ finishedRetentionMs: 3 * 86_400_000, checkpointRetentionMs: 86_400_000, maxHistoryEntries: 40 });
+    expect(artifactSweepOf(config)).toEqual({ completedRetentionMs: 6 * 3_600_000, failedRetentionMs: 2 * 86_400_000, orphanGraceMs: 1_800_000, intervalMs: 0 });
+    expect(artifactSweepOf(parseWorkerEnv({}))).toEqual({});
+    expect(() => parseWorkerEnv({ KAI_RETENTION_ARTIFACTS_FAILED: '2 days', KAI_RETENTION_HISTORY_ENTRIES: 'all' })).toThrow(
+      /KAI_RETENTION_HISTORY_ENTRIES: expected a whole number[\s\S]*KAI_RETENTION_ARTIFACTS_FAILED: expected a duration/,
+    );
   });
 });

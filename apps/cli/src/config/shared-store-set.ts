@@ -1,5 +1,5 @@
 import { createStoreSet, StoreKind, type StoreSet } from '@kai-jobs/checkpoint';
-import type { Logger } from '@kai-jobs/queue';
+import { storeRetentionOptions, type Logger } from '@kai-jobs/queue';
 import { parseCliEnv, type Environment } from './cli-env.js';
 
 /**
@@ -8,6 +8,6 @@ import { parseCliEnv, type Environment } from './cli-env.js';
  * stores on its own connection (their default).
  */
 export function sharedStoreSet(env: Environment, logger: Logger): StoreSet | null {
-  const { stores } = parseCliEnv(env);
-  return stores.kind === StoreKind.Supabase ? createStoreSet({ ...stores, logger }) : null;
+  const { stores, retention } = parseCliEnv(env);
+  return stores.kind === StoreKind.Supabase ? createStoreSet({ ...stores, logger, retention: storeRetentionOptions(retention) }) : null;
 }

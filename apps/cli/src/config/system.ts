@@ -4,6 +4,7 @@ import {
   ConnectionRole,
   createJobClient,
   createRedisConnection,
+  storeRetentionOptions,
   waitForRedis,
   type JobClient,
   type RedisClient,
@@ -34,7 +35,7 @@ export async function openSystem(config: CliEnvConfig, connectionName = 'kai-cli
   let stores: StoreSet;
   try {
     await waitForRedis(redis, config.redis.url, config.redis.connectTimeoutMs);
-    stores = createStoreSet({ ...config.stores, connection: redis, prefix: config.redis.prefix });
+    stores = createStoreSet({ ...config.stores, connection: redis, prefix: config.redis.prefix, retention: storeRetentionOptions(config.retention) });
   } catch (error) {
     await closeRedis(redis);
     throw error;

@@ -1,6 +1,6 @@
 import type { StoreSet } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type Logger } from '@kai-jobs/queue';
-import { createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
+import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, createWorkerRuntime, storeRetentionOf, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
 import type { Environment } from '../config/cli-env.js';
 
 /** A started worker runtime and what it opened. */
@@ -43,8 +43,10 @@ export async function startWorkerService(env: Environment, logger: Logger, store
       ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
       ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
       ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
-    ...(artifactStore ? { artifactStore } : {}),
       ...(artifactStore ? { artifactStore } : {}),
+      // KAI_RETENTION_*: what the Redis stores keep, and the artifact sweep.
+      storeRetention: storeRetentionOf(config),
+      artifactSweep: artifactSweepOf(config),
       ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
     });
     await runtime.start();

@@ -5,7 +5,7 @@
  * Sentry (SENTRY_DSN) or the log. Reads the environment (see the README).
  */
 import { createStoreSet } from '@kai-jobs/checkpoint';
-import { ConnectionRole, createLogger, createRedisConnection, closeRedis } from '@kai-jobs/queue';
+import { ConnectionRole, createLogger, createRedisConnection, closeRedis, storeRetentionOptions } from '@kai-jobs/queue';
 import { Alerter } from '../alerts/alerter.js';
 import { RedisAlertDedupeStore } from '../alerts/dedupe-store.js';
 import { installProcessAlerter } from '../alerts/process-alerter.js';
@@ -38,7 +38,7 @@ const fatal = (error: unknown): void => {
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
 // STATUS_STORE=supabase: the monitor reads and transitions the Supabase rows; else Redis.
-const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
+const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger, retention: storeRetentionOptions(config.retention) }) : null;
 const monitor = createMonitor({
   ...config.monitor,
   redis: config.redis,

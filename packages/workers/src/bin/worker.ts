@@ -6,7 +6,7 @@
  */
 import { createStoreSet } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
-import { createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv } from '../entry/worker-env.js';
+import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf } from '../entry/worker-env.js';
 import { createWorkerRuntime } from '../runtime/worker-runtime.js';
 import { installShutdownSignals } from '../runtime/shutdown-signals.js';
 
@@ -23,7 +23,7 @@ stores.on('error', () => undefined);
 try {
   await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
   // STATUS_STORE=supabase: rows and checkpoints in Supabase (with outage buffering); else Redis.
-  const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
+  const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger, retention: storeRetentionOf(config) }) : null;
   // STORAGE_S3_*: `storage` sources (and, with ARTIFACT_STORE=s3, artifacts) in an S3-compatible bucket.
   const blobStore = createBlobStoreFromConfig(config);
   const artifactStore = createArtifactStoreFromConfig(config);
@@ -40,6 +40,9 @@ try {
     ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
     ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
     ...(artifactStore ? { artifactStore } : {}),
+    // KAI_RETENTION_*: what the Redis stores keep, and the artifact sweep.
+    storeRetention: storeRetentionOf(config),
+    artifactSweep: artifactSweepOf(config),
     ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
   });
   installShutdownSignals(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, parseRetentionEnv, storeRetentionOptions, type JobType, type RedisClient, type RedisConnectionOptions, type RetentionEnvConfig, type StoreRetentionOptions } from '@kai-jobs/queue';
 import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
 import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
 import { SupabaseMaterialStore } from '../jobs/pdf/materials/supabase-material-store.js';
@@ -12,6 +12,7 @@ import { createFirecrawlProvider } from '../jobs/scrape/firecrawl-provider.js';
 import { createScrapeJob } from '../jobs/scrape/scrape-job.js';
 import { RedisProductStore } from '../jobs/xml-import/redis-product-store.js';
 import { createXmlImportJob } from '../jobs/xml-import/xml-import-job.js';
+import type { ArtifactSweepOptions } from '../artifacts/artifact-sweeper.js';
 import { prefixFolderName } from '../artifacts/prefix-folder.js';
 import { S3BlobStore, S3BlobStoreOptionsSchema, type S3BlobStoreOptions } from '../jobs/shared/s3-blob-store.js';
 import type { StagedJobDefinition } from '../staged-job.js';
@@ -126,6 +127,8 @@ export interface WorkerEnvConfig {
   stores: StoreEnvConfig;
   /** The S3-compatible blob store of `storage` sources (`STORAGE_S3_*`), or null when not configured. */
   storage: S3BlobStoreOptions | null;
+  /** Retention from `KAI_RETENTION_*` and `KAI_ARTIFACT_SWEEP_INTERVAL` (absent fields keep the defaults). */
+  retention: RetentionEnvConfig;
   /** `s3`: artifacts in the `storage` bucket (under `artifacts/<prefix>/`); `local`: in `artifactsDir`. */
   artifactStore: 'local' | 's3';
 }
@@ -206,6 +209,8 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     else for (const issue of check.error.issues) problems.push(`${STORAGE_VARIABLES[issue.path[0] as keyof typeof STORAGE_VARIABLES] ?? 'STORAGE_S3_*'}: ${issue.message}`);
   }
   if (raw.ARTIFACT_STORE === 's3' && storageValues === null) problems.push('ARTIFACT_STORE=s3 needs the STORAGE_S3_* variables (endpoint, region, access key id, secret, bucket)');
+  const { retention, problems: retentionProblems } = parseRetentionEnv(env);
+  problems.push(...retentionProblems);
   let stores: StoreEnvConfig = { kind: 'redis' };
   try {
     stores = parseStoreConfigFromEnv(env);
@@ -235,6 +240,23 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     stores,
     storage,
     artifactStore: raw.ARTIFACT_STORE,
+    retention,
+  };
+}
+
+/** The stores' retention options (`createStoreSet`'s `retention`, the runtime's `storeRetention`) of `config`. */
+export function storeRetentionOf(config: Pick<WorkerEnvConfig, 'retention'>): StoreRetentionOptions {
+  return storeRetentionOptions(config.retention);
+}
+
+/** The runtime's `artifactSweep` options of `config` (`KAI_RETENTION_ARTIFACTS_*`, `KAI_ARTIFACT_SWEEP_INTERVAL`). */
+export function artifactSweepOf(config: Pick<WorkerEnvConfig, 'retention'>): ArtifactSweepOptions {
+  const { artifactsCompletedMs, artifactsFailedMs, artifactOrphanGraceMs, artifactSweepIntervalMs } = config.retention;
+  return {
+    ...(artifactsCompletedMs === undefined ? {} : { completedRetentionMs: artifactsCompletedMs }),
+    ...(artifactsFailedMs === undefined ? {} : { failedRetentionMs: artifactsFailedMs }),
+    ...(artifactOrphanGraceMs === undefined ? {} : { orphanGraceMs: artifactOrphanGraceMs }),
+    ...(artifactSweepIntervalMs === undefined ? {} : { intervalMs: artifactSweepIntervalMs }),
   };
 }
 

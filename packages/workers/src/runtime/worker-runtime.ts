@@ -27,6 +27,7 @@ import {
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { LocalFolderArtifactStore } from '../artifacts/local-folder-artifact-store.js';
 import { defaultArtifactsDir } from '../artifacts/prefix-folder.js';
+import { ArtifactSweeper, isSweepableArtifactStore, type ArtifactSweepResult } from '../artifacts/artifact-sweeper.js';
 import { CpuPool } from '../cpu/cpu-pool.js';
 import { AbortCause, AttemptAbortedError } from '../errors.js';
 import type { StagedJobDefinition } from '../staged-job.js';
@@ -76,6 +77,7 @@ export class WorkerRuntime {
   private cpuPool: CpuPool | undefined;
   private metrics: MetricsRecorder | undefined;
   private heartbeats: HeartbeatBatcher | undefined;
+  private artifactSweeper: ArtifactSweeper | undefined;
   private registry: WorkerRegistry | undefined;
   private shuttingDown = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -123,9 +125,20 @@ export class WorkerRuntime {
     await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);
     this.bullConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.bullConnection.on('error', (error: Error) => this.logger.warn('BullMQ connection error', { error: error.message }));
-    this.statusStore = this.options.statusStore ?? new RedisStatusStore({ connection: this.connection, prefix: redis.prefix });
+    const { finishedRetentionMs, checkpointRetentionMs, maxHistoryEntries } = this.options.storeRetention;
+    const retention = {
+      ...(finishedRetentionMs === undefined ? {} : { finishedRetentionMs }),
+      ...(maxHistoryEntries === undefined ? {} : { maxHistoryEntries }),
+    };
+    this.statusStore = this.options.statusStore ?? new RedisStatusStore({ connection: this.connection, prefix: redis.prefix, ...retention });
     this.checkpointStore =
-      this.options.checkpointStore ?? new RedisCheckpointStore({ connection: this.connection, prefix: redis.prefix });
+      this.options.checkpointStore ??
+      new RedisCheckpointStore({
+        connection: this.connection,
+        prefix: redis.prefix,
+        ...retention,
+        ...(checkpointRetentionMs === undefined ? {} : { retentionMs: checkpointRetentionMs }),
+      });
     // Buffered status writes and retried checkpoints when the stores are not Redis (a Supabase outage).
     this.guardedStores = guardStores({
       setting: this.options.outageTolerance,
@@ -159,6 +172,15 @@ export class WorkerRuntime {
       onBeat: (jobs, lagMs) => this.events.emit('heartbeat:written', { jobs, lagMs }),
     });
     this.heartbeats.start();
+    const artifactStore = this.artifactStore;
+    const statusStore = this.statusStore;
+    if (this.options.artifactSweep !== false && isSweepableArtifactStore(artifactStore)) {
+      this.artifactSweeper = new ArtifactSweeper(
+        { store: artifactStore, getRow: (jobId) => statusStore.get(jobId), now: () => statusStore.now(), logger: this.logger },
+        this.options.artifactSweep,
+      );
+      this.artifactSweeper.start();
+    }
 
     this.subscriber = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.subscriber.on('error', (error: Error) => this.logger.warn('abort subscriber error', { error: error.message }));
@@ -357,6 +379,14 @@ export class WorkerRuntime {
     await this.close();
   }
 
+  /**
+   * Runs one artifact sweep now (the timer runs them every `artifactSweep.intervalMs`); null
+   * when the sweep is off or the artifact store cannot be swept. For operators' tools and tests.
+   */
+  async sweepArtifacts(): Promise<ArtifactSweepResult | null> {
+    return (await this.artifactSweeper?.runOnce()) ?? null;
+  }
+
   /** Closes everything at once (running attempts are abandoned to BullMQ's stall detection). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -366,6 +396,7 @@ export class WorkerRuntime {
     // The registry entry stays: the failover watcher hands back what a hard close abandoned.
     await this.registry?.stop();
     await this.heartbeats?.stop();
+    await this.artifactSweeper?.stop();
     await this.guardedStores?.close();
     await this.cpuPool?.close();
     if (this.subscriber !== undefined) await closeRedis(this.subscriber);

@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConfigError, KaiJobsError, toError, type ArtifactRef } from '@kai-jobs/queue';
-import type { ArtifactBody, ArtifactStore } from '../../artifacts/artifact-store.js';
+import type { ArtifactBody } from '../../artifacts/artifact-store.js';
+import type { ArtifactJobEntry, SweepableArtifactStore } from '../../artifacts/artifact-sweeper.js';
 import { ArtifactNotFoundError, InvalidArtifactKeyError } from '../../errors.js';
 import { BlobNotFoundError, type BlobReader } from './blob-reader.js';
 
@@ -117,7 +118,7 @@ const DENIED_CODES = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDo
  * (`ARTIFACT_STORE=s3`). The endpoint is operator-configured, so it is not sent through the
  * SSRF guard; payloads only ever choose a key inside the bucket.
  */
-export class S3BlobStore implements BlobReader, ArtifactStore {
+export class S3BlobStore implements BlobReader, SweepableArtifactStore {
   private readonly client: S3Client;
   private readonly options: z.output<typeof S3BlobStoreOptionsSchema>;
 
@@ -256,16 +257,32 @@ export class S3BlobStore implements BlobReader, ArtifactStore {
     return listed.map((key) => key.slice(strip)).sort();
   }
 
+  /** Every job (first key segment) with artifacts, with its newest object's time, for the sweep. */
+  async listJobs(): Promise<ArtifactJobEntry[]> {
+    const base = this.options.keyPrefix === undefined ? '' : `${this.options.keyPrefix}/`;
+    const newest = new Map<string, number>();
+    for (const object of await this.listObjectEntries(base, '(all jobs)')) {
+      const jobId = object.key.slice(base.length).split('/')[0];
+      if (jobId === undefined || jobId === '') continue;
+      newest.set(jobId, Math.max(newest.get(jobId) ?? 0, object.modifiedAtMs));
+    }
+    return [...newest].map(([jobId, modifiedAtMs]) => ({ jobId, modifiedAtMs }));
+  }
+
   /** Every object key (with the store's `keyPrefix`) that starts with `objectPrefix`. */
   private async listObjects(objectPrefix: string, what: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listObjectEntries(objectPrefix, what)).map((entry) => entry.key);
+  }
+
+  private async listObjectEntries(objectPrefix: string, what: string): Promise<{ key: string; modifiedAtMs: number }[]> {
+    const keys: { key: string; modifiedAtMs: number }[] = [];
     let token: string | undefined;
     do {
       try {
         const page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: objectPrefix, ...(token === undefined ? {} : { ContinuationToken: token }) }),
+          new ListObjectsV2Command({ Bucket: this.options.bucket, ...(objectPrefix === '' ? {} : { Prefix: objectPrefix }), ...(token === undefined ? {} : { ContinuationToken: token }) }),
         );
-        for (const entry of page.Contents ?? []) if (entry.Key !== undefined) keys.push(entry.Key);
+        for (const entry of page.Contents ?? []) if (entry.Key !== undefined) keys.push({ key: entry.Key, modifiedAtMs: entry.LastModified?.getTime() ?? 0 });
         token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
       } catch (error) {
         throw this.mapError(error, what, (k) => new ArtifactNotFoundError(k));
