@@ -34,6 +34,10 @@ export const RETENTION_ENV_VARIABLES = {
   KAI_RETENTION_ARTIFACTS_ORPHAN: 'artifactOrphanGraceMs',
   /** How often each worker sweeps its artifact store; `0` turns the sweep off. */
   KAI_ARTIFACT_SWEEP_INTERVAL: 'artifactSweepIntervalMs',
+  /** BullMQ's copy of completed jobs (`removeOnComplete` age of the jobs a producer adds). */
+  KAI_RETENTION_BULLMQ_COMPLETED: 'bullmqCompletedMs',
+  /** BullMQ's copy of failed jobs (`removeOnFail` age). */
+  KAI_RETENTION_BULLMQ_FAILED: 'bullmqFailedMs',
 } as const;
 
 /** Retention set in the environment; an absent field keeps the component's default. */
@@ -45,6 +49,8 @@ export interface RetentionEnvConfig {
   artifactsFailedMs?: number;
   artifactOrphanGraceMs?: number;
   artifactSweepIntervalMs?: number;
+  bullmqCompletedMs?: number;
+  bullmqFailedMs?: number;
 }
 
 /**
@@ -90,4 +96,11 @@ export function storeRetentionOptions(retention: RetentionEnvConfig): StoreReten
     ...(checkpointRetentionMs === undefined ? {} : { checkpointRetentionMs }),
     ...(maxHistoryEntries === undefined ? {} : { maxHistoryEntries }),
   };
+}
+
+/** The job client's `finishedJobs` (BullMQ's retention of finished jobs) of a {@link RetentionEnvConfig}; undefined when unset. */
+export function finishedBullJobsOptions(retention: RetentionEnvConfig): { completedMs?: number; failedMs?: number } | undefined {
+  const { bullmqCompletedMs, bullmqFailedMs } = retention;
+  if (bullmqCompletedMs === undefined && bullmqFailedMs === undefined) return undefined;
+  return { ...(bullmqCompletedMs === undefined ? {} : { completedMs: bullmqCompletedMs }), ...(bullmqFailedMs === undefined ? {} : { failedMs: bullmqFailedMs }) };
 }

@@ -4,6 +4,7 @@ import {
   ConnectionRole,
   createJobClient,
   createRedisConnection,
+  finishedBullJobsOptions,
   storeRetentionOptions,
   waitForRedis,
   type JobClient,
@@ -41,7 +42,15 @@ export async function openSystem(config: CliEnvConfig, connectionName = 'kai-cli
     throw error;
   }
   const { statusStore, checkpointStore } = stores;
-  const client = createJobClient({ connection: redis, redis: { url: config.redis.url, prefix: config.redis.prefix }, statusStore, waitPollIntervalMs: 250 });
+  // KAI_RETENTION_BULLMQ_*: how long BullMQ keeps the jobs this CLI enqueues once finished.
+  const finishedJobs = finishedBullJobsOptions(config.retention);
+  const client = createJobClient({
+    connection: redis,
+    redis: { url: config.redis.url, prefix: config.redis.prefix },
+    statusStore,
+    waitPollIntervalMs: 250,
+    ...(finishedJobs === undefined ? {} : { finishedJobs }),
+  });
   return {
     config,
     redis,
