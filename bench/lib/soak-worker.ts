@@ -8,7 +8,7 @@
  */
 import { RedisCheckpointStore } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createLogger, createRedisConnection, RedisMetricsRecorder, RedisStatusStore, waitForRedis } from '@kai-jobs/queue';
-import { createJobsFromConfig, createWorkerRuntime, installShutdownSignals, parseWorkerEnv } from '@kai-jobs/workers';
+import { artifactSweepOf, createJobsFromConfig, createWorkerRuntime, installShutdownSignals, parseWorkerEnv } from '@kai-jobs/workers';
 
 const config = parseWorkerEnv(process.env);
 const retentionMs = Number(process.env['SOAK_RETENTION_MS'] ?? 120_000);
@@ -30,6 +30,8 @@ const runtime = createWorkerRuntime({
   ...(config.lockDurationMs ? { lockDurationMs: config.lockDurationMs } : {}),
   ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
   ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+  // KAI_RETENTION_ARTIFACTS_* and KAI_ARTIFACT_SWEEP_INTERVAL, as the bin reads them.
+  artifactSweep: artifactSweepOf(config),
 });
 installShutdownSignals(
   {
