@@ -2,9 +2,10 @@
  * The soak's worker process: the worker bin (`packages/workers/src/bin/worker.ts`) — the same
  * `parseWorkerEnv`, `createJobsFromConfig` (the real PDF, scrape and XML-import processors) and
  * `createWorkerRuntime` — with one difference: its Redis stores get the retention of
- * `SOAK_RETENTION_MS` instead of the 7-day and 48-hour defaults, which the bin's environment
- * cannot set. That is what lets finished rows, checkpoints and metric buckets expire within a
- * 30-minute soak. Logs JSON lines on stdout like the bin; SIGTERM shuts down gracefully.
+ * `SOAK_RETENTION_MS` instead of the 7-day and 48-hour defaults (the bin's `KAI_RETENTION_*`
+ * set the rows' and checkpoints' but not the metric buckets'). That is what lets finished
+ * rows, checkpoints and metric buckets expire within a 30-minute soak; the artifact sweep takes
+ * `KAI_RETENTION_ARTIFACTS_*` from the environment, as the bin does. Logs JSON lines on stdout like the bin; SIGTERM shuts down gracefully.
  */
 import { RedisCheckpointStore } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createLogger, createRedisConnection, RedisMetricsRecorder, RedisStatusStore, waitForRedis } from '@kai-jobs/queue';
