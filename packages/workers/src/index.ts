@@ -122,7 +122,19 @@ export type { ExtractedHtml } from './jobs/scrape/html-extract.js';
 export { allowAllPolicy, disallowAllPolicy, productToken, robotsPolicyFor } from './jobs/scrape/robots.js';
 export type { RobotsPolicy } from './jobs/scrape/robots.js';
 export { BlobNotFoundError, LocalFolderBlobReader } from './jobs/shared/blob-reader.js';
-export type { BlobReader } from './jobs/shared/blob-reader.js';
+export type { BlobReader, BlobReadOptions } from './jobs/shared/blob-reader.js';
+export {
+  BlobAccessDeniedError,
+  BlobStoreErrorCode,
+  BlobStoreUnavailableError,
+  BlobTooLargeError,
+  S3BlobStore,
+  S3BlobStoreOptionsSchema,
+} from './jobs/shared/s3-blob-store.js';
+export type { S3BlobStoreOptions } from './jobs/shared/s3-blob-store.js';
+export { defaultArtifactsDir, prefixFolderName } from './artifacts/prefix-folder.js';
+export { ArtifactSweeper, ArtifactSweepAction, ArtifactSweepOptionsSchema, decideArtifactSweep, isSweepableArtifactStore } from './artifacts/artifact-sweeper.js';
+export type { ArtifactJobEntry, ArtifactSweeperDeps, ArtifactSweepOptions, ArtifactSweepResult, SweepableArtifactStore } from './artifacts/artifact-sweeper.js';
 export { openFileSource, readOpenedFile, readOpenedFileChunks } from './jobs/shared/file-source.js';
 export type { FileSourceOptions, OpenedFileSource } from './jobs/shared/file-source.js';
 export { FileSourceError, FileSourceFailureReason, isFileSourceError } from './jobs/shared/errors.js';
@@ -151,7 +163,7 @@ export type { PrologInfo, PrologScan } from './jobs/xml-import/prolog-scan.js';
 export { FeedUnavailableError } from './jobs/xml-import/errors.js';
 export { HostLanes } from './jobs/scrape/host-lanes.js';
 export type { CrawlEntry, LaneLimits, TakeResult } from './jobs/scrape/host-lanes.js';
-export { createJobsFromConfig, parseWorkerEnv, WorkerEnvSchema } from './entry/worker-env.js';
+export { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf, WorkerEnvSchema } from './entry/worker-env.js';
 export type { WorkerEnvConfig } from './entry/worker-env.js';
 export { DocumentTruthSchema, nameKey, scoreDocument, scoreTotals, TruthProductSchema } from './jobs/pdf/materials/material-scoring.js';
 export type { DocumentScore, DocumentTruth, ScoredProperty, TruthProduct } from './jobs/pdf/materials/material-scoring.js';
