@@ -439,7 +439,7 @@ function joinHyphenated(lines: OutLine[]): number {
 /** The dominant script of `text`. */
 function dominantScript(text: string): PageTextQuality['script'] {
   // Fast path: Latin text only (ASCII, Latin-1, Latin Extended-A/B), the common case.
-  if (/^[\u0000-\u024F\s]*$/u.test(text)) return /[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F]/u.test(text) ? 'latin' : 'none';
+  if (/^[\u0020-\u024F\s]*$/u.test(text)) return /[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F]/u.test(text) ? 'latin' : 'none';
   const counts: [PageTextQuality['script'], number][] = [
     ['latin', count(text, /\p{Script=Latin}/gu)],
     ['arabic', count(text, /\p{Script=Arabic}/gu)],
