@@ -1140,7 +1140,11 @@ declare
   v_row jsonb;
 begin
   if v_type is null then
-    select kai_foreign_row(f.o_type, f.o_row) into v_row from kai_locate_foreign(p_id) f;
+    -- The service role (the stores, the monitor) sees foreign rows; a signed-in user calling this
+    -- read function reads the platform's tables under the platform's own policies instead.
+    if has_function_privilege('kai_locate_foreign(text, boolean)', 'execute') then
+      select kai_foreign_row(f.o_type, f.o_row) into v_row from kai_locate_foreign(p_id) f;
+    end if;
     return v_row;
   end if;
   execute format('select to_jsonb(t) from %I t where t.id = $1 and t.job_type = $2', kai_table(v_type))

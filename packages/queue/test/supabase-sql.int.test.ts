@@ -304,6 +304,8 @@ describe('privileges, row-level security, realtime', () => {
     // The platform's row of the job, under the platform's (here: created) read policy.
     expect((await user.query('select status from background_jobs')).rows).toEqual([{ status: 'processing' }]);
     expect((await user.query(`select kai_get_job('rls-1') ->> 'status' as s`)).rows[0]?.s).toBe('processing');
+    // An id kai-jobs does not own is no job for a signed-in user (the platform's rows are read under its own policies).
+    expect((await user.query(`select kai_get_job(gen_random_uuid()::text) as r`)).rows[0]?.r).toBeNull();
     for (const statement of [
       `update kai_background_jobs set progress = 1 where id = 'rls-1'`,
       `insert into kai_background_jobs (id, row_id) values ('x', 'x')`,
