@@ -35,6 +35,7 @@ export default defineConfig({
             'apps/*/test/**/*.int.test.ts',
             'test/e2e/**/*.int.test.ts',
             'test/security/**/*.int.test.ts',
+            'test/platform/**/*.int.test.ts',
           ],
           exclude: ['**/*.timing.int.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },

@@ -241,6 +241,11 @@ async function main(): Promise<void> {
     SCRAPE_ALLOW: '127.0.0.1',
     LOG_LEVEL: 'info',
     SOAK_RETENTION_MS: String(RETENTION_MS),
+    // The artifact sweep with the soak's retention, so the artifact folder stays flat too.
+    KAI_RETENTION_ARTIFACTS_COMPLETED: String(RETENTION_MS),
+    KAI_RETENTION_ARTIFACTS_FAILED: String(RETENTION_MS),
+    KAI_RETENTION_ARTIFACTS_ORPHAN: String(RETENTION_MS),
+    KAI_ARTIFACT_SWEEP_INTERVAL: String(Math.max(5000, Math.floor(RETENTION_MS / 4))),
   });
   const monitorEnv = (id: string): Record<string, string> => ({
     REDIS_URL: redis.url,

@@ -20,32 +20,38 @@ try {
     await db.query(`set search_path to "${schema}"`);
     // Finished jobs (most of every table), running jobs with heartbeats spread over the last
     // hour, pending jobs, and jobs with per-job thresholds; likewise for sessions and imports.
+    // Written straight into kai-jobs' tables (row_id = id), without the trigger that writes the
+    // platform's rows: the plans read kai-jobs' tables only.
+    await db.query('alter table kai_background_jobs disable trigger user');
+    await db.query('alter table kai_scraping_sessions disable trigger user');
     await db.query(
-      `insert into background_jobs (id, status, payload, created_at, started_at, completed_at, updated_at)
-       select 'done-' || i, case when i % 10 = 0 then 'failed' else 'completed' end, '{}',
+      `insert into kai_background_jobs (id, row_id, status, payload, created_at, started_at, completed_at, updated_at)
+       select 'done-' || i, 'done-' || i, case when i % 10 = 0 then 'failed' else 'completed' end, '{}',
               now() - interval '3 days', now() - interval '3 days', now() - interval '2 days', now() - interval '2 days'
          from generate_series(1, $1::int) i`,
       [FINISHED],
     );
     await db.query(
-      `insert into background_jobs (id, status, payload, fence, attempt, started_at, last_heartbeat, updated_at, progress_checked_at, update_timeout_ms)
-       select 'run-' || i, 'processing', '{}', 'f', 1, now() - interval '2 hours', now() - (i * 3) * interval '1 second',
+      `insert into kai_background_jobs (id, row_id, status, payload, fence, attempt, started_at, last_heartbeat, updated_at, progress_checked_at, update_timeout_ms)
+       select 'run-' || i, 'run-' || i, 'processing', '{}', 'f', 1, now() - interval '2 hours', now() - (i * 3) * interval '1 second',
               now() - (i * 2) * interval '1 second', now() - (i * 2) * interval '1 second', case when i % 100 = 0 then 60000 end
          from generate_series(1, 1000) i`,
     );
-    await db.query(`insert into background_jobs (id, payload) select 'wait-' || i, '{}' from generate_series(1, 200) i`);
+    await db.query(`insert into kai_background_jobs (id, row_id, payload) select 'wait-' || i, 'wait-' || i, '{}' from generate_series(1, 200) i`);
     await db.query(
-      `insert into scraping_sessions (id, status, payload, created_at, started_at, completed_at, updated_at)
-       select 'sess-done-' || i, 'completed', '{}', now() - interval '3 days', now() - interval '3 days', now() - interval '2 days', now() - interval '2 days'
+      `insert into kai_scraping_sessions (id, row_id, status, payload, created_at, started_at, completed_at, updated_at)
+       select 'sess-done-' || i, 'sess-done-' || i, 'completed', '{}', now() - interval '3 days', now() - interval '3 days', now() - interval '2 days', now() - interval '2 days'
          from generate_series(1, $1::int / 10) i`,
       [FINISHED],
     );
     await db.query(
-      `insert into scraping_sessions (id, status, payload, fence, attempt, started_at, last_heartbeat, updated_at, progress_checked_at)
-       select 'sess-run-' || i, 'scraping', '{}', 'f', 1, now() - interval '2 hours', now(), now() - i * interval '20 seconds',
+      `insert into kai_scraping_sessions (id, row_id, status, payload, fence, attempt, started_at, last_heartbeat, updated_at, progress_checked_at)
+       select 'sess-run-' || i, 'sess-run-' || i, 'scraping', '{}', 'f', 1, now() - interval '2 hours', now(), now() - i * interval '20 seconds',
               now() - i * interval '20 seconds' from generate_series(1, 300) i`,
     );
-    await db.query('analyze background_jobs, scraping_sessions');
+    await db.query('alter table kai_background_jobs enable trigger user');
+    await db.query('alter table kai_scraping_sessions enable trigger user');
+    await db.query('analyze kai_background_jobs, kai_scraping_sessions');
 
     const explain = async (label: string, type: string, heartbeatMs: number | null, updateMs: number | null) => {
       const sql = (await db.query<{ q: string }>('select kai_find_stale_query($1) as q', [type])).rows[0]?.q as string;

@@ -2,12 +2,13 @@
  * The soak's worker process: the worker bin (`packages/workers/src/bin/worker.ts`) — the same
  * `parseWorkerEnv`, `createJobsFromConfig` (the real PDF, scrape and XML-import processors) and
  * `createWorkerRuntime` — with one difference: its Redis stores get the retention of
- * `SOAK_RETENTION_MS` instead of the 7-day and 48-hour defaults, which the bin's environment
- * cannot set. That is what lets finished rows, checkpoints and metric buckets expire within a
- * 30-minute soak. Logs JSON lines on stdout like the bin; SIGTERM shuts down gracefully.
+ * `SOAK_RETENTION_MS` instead of the 7-day and 48-hour defaults (the bin's `KAI_RETENTION_*`
+ * set the rows' and checkpoints' but not the metric buckets'). That is what lets finished
+ * rows, checkpoints and metric buckets expire within a 30-minute soak; the artifact sweep takes
+ * `KAI_RETENTION_ARTIFACTS_*` from the environment, as the bin does. Logs JSON lines on stdout like the bin; SIGTERM shuts down gracefully.
  */
 import { closeRedis, ConnectionRole, createLogger, createJobStore, createRedisConnection, RedisMetricsRecorder, waitForRedis } from '@kai-jobs/queue';
-import { createJobsFromConfig, createWorkerRuntime, installShutdownSignals, parseWorkerEnv } from '@kai-jobs/workers';
+import { artifactSweepOf, createJobsFromConfig, createWorkerRuntime, installShutdownSignals, parseWorkerEnv } from '@kai-jobs/workers';
 
 const config = parseWorkerEnv(process.env);
 const retentionMs = Number(process.env['SOAK_RETENTION_MS'] ?? 120_000);
@@ -33,6 +34,8 @@ const runtime = createWorkerRuntime({
   ...(config.lockDurationMs ? { lockDurationMs: config.lockDurationMs } : {}),
   ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
   ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+  // KAI_RETENTION_ARTIFACTS_* and KAI_ARTIFACT_SWEEP_INTERVAL, as the bin reads them.
+  artifactSweep: artifactSweepOf(config),
 });
 installShutdownSignals(
   {

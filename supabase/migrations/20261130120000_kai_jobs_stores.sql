@@ -3,7 +3,7 @@
 -- retention) and of the product and material stores (upserts keyed (source_name, sku) and
 -- (document_id, material_key)).
 --
--- Same conventions as 20261129190000_kai_jobs.sql: everything goes into the first schema of
+-- Same conventions as 20261129190000_kai_jobs.sql (re-runnable: `create or replace` only): everything goes into the first schema of
 -- search_path (`public` on Supabase), functions pin it with `SET search_path FROM CURRENT`, use
 -- now() as the only clock, raise KJ404 / KJ409 / KJ412 / KJ422, and are executable by
 -- service_role only.
@@ -19,35 +19,7 @@
 select set_config('kai.saved_search_path', current_setting('search_path'), false);
 select set_config('search_path', format('%I', current_schema()), false);
 
--- ---------------------------------------------------------------------------------------------
--- job_checkpoints: the exact JSON text, the stage's position, size and retention
--- ---------------------------------------------------------------------------------------------
-
-alter table job_checkpoints
-  add column data_json text,
-  add column stage_index integer constraint job_checkpoints_stage_index_not_negative check (stage_index >= 0),
-  add column bytes integer constraint job_checkpoints_bytes_not_negative check (bytes >= 0),
-  -- Set when the job finished (or by kai_expire_checkpoints): the row is gone from listings from
-  -- then on and deleted by kai_purge_finished / kai_purge_expired_checkpoints.
-  add column expires_at timestamptz;
--- Rows written by the first migration's kai_save_checkpoint (which no adapter used) keep their
--- data as text; their recorded hash was computed by whoever called it.
-update job_checkpoints set data_json = data::text, bytes = octet_length(data::text);
-alter table job_checkpoints
-  alter column data_json set not null,
-  alter column bytes set not null,
-  drop column data;
--- A stage checkpoint knows its position in the job's stage list. NOT VALID: rows of the first
--- migration have none; every new row is checked.
-alter table job_checkpoints add constraint job_checkpoints_stage_has_index
-  check (kind <> 'stage' or stage_index is not null) not valid;
-create index job_checkpoints_expires_idx on job_checkpoints (expires_at) where expires_at is not null;
-comment on column job_checkpoints.data_json is
-  'The checkpoint data as the exact JSON text the store hashed (sha256 is over its UTF-8 bytes). Text, not jsonb: jsonb would not return the same text.';
-
--- The first migration's checkpoint functions took jsonb data; they are replaced.
-drop function kai_save_checkpoint(text, text, text, jsonb, text, integer, text, integer);
-drop function kai_list_checkpoints(text);
+-- job_checkpoints (data_json, stage_index, bytes, expires_at) is created by the first migration.
 
 -- ---------------------------------------------------------------------------------------------
 -- Checkpoint helpers
@@ -55,7 +27,7 @@ drop function kai_list_checkpoints(text);
 
 -- Locks row p_id (FOR UPDATE, or FOR SHARE when p_share) and checks that the attempt holding
 -- p_fence still runs it: KJ404 no row, KJ409 superseded fence, KJ412 not running.
-create function kai_lock_running(p_id text, p_fence text, p_operation text, p_share boolean default false,
+create or replace function kai_lock_running(p_id text, p_fence text, p_operation text, p_share boolean default false,
   out o_type text, out o_row jsonb)
 language plpgsql set search_path from current
 as $$
@@ -75,14 +47,14 @@ begin
 end $$;
 
 -- Hex sha256 of a text's UTF-8 bytes (what the TypeScript side computes).
-create function kai_sha256(p_text text) returns text
+create or replace function kai_sha256(p_text text) returns text
 language sql immutable strict set search_path from current
 as $$ select encode(sha256(convert_to(p_text, 'UTF8')), 'hex') $$;
 
 -- Writes (or replaces) a stage's checkpoint of a job already locked by the caller, removes the
 -- stage's resume state, and keeps the job's checkpoints from expiring (it runs again). Refuses
 -- data that is not JSON (22P02) or does not hash to p_sha256 (KJ422). Returns created_at (ms).
-create function kai_put_checkpoint(
+create or replace function kai_put_checkpoint(
   p_job_id text, p_type text, p_fence text, p_stage text, p_stage_index integer, p_data_json text,
   p_sha256 text, p_schema_version integer, p_attempt integer)
 returns bigint
@@ -123,7 +95,7 @@ end $$;
 -- transaction — when p_percent is given — the status progress: current_stage = p_next_stage
 -- (null or '' keeps it), progress = p_percent, updated_at. One round trip per stage.
 -- Returns {created_at} (ms).
-create function kai_save_checkpoint(
+create or replace function kai_save_checkpoint(
   p_job_id text, p_fence text, p_stage text, p_stage_index integer, p_data_json text, p_sha256 text,
   p_schema_version integer, p_attempt integer, p_next_stage text default null, p_percent numeric default null)
 returns jsonb
@@ -150,7 +122,7 @@ end $$;
 -- The last stage's checkpoint and the job's completion in one transaction (kai_complete: status
 -- completed, result, progress 100, duration, history "completed"): a crash cannot fall between
 -- them. The job's checkpoints then expire after p_retention_ms. Returns {created_at} (ms).
-create function kai_save_checkpoint_and_complete(
+create or replace function kai_save_checkpoint_and_complete(
   p_job_id text, p_fence text, p_stage text, p_stage_index integer, p_data_json text, p_sha256 text,
   p_schema_version integer, p_attempt integer, p_result jsonb default null, p_retention_ms bigint default 604800000)
 returns jsonb
@@ -171,7 +143,7 @@ end $$;
 -- Saves a running stage's intra-stage state (committed batches, a crawl frontier), overwriting
 -- the previous one; counts as progress (updated_at moves: a long stage saving state is not
 -- stuck). Returns saved_at (ms).
-create function kai_save_resume_state(p_job_id text, p_fence text, p_stage text, p_state_json text, p_attempt integer)
+create or replace function kai_save_resume_state(p_job_id text, p_fence text, p_stage text, p_state_json text, p_attempt integer)
 returns bigint
 language plpgsql set search_path from current
 as $$
@@ -196,7 +168,7 @@ begin
 end $$;
 
 -- A stage's resume state: {state_json, sha256, attempt, fence, saved_at (ms)}, or null.
-create function kai_load_resume_state(p_job_id text, p_stage text) returns jsonb
+create or replace function kai_load_resume_state(p_job_id text, p_stage text) returns jsonb
 language sql stable set search_path from current
 as $$
   select jsonb_build_object('state_json', c.data_json, 'sha256', c.sha256, 'attempt', c.attempt,
@@ -209,7 +181,7 @@ $$;
 -- A job's checkpoints of one kind (default: stage outputs), in stage order, without expired ones:
 -- [{stage, kind, seq, stage_index, data_json, bytes, sha256, schema_version, attempt, fence,
 --   created_at (ms)}].
-create function kai_list_checkpoints(p_job_id text, p_kind text default 'stage') returns jsonb
+create or replace function kai_list_checkpoints(p_job_id text, p_kind text default 'stage') returns jsonb
 language sql stable set search_path from current
 as $$
   select coalesce(jsonb_agg(jsonb_build_object(
@@ -224,7 +196,7 @@ $$;
 
 -- Keeps a job's checkpoints and resume states for p_retention_ms more, then they are gone
 -- (called when the job finishes). Returns how many rows were given an expiry.
-create function kai_expire_checkpoints(p_job_id text, p_retention_ms bigint) returns integer
+create or replace function kai_expire_checkpoints(p_job_id text, p_retention_ms bigint) returns integer
 language plpgsql set search_path from current
 as $$
 declare
@@ -239,7 +211,7 @@ begin
 end $$;
 
 -- Deletes up to p_limit expired checkpoints and resume states. Returns how many.
-create function kai_purge_expired_checkpoints(p_limit integer default 10000) returns integer
+create or replace function kai_purge_expired_checkpoints(p_limit integer default 10000) returns integer
 language plpgsql set search_path from current
 as $$
 declare
@@ -253,7 +225,9 @@ begin
   return v_count;
 end $$;
 
--- Retention, as in the first migration, now also removing expired checkpoints (of any job).
+-- Retention: for up to p_limit kai rows finished more than p_retention_ms ago, removes their
+-- history and checkpoints and releases their idempotency key (the rows stay: the platform rows
+-- are the platform's record), and removes expired checkpoints (of any job). Run it daily.
 -- Returns {jobs, history, checkpoints} removed.
 create or replace function kai_purge_finished(p_retention_ms bigint, p_limit integer default 1000) returns jsonb
 language plpgsql set search_path from current
@@ -266,7 +240,7 @@ declare
   v_checkpoints integer;
 begin
   v_ids := '{}';
-  foreach v_table in array array['background_jobs', 'scraping_sessions', 'data_import_jobs'] loop
+  foreach v_table in array array['kai_background_jobs', 'kai_scraping_sessions', 'kai_data_import_jobs'] loop
     execute format(
       'with old as (select id from %1$I where status in (''completed'', ''failed'') and purged_at is null'
       '             and completed_at < now() - $1 * interval ''1 millisecond'''
@@ -296,7 +270,7 @@ end $$;
 -- last value. Unchanged products are not rewritten (content_sha256). One transaction: a batch
 -- with a bad product (no SKU or name: 23502; empty: 23514) writes nothing.
 -- Returns how many rows were inserted or changed.
-create function kai_upsert_products(p_source_name text, p_products jsonb, p_import_job_id text default null)
+create or replace function kai_upsert_products(p_source_name text, p_products jsonb, p_import_job_id text default null)
 returns integer
 language plpgsql set search_path from current
 as $$
@@ -329,12 +303,12 @@ begin
 end $$;
 
 -- How many products a source has.
-create function kai_count_products(p_source_name text) returns bigint
+create or replace function kai_count_products(p_source_name text) returns bigint
 language sql stable set search_path from current
 as $$ select count(*) from imported_products where source_name = p_source_name $$;
 
 -- One product's fields, or null.
-create function kai_get_product(p_source_name text, p_sku text) returns jsonb
+create or replace function kai_get_product(p_source_name text, p_sku text) returns jsonb
 language sql stable set search_path from current
 as $$ select fields from imported_products where source_name = p_source_name and sku = p_sku $$;
 
@@ -342,7 +316,7 @@ as $$ select fields from imported_products where source_name = p_source_name and
 -- materials stage again never duplicates. p_materials: an array of material objects ({key, name,
 -- ...}); a key repeated in one call keeps its last value. One transaction: a bad material writes
 -- nothing. Returns how many rows were inserted or changed.
-create function kai_upsert_materials(p_document_id text, p_materials jsonb, p_job_id text default null)
+create or replace function kai_upsert_materials(p_document_id text, p_materials jsonb, p_job_id text default null)
 returns integer
 language plpgsql set search_path from current
 as $$
@@ -374,7 +348,7 @@ begin
 end $$;
 
 -- A document's materials (their properties), by key.
-create function kai_list_materials(p_document_id text) returns jsonb
+create or replace function kai_list_materials(p_document_id text) returns jsonb
 language sql stable set search_path from current
 as $$
   select coalesce(jsonb_agg(m.properties order by m.material_key collate "C"), '[]'::jsonb)
@@ -382,7 +356,7 @@ as $$
 $$;
 
 -- How many materials a document has.
-create function kai_count_materials(p_document_id text) returns bigint
+create or replace function kai_count_materials(p_document_id text) returns bigint
 language sql stable set search_path from current
 as $$ select count(*) from extracted_materials where document_id = p_document_id $$;
 

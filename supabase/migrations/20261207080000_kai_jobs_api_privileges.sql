@@ -18,10 +18,11 @@
 --        service_role; then EXECUTE for authenticated on the read functions the platform's
 --        frontend calls, listed by name below — each STABLE or IMMUTABLE, so it cannot write;
 --      - kai-jobs' own tables (the four above, and any table or view named kai_*): nothing for
---        PUBLIC and anon; SELECT for authenticated on job_history, imported_products and
---        extracted_materials (read under row-level security), nothing on job_checkpoints or a
---        kai_* table (a later migration grants what it means to). The platform's three tables
---        are not touched here.
+--        PUBLIC and anon; SELECT for authenticated on job_history, imported_products,
+--        extracted_materials and the three kai status tables (kai_background_jobs,
+--        kai_scraping_sessions, kai_data_import_jobs — read under row-level security), nothing
+--        on job_checkpoints or another kai_* table (a later migration grants what it means to).
+--        The platform's three tables are never touched here.
 --   2. Default privileges, where kai-jobs has a schema of its own (any schema but `public`): the
 --      per-schema defaults that give anon and authenticated every new table, sequence and
 --      function are revoked, for every role holding such defaults that the migrating role may act
@@ -44,7 +45,8 @@ declare
   -- kai-jobs' own tables (the platform's three status tables are the platform's).
   v_own_tables constant text[] := array['job_history', 'job_checkpoints', 'imported_products', 'extracted_materials'];
   -- Own tables signed-in users read (the platform's frontend, under row-level security).
-  v_readable_tables constant text[] := array['job_history', 'imported_products', 'extracted_materials'];
+  v_readable_tables constant text[] := array['job_history', 'imported_products', 'extracted_materials',
+    'kai_background_jobs', 'kai_scraping_sessions', 'kai_data_import_jobs'];
   -- Functions signed-in users may call: reads only (each STABLE or IMMUTABLE).
   v_readable_functions constant text[] := array['kai_now', 'kai_ms', 'kai_table', 'kai_locate', 'kai_get_job', 'kai_history', 'kai_list_jobs'];
   v_schema constant regnamespace := current_schema()::regnamespace;

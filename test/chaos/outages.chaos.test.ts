@@ -192,15 +192,19 @@ describe('chaos: outages during load', () => {
     const tables: Record<JobType, string> = { pdf: 'background_jobs', scrape: 'scraping_sessions', 'xml-import': 'data_import_jobs' };
     for (const type of ['pdf', 'scrape', 'xml-import'] as const) {
       const ids = scenario.jobs.filter((job) => job.type === type).map((job) => job.id);
-      const { rows } = await stack.admin.query<{ id: string; status: string }>(`select id, status from "${schema}".${tables[type]} where id = any($1::text[])`, [ids]);
+      // The platform's own row of each job (its status column), found through kai-jobs' row.
+      const { rows } = await stack.admin.query<{ id: string; status: string }>(
+        `select k.id, p.status from "${schema}".kai_${tables[type]} k join "${schema}".${tables[type]} p on p.id::text = k.row_id
+          where k.id = any($1::text[])`,
+        [ids],
+      );
       expect(rows, type).toHaveLength(ids.length);
       expect(rows.filter((row) => row.status !== (row.id === hung.id ? 'failed' : 'completed')), type).toEqual([]);
     }
     const { rows: followers } = await stack.admin.query<{ status: string; followed: string }>(
-      `select b.status, coalesce(s.id, d.id) as followed from "${schema}".background_jobs b
-         left join "${schema}".scraping_sessions s on s.background_job_id = b.id
-         left join "${schema}".data_import_jobs d on d.background_job_id = b.id
-        where b.job_type <> 'pdf'`,
+      `select b.status, k.id as followed from "${schema}".background_jobs b
+         join (select id, background_job_id from "${schema}".kai_scraping_sessions
+               union all select id, background_job_id from "${schema}".kai_data_import_jobs) k on k.background_job_id = b.id::text`,
     );
     expect(followers).toHaveLength(scenario.jobs.filter((job) => job.type !== 'pdf').length);
     expect(followers.filter((row) => row.status !== (row.followed === hung.id ? 'failed' : 'completed'))).toEqual([]);
@@ -231,9 +235,9 @@ describe('chaos: outages during load', () => {
 
 async function countCompleted(stack: SupabaseTestStack, schema: string): Promise<number> {
   const { rows } = await stack.admin.query<{ count: number }>(
-    `select (select count(*) from "${schema}".background_jobs where status = 'completed' and job_type = 'pdf')
-          + (select count(*) from "${schema}".scraping_sessions where status = 'completed')
-          + (select count(*) from "${schema}".data_import_jobs where status = 'completed') as count`,
+    `select (select count(*) from "${schema}".kai_background_jobs where status = 'completed')
+          + (select count(*) from "${schema}".kai_scraping_sessions where status = 'completed')
+          + (select count(*) from "${schema}".kai_data_import_jobs where status = 'completed') as count`,
   );
   return Number(rows[0]?.count ?? 0);
 }

@@ -33,7 +33,17 @@ import {
 const PRIVILEGES_MIGRATION = '20261207080000_kai_jobs_api_privileges.sql';
 
 /** The platform's three status tables and kai-jobs' own readable ones: signed-in users read them (under row-level security). */
-const READABLE_TABLES = ['background_jobs', 'data_import_jobs', 'extracted_materials', 'imported_products', 'job_history', 'scraping_sessions'];
+const READABLE_TABLES = [
+  'background_jobs',
+  'data_import_jobs',
+  'extracted_materials',
+  'imported_products',
+  'job_history',
+  'kai_background_jobs',
+  'kai_data_import_jobs',
+  'kai_scraping_sessions',
+  'scraping_sessions',
+];
 /** The read functions the platform's frontend calls as a signed-in user (each STABLE or IMMUTABLE). */
 const READ_FUNCTIONS = [
   'kai_get_job(text)',

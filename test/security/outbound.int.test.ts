@@ -231,9 +231,11 @@ describe('no other outbound client in the code', () => {
     'packages/workers/src/jobs/scrape/firecrawl-provider.ts': 'FIRECRAWL_URL; the payload URL is sent as data, checked by the guard first',
     'packages/monitor/src/alerts/sentry-transport.ts': 'SENTRY_DSN',
     'apps/cli/src/doctor/provider-checks.ts': "doctor's checks of FIRECRAWL_URL, MATERIALS_LLM_URL and EMBEDDINGS_URL",
+    'packages/workers/src/jobs/shared/s3-blob-store.ts': 'STORAGE_S3_ENDPOINT; payloads choose only a key inside STORAGE_S3_BUCKET',
   };
-  // A call of the global fetch (not a method named fetch, nor its declaration `fetch(request: …)`).
-  const OUTBOUND_CALL = /(?<![.\w])fetch\((?![A-Za-z_]\w*\??\s*:)|\b(http|https)\.(request|get)\(|\b(net|tls)\.(connect|createConnection)\(|from 'undici'|\bnew WebSocket\(/;
+  // A call of the global fetch (not a method named fetch, nor its declaration `fetch(request: …)`),
+  // or an SDK client that opens its own connections (the AWS SDK's S3 client).
+  const OUTBOUND_CALL = /(?<![.\w])fetch\((?![A-Za-z_]\w*\??\s*:)|\b(http|https)\.(request|get)\(|\b(net|tls)\.(connect|createConnection)\(|from 'undici'|\bnew WebSocket\(|from '@aws-sdk\//;
 
   function sources(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

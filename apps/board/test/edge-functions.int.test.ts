@@ -52,8 +52,13 @@ describe('edge functions under Deno', () => {
         if (parts[0] === 'rows' && parts.length === 3) {
           const table = parts[1] as string;
           if (!['scraping_sessions', 'data_import_jobs', 'background_jobs'].includes(table)) throw new Error(`no table ${table}`);
-          const { rows } = await stack.admin.query(`select * from "${schema}"."${table}" where id = $1`, [parts[2]]);
-          return rows[0] ?? null;
+          // The platform's row, with the payload kai-jobs keeps for the job that adopted it.
+          const { rows } = await stack.admin.query<{ row: unknown }>(
+            `select to_jsonb(p) || jsonb_build_object('payload', (select k.payload from "${schema}"."kai_${table}" k where k.row_id = p.id::text)) as row
+               from "${schema}"."${table}" p where p.id::text = $1`,
+            [parts[2]],
+          );
+          return rows[0]?.row ?? null;
         }
         if (parts[0] === 'jobs' && parts.length === 3 && isJobType(parts[1] as string)) {
           const type = parts[1] as keyof typeof jobCatalog;

@@ -74,6 +74,19 @@ export const MonitorOptionsSchema = z
     cronMonitorSlug: z.string().min(1).default('kai-jobs-monitor'),
     /** The job store (rows, checkpoints, history; build it with `createJobStore`). Default: the Redis job store on the monitor's connection. */
     store: custom<JobStore>('a JobStore').optional(),
+    /**
+     * Retention of the Redis stores the monitor opens (ignored for given stores), so rows it
+     * fails expire as the workers' do (`KAI_RETENTION_*`): `finishedRetentionMs`,
+     * `checkpointRetentionMs`, `maxHistoryEntries`. Default: the stores' defaults.
+     */
+    storeRetention: z
+      .object({
+        finishedRetentionMs: z.number().int().positive().optional(),
+        checkpointRetentionMs: z.number().int().positive().optional(),
+        maxHistoryEntries: z.number().int().min(10).max(10_000).optional(),
+      })
+      .strict()
+      .default({}),
     alerter: custom<Alerter>('an Alerter').optional(),
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     writeLag: custom<WriteLagProbe>('a WriteLagProbe').optional(),

@@ -70,7 +70,9 @@ export class Monitor {
     this.connection = connection;
     await waitForRedis(connection, redis.url, redis.connectTimeoutMs);
     // One job store: the rows the monitor judges and the checkpoints it probes are the same store's.
-    const statusStore: StatusStore = this.options.store ?? createJobStore({ kind: 'redis', connection, prefix: redis.prefix });
+    // KAI_RETENTION_*: rows the monitor fails expire as the workers' do (ignored for a given store).
+    const statusStore: StatusStore =
+      this.options.store ?? createJobStore({ kind: 'redis', connection, prefix: redis.prefix, retention: this.options.storeRetention });
     const checkpointStore = statusStore as JobStore;
     const metrics: MetricsRecorder = this.options.metrics ?? new RedisMetricsRecorder({ connection, prefix: redis.prefix, logger: this.logger });
     let alerter = this.options.alerter;

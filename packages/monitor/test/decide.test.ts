@@ -53,6 +53,21 @@ describe('decide', () => {
     }
   });
 
+  it('fails a foreign row (the platform’s own, no kai-jobs bookkeeping) whatever BullMQ says, and never restarts it', () => {
+    for (const classification of ['hung', 'lost', 'recovering', 'lock_expired'] as const) {
+      for (const status of ['pending', 'processing'] as const) {
+        const decided = decide({
+          ...input({ classification, row: { status, fence: null, payload: null, attempt: 0 } }),
+          candidate: { row: row({ status, fence: null, payload: null, attempt: 0 }), reason: 'heartbeat_timeout', ageMs: 1_200_000, storeNow: 1, foreign: true },
+        });
+        expect(decided, `${status} ${classification}`).toMatchObject({ action: 'fail', reason: 'heartbeat_timeout', checkpointStage: null });
+        expect(decided.why).toContain("platform's other writers");
+      }
+    }
+    // The same row without the flag is kai-jobs' own: restarted from its checkpoint as before.
+    expect(decide(input()).action).toBe('restart');
+  });
+
   it('fails the fourth stuck episode, a job without a checkpoint, or with auto-restart off', () => {
     expect(decide(input({ row: { restartCount: 3 } }))).toMatchObject({ action: 'fail', why: 'hung: restart limit reached (3 of 3)' });
     expect(decide(input({ lastValidCheckpointStage: null }))).toMatchObject({ action: 'fail', why: 'hung: no valid checkpoint to restart from' });

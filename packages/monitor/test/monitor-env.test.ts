@@ -38,3 +38,12 @@ describe('parseMonitorEnv: Redis', () => {
     expect(() => parseMonitorEnv({ REDIS_CLUSTER_NODES: 'nope' })).toThrow(/REDIS_CLUSTER_NODES: "nope" is not host:port/);
   });
 });
+
+describe('parseMonitorEnv: retention', () => {
+  it('passes KAI_RETENTION_* to the stores the monitor opens, and names a bad variable', () => {
+    const config = parseMonitorEnv({ KAI_RETENTION_FINISHED: '2d', KAI_RETENTION_CHECKPOINTS: '36h', KAI_RETENTION_HISTORY_ENTRIES: '100', KAI_RETENTION_ARTIFACTS_COMPLETED: '1d' });
+    expect(config.monitor.storeRetention).toEqual({ finishedRetentionMs: 2 * 86_400_000, checkpointRetentionMs: 36 * 3_600_000, maxHistoryEntries: 100 });
+    expect(parseMonitorEnv({}).monitor.storeRetention).toEqual({});
+    expect(() => parseMonitorEnv({ KAI_RETENTION_FINISHED: 'soon' })).toThrow(/KAI_RETENTION_FINISHED: expected a duration/);
+  });
+});

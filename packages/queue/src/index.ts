@@ -132,7 +132,7 @@ export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
 export { enqueueRecoveryDrill, INTERNAL_PAYLOAD_FIELDS, internalFieldIssues, isDrillPayload } from './internal-fields.js';
 export type { DrillSwitch } from './internal-fields.js';
-export type { BullJobSettings } from './job-options.js';
+export type { BullJobSettings, FinishedBullJobsRetention } from './job-options.js';
 export { queueClockMs } from './queue-clock.js';
 export { AbortAction, AbortRequestSchema, parseAbortRequest, publishAbortRequest } from './abort-requests.js';
 export type { AbortRequest } from './abort-requests.js';
@@ -255,3 +255,5 @@ export type {
   WorkerRegistryEntry,
   WorkerRegistrySnapshot,
 } from './registry/worker-registry-store.js';
+export { finishedBullJobsOptions, parseDurationMs, parseRetentionEnv, RETENTION_ENV_VARIABLES, storeRetentionOptions } from './retention-env.js';
+export type { RetentionEnvConfig, StoreRetentionOptions } from './retention-env.js';

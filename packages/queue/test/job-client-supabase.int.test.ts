@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobClient, SupabaseJobStore } from '../src/index.js';
 import { startSupabaseTestStack, useRedisTestContext, type SupabaseTestStack } from '../src/testing.js';
@@ -19,25 +20,30 @@ describe('createJobClient with SupabaseJobStore', () => {
     const schema = await stack.createSchema('client');
     const store = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
     try {
-      await stack.admin.query(`insert into "${schema}".scraping_sessions (id) values ('sess-1')`);
+      // The platform's row first (uuid ids, as the platform's are), then the job that adopts it.
+      const sess = randomUUID();
+      const bg = randomUUID();
+      await stack.admin.query(`insert into "${schema}".scraping_sessions (id) values ($1)`, [sess]);
       const jobs = ctx.manage(
         'job client',
         createJobClient({ redis: { url: ctx.redisUrl, prefix: ctx.prefix }, statusStore: store }),
       );
-      const payload = { sessionId: 'sess-1', sourceUrl: 'https://example.com/', backgroundJobId: 'bg-1' };
-      const first = await jobs.enqueue('scrape', payload, { jobId: 'sess-1', idempotencyKey: 'session-sess-1' });
-      expect(first).toEqual({ id: 'sess-1', type: 'scrape', created: true });
-      expect(await jobs.enqueue('scrape', payload, { jobId: 'sess-1', idempotencyKey: 'session-sess-1' })).toMatchObject({ created: false });
+      const payload = { sessionId: sess, sourceUrl: 'https://example.com/', backgroundJobId: bg };
+      const first = await jobs.enqueue('scrape', payload, { jobId: sess, idempotencyKey: `session-${sess}` });
+      expect(first).toEqual({ id: sess, type: 'scrape', created: true });
+      expect(await jobs.enqueue('scrape', payload, { jobId: sess, idempotencyKey: `session-${sess}` })).toMatchObject({ created: false });
       expect(await jobs.queue('scrape').getJobCounts('waiting')).toEqual({ waiting: 1 });
 
-      const status = await jobs.getStatus('sess-1');
-      expect(status?.row).toMatchObject({ status: 'pending', payload: { maxPages: 100 }, refs: { backgroundJobId: 'bg-1' } });
+      const status = await jobs.getStatus(sess);
+      expect(status?.row).toMatchObject({ status: 'pending', payload: { maxPages: 100 }, refs: { backgroundJobId: bg } });
       expect(status?.bullmq.state).toBe('waiting');
 
-      expect(await jobs.cancel('sess-1', 'not needed')).toEqual({ cancelled: true, previousStatus: 'pending', abortRequested: false });
+      expect(await jobs.cancel(sess, 'not needed')).toEqual({ cancelled: true, previousStatus: 'pending', abortRequested: false });
       const { rows } = await stack.admin.query(
         `select s.status, s.error_message, b.status as follower from "${schema}".scraping_sessions s
-           join "${schema}".background_jobs b on b.id = s.background_job_id where s.id = 'sess-1'`,
+           join "${schema}".kai_scraping_sessions k on k.row_id = s.id::text
+           join "${schema}".background_jobs b on b.id::text = k.background_job_id where s.id = $1`,
+        [sess],
       );
       expect(rows).toEqual([{ status: 'failed', error_message: 'cancelled: not needed', follower: 'failed' }]);
       expect(await jobs.queue('scrape').getJobCounts('waiting')).toEqual({ waiting: 0 });

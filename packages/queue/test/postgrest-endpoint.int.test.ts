@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signTestJwt, startPostgrestEndpoint, startSupabaseTestStack, testPostgresUrl, type SupabaseTestStack } from '../src/testing.js';
@@ -66,32 +67,34 @@ describe('PostgREST-compatible endpoint', () => {
     // Node 20 has no global WebSocket; supabase-js needs a transport even if realtime is never used.
     const options = { auth: { persistSession: false, autoRefreshToken: false }, db: { schema }, realtime: { transport: NoWebSocket as never } };
     const service = createClient(stack.url, stack.serviceRoleKey, options);
-    const inserted = await service.from('scraping_sessions').insert({ id: 'edge-1', status: 'pending' });
+    // The platform's own table (uuid ids), written as its edge functions write it.
+    const edge1 = randomUUID();
+    const inserted = await service.from('scraping_sessions').insert({ id: edge1, status: 'pending' });
     expect(inserted).toMatchObject({ error: null, status: 201 });
     // Columns left out keep their defaults, as PostgREST writes only the body's columns.
-    const { rows } = await stack.admin.query(`select job_type, status, payload, progress from "${schema}".scraping_sessions where id = 'edge-1'`);
-    expect(rows).toEqual([{ job_type: 'scrape', status: 'pending', payload: null, progress: '0.00' }]);
+    const { rows } = await stack.admin.query(`select status, total_pages, error_message from "${schema}".scraping_sessions where id = $1`, [edge1]);
+    expect(rows).toEqual([{ status: 'pending', total_pages: 0, error_message: null }]);
 
     const updated = await service
       .from('scraping_sessions')
-      .update({ status: 'failed', error_message: 'refused', completed_at: new Date().toISOString() })
-      .eq('id', 'edge-1')
+      .update({ status: 'failed', error_message: 'refused', updated_at: new Date().toISOString() })
+      .eq('id', edge1)
       .eq('status', 'pending')
       .select();
     expect(updated.error).toBeNull();
-    expect(updated.data).toEqual([expect.objectContaining({ id: 'edge-1', status: 'failed', error_message: 'refused' })]);
+    expect(updated.data).toEqual([expect.objectContaining({ id: edge1, status: 'failed', error_message: 'refused' })]);
     // The filter is applied: the row is no longer pending, so nothing matches.
-    const again = await service.from('scraping_sessions').update({ error_message: 'twice' }).eq('id', 'edge-1').eq('status', 'pending').select();
+    const again = await service.from('scraping_sessions').update({ error_message: 'twice' }).eq('id', edge1).eq('status', 'pending').select();
     expect(again.data).toEqual([]);
 
-    expect((await service.from('scraping_sessions').insert({ id: 'edge-2', colour: 'red' })).error).toMatchObject({ code: 'PGRST204' });
-    expect((await service.from('scraping_sessions').insert({ id: 'edge-2', status: 'sleeping' })).error).toMatchObject({ code: '23514' });
+    expect((await service.from('scraping_sessions').insert({ id: randomUUID(), colour: 'red' })).error).toMatchObject({ code: 'PGRST204' });
+    expect((await service.from('scraping_sessions').insert({ id: randomUUID(), status: 'sleeping' })).error).toMatchObject({ code: '23514' });
     expect((await service.from('no_such_table').insert({ id: 'x' })).error).toMatchObject({ code: '42P01' });
     // Other roles have no write privilege: refused before any row is written.
-    const anon = await createClient(stack.url, stack.anonKey, options).from('scraping_sessions').insert({ id: 'edge-3' });
+    const anon = await createClient(stack.url, stack.anonKey, options).from('scraping_sessions').insert({ id: randomUUID() });
     expect(anon).toMatchObject({ status: 401, error: { code: '42501' } });
     const user = createClient(stack.url, stack.anonKey, { ...options, global: { headers: { Authorization: `Bearer ${stack.userToken()}` } } });
-    expect(await user.from('scraping_sessions').update({ status: 'failed' }).eq('id', 'edge-1')).toMatchObject({ status: 403, error: { code: '42501' } });
+    expect(await user.from('scraping_sessions').update({ status: 'failed' }).eq('id', edge1)).toMatchObject({ status: 403, error: { code: '42501' } });
     const count = await stack.admin.query(`select count(*)::int as n from "${schema}".scraping_sessions`);
     expect(count.rows[0]).toEqual({ n: 1 });
   });

@@ -66,7 +66,7 @@ describe('SupabaseJobStore', () => {
     expect(stack.endpoint.calls.slice(before).map((call) => call.fn)).toEqual(['kai_create_jobs']);
     // Start them all at once behind the API's back (setup, not under test), a minute ago.
     await stack.admin.query(
-      `update "${schema}".background_jobs set status = 'processing', fence = 'f-' || id, worker_id = 'w', attempt = 1,
+      `update "${schema}".kai_background_jobs set status = 'processing', fence = 'f-' || id, worker_id = 'w', attempt = 1,
          started_at = now(), last_heartbeat = now() - interval '1 minute'`,
     );
     const beforeBeat = stack.endpoint.calls.length;
@@ -136,7 +136,7 @@ describe('SupabaseJobStore', () => {
     expect(response.status).toBe(400);
     expect(response.error).toMatchObject({
       code: '23514',
-      message: 'new row for relation "background_jobs" violates check constraint "progress_range"',
+      message: 'new row for relation "kai_background_jobs" violates check constraint "progress_range"',
     });
     expect(response.error?.details).toMatch(/^Failing row contains/);
     const error = await expectErrorNamed(store.progress(row.id, 'f', { percent: 150 }), 'ValidationError');
@@ -150,30 +150,34 @@ describe('SupabaseJobStore', () => {
   it('adopts a session row the platform created and keeps its background_jobs row in step', async () => {
     const store = storeWith();
     // The platform creates the session and its background job first, then enqueues with jobId = session id.
-    await stack.admin.query(`insert into "${schema}".background_jobs (id) values ('bg-7')`);
-    await stack.admin.query(`insert into "${schema}".scraping_sessions (id) values ('sess-7')`);
-    const payload = { sessionId: 'sess-7', sourceUrl: 'https://example.com/' };
+    // Its ids are uuids, as the platform's are.
+    const sess = randomUUID();
+    const bg = randomUUID();
+    await stack.admin.query(`insert into "${schema}".background_jobs (id) values ($1)`, [bg]);
+    await stack.admin.query(`insert into "${schema}".scraping_sessions (id) values ($1)`, [sess]);
+    const payload = { sessionId: sess, sourceUrl: 'https://example.com/' };
     const created = await store.create({
-      id: 'sess-7',
+      id: sess,
       type: 'scrape',
       payload,
-      refs: { sessionId: 'sess-7', sourceUrl: 'https://example.com/', backgroundJobId: 'bg-7' },
+      refs: { sessionId: sess, sourceUrl: 'https://example.com/', backgroundJobId: bg },
     });
-    expect(created).toMatchObject({ created: true, row: { id: 'sess-7', payload, refs: { backgroundJobId: 'bg-7' } } });
-    expect((await store.create({ id: 'sess-7', type: 'scrape', payload: {} })).created).toBe(false);
+    expect(created).toMatchObject({ created: true, row: { id: sess, payload, refs: { backgroundJobId: bg } } });
+    expect((await store.create({ id: sess, type: 'scrape', payload: {} })).created).toBe(false);
 
     const follower = async () =>
       (await stack.admin.query(
         `select job_type, status, progress::float as progress, current_stage, error, last_heartbeat is not null as beating
-           from "${schema}".background_jobs where id = 'bg-7'`,
+           from "${schema}".background_jobs where id = $1`,
+        [bg],
       )).rows[0];
-    await store.markProcessing('sess-7', { fence: 'f', workerId: 'w', stage: 'site_crawled' });
-    await store.progress('sess-7', 'f', { status: 'scraping', percent: 40, counters: { total_pages: 10, completed_pages: 4 } });
+    await store.markProcessing(sess, { fence: 'f', workerId: 'w', stage: 'site_crawled' });
+    await store.progress(sess, 'f', { status: 'scraping', percent: 40, counters: { total_pages: 10, completed_pages: 4 } });
     expect(await follower()).toEqual({ job_type: 'scrape', status: 'processing', progress: 40, current_stage: 'site_crawled', error: null, beating: true });
-    await store.fail('sess-7', 'f', 'site unreachable');
+    await store.fail(sess, 'f', 'site unreachable');
     expect(await follower()).toMatchObject({ status: 'failed', error: 'site unreachable' });
     // A follower is not a PDF job.
-    expect(await store.get('bg-7')).toBeNull();
+    expect(await store.get(bg)).toBeNull();
     expect(await store.list({ type: 'pdf', status: 'failed' })).toEqual([]);
     // Without a platform row, one is made for the session.
     const own = await store.create({ id: randomUUID(), type: 'xml-import', payload: {}, refs: { importJobId: 'imp-1', sourceName: 'acme' } });
@@ -190,7 +194,7 @@ describe('SupabaseJobStore', () => {
     expect((await store.create(pdfInput({ idempotencyKey: 'upload-1' }))).row.id).toBe(first.row.id);
     expect(await store.purgeFinished()).toEqual({ jobs: 0, history: 0, checkpoints: 0 });
     await stack.admin.query(
-      `update "${schema}".background_jobs set completed_at = completed_at - interval '2 days', started_at = started_at - interval '2 days',
+      `update "${schema}".kai_background_jobs set completed_at = completed_at - interval '2 days', started_at = started_at - interval '2 days',
          created_at = created_at - interval '2 days' where id = $1`,
       [first.row.id],
     );

@@ -35,9 +35,9 @@ runStatusStoreContract('supabase', {
     // the update clock (progress_checked_at, the "index") moves with updated_at.
     let touched = 0;
     for (const [table, type] of [
-      ['background_jobs', 'pdf'],
-      ['scraping_sessions', 'scrape'],
-      ['data_import_jobs', 'xml-import'],
+      ['kai_background_jobs', 'pdf'],
+      ['kai_scraping_sessions', 'scrape'],
+      ['kai_data_import_jobs', 'xml-import'],
     ] as const) {
       const result = await stack.admin.query(
         `update "${schema}".${table} set
@@ -55,13 +55,26 @@ runStatusStoreContract('supabase', {
   async linkedRow(store, backgroundJobId) {
     const schema = schemaOf.get(store);
     if (schema === undefined) throw new Error('unknown store');
-    // The platform's view: the background_jobs row itself, read with SQL (times as store ms).
-    const ms = (column: string) => `floor(extract(epoch from ${column}) * 1000)::bigint as ${column}`;
+    // The platform's view: the background_jobs row itself, read with SQL (times as store ms) —
+    // its own columns (status, progress, stage, heartbeat, error, times) — beside the bookkeeping
+    // kai-jobs keeps for the session or import it follows (attempt, worker, restarts, ...).
+    const ms = (column: string, as: string) => `floor(extract(epoch from ${column}) * 1000)::bigint as ${as}`;
     const { rows } = await stack.admin.query(
-      `select id, job_type, bullmq_job_id, status, progress::float8 as progress, current_stage, progress_detail,
-              error, error_stage, attempt, worker_id, restart_count, duration_ms, refs,
-              ${['last_heartbeat', 'created_at', 'updated_at', 'started_at', 'completed_at'].map(ms).join(', ')}
-         from "${schema}".background_jobs where id = $1`,
+      `with kai as (
+         select id, 'scrape' as job_type, background_job_id, refs, progress_detail, error_stage, attempt, worker_id,
+                restart_count, duration_ms, started_at, completed_at, jsonb_build_object('sessionId', id) as follows
+           from "${schema}".kai_scraping_sessions
+         union all
+         select id, 'xml-import', background_job_id, refs, progress_detail, error_stage, attempt, worker_id,
+                restart_count, duration_ms, started_at, completed_at, jsonb_build_object('importJobId', id)
+           from "${schema}".kai_data_import_jobs)
+       select k.refs ->> 'backgroundJobId' as id, b.job_type, k.id as bullmq_job_id, b.status, b.progress::float8 as progress,
+              b.current_stage, k.progress_detail, b.error, k.error_stage, k.attempt, k.worker_id, k.restart_count,
+              k.duration_ms, k.follows as refs,
+              ${ms('b.last_heartbeat', 'last_heartbeat')}, ${ms('b.created_at', 'created_at')}, ${ms('b.updated_at', 'updated_at')},
+              ${ms('k.started_at', 'started_at')}, ${ms('k.completed_at', 'completed_at')}
+         from "${schema}".background_jobs b join kai k on k.background_job_id = b.id::text
+        where k.refs ->> 'backgroundJobId' = $1`,
       [backgroundJobId],
     );
     const row = rows[0] as Record<string, unknown> | undefined;

@@ -31,7 +31,10 @@ export { createPdfJob } from './jobs/pdf/pdf-job.js';
 export { parsePdfJobOptions, PdfJobOptionsSchema } from './jobs/pdf/config.js';
 export type { PdfJobOptions, ResolvedPdfJobOptions } from './jobs/pdf/config.js';
 export { PdfJobErrorCode, SourceUnavailableError } from './jobs/pdf/errors.js';
-export { loadPdfjs, openPdfDocument, PdfOpenFailure, PdfPurpose, PdfUnreadableError } from './jobs/pdf/pdfjs.js';
+export { loadPdfjs, openPdfDocument, PdfOpenFailure, PdfPurpose, PdfUnreadableError, xrefRepairOf } from './jobs/pdf/pdfjs.js';
+export { repairXref, XrefRepairImpossible } from './jobs/pdf/xref-repair.js';
+export type { XrefRepair } from './jobs/pdf/xref-repair.js';
+export { unicodeFromGlyphName } from './jobs/pdf/glyph-names.js';
 export type { Pdfjs } from './jobs/pdf/pdfjs.js';
 export { checkPageArea, checkPageCount, PDF_LIMIT_EXCEEDED, PdfLimit, PdfLimitError, PdfLimitsSchema } from './jobs/pdf/pdf-limits.js';
 export type { PdfLimits, PdfLimitsInput } from './jobs/pdf/pdf-limits.js';
@@ -41,8 +44,8 @@ export type { BlobSource } from './jobs/pdf/source-reader.js';
 export { pdfKeys } from './jobs/pdf/keys.js';
 export type { PdfKeys } from './jobs/pdf/keys.js';
 export { installArrayBufferTransferPolyfill, transferToFixedLength } from './jobs/pdf/array-buffer-transfer-polyfill.js';
-export { decodePageTexts, encodePageTexts, pageTextFromRuns, PageTextSchema } from './jobs/pdf/page-text.js';
-export type { PageText, TextRun } from './jobs/pdf/page-text.js';
+export { decodePageTexts, encodePageTexts, extractTextFromRuns, pageTextFromRuns, PageTextQualitySchema, PageTextSchema, ReadingOrder } from './jobs/pdf/page-text.js';
+export type { GlyphResolver, PageText, PageTextQuality, PageTextResult, TextRun } from './jobs/pdf/page-text.js';
 export { chunkPages, TextChunkSchema } from './jobs/pdf/chunking.js';
 export type { ChunkingOptions, TextChunk } from './jobs/pdf/chunking.js';
 export { PdfLoadedOutputSchema, PdfMetadataSchema } from './jobs/pdf/stages/pdf-loaded.js';
@@ -75,7 +78,9 @@ export type { Material, MaterialDimensions } from './jobs/pdf/materials/material
 export type { MaterialExtractor } from './jobs/pdf/materials/material-extractor.js';
 export { RuleBasedMaterialExtractor, RuleBasedMaterialExtractorOptionsSchema } from './jobs/pdf/materials/rule-based-material-extractor.js';
 export type { RuleBasedMaterialExtractorOptions } from './jobs/pdf/materials/rule-based-material-extractor.js';
-export { AnthropicMaterialExtractor, AnthropicMaterialExtractorOptionsSchema } from './jobs/pdf/materials/anthropic-material-extractor.js';
+export { ProductCategory, ProductCategorySchema, MaterialPropertiesSchema, unionFormats } from './jobs/pdf/materials/material.js';
+export type { MaterialProperties } from './jobs/pdf/materials/material.js';
+export { AnthropicMaterialExtractor, AnthropicMaterialExtractorOptionsSchema, parseMaterialAnswer } from './jobs/pdf/materials/anthropic-material-extractor.js';
 export type { AnthropicMaterialExtractorOptions } from './jobs/pdf/materials/anthropic-material-extractor.js';
 export { InMemoryMaterialStore } from './jobs/pdf/materials/material-store.js';
 export type { MaterialStore } from './jobs/pdf/materials/material-store.js';
@@ -117,7 +122,19 @@ export type { ExtractedHtml } from './jobs/scrape/html-extract.js';
 export { allowAllPolicy, disallowAllPolicy, productToken, robotsPolicyFor } from './jobs/scrape/robots.js';
 export type { RobotsPolicy } from './jobs/scrape/robots.js';
 export { BlobNotFoundError, LocalFolderBlobReader } from './jobs/shared/blob-reader.js';
-export type { BlobReader } from './jobs/shared/blob-reader.js';
+export type { BlobReader, BlobReadOptions } from './jobs/shared/blob-reader.js';
+export {
+  BlobAccessDeniedError,
+  BlobStoreErrorCode,
+  BlobStoreUnavailableError,
+  BlobTooLargeError,
+  S3BlobStore,
+  S3BlobStoreOptionsSchema,
+} from './jobs/shared/s3-blob-store.js';
+export type { S3BlobStoreOptions } from './jobs/shared/s3-blob-store.js';
+export { defaultArtifactsDir, prefixFolderName } from './artifacts/prefix-folder.js';
+export { ArtifactSweeper, ArtifactSweepAction, ArtifactSweepOptionsSchema, decideArtifactSweep, isSweepableArtifactStore } from './artifacts/artifact-sweeper.js';
+export type { ArtifactJobEntry, ArtifactSweeperDeps, ArtifactSweepOptions, ArtifactSweepResult, SweepableArtifactStore } from './artifacts/artifact-sweeper.js';
 export { openFileSource, readOpenedFile, readOpenedFileChunks } from './jobs/shared/file-source.js';
 export type { FileSourceOptions, OpenedFileSource } from './jobs/shared/file-source.js';
 export { FileSourceError, FileSourceFailureReason, isFileSourceError } from './jobs/shared/errors.js';
@@ -146,5 +163,7 @@ export type { PrologInfo, PrologScan } from './jobs/xml-import/prolog-scan.js';
 export { FeedUnavailableError } from './jobs/xml-import/errors.js';
 export { HostLanes } from './jobs/scrape/host-lanes.js';
 export type { CrawlEntry, LaneLimits, TakeResult } from './jobs/scrape/host-lanes.js';
-export { createJobsFromConfig, parseWorkerEnv, WorkerEnvSchema } from './entry/worker-env.js';
+export { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf, WorkerEnvSchema } from './entry/worker-env.js';
 export type { WorkerEnvConfig } from './entry/worker-env.js';
+export { DocumentTruthSchema, nameKey, scoreDocument, scoreTotals, TruthProductSchema } from './jobs/pdf/materials/material-scoring.js';
+export type { DocumentScore, DocumentTruth, ScoredProperty, TruthProduct } from './jobs/pdf/materials/material-scoring.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createJobsFromConfig, parseWorkerEnv } from '../src/index.js';
+import { artifactSweepOf, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf } from '../src/index.js';
 
 describe('parseWorkerEnv', () => {
   it('has defaults for everything', () => {
@@ -114,5 +114,73 @@ describe('parseWorkerEnv: Redis', () => {
   it('refuses a malformed node or a database other than 0 on a cluster, naming the variables', () => {
     expect(() => parseWorkerEnv({ REDIS_CLUSTER_NODES: '10.0.0.5' })).toThrow(/REDIS_CLUSTER_NODES.*"10.0.0.5" is not host:port/);
     expect(() => parseWorkerEnv({ REDIS_URL: 'redis://h:1/3', REDIS_CLUSTER_NODES: 'h:1' })).toThrow(/only database 0/);
+  });
+});
+
+describe('parseWorkerEnv: the S3 blob store (STORAGE_S3_*)', () => {
+  const storage = {
+    STORAGE_S3_ENDPOINT: 'https://project.supabase.co/storage/v1/s3',
+    STORAGE_S3_REGION: 'eu-central-1',
+    STORAGE_S3_ACCESS_KEY_ID: 'placeholder-id',
+    STORAGE_S3_SECRET_ACCESS_KEY: 'placeholder-secret-value',
+    STORAGE_S3_BUCKET: 'catalogues',
+  };
+
+  it('is off without the variables, and read with path style by default when they are set', () => {
+    expect(parseWorkerEnv({})).toMatchObject({ storage: null, artifactStore: 'local' });
+    expect(parseWorkerEnv({ ...storage, STORAGE_S3_KEY_PREFIX: 'kai', ARTIFACT_STORE: 's3' })).toMatchObject({
+      storage: { endpoint: storage.STORAGE_S3_ENDPOINT, region: 'eu-central-1', bucket: 'catalogues', forcePathStyle: true, keyPrefix: 'kai' },
+      artifactStore: 's3',
+    });
+    expect(parseWorkerEnv({ ...storage, STORAGE_S3_FORCE_PATH_STYLE: 'false' }).storage?.forcePathStyle).toBe(false);
+  });
+
+  it('refuses half a configuration and bad values naming each variable, never echoing the secret', () => {
+    const half = () => parseWorkerEnv({ STORAGE_S3_ENDPOINT: storage.STORAGE_S3_ENDPOINT, STORAGE_S3_SECRET_ACCESS_KEY: storage.STORAGE_S3_SECRET_ACCESS_KEY });
+    expect(half).toThrow(/missing: STORAGE_S3_REGION, STORAGE_S3_ACCESS_KEY_ID, STORAGE_S3_BUCKET/);
+    const bad = () => parseWorkerEnv({ ...storage, STORAGE_S3_ENDPOINT: 'not a url', STORAGE_S3_BUCKET: 'Bad_Bucket', STORAGE_S3_FORCE_PATH_STYLE: 'yes' });
+    expect(bad).toThrow(/STORAGE_S3_FORCE_PATH_STYLE must be true or false/);
+    const badValues = () => parseWorkerEnv({ ...storage, STORAGE_S3_ENDPOINT: 'not a url', STORAGE_S3_BUCKET: 'Bad_Bucket' });
+    expect(badValues).toThrow(/STORAGE_S3_ENDPOINT: expected an http\(s\) URL[\s\S]*STORAGE_S3_BUCKET: expected an S3 bucket name/);
+    expect(() => parseWorkerEnv({ ARTIFACT_STORE: 's3' })).toThrow(/ARTIFACT_STORE=s3 needs the STORAGE_S3_\* variables/);
+    try {
+      badValues();
+    } catch (error) {
+      expect((error as Error).message).not.toContain(storage.STORAGE_S3_SECRET_ACCESS_KEY);
+    }
+  });
+
+  it('gives the pdf and xml-import jobs the blob store', () => {
+    const config = parseWorkerEnv({ ...storage, WORKER_TYPES: 'pdf,xml-import' });
+    const unused = new Redis({ lazyConnect: true });
+    const blobStore = createBlobStoreFromConfig(config);
+    try {
+      expect(blobStore?.bucket).toBe('catalogues');
+      const jobs = createJobsFromConfig(config, unused, blobStore);
+      expect(jobs.map((job) => job.type)).toEqual(['pdf', 'xml-import']);
+    } finally {
+      blobStore?.close();
+      unused.disconnect();
+    }
+  });
+});
+
+describe('parseWorkerEnv: retention (KAI_RETENTION_*)', () => {
+  it('maps the variables onto the stores\' retention and the artifact sweep; unset keeps the defaults', () => {
+    const config = parseWorkerEnv({
+      KAI_RETENTION_FINISHED: '3d',
+      KAI_RETENTION_CHECKPOINTS: '1d',
+      KAI_RETENTION_HISTORY_ENTRIES: '40',
+      KAI_RETENTION_ARTIFACTS_COMPLETED: '6h',
+      KAI_RETENTION_ARTIFACTS_FAILED: '2d',
+      KAI_RETENTION_ARTIFACTS_ORPHAN: '30m',
+      KAI_ARTIFACT_SWEEP_INTERVAL: '0',
+    });
+    expect(storeRetentionOf(config)).toEqual({ finishedRetentionMs: 3 * 86_400_000, checkpointRetentionMs: 86_400_000, maxHistoryEntries: 40 });
+    expect(artifactSweepOf(config)).toEqual({ completedRetentionMs: 6 * 3_600_000, failedRetentionMs: 2 * 86_400_000, orphanGraceMs: 1_800_000, intervalMs: 0 });
+    expect(artifactSweepOf(parseWorkerEnv({}))).toEqual({});
+    expect(() => parseWorkerEnv({ KAI_RETENTION_ARTIFACTS_FAILED: '2 days', KAI_RETENTION_HISTORY_ENTRIES: 'all' })).toThrow(
+      /KAI_RETENTION_HISTORY_ENTRIES: expected a whole number[\s\S]*KAI_RETENTION_ARTIFACTS_FAILED: expected a duration/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
-import { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseRedisConnectionOptions, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseRedisConnectionOptions, parseRetentionEnv, type RedisConnectionOptions, type RetentionEnvConfig } from '@kai-jobs/queue';
 
 /** The environment as an entry point sees it. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -9,6 +9,8 @@ export interface CliEnvConfig {
   redis: RedisConnectionOptions;
   /** `STATUS_STORE` and the `SUPABASE_*` variables, read as every entry point reads them. */
   stores: StoreEnvConfig;
+  /** `KAI_RETENTION_*`: the stores this process opens expire finished jobs on this schedule. */
+  retention: RetentionEnvConfig;
 }
 
 /** A variable's value, or undefined when unset or blank. */
@@ -27,5 +29,7 @@ export function parseCliEnv(env: Environment): CliEnvConfig {
     url: envValue(env, 'REDIS_URL') ?? DEFAULT_REDIS_URL,
     prefix: envValue(env, 'KAI_PREFIX') ?? DEFAULT_KEY_PREFIX,
   });
-  return { redis, stores: parseStoreConfigFromEnv(env) };
+  const { retention, problems } = parseRetentionEnv(env);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return { redis, stores: parseStoreConfigFromEnv(env), retention };
 }

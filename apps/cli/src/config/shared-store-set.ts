@@ -1,4 +1,4 @@
-import { createJobStore, StoreKind, type JobStore, type Logger } from '@kai-jobs/queue';
+import { createJobStore, storeRetentionOptions, StoreKind, type JobStore, type Logger } from '@kai-jobs/queue';
 import { parseCliEnv, type Environment } from './cli-env.js';
 
 /**
@@ -7,6 +7,6 @@ import { parseCliEnv, type Environment } from './cli-env.js';
  * job store on its own connection (their default).
  */
 export function sharedJobStore(env: Environment, logger: Logger): JobStore | null {
-  const { stores } = parseCliEnv(env);
-  return stores.kind === StoreKind.Supabase ? createJobStore({ ...stores, logger }) : null;
+  const { stores, retention } = parseCliEnv(env);
+  return stores.kind === StoreKind.Supabase ? createJobStore({ ...stores, logger, retention: storeRetentionOptions(retention) }) : null;
 }

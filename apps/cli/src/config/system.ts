@@ -4,6 +4,8 @@ import {
   createJobClient,
   createJobStore,
   createRedisConnection,
+  finishedBullJobsOptions,
+  storeRetentionOptions,
   waitForRedis,
   type JobClient,
   type RedisClient,
@@ -34,12 +36,20 @@ export async function openSystem(config: CliEnvConfig, connectionName = 'kai-cli
   let store: JobStore;
   try {
     await waitForRedis(redis, config.redis.url, config.redis.connectTimeoutMs);
-    store = createJobStore({ ...config.stores, connection: redis, prefix: config.redis.prefix });
+    store = createJobStore({ ...config.stores, connection: redis, prefix: config.redis.prefix, retention: storeRetentionOptions(config.retention) });
   } catch (error) {
     await closeRedis(redis);
     throw error;
   }
-  const client = createJobClient({ connection: redis, redis: { url: config.redis.url, prefix: config.redis.prefix }, statusStore: store, waitPollIntervalMs: 250 });
+  // KAI_RETENTION_BULLMQ_*: how long BullMQ keeps the jobs this CLI enqueues once finished.
+  const finishedJobs = finishedBullJobsOptions(config.retention);
+  const client = createJobClient({
+    connection: redis,
+    redis: { url: config.redis.url, prefix: config.redis.prefix },
+    statusStore: store,
+    waitPollIntervalMs: 250,
+    ...(finishedJobs === undefined ? {} : { finishedJobs }),
+  });
   return {
     config,
     redis,

@@ -1,5 +1,5 @@
 import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type JobStore, type Logger } from '@kai-jobs/queue';
-import { createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
+import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, createWorkerRuntime, storeRetentionOf, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
 import type { Environment } from '../config/cli-env.js';
 
 /** A started worker runtime and what it opened. */
@@ -21,11 +21,18 @@ export async function startWorkerService(env: Environment, logger: Logger, store
   const stores = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-worker-stores' });
   stores.on('error', () => undefined);
   let runtime: WorkerRuntime | undefined;
+  // STORAGE_S3_*: `storage` sources (and, with ARTIFACT_STORE=s3, artifacts) in an S3-compatible bucket.
+  const blobStore = createBlobStoreFromConfig(config);
+  const artifactStore = createArtifactStoreFromConfig(config);
+  const closeBlobStores = (): void => {
+    blobStore?.close();
+    artifactStore?.close();
+  };
   try {
     await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
     runtime = createWorkerRuntime({
       redis: config.redis,
-      jobs: createJobsFromConfig(config, stores),
+      jobs: createJobsFromConfig(config, stores, blobStore),
       concurrency: config.concurrency,
       logger,
       ...(store === null ? {} : { store }),
@@ -35,11 +42,16 @@ export async function startWorkerService(env: Environment, logger: Logger, store
       ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
       ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
       ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+      ...(artifactStore ? { artifactStore } : {}),
+      // KAI_RETENTION_*: what the Redis stores keep, and the artifact sweep.
+      storeRetention: storeRetentionOf(config),
+      artifactSweep: artifactSweepOf(config),
       ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
     });
     await runtime.start();
   } catch (error) {
     await runtime?.close();
+    closeBlobStores();
     await closeRedis(stores);
     throw error;
   }
@@ -51,6 +63,7 @@ export async function startWorkerService(env: Environment, logger: Logger, store
     shutdown() {
       stopping ??= (async () => {
         await started.shutdown();
+        closeBlobStores();
         await closeRedis(stores);
       })();
       return stopping;

@@ -4,7 +4,7 @@
  * number of replicas give one tick per interval), consumes BullMQ's stalled events, alerts
  * Sentry (SENTRY_DSN) or the log. Reads the environment (see the README).
  */
-import { ConnectionRole, createJobStore, createLogger, createRedisConnection, closeRedis } from '@kai-jobs/queue';
+import { ConnectionRole, createJobStore, createLogger, createRedisConnection, closeRedis, storeRetentionOptions } from '@kai-jobs/queue';
 import { Alerter } from '../alerts/alerter.js';
 import { RedisAlertDedupeStore } from '../alerts/dedupe-store.js';
 import { installProcessAlerter } from '../alerts/process-alerter.js';
@@ -37,7 +37,7 @@ const fatal = (error: unknown): void => {
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
 // STATUS_STORE=supabase: the monitor reads and transitions the Supabase rows; else Redis.
-const store = config.stores.kind === 'supabase' ? createJobStore({ ...config.stores, logger }) : null;
+const store = config.stores.kind === 'supabase' ? createJobStore({ ...config.stores, logger, retention: storeRetentionOptions(config.retention) }) : null;
 const monitor = createMonitor({
   ...config.monitor,
   redis: config.redis,

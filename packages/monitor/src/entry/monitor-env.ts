@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseClusterNodes, parseRedisConnectionOptions, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, parseClusterNodes, parseRedisConnectionOptions, parseRetentionEnv, storeRetentionOptions, type RedisConnectionOptions, type RetentionEnvConfig } from '@kai-jobs/queue';
 import type { MonitorOptions } from '../config.js';
 
 const ms = (name: string) =>
@@ -40,6 +40,8 @@ export interface MonitorEnvConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Where status rows and checkpoints live (STATUS_STORE, SUPABASE_*). */
   stores: StoreEnvConfig;
+  /** `KAI_RETENTION_*` (the store parts apply to the monitor: `monitor.storeRetention` and the Supabase store set). */
+  retention: RetentionEnvConfig;
 }
 
 /** Parses the monitor's environment; throws one ConfigError listing every problem. */
@@ -50,6 +52,9 @@ export function parseMonitorEnv(env: Record<string, string | undefined>): Monito
   }
   const raw = result.data;
   const redis = parseRedisConnectionOptions({ url: raw.REDIS_URL, prefix: raw.KAI_PREFIX, clusterNodes: parseClusterNodes(raw.REDIS_CLUSTER_NODES) });
+  // KAI_RETENTION_*: rows the monitor fails expire on the same schedule as the workers'.
+  const { retention, problems } = parseRetentionEnv(env);
+  if (problems.length > 0) throw new ConfigError(`invalid monitor environment:\n  - ${problems.join('\n  - ')}`);
   const restarts = raw.MONITOR_MAX_RESTARTS === undefined ? {} : { maxRestarts: raw.MONITOR_MAX_RESTARTS };
   return {
     redis,
@@ -57,6 +62,7 @@ export function parseMonitorEnv(env: Record<string, string | undefined>): Monito
       ...(raw.MONITOR_ID ? { monitorId: raw.MONITOR_ID } : {}),
       ...(raw.MONITOR_CHECK_INTERVAL_MS ? { checkIntervalMs: raw.MONITOR_CHECK_INTERVAL_MS } : {}),
       autoRestart: raw.MONITOR_AUTO_RESTART === 'true',
+      storeRetention: storeRetentionOptions(retention),
       failover: {
         enabled: raw.FAILOVER_ENABLED === 'true',
         ...(raw.FAILOVER_GRACE_MS !== undefined ? { graceMs: raw.FAILOVER_GRACE_MS } : {}),
@@ -75,5 +81,6 @@ export function parseMonitorEnv(env: Record<string, string | undefined>): Monito
     sentry: { dsn: raw.SENTRY_DSN === '' ? undefined : raw.SENTRY_DSN, environment: raw.SENTRY_ENVIRONMENT, release: raw.SENTRY_RELEASE },
     logLevel: raw.LOG_LEVEL,
     stores: parseStoreConfigFromEnv(env),
+    retention,
   };
 }

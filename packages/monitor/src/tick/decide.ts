@@ -36,6 +36,7 @@ const QUEUED = new Set<BullClassification>([BullClassification.Recovering, BullC
 
 /**
  * Decides what to do with one candidate — a pure function, so every rule is unit-tested:
+ * - a foreign row (the platform's own, no kai-jobs bookkeeping) → fail and alert;
  * - a `pending` row whose BullMQ job is missing → re-add it; otherwise it is queued → leave;
  * - a running row whose job is waiting/delayed (recovering) or whose lock just expired
  *   (BullMQ's stall check moves it) → leave; a lock held by another attempt than the row's
@@ -59,6 +60,17 @@ export function decide(input: DecisionInput): MonitorDecision {
     stuckForMs: candidate.ageMs,
   } as const;
 
+  if (candidate.foreign === true) {
+    // A platform row kai-jobs does not own (no payload, no fence): it cannot be run again, so a
+    // stuck one is failed with the stuck alert, whatever BullMQ says (it has no job for it).
+    return {
+      ...base,
+      action: MonitorAction.Fail,
+      why: `${candidate.reason}: a row kept by the platform's other writers; kai-jobs cannot run it`,
+      restartNumber: row.restartCount,
+      checkpointStage: null,
+    };
+  }
   if (row.status === JobStatus.Pending) {
     if (classification === BullClassification.Lost) {
       return { ...base, reason: 'pending_without_job', classification: 'pending', action: MonitorAction.Readd, why: 'pending row without a BullMQ job: re-adding it from the row' };

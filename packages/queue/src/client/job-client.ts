@@ -43,6 +43,14 @@ export const JobClientOptionsSchema = z
     statusStore: z.custom<StatusStore>((v) => typeof v === 'object' && v !== null).optional(),
     /** Largest payload accepted, as UTF-8 JSON (bytes). Default 1 MiB. */
     maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
+    /**
+     * How long BullMQ keeps the jobs this client adds once they finished (ms; `KAI_RETENTION_BULLMQ_*`).
+     * Default: completed 1 day, failed 7 days (and at most 10 000 / 50 000 of them).
+     */
+    finishedJobs: z
+      .object({ completedMs: z.number().int().min(1000).optional(), failedMs: z.number().int().min(1000).optional() })
+      .strict()
+      .optional(),
     /** Poll interval of {@link JobClient.waitForResult} (ms). Default 200. */
     waitPollIntervalMs: z.number().int().positive().default(200),
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
@@ -256,6 +264,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       // The row's payload: for an idempotent repeat it is the first call's payload.
       data: row.payload as Payload<T>,
       opts: bullJobOptions(type, row.id, {
+        ...(parsed.finishedJobs === undefined ? {} : { keep: parsed.finishedJobs }),
         ...(job.options.priority === undefined ? {} : { priority: job.options.priority }),
         ...(job.options.delayMs === undefined ? {} : { delayMs: job.options.delayMs }),
       }),

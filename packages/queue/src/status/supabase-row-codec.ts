@@ -131,7 +131,12 @@ export function decodeCreateResults(value: unknown): { row: StatusRow; created: 
 const StaleResultSchema = z.object({
   now: z.number(),
   candidates: z.array(
-    z.object({ reason: z.enum(['heartbeat_timeout', 'update_timeout']), age_ms: z.number(), row: z.unknown() }),
+    z.object({
+      reason: z.enum(['heartbeat_timeout', 'update_timeout']),
+      age_ms: z.number(),
+      row: z.unknown(),
+      foreign: z.boolean().optional(),
+    }),
   ),
 });
 
@@ -144,6 +149,7 @@ export function decodeStaleCandidates(value: unknown): StaleCandidate[] {
     reason: candidate.reason,
     ageMs: candidate.age_ms,
     storeNow: parsed.data.now,
+    ...(candidate.foreign === true ? { foreign: true } : {}),
   }));
 }
 

@@ -169,6 +169,12 @@ export interface StaleCandidate {
   ageMs: number;
   /** The store's clock when the query ran (ms). */
   storeNow: number;
+  /**
+   * True for a row kai-jobs does not own (Supabase: a platform row written by the platform's
+   * other writers, without kai-jobs bookkeeping or payload): judged by the platform's columns,
+   * it can only be failed, never restarted. Absent (false) for kai-jobs' own rows.
+   */
+  foreign?: boolean;
 }
 
 /** The monitor's compare-and-set recovery: applied only if the row is still as observed. */

@@ -3,7 +3,8 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ArtifactRef } from '@kai-jobs/queue';
 import { ArtifactNotFoundError, InvalidArtifactKeyError } from '../errors.js';
-import type { ArtifactBody, ArtifactStore } from './artifact-store.js';
+import type { ArtifactBody } from './artifact-store.js';
+import type { ArtifactJobEntry, SweepableArtifactStore } from './artifact-sweeper.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
@@ -11,8 +12,13 @@ const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
  * An {@link ArtifactStore} on a local folder. Writes go to a temporary file renamed into
  * place, so a crash never leaves a half-written artifact under its real key.
  */
-export class LocalFolderArtifactStore implements ArtifactStore {
+export class LocalFolderArtifactStore implements SweepableArtifactStore {
   private readonly root: string;
+
+  /** The folder (absolute). */
+  get folder(): string {
+    return this.root;
+  }
 
   /** `root` is created on first write. */
   constructor(root: string) {
@@ -81,6 +87,36 @@ export class LocalFolderArtifactStore implements ArtifactStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+
+  /**
+   * Every job folder at the root with its newest modification time (of the folder and of its
+   * stage folders, whose times change when an artifact is written into them), for the sweep.
+   */
+  async listJobs(): Promise<ArtifactJobEntry[]> {
+    let entries;
+    try {
+      entries = await readdir(this.root, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const jobs: ArtifactJobEntry[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !KEY_PATTERN.test(entry.name)) continue;
+      const dir = join(this.root, entry.name);
+      try {
+        let modifiedAtMs = (await stat(dir)).mtimeMs;
+        for (const child of await readdir(dir, { withFileTypes: true })) {
+          modifiedAtMs = Math.max(modifiedAtMs, (await stat(join(dir, child.name))).mtimeMs);
+        }
+        jobs.push({ jobId: entry.name, modifiedAtMs: Math.floor(modifiedAtMs) });
+      } catch (error) {
+        // Deleted while listed (another sweep): nothing to report.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return jobs;
   }
 
   localPath(key: string): string {

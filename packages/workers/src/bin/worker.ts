@@ -5,7 +5,7 @@
  * environment (see the README); logs JSON lines on stdout.
  */
 import { closeRedis, ConnectionRole, createJobStore, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
-import { createJobsFromConfig, parseWorkerEnv } from '../entry/worker-env.js';
+import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf } from '../entry/worker-env.js';
 import { createWorkerRuntime } from '../runtime/worker-runtime.js';
 import { installShutdownSignals } from '../runtime/shutdown-signals.js';
 
@@ -22,11 +22,15 @@ stores.on('error', () => undefined);
 try {
   await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
   // STATUS_STORE=supabase: rows and checkpoints in Supabase (with outage tolerance); else Redis.
-  const store = createJobStore({ ...config.stores, connection: stores, prefix: config.redis.prefix, logger });
+  // KAI_RETENTION_*: what the store keeps of finished jobs.
+  const store = createJobStore({ ...config.stores, connection: stores, prefix: config.redis.prefix, logger, retention: storeRetentionOf(config) });
+  // STORAGE_S3_*: `storage` sources (and, with ARTIFACT_STORE=s3, artifacts) in an S3-compatible bucket.
+  const blobStore = createBlobStoreFromConfig(config);
+  const artifactStore = createArtifactStoreFromConfig(config);
   const runtime = createWorkerRuntime({
     store,
     redis: config.redis,
-    jobs: createJobsFromConfig(config, stores),
+    jobs: createJobsFromConfig(config, stores, blobStore),
     concurrency: config.concurrency,
     logger,
     ...(config.workerId ? { workerId: config.workerId } : {}),
@@ -35,6 +39,10 @@ try {
     ...(config.stalledIntervalMs ? { stalledIntervalMs: config.stalledIntervalMs } : {}),
     ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
     ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
+    ...(artifactStore ? { artifactStore } : {}),
+    // KAI_RETENTION_*: what the Redis stores keep, and the artifact sweep.
+    storeRetention: storeRetentionOf(config),
+    artifactSweep: artifactSweepOf(config),
     ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
   });
   installShutdownSignals(
@@ -42,6 +50,8 @@ try {
       async shutdown() {
         await runtime.shutdown();
         await store.close();
+        blobStore?.close();
+        artifactStore?.close();
         await closeRedis(stores);
       },
     },

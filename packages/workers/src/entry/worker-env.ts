@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions, parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, parseRetentionEnv, storeRetentionOptions, type JobType, type RedisClient, type RedisConnectionOptions, type RetentionEnvConfig, type StoreRetentionOptions, parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
 import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
 import { SupabaseMaterialStore } from '../jobs/pdf/materials/supabase-material-store.js';
 import { SupabaseProductStore } from '../jobs/xml-import/supabase-product-store.js';
@@ -11,6 +11,9 @@ import { createFirecrawlProvider } from '../jobs/scrape/firecrawl-provider.js';
 import { createScrapeJob } from '../jobs/scrape/scrape-job.js';
 import { RedisProductStore } from '../jobs/xml-import/redis-product-store.js';
 import { createXmlImportJob } from '../jobs/xml-import/xml-import-job.js';
+import type { ArtifactSweepOptions } from '../artifacts/artifact-sweeper.js';
+import { prefixFolderName } from '../artifacts/prefix-folder.js';
+import { S3BlobStore, S3BlobStoreOptionsSchema, type S3BlobStoreOptions } from '../jobs/shared/s3-blob-store.js';
 import type { StagedJobDefinition } from '../staged-job.js';
 
 const positiveInt = (name: string) =>
@@ -73,7 +76,28 @@ export const WorkerEnvSchema = z.object({
   PDF_PAGE_TIMEOUT_MS: wholeNumber('PDF_PAGE_TIMEOUT_MS', 'milliseconds'),
   PDF_MAX_PAGE_PIXELS: wholeNumber('PDF_MAX_PAGE_PIXELS', 'pixels'),
   CPU_THREAD_HEAP_MB: wholeNumber('CPU_THREAD_HEAP_MB', 'MiB'),
+  // The S3-compatible blob store of `storage` sources (Supabase Storage: <project>.supabase.co/storage/v1/s3).
+  STORAGE_S3_ENDPOINT: z.string().optional(),
+  STORAGE_S3_REGION: z.string().optional(),
+  STORAGE_S3_ACCESS_KEY_ID: z.string().optional(),
+  STORAGE_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  STORAGE_S3_BUCKET: z.string().optional(),
+  STORAGE_S3_FORCE_PATH_STYLE: z.enum(['true', 'false'], { message: 'STORAGE_S3_FORCE_PATH_STYLE must be true or false' }).default('true'),
+  STORAGE_S3_KEY_PREFIX: z.string().optional(),
+  // Where artifacts go: a local folder (ARTIFACTS_DIR) or the STORAGE_S3_* bucket.
+  ARTIFACT_STORE: z.enum(['local', 's3'], { message: 'ARTIFACT_STORE must be local or s3' }).default('local'),
 });
+
+/** The blob-store variables and the option of `S3BlobStoreOptionsSchema` each sets (for messages). */
+const STORAGE_VARIABLES = {
+  endpoint: 'STORAGE_S3_ENDPOINT',
+  region: 'STORAGE_S3_REGION',
+  accessKeyId: 'STORAGE_S3_ACCESS_KEY_ID',
+  secretAccessKey: 'STORAGE_S3_SECRET_ACCESS_KEY',
+  bucket: 'STORAGE_S3_BUCKET',
+  forcePathStyle: 'STORAGE_S3_FORCE_PATH_STYLE',
+  keyPrefix: 'STORAGE_S3_KEY_PREFIX',
+} as const satisfies Partial<Record<keyof S3BlobStoreOptions, string>>;
 
 /** The worker's configuration, from the environment. */
 export interface WorkerEnvConfig {
@@ -100,6 +124,12 @@ export interface WorkerEnvConfig {
   cpuThreadHeapMb: number | undefined;
   /** Where status rows, checkpoints, products and materials live (STATUS_STORE, SUPABASE_*). */
   stores: StoreEnvConfig;
+  /** The S3-compatible blob store of `storage` sources (`STORAGE_S3_*`), or null when not configured. */
+  storage: S3BlobStoreOptions | null;
+  /** Retention from `KAI_RETENTION_*` and `KAI_ARTIFACT_SWEEP_INTERVAL` (absent fields keep the defaults). */
+  retention: RetentionEnvConfig;
+  /** `s3`: artifacts in the `storage` bucket (under `artifacts/<prefix>/`); `local`: in `artifactsDir`. */
+  artifactStore: 'local' | 's3';
 }
 
 function list(value: string | undefined): string[] {
@@ -162,6 +192,24 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
   }
   if (raw.CPU_THREAD_HEAP_MB !== undefined && raw.CPU_THREAD_HEAP_MB < 128) problems.push('CPU_THREAD_HEAP_MB: at least 128 (a thread with pdf.js loaded holds about 120 MiB)');
   if (raw.PDF_MAX_PAGE_PIXELS !== undefined && raw.PDF_MAX_PAGE_PIXELS < 10_000) problems.push('PDF_MAX_PAGE_PIXELS: at least 10000');
+  const storageValues = provider(
+    problems,
+    ['STORAGE_S3_ENDPOINT', 'STORAGE_S3_REGION', 'STORAGE_S3_ACCESS_KEY_ID', 'STORAGE_S3_SECRET_ACCESS_KEY', 'STORAGE_S3_BUCKET'],
+    [raw.STORAGE_S3_ENDPOINT, raw.STORAGE_S3_REGION, raw.STORAGE_S3_ACCESS_KEY_ID, raw.STORAGE_S3_SECRET_ACCESS_KEY, raw.STORAGE_S3_BUCKET],
+  );
+  let storage: S3BlobStoreOptions | null = null;
+  if (storageValues !== null) {
+    const [endpoint, region, accessKeyId, secretAccessKey, bucket] = storageValues as [string, string, string, string, string];
+    const options: S3BlobStoreOptions = { endpoint, region, accessKeyId, secretAccessKey, bucket, forcePathStyle: raw.STORAGE_S3_FORCE_PATH_STYLE === 'true' };
+    if (raw.STORAGE_S3_KEY_PREFIX) options.keyPrefix = raw.STORAGE_S3_KEY_PREFIX;
+    const check = S3BlobStoreOptionsSchema.safeParse(options);
+    if (check.success) storage = options;
+    // Name the variable, never echo its value (the secret is one of them).
+    else for (const issue of check.error.issues) problems.push(`${STORAGE_VARIABLES[issue.path[0] as keyof typeof STORAGE_VARIABLES] ?? 'STORAGE_S3_*'}: ${issue.message}`);
+  }
+  if (raw.ARTIFACT_STORE === 's3' && storageValues === null) problems.push('ARTIFACT_STORE=s3 needs the STORAGE_S3_* variables (endpoint, region, access key id, secret, bucket)');
+  const { retention, problems: retentionProblems } = parseRetentionEnv(env);
+  problems.push(...retentionProblems);
   let stores: StoreEnvConfig = { kind: 'redis' };
   try {
     stores = parseStoreConfigFromEnv(env);
@@ -189,14 +237,53 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     pdfMaxPagePixels: raw.PDF_MAX_PAGE_PIXELS,
     cpuThreadHeapMb: raw.CPU_THREAD_HEAP_MB,
     stores,
+    storage,
+    artifactStore: raw.ARTIFACT_STORE,
+    retention,
+  };
+}
+
+/** The stores' retention options (`createStoreSet`'s `retention`, the runtime's `storeRetention`) of `config`. */
+export function storeRetentionOf(config: Pick<WorkerEnvConfig, 'retention'>): StoreRetentionOptions {
+  return storeRetentionOptions(config.retention);
+}
+
+/** The runtime's `artifactSweep` options of `config` (`KAI_RETENTION_ARTIFACTS_*`, `KAI_ARTIFACT_SWEEP_INTERVAL`). */
+export function artifactSweepOf(config: Pick<WorkerEnvConfig, 'retention'>): ArtifactSweepOptions {
+  const { artifactsCompletedMs, artifactsFailedMs, artifactOrphanGraceMs, artifactSweepIntervalMs } = config.retention;
+  return {
+    ...(artifactsCompletedMs === undefined ? {} : { completedRetentionMs: artifactsCompletedMs }),
+    ...(artifactsFailedMs === undefined ? {} : { failedRetentionMs: artifactsFailedMs }),
+    ...(artifactOrphanGraceMs === undefined ? {} : { orphanGraceMs: artifactOrphanGraceMs }),
+    ...(artifactSweepIntervalMs === undefined ? {} : { intervalMs: artifactSweepIntervalMs }),
   };
 }
 
 /**
- * Builds the staged jobs of `config.types` with their providers and stores: products and
- * materials in Supabase when `config.stores` says so, else in Redis on `connection`.
+ * The S3-compatible blob store of `config.storage` (null when the worker has none), shared by
+ * `storage` sources and, with `ARTIFACT_STORE=s3`, by artifacts. Close it at shutdown.
  */
-export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisClient): StagedJobDefinition[] {
+export function createBlobStoreFromConfig(config: WorkerEnvConfig): S3BlobStore | null {
+  return config.storage === null ? null : new S3BlobStore(config.storage);
+}
+
+/**
+ * The artifact store `config.artifactStore` asks for: with `s3`, the bucket of `config.storage`
+ * under `<STORAGE_S3_KEY_PREFIX>/artifacts/<prefix>` (a folder per key prefix, as on disk); with
+ * `local`, undefined (the runtime opens its folder).
+ */
+export function createArtifactStoreFromConfig(config: WorkerEnvConfig): S3BlobStore | undefined {
+  if (config.artifactStore !== 's3' || config.storage === null) return undefined;
+  const base = config.storage.keyPrefix === undefined ? '' : `${config.storage.keyPrefix}/`;
+  return new S3BlobStore({ ...config.storage, keyPrefix: `${base}artifacts/${prefixFolderName(config.redis.prefix)}` });
+}
+
+/**
+ * Builds the staged jobs of `config.types` with their providers and stores: products and
+ * materials in Supabase when `config.stores` says so, else in Redis on `connection`; `storage`
+ * sources read from `blobStore` (see {@link createBlobStoreFromConfig}), refused without one.
+ */
+export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisClient, blobStore: S3BlobStore | null = null): StagedJobDefinition[] {
   const prefix = config.redis.prefix;
   // The stores' options, without the `kind` tag (their option schemas are strict).
   const supabase = config.stores.kind === 'supabase' ? { url: config.stores.url, serviceRoleKey: config.stores.serviceRoleKey, schema: config.stores.schema } : null;
@@ -210,6 +297,7 @@ export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisC
           // Without FILE_ROOT file sources are refused; SCRAPE_ALLOW is the one allow list of every payload URL.
           ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
           urlGuard: { allow: config.scrapeAllow },
+          ...(blobStore ? { blobStore } : {}),
           limits: config.pdfLimits,
           ...(config.pdfMaxPagePixels === undefined ? {} : { maxPagePixels: config.pdfMaxPagePixels }),
         }) as StagedJobDefinition;
@@ -222,6 +310,7 @@ export function createJobsFromConfig(config: WorkerEnvConfig, connection: RedisC
         return createXmlImportJob({
           productStore: supabase ? new SupabaseProductStore(supabase) : new RedisProductStore({ connection, prefix }),
           urlGuard: { allow: config.scrapeAllow },
+          ...(blobStore ? { blobStore } : {}),
           ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
         }) as StagedJobDefinition;
       default: {

@@ -1,9 +1,8 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { BackoffPolicySchema } from '@kai-jobs/checkpoint';
 import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type JobStore, type MetricsRecorder } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { ArtifactSweepOptionsSchema } from '../artifacts/artifact-sweeper.js';
 import type { StagedJobDefinition } from '../staged-job.js';
 import { OutageToleranceSettingSchema } from './outage-tolerance.js';
 
@@ -36,8 +35,12 @@ export const WorkerRuntimeOptionsSchema = z
     progressThrottleMs: z.number().int().min(0).default(1000),
     /** Retry backoff for transient errors (BullMQ attempts). */
     backoff: BackoffPolicySchema.prefault({}),
-    /** Folder of the local artifact store (when `artifactStore` is not given). Default `<tmp>/kai-jobs-artifacts`. */
-    artifactsDir: z.string().min(1).default(join(tmpdir(), 'kai-jobs-artifacts')),
+    /**
+     * Folder of the local artifact store (when `artifactStore` is not given). Default
+     * `<tmp>/kai-jobs-artifacts/<prefix>`: a folder per key prefix, so the deployments and test
+     * runs sharing a host never share (nor sweep) each other's artifacts.
+     */
+    artifactsDir: z.string().min(1).optional(),
     /** Worker threads for CPU-heavy stage work. Default cores − 1. */
     cpuThreads: z.number().int().min(1).max(64).optional(),
     /**
@@ -59,6 +62,26 @@ export const WorkerRuntimeOptionsSchema = z
      */
     outageTolerance: OutageToleranceSettingSchema,
     artifactStore: custom<ArtifactStore>('an ArtifactStore').optional(),
+    /**
+     * The artifact sweep (see `ArtifactSweeper`): artifacts of jobs finished longer than the
+     * retention ago, and orphans, are deleted on a timer. `false`: off. Default on, with the
+     * sweep's defaults (7 days for completed and failed jobs, 1 h for orphans, every 10 min).
+     */
+    artifactSweep: z.union([z.literal(false), ArtifactSweepOptionsSchema]).prefault({}),
+    /**
+     * Retention of what the Redis stores this runtime opens keep (ignored for given stores):
+     * `finishedRetentionMs` — rows, history and idempotency keys of finished jobs (default 7 days);
+     * `checkpointRetentionMs` — checkpoints after the job's last write (default 7 days);
+     * `maxHistoryEntries` — history entries kept per job (default 200).
+     */
+    storeRetention: z
+      .object({
+        finishedRetentionMs: z.number().int().positive().optional(),
+        checkpointRetentionMs: z.number().int().positive().optional(),
+        maxHistoryEntries: z.number().int().min(10).max(10_000).optional(),
+      })
+      .strict()
+      .default({}),
     /** Where completions, failures and gaps are counted; default the Redis recorder on the runtime's connection. */
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     logger: custom<Logger>('a Logger').optional(),

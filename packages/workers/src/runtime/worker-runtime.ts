@@ -26,6 +26,8 @@ import {
 } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { LocalFolderArtifactStore } from '../artifacts/local-folder-artifact-store.js';
+import { defaultArtifactsDir } from '../artifacts/prefix-folder.js';
+import { ArtifactSweeper, isSweepableArtifactStore, type ArtifactSweepResult } from '../artifacts/artifact-sweeper.js';
 import { CpuPool } from '../cpu/cpu-pool.js';
 import { AbortCause, AttemptAbortedError } from '../errors.js';
 import type { StagedJobDefinition } from '../staged-job.js';
@@ -76,6 +78,7 @@ export class WorkerRuntime {
   /** The recorder the runtime made itself (batched), flushed on close. */
   private ownMetrics: RedisMetricsRecorder | undefined;
   private heartbeats: HeartbeatBatcher | undefined;
+  private artifactSweeper: ArtifactSweeper | undefined;
   private registry: WorkerRegistry | undefined;
   private shuttingDown = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -123,7 +126,8 @@ export class WorkerRuntime {
     await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);
     this.bullConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.bullConnection.on('error', (error: Error) => this.logger.warn('BullMQ connection error', { error: error.message }));
-    const store = this.options.store ?? new RedisJobStore({ connection: this.connection, prefix: redis.prefix });
+    // KAI_RETENTION_*: what the default Redis store keeps (ignored for a given store).
+    const store = this.options.store ?? new RedisJobStore({ connection: this.connection, prefix: redis.prefix, retention: this.options.storeRetention });
     // Buffered status writes and retried checkpoints when the store is not Redis (a Supabase outage).
     this.guardedStore = guardStore({
       setting: this.options.outageTolerance,
@@ -137,7 +141,7 @@ export class WorkerRuntime {
       attemptOf: (jobId) => this.active.get(jobId),
     });
     this.store = this.guardedStore.store;
-    this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir);
+    this.artifactStore = this.options.artifactStore ?? new LocalFolderArtifactStore(this.options.artifactsDir ?? defaultArtifactsDir(redis.prefix));
     // A job's metrics (completion, duration, gaps) are batched: the jobs that finish in one turn
     // of the event loop share one MULTI, written right after it (was two MULTIs per job). Flushed on close.
     this.ownMetrics = this.options.metrics === undefined
@@ -161,6 +165,15 @@ export class WorkerRuntime {
       onBeat: (jobs, lagMs) => this.events.emit('heartbeat:written', { jobs, lagMs }),
     });
     this.heartbeats.start();
+    const artifactStore = this.artifactStore;
+    const statusStore = this.store;
+    if (this.options.artifactSweep !== false && isSweepableArtifactStore(artifactStore)) {
+      this.artifactSweeper = new ArtifactSweeper(
+        { store: artifactStore, getRow: (jobId) => statusStore.get(jobId), now: () => statusStore.now(), logger: this.logger },
+        this.options.artifactSweep,
+      );
+      this.artifactSweeper.start();
+    }
 
     this.subscriber = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.subscriber.on('error', (error: Error) => this.logger.warn('abort subscriber error', { error: error.message }));
@@ -358,6 +371,14 @@ export class WorkerRuntime {
     await this.close();
   }
 
+  /**
+   * Runs one artifact sweep now (the timer runs them every `artifactSweep.intervalMs`); null
+   * when the sweep is off or the artifact store cannot be swept. For operators' tools and tests.
+   */
+  async sweepArtifacts(): Promise<ArtifactSweepResult | null> {
+    return (await this.artifactSweeper?.runOnce()) ?? null;
+  }
+
   /** Closes everything at once (running attempts are abandoned to BullMQ's stall detection). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -367,6 +388,7 @@ export class WorkerRuntime {
     // The registry entry stays: the failover watcher hands back what a hard close abandoned.
     await this.registry?.stop();
     await this.heartbeats?.stop();
+    await this.artifactSweeper?.stop();
     await this.ownMetrics?.flush();
     await this.guardedStore?.close();
     await this.cpuPool?.close();

@@ -5,6 +5,7 @@ import type * as PdfjsModule from 'pdfjs-dist';
 import type { PDFDocumentProxy } from 'pdfjs-dist';
 import { PermanentJobError } from '../../errors.js';
 import { installArrayBufferTransferPolyfill } from './array-buffer-transfer-polyfill.js';
+import { repairXref, XrefRepairImpossible, type XrefRepair } from './xref-repair.js';
 
 /** The pdf.js module (legacy build: the one pdf.js supports on Node). */
 export type Pdfjs = typeof PdfjsModule;
@@ -118,7 +119,9 @@ const CORRUPT_PDF_ERRORS = new Set(['InvalidPDFException', 'FormatError', 'Unkno
  * `maxImagePixels` (default 40 million) are not decoded. The caller has checked the document's
  * decoded size first (`scanDecodedSize`): pdf.js itself bounds nothing it decodes. An encrypted
  * PDF that needs a password, a corrupt file, or one without pages throws
- * {@link PdfUnreadableError}; anything else (out of memory, a bug) is rethrown as is, so the
+ * {@link PdfUnreadableError}; a file pdf.js cannot parse is first retried with its
+ * cross-reference table and trailer rebuilt (xref-repair.ts), and the failure then says why
+ * that did not work. Anything else (out of memory, a bug) is rethrown as is, so the
  * job is retried. The caller must `destroy()` the document.
  */
 export async function openPdfDocument(
@@ -126,6 +129,56 @@ export async function openPdfDocument(
   purpose: PdfPurpose = PdfPurpose.Text,
   options: { maxImagePixels?: number } = {},
 ): Promise<PDFDocumentProxy> {
+  let document: PDFDocumentProxy;
+  try {
+    document = await openWithPdfjs(bytes, purpose, options);
+  } catch (error) {
+    const failure = classifyOpenError(error);
+    if (!(failure instanceof PdfUnreadableError) || failure.reason !== PdfOpenFailure.Corrupt) throw failure;
+    // An encrypted file's trailer carries its /Encrypt and /ID: a rebuilt one would lose them.
+    if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('/Encrypt')) throw failure;
+    // pdf.js rebuilds a table with wrong offsets itself; what it cannot do is find the catalog
+    // without a trailer. Rebuild table and trailer from the objects in the file, and retry once.
+    let repair: XrefRepair;
+    try {
+      repair = repairXref(bytes);
+    } catch (repairError) {
+      if (!(repairError instanceof XrefRepairImpossible)) throw repairError;
+      throw new PdfUnreadableError(
+        PdfOpenFailure.Corrupt,
+        `the PDF is corrupt: its cross-reference table cannot be rebuilt (${repairError.message}), and pdf.js cannot parse it (${describePdfJsFailure(error)})`,
+        { cause: error },
+      );
+    }
+    try {
+      document = await openWithPdfjs(repair.bytes, purpose, options);
+    } catch (retryError) {
+      const retryFailure = classifyOpenError(retryError);
+      if (!(retryFailure instanceof PdfUnreadableError)) throw retryFailure;
+      throw new PdfUnreadableError(
+        retryFailure.reason,
+        `the PDF is corrupt: even with its cross-reference table rebuilt from the ${repair.objects} objects found, pdf.js cannot parse it (${describePdfJsFailure(retryError)})`,
+        { cause: error },
+      );
+    }
+    xrefRepairs.set(document, { objects: repair.objects });
+  }
+  if (document.numPages < 1) {
+    await document.destroy();
+    throw new PdfUnreadableError(PdfOpenFailure.NoPages, 'the PDF has no pages (its page tree is empty)');
+  }
+  return document;
+}
+
+/** Documents opened only after their cross-reference table was rebuilt (see xref-repair.ts). */
+const xrefRepairs = new WeakMap<PDFDocumentProxy, { objects: number }>();
+
+/** How `document`'s cross-reference table was rebuilt before it could be opened, or undefined when it was not. */
+export function xrefRepairOf(document: PDFDocumentProxy): { objects: number } | undefined {
+  return xrefRepairs.get(document);
+}
+
+async function openWithPdfjs(bytes: Uint8Array, purpose: PdfPurpose, options: { maxImagePixels?: number }): Promise<PDFDocumentProxy> {
   const pdfjs = await loadPdfjs();
   const task = pdfjs.getDocument({
     data: new Uint8Array(bytes),
@@ -136,24 +189,21 @@ export async function openPdfDocument(
     isEvalSupported: false,
     disableFontFace: true,
     useSystemFonts: false,
+    // Text: the fonts' encodings (glyph names) reach the main side, so glyphs without a
+    // Unicode mapping can be recovered from their names (extract-page-text.ts).
+    fontExtraProperties: purpose === PdfPurpose.Text,
     // Images over this many pixels are skipped, not decoded: a 100,000 × 100,000 JPEG in a
     // few KB of file would otherwise become a 40 GB bitmap. -1 (pdf.js's default) means no limit.
     maxImageSize: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
     // Errors only: pdf.js writes warnings with console.log, which would flood worker logs.
     verbosity: pdfjs.VerbosityLevel.ERRORS,
   });
-  let document: PDFDocumentProxy;
   try {
-    document = await task.promise;
+    return await task.promise;
   } catch (error) {
     await task.destroy().catch(() => undefined);
-    throw classifyOpenError(error);
+    throw error;
   }
-  if (document.numPages < 1) {
-    await document.destroy();
-    throw new PdfUnreadableError(PdfOpenFailure.NoPages, 'the PDF has no pages (its page tree is empty)');
-  }
-  return document;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { toError, type Source } from '@kai-jobs/queue';
+import { isKaiJobsError, toError, type Source } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../errors.js';
+import type { BlobReader } from '../shared/blob-reader.js';
 import { describeContentKind } from '../shared/content-kind.js';
 import { FetchFailureReason, isHttpFetchError, type HttpFetchError } from '../shared/errors.js';
 import { openFileSource, readOpenedFile } from '../shared/file-source.js';
@@ -9,7 +10,8 @@ import { SourceUnavailableError } from './errors.js';
 
 /**
  * Where `storage` sources are read from: any blob store with a `get` (an `ArtifactStore`
- * fits, a Supabase Storage bucket adapter too). A missing key must reject with an error
+ * fits, `S3BlobStore` too). A store that also streams (`openRead`, a `BlobReader`) is read
+ * streamed, so an object over `maxBytes` is refused before it is held in memory. A missing key must reject with an error
  * named `ArtifactNotFoundError` or carrying code `ARTIFACT_NOT_FOUND`/`NOT_FOUND`.
  */
 export interface BlobSource {
@@ -40,7 +42,7 @@ export async function readSource(source: Source, options: SourceReaderOptions, s
     case 'url':
       return downloadSource(source.url, options, signal);
     case 'storage':
-      return readStorageSource(source.key, options);
+      return readStorageSource(source.key, options, signal);
     case 'inline': {
       const bytes = Buffer.from(source.base64, 'base64');
       if (bytes.byteLength > options.maxBytes) throw tooLarge('inline source', bytes.byteLength, options.maxBytes);
@@ -186,19 +188,35 @@ async function downloadSource(url: string, options: SourceReaderOptions, signal:
 
 function isNotFound(error: unknown): boolean {
   const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
-  return name === 'ArtifactNotFoundError' || code === 'ARTIFACT_NOT_FOUND' || code === 'NOT_FOUND';
+  return name === 'ArtifactNotFoundError' || code === 'ARTIFACT_NOT_FOUND' || code === 'NOT_FOUND' || code === 'BLOB_NOT_FOUND';
 }
 
-async function readStorageSource(key: string, options: SourceReaderOptions): Promise<Buffer> {
-  if (options.blobStore === undefined) {
-    throw new PermanentJobError(`source ${key} is in storage, but this worker has no blob store configured (option blobStore)`);
+/** Reads a blob store that streams ({@link BlobReader}), counting bytes against the limit as they arrive. */
+async function readStreamed(store: BlobReader, key: string, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for await (const chunk of await store.openRead(key, signal, { maxBytes })) {
+    received += chunk.byteLength;
+    if (received > maxBytes) throw tooLarge(`storage source ${key}`, `more than ${maxBytes}`, maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, received);
+}
+
+async function readStorageSource(key: string, options: SourceReaderOptions, signal: AbortSignal): Promise<Buffer> {
+  const store = options.blobStore;
+  if (store === undefined) {
+    throw new PermanentJobError(`source ${key} is in storage, but this worker has no blob store configured (option blobStore; STORAGE_S3_* in a worker)`);
   }
   let bytes: Buffer;
   try {
-    bytes = await options.blobStore.get(key);
+    bytes = 'openRead' in store && typeof store.openRead === 'function' ? await readStreamed(store as BlobReader, key, options.maxBytes, signal) : await store.get(key);
   } catch (error) {
-    if (isNotFound(error)) throw new PermanentJobError(`storage source ${key} does not exist`, { cause: error });
-    throw error;
+    if (error instanceof PermanentJobError || signal.aborted) throw error;
+    if (isNotFound(error)) throw new PermanentJobError(isKaiJobsError(error) && error.code === 'BLOB_NOT_FOUND' ? `storage source: ${error.message}` : `storage source ${key} does not exist`, { cause: error });
+    // The store says whether it may pass (unreachable, a server error) or not (credentials refused, too large).
+    if (isKaiJobsError(error) && !error.retryable) throw new PermanentJobError(`storage source ${key}: ${error.message}`, { cause: error });
+    throw new SourceUnavailableError(`storage source ${key} could not be read: ${toError(error).message}`, { cause: error });
   }
   if (bytes.byteLength > options.maxBytes) throw tooLarge(`storage source ${key}`, bytes.byteLength, options.maxBytes);
   return bytes;

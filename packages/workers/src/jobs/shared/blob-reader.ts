@@ -8,14 +8,24 @@ import { openFileSource, readOpenedFileChunks } from './file-source.js';
  */
 export interface BlobReader {
   /** Streams the object under `key`; rejects with {@link BlobNotFoundError} when absent. */
-  openRead(key: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  openRead(key: string, signal: AbortSignal, options?: BlobReadOptions): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/** Limits of one {@link BlobReader.openRead}. */
+export interface BlobReadOptions {
+  /** Largest object accepted (bytes): refused from its declared size, else counted as it streams. */
+  maxBytes?: number;
 }
 
 /** No object under the key. Not retryable. */
 export class BlobNotFoundError extends KaiJobsError {
   override name = 'BlobNotFoundError' as const;
-  constructor(readonly key: string) {
-    super('BLOB_NOT_FOUND', `no object "${key}" in the blob store`, { retryable: false });
+  constructor(
+    readonly key: string,
+    /** The bucket searched, when the store has one. */
+    readonly bucket?: string,
+  ) {
+    super('BLOB_NOT_FOUND', bucket === undefined ? `no object "${key}" in the blob store` : `no object "${key}" in bucket "${bucket}"`, { retryable: false });
   }
 }
 

@@ -1,4 +1,4 @@
-import { systemClock, toError, type Clock, type Source } from '@kai-jobs/queue';
+import { isKaiJobsError, systemClock, toError, type Clock, type Source } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../errors.js';
 import { BlobNotFoundError } from '../shared/blob-reader.js';
 import { FetchFailureReason, HttpFetchError, isHttpFetchError } from '../shared/errors.js';
@@ -149,12 +149,19 @@ export async function openFeedSource(source: Source, config: XmlImportJobConfig,
       if (config.blobStore === undefined) {
         throw new PermanentJobError(`source kind "storage" needs a blob store, and none is configured on this worker`);
       }
+      // The store's errors say whether they may pass (unreachable) or not (absent, refused, too large).
+      const mapStorageError = (error: unknown): Error => {
+        if (error instanceof PermanentJobError) return error;
+        if (error instanceof BlobNotFoundError || (isKaiJobsError(error) && !error.retryable)) {
+          return new PermanentJobError(`storage source ${source.key}: ${(error as Error).message}`, { cause: error });
+        }
+        return toError(error);
+      };
       try {
-        const chunks = await config.blobStore.openRead(source.key, signal);
-        return { description: `storage:${source.key}`, chunks, declaredBytes: null, touch: noop, mapError: toError, dispose: noop };
+        const chunks = await config.blobStore.openRead(source.key, signal, { maxBytes: config.maxFeedBytes });
+        return { description: `storage:${source.key}`, chunks, declaredBytes: null, touch: noop, mapError: mapStorageError, dispose: noop };
       } catch (error) {
-        if (error instanceof BlobNotFoundError) throw new PermanentJobError(error.message, { cause: error });
-        throw error;
+        throw mapStorageError(error);
       }
     }
     case 'inline': {

@@ -4,7 +4,7 @@ import { decodePageTexts, encodePageTexts, pageTextFromRuns } from '@kai-jobs/wo
 const run = (str: string, y: number, hasEOL: boolean, height = 10) => ({ str, transform: [1, 0, 0, 1, 50, y], height, hasEOL });
 
 describe('pageTextFromRuns', () => {
-  it('joins runs into lines, lines with newlines, and puts a blank line at paragraph gaps', () => {
+  it('joins runs into lines by position (top first), lines with newlines, and puts a blank line at paragraph gaps', () => {
     const text = pageTextFromRuns([
       run('Carrara ', 700, false),
       run('marble', 700, true),
@@ -14,7 +14,8 @@ describe('pageTextFromRuns', () => {
       run('', 650, true),
       run('Next column', 780, false),
     ]);
-    expect(text).toBe('Carrara marble\ntile 60x60 cm\n\nNew paragraph\n\nNext column');
+    // "Next column" is drawn last but sits highest on the page: it is read first.
+    expect(text).toBe('Next column\n\nCarrara marble\ntile 60x60 cm\n\nNew paragraph');
   });
 
   it('round-trips the pages.jsonl artifact', () => {

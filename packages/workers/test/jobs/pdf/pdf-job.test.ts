@@ -106,14 +106,16 @@ describe('createPdfJob: a full run of the five stages', () => {
     const materials = await store.list('doc-catalogue');
     expect(materials.map((material) => material.key)).toEqual([
       'carrara-marble-600x600mm-10mm-polished',
-      'oak-1200x200mm-14mm-oiled',
-      'statuario-porcelain-1200x600mm-matt-white',
+      'natural-oak-1200x200mm-14mm-oiled',
+      'statuario-porcelain-1200x600mm-matt',
     ]);
     expect(materials[0]).toMatchObject({
       name: 'Carrara marble',
       material: 'marble',
       category: 'stone',
+      productCategory: 'stone',
       dimensions: { text: '60x60 cm', valuesMm: [600, 600] },
+      formats: [{ text: '60x60 cm', valuesMm: [600, 600] }],
       thicknessMm: 10,
       finish: 'polished',
       colour: null,

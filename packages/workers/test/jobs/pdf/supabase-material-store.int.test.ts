@@ -52,6 +52,26 @@ function material(name: string, finish: string | null, pages: number[]): Materia
 }
 
 describe('SupabaseMaterialStore', () => {
+  it('keeps a product record (category, formats, properties) and still reads one written without them', async () => {
+    const store = materialStore();
+    const fields = { name: 'TAJ MAHAL', dimensions: { text: '60x30 cm', valuesMm: [600, 300] }, thicknessMm: 20, finish: 'polished', colour: null };
+    const product: Material = {
+      ...fields,
+      key: materialKey(fields),
+      material: 'quartzite',
+      category: 'stone',
+      productCategory: 'stone',
+      formats: [fields.dimensions, { text: '300x180 cm', valuesMm: [3000, 1800] }],
+      properties: { origin: 'Indien', densityKgM3: 2650, waterAbsorptionPct: 0.15, slipRating: 'R10' },
+      pages: [1],
+      excerpt: 'TAJ MAHAL',
+      extractor: 'rules',
+    };
+    const old = material('Carrara marble', 'polished', [2]);
+    await store.upsertMany('doc-products', [product, old]);
+    expect(await store.list('doc-products')).toEqual([old, product].sort((a, b) => a.key.localeCompare(b.key)));
+  });
+
   it('upserts by (document, key): the same batch twice leaves one row per material', async () => {
     const store = materialStore();
     const batch = [material('Carrara marble', 'polished', [2]), material('Absolute granite', null, [3])];

@@ -3,7 +3,17 @@ import { parseOrThrow } from '@kai-jobs/queue';
 import { ProviderResponseError } from '../../shared/errors.js';
 import { HttpRetryOptionsSchema, postJsonWithRetry, type HttpRetryDeps } from '../../shared/http-retry.js';
 import type { PageText } from '../page-text.js';
-import { MaterialCategory, MaterialCategorySchema, materialKey, mergeMaterials, type Material } from './material.js';
+import {
+  MaterialCategory,
+  MaterialCategorySchema,
+  materialKey,
+  mergeMaterials,
+  ProductCategory,
+  ProductCategorySchema,
+  type Material,
+  type MaterialDimensions,
+  type MaterialProperties,
+} from './material.js';
 import type { MaterialExtractor } from './material-extractor.js';
 import { parseDimensions } from './measurements.js';
 
@@ -37,26 +47,55 @@ const MessagesAnswerSchema = z.object({
   stop_reason: z.string().nullable().optional(),
 });
 
-const AnsweredMaterialSchema = z.object({
-  name: z.string().min(1).max(200),
-  material: z.string().min(1).max(100).optional(),
-  category: MaterialCategorySchema.catch(MaterialCategory.Other).default(MaterialCategory.Other),
-  dimensions: z.string().max(100).nullable().optional(),
-  thicknessMm: z.number().positive().max(10_000).nullable().optional(),
-  finish: z.string().min(1).max(50).nullable().optional(),
-  colour: z.string().min(1).max(50).nullable().optional(),
-  pages: z.array(z.number().int().positive()).default([]),
-  excerpt: z.string().optional(),
-});
+const AnsweredMaterialSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    material: z.string().min(1).max(100).nullable().optional(),
+    category: MaterialCategorySchema.catch(MaterialCategory.Other).default(MaterialCategory.Other),
+    productCategory: ProductCategorySchema.nullable().optional(),
+    dimensions: z.string().max(100).nullable().optional(),
+    /** Every format stated (`["60x60 cm", "30x60 cm"]`); each must parse as a size. */
+    formats: z.array(z.string().max(100)).max(100).nullable().optional(),
+    thicknessMm: z.number().positive().max(10_000).nullable().optional(),
+    finish: z.string().min(1).max(50).nullable().optional(),
+    colour: z.string().min(1).max(50).nullable().optional(),
+    properties: z
+      .object({
+        slipRating: z.string().nullable().optional(),
+        pei: z.number().int().min(0).max(5).nullable().optional(),
+        species: z.string().min(1).max(50).nullable().optional(),
+        grade: z.string().min(1).max(50).nullable().optional(),
+        wearLayerMm: z.number().positive().max(100).nullable().optional(),
+        origin: z.string().min(1).max(80).nullable().optional(),
+        densityKgM3: z.number().positive().max(20_000).nullable().optional(),
+        waterAbsorptionPct: z.number().min(0).max(100).nullable().optional(),
+      })
+      .nullable()
+      .optional(),
+    pages: z.array(z.number().int().positive()).default([]),
+    excerpt: z.string().optional(),
+  })
+  .superRefine((item, ctx) => {
+    for (const [index, format] of (item.formats ?? []).entries()) {
+      if (parseDimensions(format) === null) ctx.addIssue({ code: 'custom', path: ['formats', index], message: `"${format}" is not a size like "60x60 cm"` });
+    }
+    const slip = item.properties?.slipRating;
+    if (slip != null && !/^R\s?(9|1[0-3])$/.test(slip)) ctx.addIssue({ code: 'custom', path: ['properties', 'slipRating'], message: `"${slip}" is not R9…R13` });
+  });
 const AnsweredMaterialsSchema = z.object({ materials: z.array(AnsweredMaterialSchema) });
 
 const SYSTEM_PROMPT = [
-  'You extract the building and interior-design materials that a product catalogue describes.',
+  'You extract the products (tiles, natural stone, wood flooring, vinyl/LVT, laminate…) that a supplier catalogue sells.',
+  'A product has a trade name and stated properties (a table row, a block under a heading, a specification list).',
+  'Do not list prose mentions, contents entries, tools or installation materials.',
   'Answer with one JSON object and nothing else, of this shape:',
-  '{"materials":[{"name":"Carrara marble","material":"marble","category":"stone","dimensions":"60x60 cm","thicknessMm":10,',
-  '"finish":"polished","colour":"white","pages":[2],"excerpt":"Carrara marble tile 60x60 cm, polished, 10 mm"}]}',
-  `category is one of ${Object.values(MaterialCategory).join(', ')}. Use null for an attribute the text does not state.`,
-  'pages lists the page numbers (from the <page number="…"> tags) that mention the material. Do not invent materials.',
+  '{"materials":[{"name":"Calacatta Oro","material":"porcelain stoneware","category":"ceramic","productCategory":"tile",',
+  '"formats":["60x120 cm","120x280 cm"],"thicknessMm":9,"finish":"polished","colour":null,',
+  '"properties":{"slipRating":"R9","pei":null,"species":null,"grade":null,"wearLayerMm":null,"origin":null,"densityKgM3":null,"waterAbsorptionPct":null},',
+  '"pages":[2],"excerpt":"Calacatta Oro 60x120 cm 9 mm Lucido R9"}]}',
+  `category is one of ${Object.values(MaterialCategory).join(', ')}; productCategory one of ${Object.values(ProductCategory).join(', ')}.`,
+  'Finish in English. Use null for anything the text does not state.',
+  'pages lists the page numbers (from the <page number="…"> tags) that mention the product. Do not invent products.',
 ].join('\n');
 
 /** The first JSON object in a model's text (it may wrap it in a ```json fence or a sentence). */
@@ -138,9 +177,8 @@ export class AnthropicMaterialExtractor implements MaterialExtractor {
       throw new ProviderResponseError(provider, `answer was cut at maxTokens (${options.maxTokens}); raise maxTokens or lower maxCharsPerRequest`);
     }
     const text = message.data.content.map((block) => (block.type === 'text' ? (block.text ?? '') : '')).join('');
-    let parsed;
     try {
-      parsed = AnsweredMaterialsSchema.parse(jsonObjectIn(text));
+      return parseMaterialAnswer(text, pages.map((page) => page.page), this.name);
     } catch (error) {
       // A sampled answer may be well-formed next time: let the job's retry ask again.
       throw new ProviderResponseError(provider, `answer is not the JSON asked for: ${(error as Error).message.slice(0, 300)}`, {
@@ -148,22 +186,52 @@ export class AnthropicMaterialExtractor implements MaterialExtractor {
         cause: error,
       });
     }
-    const asked = new Set(pages.map((page) => page.page));
-    const materials: Material[] = [];
-    for (const item of parsed.materials) {
-      const pagesCited = [...new Set(item.pages.filter((page) => asked.has(page)))].sort((a, b) => a - b);
-      if (pagesCited.length === 0) continue; // cites no page it was shown: not trusted
-      const fields = {
-        name: item.name.trim(),
-        material: (item.material ?? item.name).trim().toLowerCase(),
-        category: item.category,
-        dimensions: item.dimensions == null ? null : parseDimensions(item.dimensions),
-        thicknessMm: item.thicknessMm ?? null,
-        finish: item.finish?.trim().toLowerCase() ?? null,
-        colour: item.colour?.trim().toLowerCase() ?? null,
-      };
-      materials.push({ ...fields, key: materialKey(fields), pages: pagesCited, excerpt: (item.excerpt ?? '').slice(0, 400), extractor: this.name });
-    }
-    return materials;
   }
+}
+
+/**
+ * Validates a model's answer text and turns it into materials (the rule-based extractor's
+ * schema, keys and units). Throws an Error saying what is wrong (no JSON object, not JSON,
+ * which field of which material is invalid). A material citing no page of `askedPages` is
+ * dropped (not trusted).
+ */
+export function parseMaterialAnswer(text: string, askedPages: readonly number[], extractorName: string): Material[] {
+  let json: unknown;
+  try {
+    json = jsonObjectIn(text);
+  } catch (error) {
+    throw new Error(error instanceof SyntaxError ? `the answer is not valid JSON (${error.message})` : (error as Error).message, { cause: error });
+  }
+  const parsed = AnsweredMaterialsSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`the answer does not match the materials schema: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')}`);
+  const asked = new Set(askedPages);
+  const materials: Material[] = [];
+  for (const item of parsed.data.materials) {
+    const pagesCited = [...new Set(item.pages.filter((page) => asked.has(page)))].sort((a, b) => a - b);
+    if (pagesCited.length === 0) continue; // cites no page it was shown: not trusted
+    const formats = (item.formats ?? []).map((format) => parseDimensions(format) as MaterialDimensions);
+    const dimensions = item.dimensions == null ? (formats[0] ?? null) : parseDimensions(item.dimensions);
+    const fields = {
+      name: item.name,
+      dimensions,
+      thicknessMm: item.thicknessMm ?? null,
+      finish: item.finish?.trim().toLowerCase() ?? null,
+      colour: item.colour?.trim() ?? null,
+    };
+    const stated = Object.entries(item.properties ?? {}).filter(([, value]) => value !== null && value !== undefined);
+    const properties = Object.fromEntries(stated.map(([key, value]) => [key, key === 'slipRating' ? String(value).replace(/\s/g, '') : value])) as MaterialProperties;
+    materials.push({
+      ...fields,
+      key: materialKey(fields),
+      material: (item.material ?? item.name).trim().toLowerCase().slice(0, 100),
+      category: item.category,
+      ...(item.productCategory == null ? {} : { productCategory: item.productCategory }),
+      formats: formats.length > 0 ? formats : dimensions === null ? [] : [dimensions],
+      properties,
+      pages: pagesCited,
+      excerpt: (item.excerpt ?? '').slice(0, 400),
+      extractor: extractorName,
+    });
+  }
+  return materials;
 }

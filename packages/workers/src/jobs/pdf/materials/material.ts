@@ -29,6 +29,50 @@ export const MaterialDimensionsSchema = z.object({
 /** Dimensions of a material (a tile's size, a board's length and width). */
 export type MaterialDimensions = z.infer<typeof MaterialDimensionsSchema>;
 
+/**
+ * The kind of product a catalogue sells, which a buyer filters by (a porcelain tile and a
+ * marble tile are both `tile` and `stone` respectively; an oak parquet is `wood-flooring`).
+ */
+export const ProductCategory = {
+  Tile: 'tile',
+  Stone: 'stone',
+  WoodFlooring: 'wood-flooring',
+  Vinyl: 'vinyl',
+  Laminate: 'laminate',
+  Other: 'other',
+} as const;
+/** One of {@link ProductCategory}. */
+export type ProductCategory = (typeof ProductCategory)[keyof typeof ProductCategory];
+/** Zod schema of {@link ProductCategory}. */
+export const ProductCategorySchema = z.enum(ProductCategory);
+
+/**
+ * Properties a catalogue states for a product besides size, thickness, finish and colour.
+ * Each is absent when the document does not state it; units are normalised as named.
+ */
+export const MaterialPropertiesSchema = z
+  .object({
+    /** DIN 51130 ramp class (`R9`…`R13`). */
+    slipRating: z.string().regex(/^R(9|1[0-3])$/).optional(),
+    /** PEI abrasion class of a glazed tile, 1–5. */
+    pei: z.number().int().min(0).max(5).optional(),
+    /** Wood species, in English (`oak`). */
+    species: z.string().min(1).max(50).optional(),
+    /** Grade or selection as stated (`Rustic`, `Prima`). */
+    grade: z.string().min(1).max(50).optional(),
+    /** Wear layer (vinyl, laminate) or top layer (engineered wood), in mm. */
+    wearLayerMm: z.number().positive().max(100).optional(),
+    /** Country or region of origin as stated (`India`, `Brasilien`). */
+    origin: z.string().min(1).max(80).optional(),
+    /** Bulk density in kg/m³. */
+    densityKgM3: z.number().positive().max(20_000).optional(),
+    /** Water absorption by mass, in percent. */
+    waterAbsorptionPct: z.number().min(0).max(100).optional(),
+  })
+  .strict();
+/** Properties stated for a product; see {@link MaterialPropertiesSchema}. */
+export type MaterialProperties = z.infer<typeof MaterialPropertiesSchema>;
+
 /** A material found in a document. */
 export const MaterialSchema = z.object({
   /**
@@ -57,6 +101,12 @@ export const MaterialSchema = z.object({
   excerpt: z.string().max(400),
   /** Which extractor found it (`rules`, `anthropic:<model>`). */
   extractor: z.string().min(1).max(100),
+  /** The kind of product (tile, stone, wood flooring…). Absent on records written before it existed. */
+  productCategory: ProductCategorySchema.optional(),
+  /** Every format (size) stated for the product, in mm; `dimensions` is the first. Absent on older records. */
+  formats: z.array(MaterialDimensionsSchema).max(100).optional(),
+  /** The other properties stated (slip rating, PEI, species…). Absent on older records. */
+  properties: MaterialPropertiesSchema.optional(),
 });
 /** A material found in a document. */
 export type Material = z.infer<typeof MaterialSchema>;
@@ -94,9 +144,26 @@ export function materialKey(material: Pick<Material, 'name' | 'dimensions' | 'th
   return key.length > 200 ? key.slice(0, 200).replace(/-+$/, '') : key;
 }
 
+/** Formats of both lists, each once (by its millimetre values), in first-seen order. */
+export function unionFormats(a: readonly MaterialDimensions[], b: readonly MaterialDimensions[]): MaterialDimensions[] {
+  const seen = new Map<string, MaterialDimensions>();
+  for (const format of [...a, ...b]) {
+    const id = format.valuesMm.join('x');
+    if (!seen.has(id)) seen.set(id, format);
+  }
+  return [...seen.values()];
+}
+
 /** True when the material has no attribute besides its name. */
 function isBare(material: Material): boolean {
-  return material.dimensions === null && material.thicknessMm === null && material.finish === null && material.colour === null;
+  return (
+    material.dimensions === null &&
+    material.thicknessMm === null &&
+    material.finish === null &&
+    material.colour === null &&
+    (material.formats ?? []).length === 0 &&
+    Object.keys(material.properties ?? {}).length === 0
+  );
 }
 
 /**
@@ -109,7 +176,11 @@ export function mergeMaterials(materials: readonly Material[]): Material[] {
   for (const material of materials) {
     const existing = byKey.get(material.key);
     if (existing === undefined) byKey.set(material.key, { ...material, pages: [...material.pages] });
-    else existing.pages = [...new Set([...existing.pages, ...material.pages])];
+    else {
+      existing.pages = [...new Set([...existing.pages, ...material.pages])];
+      if (material.formats !== undefined) existing.formats = unionFormats(existing.formats ?? [], material.formats);
+      if (material.properties !== undefined) existing.properties = { ...material.properties, ...existing.properties };
+    }
   }
   const merged = [...byKey.values()];
   for (const bare of merged.filter(isBare)) {

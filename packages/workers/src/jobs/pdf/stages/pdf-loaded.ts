@@ -6,7 +6,7 @@ import { sha256Hex } from '../../shared/artifact-io.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import { scanDecodedSize } from '../decoded-size-scan.js';
 import { checkPageCount, PdfLimit, PdfLimitError } from '../pdf-limits.js';
-import { describePdfJsFailure, openPdfDocument } from '../pdfjs.js';
+import { describePdfJsFailure, openPdfDocument, xrefRepairOf } from '../pdfjs.js';
 import { describeContentKind } from '../../shared/content-kind.js';
 import { UrlGuard } from '../../shared/url-guard.js';
 import { readSource } from '../source-reader.js';
@@ -48,6 +48,11 @@ export const PdfLoadedOutputSchema = z.object({
   metadata: PdfMetadataSchema,
   /** The PDF's bytes, copied into the artifact store so every later stage (on any worker) reads the same file. */
   pdf: ArtifactRefSchema,
+  /**
+   * Set when the PDF opened only after its cross-reference table and trailer were rebuilt
+   * (xref-repair.ts): the objects the rebuilt table lists. Absent for an intact file.
+   */
+  xrefRebuilt: z.object({ objects: z.number().int().positive() }).optional(),
 });
 /** Output of `pdf_loaded`. */
 export type PdfLoadedOutput = z.infer<typeof PdfLoadedOutputSchema>;
@@ -109,6 +114,8 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
       const document = await openPdfDocument(bytes, undefined, { maxImagePixels: options.limits.maxImagePixels });
       let metadata: PdfMetadata;
       const pageCount = document.numPages;
+      const xrefRebuilt = xrefRepairOf(document);
+      if (xrefRebuilt !== undefined) ctx.logger.warn('PDF opened after rebuilding its cross-reference table', { objects: xrefRebuilt.objects });
       try {
         checkPageCount(pageCount, options.limits);
         // Page 1 must load: a file whose page tree is broken fails here, not three stages later.
@@ -146,6 +153,7 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
         pagesToProcess,
         metadata,
         pdf,
+        ...(xrefRebuilt === undefined ? {} : { xrefRebuilt }),
       };
     },
   });

@@ -4,7 +4,7 @@ import { defineCpuTask } from '../../../cpu/cpu-task.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import type { ExtractPageTextInput, ExtractPageTextOutput } from '../extract-page-text.js';
-import { encodePageTexts, type PageText } from '../page-text.js';
+import { encodePageTexts, type PageText, type PageTextQuality } from '../page-text.js';
 import { pageThreadLimitError, PdfLimitError } from '../pdf-limits.js';
 import { withLocalPdf } from './local-pdf.js';
 import type { PdfLoadedStage } from './pdf-loaded.js';
@@ -33,8 +33,30 @@ export const TextExtractedOutputSchema = z.object({
   /** Pages pdf.js could not read (their text is empty), at most the first 100. */
   unreadablePages: z.array(z.number().int().positive()).max(MAX_LISTED_PAGES),
   unreadablePageCount: z.number().int().nonnegative(),
-  /** `pages.jsonl`: one `{ page, text }` per line, in page order. */
+  /** `pages.jsonl`: one `{ page, text, quality }` per line, in page order. */
   text: ArtifactRefSchema,
+  /**
+   * The pages' quality figures summed (each page's own are in `pages.jsonl`); absent in
+   * checkpoints written before they were recorded.
+   */
+  quality: z
+    .object({
+      /** Glyphs without any Unicode mapping, left out of the text, over all pages. */
+      droppedGlyphs: z.number().int().nonnegative(),
+      /** Glyphs whose text was recovered from their glyph names. */
+      recoveredGlyphs: z.number().int().nonnegative(),
+      /** Pages that lost glyphs (at most the first 100). */
+      pagesWithDroppedGlyphs: z.array(z.number().int().positive()).max(MAX_LISTED_PAGES),
+      /** Lines put in logical order by the bidirectional algorithm. */
+      rightToLeftLines: z.number().int().nonnegative(),
+      /** Hyphenated line ends joined. */
+      hyphenationsJoined: z.number().int().nonnegative(),
+      /** Pages per dominant script (`latin`, `arabic`, `hebrew`…). */
+      scripts: z.record(z.string(), z.number().int().nonnegative()),
+      /** Pages per reading order used (`position`, `columns`, `stream`). */
+      orders: z.record(z.string(), z.number().int().nonnegative()),
+    })
+    .optional(),
 });
 /** Output of `text_extracted`. */
 export type TextExtractedOutput = z.infer<typeof TextExtractedOutputSchema>;
@@ -43,8 +65,8 @@ export type TextExtractedOutput = z.infer<typeof TextExtractedOutputSchema>;
 export type TextExtractedStage = StageDefinition<'pdf', 'text_extracted', typeof TextExtractedOutputSchema>;
 
 /**
- * Builds the `text_extracted` stage: pdf.js's text content of each page, as lines and
- * paragraphs, into one JSON-lines artifact. Each page is a CPU task (pdf.js off the main
+ * Builds the `text_extracted` stage: pdf.js's text content of each page, in reading order, as
+ * lines and paragraphs with their quality figures (see page-text.ts), into one JSON-lines artifact. Each page is a CPU task (pdf.js off the main
  * thread, bounded by the thread's heap and `limits.pageTimeoutMs`). Progress,
  * `completed_pages` and the abort check come per page. A page pdf.js cannot read is recorded
  * and left empty rather than failing a 300-page catalogue for one broken page; a page over a
@@ -63,6 +85,16 @@ export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'l
       const unreadable: number[] = [];
       let characters = 0;
       let pagesWithText = 0;
+      const quality = { droppedGlyphs: 0, recoveredGlyphs: 0, pagesWithDroppedGlyphs: [] as number[], rightToLeftLines: 0, hyphenationsJoined: 0, scripts: {} as Record<string, number>, orders: {} as Record<string, number> };
+      const addQuality = (pageNumber: number, figures: PageTextQuality): void => {
+        quality.droppedGlyphs += figures.droppedGlyphs;
+        quality.recoveredGlyphs += figures.recoveredGlyphs;
+        if (figures.droppedGlyphs > 0 && quality.pagesWithDroppedGlyphs.length < MAX_LISTED_PAGES) quality.pagesWithDroppedGlyphs.push(pageNumber);
+        quality.rightToLeftLines += figures.rightToLeftLines;
+        quality.hyphenationsJoined += figures.hyphenationsJoined;
+        quality.scripts[figures.script] = (quality.scripts[figures.script] ?? 0) + 1;
+        quality.orders[figures.order] = (quality.orders[figures.order] ?? 0) + 1;
+      };
       await withLocalPdf(ctx.artifacts, loaded.pdf, async (pdfPath) => {
         for (let pageNumber = 1; pageNumber <= total; pageNumber++) {
           ctx.throwIfAborted();
@@ -72,12 +104,15 @@ export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'l
           });
           if (!result.ok && result.limit !== undefined) throw new PdfLimitError(result.limit, result.reason);
           let text = '';
-          if (result.ok) text = result.text;
-          else {
+          if (result.ok) {
+            text = result.text;
+            pages.push({ page: pageNumber, text, quality: result.quality });
+            addQuality(pageNumber, result.quality);
+          } else {
             unreadable.push(pageNumber);
             ctx.logger.warn('page text unreadable', { page: pageNumber, error: result.reason });
+            pages.push({ page: pageNumber, text });
           }
-          pages.push({ page: pageNumber, text });
           characters += text.length;
           if (text !== '') pagesWithText++;
           await ctx.progress((pageNumber / total) * 100, `page ${pageNumber} of ${total}`);
@@ -92,6 +127,7 @@ export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'l
         unreadablePages: unreadable.slice(0, MAX_LISTED_PAGES),
         unreadablePageCount: unreadable.length,
         text,
+        quality,
       };
     },
   });
