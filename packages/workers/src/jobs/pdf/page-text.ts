@@ -104,7 +104,7 @@ const MIN_COLUMN_LINES = 3;
 const MIN_COLUMN_CHARS = 20;
 /** A column's lines fill at least this fraction of its width on average (prose does; table cells do not). */
 const MIN_COLUMN_FILL = 0.55;
-/** A column's lines are at least this many characters long on average. */
+/** A column's lines, and the cells of its lines, are at least this many characters long on average. */
 const MIN_COLUMN_LINE_CHARS = 15;
 /**
  * Column search is quadratic in the lines of a page (each line may start a block that extends
@@ -287,6 +287,12 @@ function isProseColumn(sides: readonly Cell[][], charWidth: number): boolean {
   const x1 = Math.max(...lines.map((cells) => (cells.at(-1) as Cell).x1));
   const width = x1 - x0;
   if (width < MIN_COLUMN_CHARS * charWidth) return false;
+  // A prose line's cells are long (a line of words, or whole lines of columns further in); a
+  // side made of short cells separated by wide gaps ("Calacatta Oro", "60x120 cm") is a group
+  // of table columns, not a column of text.
+  const cells = lines.flat();
+  const charsPerCell = cells.reduce((n, cell) => n + cell.fragments.reduce((m, f) => m + f.text.length, 0), 0) / cells.length;
+  if (charsPerCell < MIN_COLUMN_LINE_CHARS) return false;
   const fill = lines.reduce((sum, cells) => sum + ((cells.at(-1) as Cell).x1 - (cells[0] as Cell).x0) / width, 0) / lines.length;
   const chars = lines.reduce((sum, cells) => sum + cells.reduce((n, cell) => n + cell.fragments.reduce((m, f) => m + f.text.length, 0), 0), 0) / lines.length;
   return fill >= MIN_COLUMN_FILL && chars >= MIN_COLUMN_LINE_CHARS;
