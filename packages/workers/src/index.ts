@@ -20,6 +20,8 @@ export { OutageToleranceOptionsSchema } from './runtime/outage-tolerance.js';
 export type { OutageToleranceOptions } from './runtime/outage-tolerance.js';
 export type { HeartbeatBatcherDeps } from './runtime/heartbeat-batcher.js';
 export { ProgressReporter } from './runtime/progress-reporter.js';
+export { JOB_LOG_KEEP_LINES, JobBoardWriter } from './runtime/job-board-writer.js';
+export type { BoardProgress, JobBoardWriterDeps, JobLogQueue } from './runtime/job-board-writer.js';
 export type { RuntimeEventMap } from './runtime/runtime-events.js';
 export { createWorkerId, workerClientName } from './runtime/worker-identity.js';
 export { createWorkerRuntime, WorkerRuntime } from './runtime/worker-runtime.js';

@@ -34,6 +34,8 @@ import { defaultConcurrency, WorkerRuntimeOptionsSchema, type ResolvedWorkerRunt
 import { CRASH_SUSPECT_DEFER_MS, CrashSuspectSlot } from './crash-suspects.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { runAttempt } from './job-attempt.js';
+import { JobBoardWriter } from './job-board-writer.js';
+import { tellJobStories } from './job-story.js';
 import { guardStores, type GuardedStores } from './outage-tolerance.js';
 import { RuntimeEventBus, type RuntimeEventMap } from './runtime-events.js';
 import { createWorkerId, workerClientName } from './worker-identity.js';
@@ -48,7 +50,14 @@ interface ActiveAttempt {
   settled: Promise<void>;
   /** Resolves once the attempt has claimed the status row (or has ended without claiming it). */
   claimed: Promise<void>;
+  /** Its BullMQ progress and log lines, for Bull Board. */
+  board: JobBoardWriter;
+  /** Its job's stage names, in order. */
+  stages: readonly string[];
 }
+
+/** Longest wait (ms) at the end of an attempt for its last Bull Board writes (they never fail or hold up a job). */
+const BOARD_WRITES_SETTLE_MS = 1000;
 
 /**
  * One worker process's runtime: a BullMQ worker per job type running staged jobs, one
@@ -158,6 +167,12 @@ export class WorkerRuntime {
       onBeat: (jobs, lagMs) => this.events.emit('heartbeat:written', { jobs, lagMs }),
     });
     this.heartbeats.start();
+    tellJobStories({
+      events: this.events,
+      writerOf: (jobId) => this.active.get(jobId)?.board,
+      stagesOf: (jobId) => this.active.get(jobId)?.stages ?? [],
+      activeWriters: () => [...this.active.values()].map((attempt) => attempt.board),
+    });
 
     this.subscriber = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.subscriber.on('error', (error: Error) => this.logger.warn('abort subscriber error', { error: error.message }));
@@ -176,7 +191,7 @@ export class WorkerRuntime {
   private createBullWorker(definition: StagedJobDefinition): Worker {
     const { queueName } = jobCatalog[definition.type];
     const concurrency = this.options.concurrency[definition.type] ?? defaultConcurrency(definition.type);
-    const worker = new Worker(queueName, (job, token, signal) => this.process(definition, job, token, signal), {
+    const worker: Worker = new Worker(queueName, (job, token, signal) => this.process(definition, worker, job, token, signal), {
       connection: this.bullConnection as RedisClient,
       prefix: bullPrefix(this.options.redis.prefix, queueName),
       name: this.workerId,
@@ -227,7 +242,13 @@ export class WorkerRuntime {
     await this.registry.start();
   }
 
-  private async process(definition: StagedJobDefinition, job: Job, token: string | undefined, bullSignal?: AbortSignal): Promise<unknown> {
+  private async process(
+    definition: StagedJobDefinition,
+    worker: Worker,
+    job: Job,
+    token: string | undefined,
+    bullSignal?: AbortSignal,
+  ): Promise<unknown> {
     const jobId = job.id as string;
     const controller = new AbortController();
     // BullMQ aborts its signal when the lock is lost or the job is cancelled locally.
@@ -240,7 +261,10 @@ export class WorkerRuntime {
     const settled = new Promise<void>((resolve) => (settle = resolve));
     let markClaimed!: () => void;
     const claimed = new Promise<void>((resolve) => (markClaimed = resolve));
-    this.active.set(jobId, { jobId, job, token: token as string, controller, settled, claimed });
+    const board = new JobBoardWriter({ job, queue: worker, workerId: this.workerId, clock: this.clock, logger: this.logger.child({ jobId }) });
+    const stages = definition.stages.map((stage) => stage.name);
+    const attempt: ActiveAttempt = { jobId, job, token: token as string, controller, settled, claimed, board, stages };
+    this.active.set(jobId, attempt);
     try {
       return await runAttempt(definition, job, token as string, controller, {
         statusStore: this.statusStore as StatusStore,
@@ -262,11 +286,18 @@ export class WorkerRuntime {
           deferDelayMs: () => CRASH_SUSPECT_DEFER_MS.min + Math.floor(Math.random() * CRASH_SUSPECT_DEFER_MS.jitter),
         },
         queueNowMs: () => queueClockMs(this.connection as RedisClient),
+        onProgress: (update) => board.update(update),
       });
     } finally {
       this.crashSuspects.leave(jobId);
-      this.active.delete(jobId);
+      // A job handed back (a restart's short delay) can already run again here as a new
+      // attempt, registered under the same id: remove this attempt only.
+      if (this.active.get(jobId) === attempt) this.active.delete(jobId);
       markClaimed();
+      // The story's last lines land before BullMQ moves the job on (bounded: they never hold it up).
+      let boardTimer: NodeJS.Timeout | undefined;
+      await Promise.race([board.settled(), new Promise<void>((resolve) => (boardTimer = setTimeout(resolve, BOARD_WRITES_SETTLE_MS)))]);
+      clearTimeout(boardTimer);
       settle();
     }
   }
