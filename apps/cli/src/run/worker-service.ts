@@ -1,6 +1,6 @@
 import type { StoreSet } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type Logger } from '@kai-jobs/queue';
-import { createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
+import { createJobsFromConfig, createWorkerRuntime, parseWorkerEnv, tracerFromConfig, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
 import type { Environment } from '../config/cli-env.js';
 
 /** A started worker runtime and what it opened. */
@@ -24,6 +24,8 @@ export async function startWorkerService(env: Environment, logger: Logger, store
   let runtime: WorkerRuntime | undefined;
   try {
     await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
+    // SENTRY_DSN: one transaction per attempt, a span per stage (SENTRY_TRACES_SAMPLE_RATE of them).
+    const tracer = await tracerFromConfig(config, logger);
     runtime = createWorkerRuntime({
       redis: config.redis,
       jobs: createJobsFromConfig(config, stores),
@@ -37,6 +39,7 @@ export async function startWorkerService(env: Environment, logger: Logger, store
       ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
       ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
       ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
+      ...(tracer === undefined ? {} : { tracer }),
     });
     await runtime.start();
   } catch (error) {

@@ -6,7 +6,7 @@
  */
 import { createStoreSet } from '@kai-jobs/checkpoint';
 import { closeRedis, ConnectionRole, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
-import { createJobsFromConfig, parseWorkerEnv } from '../entry/worker-env.js';
+import { createJobsFromConfig, parseWorkerEnv, tracerFromConfig } from '../entry/worker-env.js';
 import { createWorkerRuntime } from '../runtime/worker-runtime.js';
 import { installShutdownSignals } from '../runtime/shutdown-signals.js';
 
@@ -24,6 +24,8 @@ try {
   await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
   // STATUS_STORE=supabase: rows and checkpoints in Supabase (with outage buffering); else Redis.
   const storeSet = config.stores.kind === 'supabase' ? createStoreSet({ ...config.stores, logger }) : null;
+  // SENTRY_DSN: one transaction per attempt, a span per stage (SENTRY_TRACES_SAMPLE_RATE of them).
+  const tracer = await tracerFromConfig(config, logger);
   const runtime = createWorkerRuntime({
     ...(storeSet ? { statusStore: storeSet.statusStore, checkpointStore: storeSet.checkpointStore } : {}),
     redis: config.redis,
@@ -37,6 +39,7 @@ try {
     ...(config.shutdownGraceMs !== undefined ? { shutdownGraceMs: config.shutdownGraceMs } : {}),
     ...(config.artifactsDir ? { artifactsDir: config.artifactsDir } : {}),
     ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
+    ...(tracer === undefined ? {} : { tracer }),
   });
   installShutdownSignals(
     {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, type JobType, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, type JobType, type Logger, type RedisClient, type RedisConnectionOptions } from '@kai-jobs/queue';
 import { parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/checkpoint';
 import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
 import { SupabaseMaterialStore } from '../jobs/pdf/materials/supabase-material-store.js';
@@ -13,6 +13,7 @@ import { createScrapeJob } from '../jobs/scrape/scrape-job.js';
 import { RedisProductStore } from '../jobs/xml-import/redis-product-store.js';
 import { createXmlImportJob } from '../jobs/xml-import/xml-import-job.js';
 import type { StagedJobDefinition } from '../staged-job.js';
+import { createSentryAttemptTracer, type AttemptTracer } from '../tracing/attempt-tracing.js';
 
 const positiveInt = (name: string) =>
   z
@@ -74,6 +75,16 @@ export const WorkerEnvSchema = z.object({
   PDF_PAGE_TIMEOUT_MS: wholeNumber('PDF_PAGE_TIMEOUT_MS', 'milliseconds'),
   PDF_MAX_PAGE_PIXELS: wholeNumber('PDF_MAX_PAGE_PIXELS', 'pixels'),
   CPU_THREAD_HEAP_MB: wholeNumber('CPU_THREAD_HEAP_MB', 'MiB'),
+  /** Attempt transactions go to this DSN (a secret); unset: no tracing. */
+  SENTRY_DSN: z.string().optional(),
+  SENTRY_ENVIRONMENT: z.string().min(1).default('production'),
+  SENTRY_RELEASE: z.string().min(1).optional(),
+  /** Share of attempts sent as transactions, 0–1. Default 1: jobs are few and long, and the dashboard's rates need them all. */
+  SENTRY_TRACES_SAMPLE_RATE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1' })
+    .default('1')
+    .transform(Number),
 });
 
 /** The worker's configuration, from the environment. */
@@ -101,6 +112,8 @@ export interface WorkerEnvConfig {
   cpuThreadHeapMb: number | undefined;
   /** Where status rows, checkpoints, products and materials live (STATUS_STORE, SUPABASE_*). */
   stores: StoreEnvConfig;
+  /** Attempt tracing (`SENTRY_*`); null without `SENTRY_DSN`. */
+  tracing: { dsn: string; environment: string; release: string | undefined; sampleRate: number } | null;
 }
 
 function list(value: string | undefined): string[] {
@@ -190,7 +203,21 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     pdfMaxPagePixels: raw.PDF_MAX_PAGE_PIXELS,
     cpuThreadHeapMb: raw.CPU_THREAD_HEAP_MB,
     stores,
+    tracing:
+      raw.SENTRY_DSN === undefined || raw.SENTRY_DSN === ''
+        ? null
+        : { dsn: raw.SENTRY_DSN, environment: raw.SENTRY_ENVIRONMENT, release: raw.SENTRY_RELEASE, sampleRate: raw.SENTRY_TRACES_SAMPLE_RATE },
   };
+}
+
+/**
+ * The attempt tracer `SENTRY_DSN` asks for (a transaction per attempt, `SENTRY_TRACES_SAMPLE_RATE`
+ * of them), or undefined without a DSN — then `@sentry/node` is never loaded.
+ */
+export async function tracerFromConfig(config: WorkerEnvConfig, logger: Logger): Promise<AttemptTracer | undefined> {
+  if (config.tracing === null) return undefined;
+  const { release, ...rest } = config.tracing;
+  return createSentryAttemptTracer({ ...rest, ...(release === undefined ? {} : { release }), logger });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { AttemptTracer } from '../tracing/attempt-tracing.js';
 import { BackoffPolicySchema, type CheckpointStore } from '@kai-jobs/checkpoint';
 import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type MetricsRecorder, type StatusStore } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
@@ -58,6 +59,11 @@ export const WorkerRuntimeOptionsSchema = z
     artifactStore: custom<ArtifactStore>('an ArtifactStore').optional(),
     /** Where completions, failures and gaps are counted; default the Redis recorder on the runtime's connection. */
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
+    /**
+     * Receives each finished attempt (one Sentry transaction with a span per stage: see
+     * `createSentryAttemptTracer`). Closed with the runtime. Default: none.
+     */
+    tracer: custom<AttemptTracer>('an AttemptTracer').optional(),
     logger: custom<Logger>('a Logger').optional(),
     clock: custom<Clock>('a Clock').optional(),
   })

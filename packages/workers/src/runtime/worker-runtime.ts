@@ -5,6 +5,7 @@ import {
   ACTIVE_STATUSES,
   bullPrefix,
   closeRedis,
+  isDrillPayload,
   ConnectionRole,
   createRedisConnection,
   jobCatalog,
@@ -36,6 +37,7 @@ import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { runAttempt } from './job-attempt.js';
 import { JobBoardWriter } from './job-board-writer.js';
 import { tellJobStories } from './job-story.js';
+import { AttemptTraceRecorder, recordAttemptTraces } from '../tracing/attempt-trace-recorder.js';
 import { guardStores, type GuardedStores } from './outage-tolerance.js';
 import { RuntimeEventBus, type RuntimeEventMap } from './runtime-events.js';
 import { createWorkerId, workerClientName } from './worker-identity.js';
@@ -54,6 +56,8 @@ interface ActiveAttempt {
   board: JobBoardWriter;
   /** Its job's stage names, in order. */
   stages: readonly string[];
+  /** What it did, for its Sentry transaction (when a tracer is configured). */
+  trace: AttemptTraceRecorder | undefined;
 }
 
 /** Longest wait (ms) at the end of an attempt for its last Bull Board writes (they never fail or hold up a job). */
@@ -173,6 +177,7 @@ export class WorkerRuntime {
       stagesOf: (jobId) => this.active.get(jobId)?.stages ?? [],
       activeWriters: () => [...this.active.values()].map((attempt) => attempt.board),
     });
+    if (this.options.tracer !== undefined) recordAttemptTraces(this.events, (jobId) => this.active.get(jobId)?.trace);
 
     this.subscriber = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.subscriber.on('error', (error: Error) => this.logger.warn('abort subscriber error', { error: error.message }));
@@ -263,8 +268,14 @@ export class WorkerRuntime {
     const claimed = new Promise<void>((resolve) => (markClaimed = resolve));
     const board = new JobBoardWriter({ job, queue: worker, workerId: this.workerId, clock: this.clock, logger: this.logger.child({ jobId }) });
     const stages = definition.stages.map((stage) => stage.name);
-    const attempt: ActiveAttempt = { jobId, job, token: token as string, controller, settled, claimed, board, stages };
+    const tracer = this.options.tracer;
+    const trace =
+      tracer === undefined
+        ? undefined
+        : new AttemptTraceRecorder({ jobId, type: definition.type, workerId: this.workerId, drill: isDrillPayload(job.data) }, this.clock);
+    const attempt: ActiveAttempt = { jobId, job, token: token as string, controller, settled, claimed, board, stages, trace };
     this.active.set(jobId, attempt);
+    let thrown: unknown;
     try {
       return await runAttempt(definition, job, token as string, controller, {
         statusStore: this.statusStore as StatusStore,
@@ -288,7 +299,11 @@ export class WorkerRuntime {
         queueNowMs: () => queueClockMs(this.connection as RedisClient),
         onProgress: (update) => board.update(update),
       });
+    } catch (error) {
+      thrown = error;
+      throw error;
     } finally {
+      if (trace !== undefined) tracer?.record(trace.finish(thrown));
       this.crashSuspects.leave(jobId);
       // A job handed back (a restart's short delay) can already run again here as a new
       // attempt, registered under the same id: remove this attempt only.
@@ -396,6 +411,7 @@ export class WorkerRuntime {
     // The registry entry stays: the failover watcher hands back what a hard close abandoned.
     await this.registry?.stop();
     await this.heartbeats?.stop();
+    await this.options.tracer?.close();
     await this.guardedStores?.close();
     await this.cpuPool?.close();
     if (this.subscriber !== undefined) await closeRedis(this.subscriber);
