@@ -129,6 +129,7 @@ export { loadLuaScripts, QUEUE_LUA_INCLUDES_URL, ScriptSet } from './lua-scripts
 export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
 export { enqueueRecoveryDrill, INTERNAL_PAYLOAD_FIELDS, internalFieldIssues, isDrillPayload } from './internal-fields.js';
+export { CANARY_TEXT, canaryPdf } from './canary-pdf.js';
 export type { DrillSwitch } from './internal-fields.js';
 export type { BullJobSettings } from './job-options.js';
 export { queueClockMs } from './queue-clock.js';
