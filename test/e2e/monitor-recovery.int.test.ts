@@ -56,6 +56,8 @@ describe('monitor: detection and recovery', () => {
       expect(event?.tags).toMatchObject({ job_id: id, document_id: 'hold:text_extracted', error_type: 'stuck_job', failure_reason: path.reason });
       expect((await watcher.state().then((state) => state.recentDecisions()))[0]).toMatchObject({ jobId: id, action: 'restart' });
       // The job's BullMQ log (Bull Board's Logs tab): the monitor's restart and why, between the two attempts' lines.
+      // The last lines land beside BullMQ's completion: wait for them.
+      await waitFor(async () => (await jobs.queue('pdf').getJobLogs(id)).logs.at(-1)?.endsWith('completed in attempt 2') === true);
       const { logs } = await jobs.queue('pdf').getJobLogs(id);
       const story = logs.map((line) => line.replace(/^\S+Z /, ''));
       const restartLine = story.findIndex((line) => line.startsWith(`monitor: stuck (${path.reason}, `));

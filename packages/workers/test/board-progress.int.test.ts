@@ -47,8 +47,9 @@ describe("a job's BullMQ progress and log (what Bull Board shows)", () => {
     const reports = await reported();
     await ctx.redis.set(syntheticKeys(ctx.prefix).released(id), '1');
     await jobs.waitForResult(id, { timeoutMs: 15_000 });
-    // The row completes first; BullMQ's job once the attempt's last board writes have landed.
-    await waitFor(async () => (await queue.getJobState(id)) === 'completed', { message: 'BullMQ never completed the job' });
+    // The board writes go on beside BullMQ's completion: wait for the last of them.
+    await waitFor(async () => ((await queue.getJob(id))?.progress as BoardProgress | undefined)?.progress === 100, { message: 'the final progress never landed' });
+    await waitFor(async () => (await queue.getJobLogs(id)).logs.at(-1)?.endsWith('completed in attempt 1') === true, { message: 'the last log line never landed' });
     await runtime.close();
 
     const done = (await queue.getJob(id))?.progress as BoardProgress;

@@ -60,7 +60,7 @@ interface ActiveAttempt {
   trace: AttemptTraceRecorder | undefined;
 }
 
-/** Longest wait (ms) at the end of an attempt for its last Bull Board writes (they never fail or hold up a job). */
+/** Longest a shutdown waits (ms) for an ended attempt's last Bull Board writes (they never fail or hold up a job). */
 const BOARD_WRITES_SETTLE_MS = 1000;
 
 /**
@@ -309,11 +309,12 @@ export class WorkerRuntime {
       // attempt, registered under the same id: remove this attempt only.
       if (this.active.get(jobId) === attempt) this.active.delete(jobId);
       markClaimed();
-      // The story's last lines land before BullMQ moves the job on (bounded: they never hold it up).
+      // BullMQ moves the job on at once; a shutdown waits (bounded) for the story's last lines.
       let boardTimer: NodeJS.Timeout | undefined;
-      await Promise.race([board.settled(), new Promise<void>((resolve) => (boardTimer = setTimeout(resolve, BOARD_WRITES_SETTLE_MS)))]);
-      clearTimeout(boardTimer);
-      settle();
+      void Promise.race([board.settled(), new Promise<void>((resolve) => (boardTimer = setTimeout(resolve, BOARD_WRITES_SETTLE_MS)))]).then(() => {
+        clearTimeout(boardTimer);
+        settle();
+      });
     }
   }
 
