@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Alerter, canaryPdf, createMonitor } from '@kai-jobs/monitor';
+import { Queue } from 'bullmq';
+import { bullPrefix } from '@kai-jobs/queue';
 import { useRedisTestContext } from '@kai-jobs/queue/testing';
 import { startWorkerProcess, stopWorkerProcess } from '../../packages/workers/test/fixtures/worker-process.js';
 
@@ -38,6 +40,11 @@ describe('recovery drill', () => {
       expect(result.timings.detectionMs).toBeGreaterThan(0);
       expect(result.timings.detectionMs).toBeLessThan(1500 + 10_000);
       expect(result.timings.recoveryMs).toBeGreaterThan(0);
+      // The canary travels as a spec the worker writes the PDF from, never as a document.
+      const queue = ctx.manage('queue', new Queue('pdf-processing', { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, 'pdf-processing') }));
+      const [canary] = await queue.getJobs(['completed']);
+      expect(canary?.data.source).toEqual({ kind: 'canary', text: 'kai-jobs drill: porcelain tile 60x60 cm' });
+      expect(JSON.stringify(canary?.data).length).toBeLessThan(400);
     } finally {
       await monitor.close();
       await stopWorkerProcess(worker);

@@ -55,6 +55,32 @@ describe('monitor: detection and recovery', () => {
       expect(event?.fingerprint).toEqual(['stuck-job', path.reason]);
       expect(event?.tags).toMatchObject({ job_id: id, document_id: 'hold:text_extracted', error_type: 'stuck_job', failure_reason: path.reason });
       expect((await watcher.state().then((state) => state.recentDecisions()))[0]).toMatchObject({ jobId: id, action: 'restart' });
+      // The job's BullMQ log (Bull Board's Logs tab): the monitor's restart and why, between the two attempts' lines.
+      // The last lines land beside BullMQ's completion: wait for them.
+      await waitFor(async () => (await jobs.queue('pdf').getJobLogs(id)).logs.at(-1)?.endsWith('completed in attempt 2') === true);
+      const { logs } = await jobs.queue('pdf').getJobLogs(id);
+      const story = logs.map((line) => line.replace(/^\S+Z /, ''));
+      const restartLine = story.findIndex((line) => line.startsWith(`monitor: stuck (${path.reason}, `));
+      expect(story[restartLine]).toMatch(/ in text_extracted\); hung: restart 1 of 3 from checkpoint pdf_loaded after a [\d.]+ m?s backoff$/);
+      expect(story.slice(0, restartLine)).toEqual([
+        'claimed by worker w1 (attempt 1)',
+        'stage pdf_loaded started',
+        'stage pdf_loaded checkpointed',
+        'stage text_extracted started',
+      ]);
+      expect(story.slice(restartLine + 1)).toEqual([
+        "stopped on the monitor's request in text_extracted: the job restarts from its last checkpoint",
+        'claimed by worker w1 (attempt 2, after 1 restart): resumed from text_extracted, restored pdf_loaded from their checkpoints',
+        'stage text_extracted started',
+        'stage text_extracted checkpointed',
+        'stage tiles_generated started',
+        'stage tiles_generated checkpointed',
+        'stage embeddings_created started',
+        'stage embeddings_created checkpointed',
+        'stage materials_extracted started',
+        'stage materials_extracted checkpointed',
+        'completed in attempt 2',
+      ]);
       await watcher.close();
       await worker.close();
     }, 40_000);

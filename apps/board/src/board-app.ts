@@ -122,7 +122,15 @@ export function createBoardApp(input: BoardOptionsInput = {}): BoardApp {
   routes.use(createMetricsRouter(exporter, logger));
   routes.use(createJobsApiRouter({ client, logger, basePath: options.basePath }));
   routes.use(unsupportedBullBoardMutations());
-  routes.use(createBullBoardRouter({ queues, readOnly: options.readOnly, basePath: options.basePath }));
+  routes.use(
+    createBullBoardRouter({
+      queues,
+      readOnly: options.readOnly,
+      basePath: options.basePath,
+      historyOf: (jobId, limit) => statusStore.history(jobId, limit),
+      logger,
+    }),
+  );
   routes.use(notFound);
 
   const app = express();

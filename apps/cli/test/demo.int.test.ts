@@ -5,12 +5,14 @@ import { kaiJobs, spawnCli, testEnv } from './support.js';
 const ctx = useRedisTestContext(import.meta.url);
 
 interface DemoReport {
+  durationMs: number;
   samples: { type: string; status: string; result: Record<string, number> }[];
   crash: {
     killedWorker: string;
     killedAt: { stage: string };
     checkpointsBeforeKill: string[];
     resumed: { from: string; restored: string[]; workerId: string; attempt: number } | null;
+    handBack: { by: string; afterKillMs: number; goneForMs: number | null };
     status: string;
     pages: number;
   };
@@ -39,6 +41,12 @@ describe('pnpm demo', () => {
       expect(report.crash.resumed?.workerId).not.toBe(report.crash.killedWorker);
       expect(report.crash).toMatchObject({ status: 'completed', pages: 30 });
       expect(report.resumedFromCheckpoint).toBe(true);
+      // The narration says what did the work, measured: fast failover (on under pnpm start), not a lock expiry.
+      expect(report.crash.handBack).toMatchObject({ by: 'failover', goneForMs: expect.any(Number) });
+      expect(demo.stderr).toMatch(/fast failover saw \S+'s connection gone .* a worker claimed it [\d.]+ m?s after the kill/);
+      expect(demo.stderr).not.toMatch(/lock expires|about a minute/);
+      expect(demo.stderr).toMatch(new RegExp(`demo done in [\\d.]+ (ms|s|min)`));
+      expect(report.durationMs).toBeGreaterThan(0);
       expect(demo.code).toBe(0);
       system.child.kill('SIGTERM');
       expect(await system.exited).toBe(0);

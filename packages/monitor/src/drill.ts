@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { enqueueRecoveryDrill, parseOrThrow, systemClock, toError, type Clock, type JobClient, type StatusRow, type StatusStore } from '@kai-jobs/queue';
-import { canaryPdf } from './canary-pdf.js';
+import { CANARY_TEXT, enqueueRecoveryDrill, parseOrThrow, systemClock, toError, type Clock, type JobClient, type StatusRow, type StatusStore } from '@kai-jobs/queue';
 import type { TickResult } from './tick/run-once.js';
 
 /** Options of a recovery drill. */
@@ -97,7 +96,7 @@ export async function runDrill(deps: DrillDeps, input: DrillOptions = {}): Promi
     // The drill switch is internal: the public enqueue refuses it in a payload.
     await enqueueRecoveryDrill(
       deps.client,
-      { documentId: jobId, source: { kind: 'inline', base64: canaryPdf().toString('base64') }, options: { skipTiles: true } },
+      { documentId: jobId, source: { kind: 'canary', text: CANARY_TEXT }, options: { skipTiles: true } },
       { hangOnceInStage: 'text_extracted' },
       { jobId, thresholds: { updateTimeoutMs: options.updateTimeoutMs } },
     );

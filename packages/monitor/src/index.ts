@@ -74,7 +74,8 @@ export type { DecisionInput } from './tick/decide.js';
 export { lastValidCheckpointStage } from './tick/checkpoint-probe.js';
 export { STUCK_ERROR_PREFIX } from './tick/failure-alerts.js';
 export type { TickDeps, TickResult } from './tick/run-once.js';
-export { canaryPdf } from './canary-pdf.js';
+/** Moved to `@kai-jobs/queue` (the worker writes the canary now); re-exported for existing callers. */
+export { canaryPdf } from '@kai-jobs/queue';
 export { DrillOptionsSchema, runDrill } from './drill.js';
 export type { DrillDeps, DrillOptions, DrillResult, DrillStep } from './drill.js';
 export { MonitorEnvSchema, parseMonitorEnv } from './entry/monitor-env.js';

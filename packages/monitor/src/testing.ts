@@ -74,16 +74,43 @@ export interface SentryReceiver {
   readonly events: ReceivedEvent[];
   /** Every check-in item received, in order. */
   readonly checkIns: ReceivedCheckIn[];
+  /** Every transaction item received, in order (the workers' attempt traces). */
+  readonly transactions: ReceivedTransaction[];
   /** Requests that could not be parsed (with the reason). */
   readonly errors: string[];
   /** Resolves with the events once at least `count` arrived; rejects after `timeoutMs` (default 5000). */
   waitForEvents(count: number, timeoutMs?: number): Promise<ReceivedEvent[]>;
   /** Resolves with the check-ins once at least `count` arrived; rejects after `timeoutMs` (default 5000). */
   waitForCheckIns(count: number, timeoutMs?: number): Promise<ReceivedCheckIn[]>;
+  /** Resolves with the transactions once at least `count` arrived; rejects after `timeoutMs` (default 5000). */
+  waitForTransactions(count: number, timeoutMs?: number): Promise<ReceivedTransaction[]>;
   /** Forgets everything received so far. */
   clear(): void;
   close(): Promise<void>;
 }
+
+/** One span of a received transaction. */
+export type ReceivedSpan = Record<string, unknown> & {
+  span_id: string;
+  parent_span_id?: string;
+  op?: string;
+  description?: string;
+  status?: string;
+  start_timestamp: number;
+  timestamp: number;
+  tags?: Record<string, string>;
+  data?: Record<string, unknown>;
+};
+
+/** A transaction as received (the `transaction` item payload). */
+export type ReceivedTransaction = Record<string, unknown> & {
+  transaction?: string;
+  start_timestamp: number;
+  timestamp: number;
+  tags?: Record<string, string>;
+  contexts?: Record<string, Record<string, unknown>>;
+  spans?: ReceivedSpan[];
+};
 
 /** The public key in the receiver's DSN. */
 export const RECEIVER_PUBLIC_KEY = 'publickey';
@@ -175,6 +202,7 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
   const envelopes: ReceivedEnvelope[] = [];
   const events: ReceivedEvent[] = [];
   const checkIns: ReceivedCheckIn[] = [];
+  const transactions: ReceivedTransaction[] = [];
   const errors: string[] = [];
 
   const server: Server = createServer((request, response) => {
@@ -202,6 +230,7 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
         for (const item of items) {
           if (item.header.type === 'event') events.push(item.payload as ReceivedEvent);
           if (item.header.type === 'check_in') checkIns.push(item.payload as ReceivedCheckIn);
+          if (item.header.type === 'transaction') transactions.push(item.payload as ReceivedTransaction);
         }
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         emitter.emit('received');
@@ -220,13 +249,16 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
     envelopes,
     events,
     checkIns,
+    transactions,
     errors,
     waitForEvents: (count, timeoutMs = 5000) => waitForCount(emitter, events, 'events', count, timeoutMs),
     waitForCheckIns: (count, timeoutMs = 5000) => waitForCount(emitter, checkIns, 'check-ins', count, timeoutMs),
+    waitForTransactions: (count, timeoutMs = 5000) => waitForCount(emitter, transactions, 'transactions', count, timeoutMs),
     clear() {
       envelopes.length = 0;
       events.length = 0;
       checkIns.length = 0;
+      transactions.length = 0;
       errors.length = 0;
     },
     close: () =>

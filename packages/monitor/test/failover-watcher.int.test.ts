@@ -141,6 +141,13 @@ describe('FailoverWatcher.runOnce', () => {
         leaderEpoch: second.leaderEpoch,
       });
       expect(history.at(-1)?.['goneForMs']).toEqual(expect.any(Number));
+      // The job's BullMQ log (Bull Board's Logs tab) tells the same, with the restart and the limit.
+      const { logs } = await q.getJobLogs(job.id);
+      expect(logs).toEqual([
+        expect.stringMatching(
+          /^\d{4}-\d\d-\d\dT[\d:.]+Z failed over: worker dead-1 vanished \(its connection gone for [\d.]+ m?s\) in tiles_generated; handed back to the queue, the next worker resumes from the last checkpoint; restart 1 of 3$/,
+        ),
+      ]);
       // The old attempt is fenced off: its writes and its BullMQ completion are refused.
       await expectErrorNamed(store.progress(job.id, job.token, { percent: 70 }), 'StaleFenceError');
       await expect((await Job.fromId(q, job.id))?.moveToCompleted({}, job.token, false)).rejects.toThrow(/lock/i);

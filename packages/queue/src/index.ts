@@ -131,6 +131,7 @@ export { loadLuaScripts, ScriptSet } from './lua-scripts.js';
 export type { LuaScript } from './lua-scripts.js';
 export { bullJobOptions, KAI_BACKOFF_TYPE } from './job-options.js';
 export { enqueueRecoveryDrill, INTERNAL_PAYLOAD_FIELDS, internalFieldIssues, isDrillPayload } from './internal-fields.js';
+export { CANARY_TEXT, canaryPdf } from './canary-pdf.js';
 export type { DrillSwitch } from './internal-fields.js';
 export type { BullJobSettings, FinishedBullJobsRetention } from './job-options.js';
 export { queueClockMs } from './queue-clock.js';

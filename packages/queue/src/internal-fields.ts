@@ -36,6 +36,14 @@ export function internalFieldIssues(type: JobType, payload: unknown): FieldIssue
       issues.push({ path: field.path.join('.'), message: `not accepted in a public payload: ${field.why}`, expected: 'nothing' });
     }
   }
+  const source = payload !== null && typeof payload === 'object' ? (payload as { source?: { kind?: unknown } }).source : undefined;
+  if (source?.kind === 'canary') {
+    issues.push({
+      path: 'source.kind',
+      message: "not accepted in a public payload: a 'canary' source is the recovery drill's, which only `kai-jobs drill` (the monitor's drill) enqueues",
+      expected: "'file', 'url', 'storage' or 'inline'",
+    });
+  }
   return issues;
 }
 

@@ -126,6 +126,10 @@ describe('createJobClient: bad input', () => {
     expect((bulk['issues'] as { path: string }[]).map((issue) => issue.path)).toEqual(['[1].payload.options.drill']);
     expect(await scanKeys(ctx.redis, `${ctx.prefix}:*`)).toEqual([]);
 
+    // The drill's canary source (a spec the worker writes a PDF from) is the drill's only.
+    const canary = await expectErrorNamed(jobs.enqueue('pdf', { documentId: 'c', source: { kind: 'canary', text: 'x' } }), 'ValidationError');
+    expect(canary['issues']).toEqual([expect.objectContaining({ path: 'payload.source.kind', message: expect.stringMatching(/^not accepted in a public payload: a 'canary' source/) })]);
+
     const { id } = await enqueueRecoveryDrill(jobs, pdfPayload('doc-drill'), { hangOnceInStage: 'text_extracted' }, { jobId: 'drill-canary-1' });
     expect(id).toBe('drill-canary-1');
     expect((await jobs.queue('pdf').getJob(id))?.data.options).toMatchObject({ drill: { hangOnceInStage: 'text_extracted' } });

@@ -43,12 +43,20 @@ export interface CrashOutcome {
   /** Handbacks needed before the demo's own worker got the job. */
   handbacks: number;
   resumed: { from: string | null; restored: string[]; workerId: string | null; attempt: number } | null;
+  /**
+   * What handed the dead worker's job back, read from the job's history: the monitor's fast
+   * failover (a `failover` entry), or BullMQ's lock expiry and stalled check (no such entry).
+   * `afterKillMs`: from the kill to the resumed attempt's claim, by this process's clock.
+   */
+  handBack: { by: 'failover' | 'stalled-check'; afterKillMs: number; goneForMs: number | null };
   status: string;
   pages: number | null;
 }
 
 /** What the demo did. */
 export interface DemoReport {
+  /** How long the whole demo took (ms). */
+  durationMs: number;
   samples: SampleOutcome[];
   crash: CrashOutcome;
   /** True when the crashed job completed after resuming from its checkpoint. */
@@ -186,15 +194,17 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     const killedAt = { stage: row.currentStage, progress: row.progress, detail: row.progressDetail };
     say(`  kill -9 ${worker.pid}: worker ${worker.workerId} is gone in ${row.currentStage} (${row.progressDetail ?? ''}, ${Math.round(row.progress)}%)`);
     say(`  checkpoints it had saved: ${before.join(', ')} — those stages will not run again`);
-    say('  now: its BullMQ lock expires (5 s), a remaining worker\'s stalled check (STALLED_INTERVAL_MS: 5 s under "pnpm start", 30 s for a plain worker; BullMQ needs one or two) hands the job back, and a worker resumes it…');
+    const killedAtMs = Date.now();
+    say('  now the job must go back to the queue and another worker resume it…');
     const resumedRow = await waitForRow(
       system,
       id,
       'the job to resume on another worker',
       options,
       (r) => r.attempt > row.attempt && r.status !== 'pending',
-      (elapsed) => say(`  … still waiting for the stalled check (${formatDuration(elapsed)})`),
+      (elapsed) => say(`  … still waiting for the job to be handed back (${formatDuration(elapsed)})`),
     );
+    const afterKillMs = Date.now() - killedAtMs;
     // The attempt is claimed (attempt + 1) before it reads its checkpoints and records
     // "resumed": wait for that entry, or for the job to finish without one (no resume).
     const resumedOf = (entries: readonly HistoryEntry[]) =>
@@ -207,6 +217,15 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
       history = await system.store.history(id);
     }
     const resumedEntry = resumedOf(history);
+    // What handed it back, as the history recorded it: a failover entry names the dead worker.
+    const failover = [...history].reverse().find((entry) => entry.event === 'failover' && entry['workerId'] === worker?.workerId);
+    const goneForMs = typeof failover?.['goneForMs'] === 'number' ? failover['goneForMs'] : null;
+    const handBack: CrashOutcome['handBack'] = { by: failover === undefined ? 'stalled-check' : 'failover', afterKillMs, goneForMs };
+    say(
+      failover === undefined
+        ? `  BullMQ handed it back: the dead worker's lock expired and a stalled check moved the job to wait; a worker claimed it ${formatDuration(afterKillMs)} after the kill`
+        : `  the monitor's fast failover saw ${worker.workerId}'s connection gone (${formatDuration(goneForMs ?? 0)} after it vanished) and handed the job back; a worker claimed it ${formatDuration(afterKillMs)} after the kill`,
+    );
     const resumed = resumedEntry === undefined
       ? null
       : { from: (resumedEntry['from'] as string | null) ?? null, restored: (resumedEntry['restored'] as string[]) ?? [], workerId: (resumedEntry['workerId'] as string | null) ?? resumedRow.workerId, attempt: Number(resumedEntry['attempt'] ?? resumedRow.attempt) };
@@ -216,7 +235,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
     const pages = finished.status === 'completed' ? Number((finished.result as Record<string, unknown>)['pages']) : null;
     say(finished.status === 'completed' ? `  completed: ${pages} pages after ${finished.attempt} attempts — nothing lost, no finished stage run again` : `  the resumed job failed: ${finished.error}`);
     say(`  see its history: kai-jobs status ${id}`);
-    return { jobId: id, killedWorker: worker.workerId, killedAt, checkpointsBeforeKill: before, handbacks, resumed, status: finished.status, pages };
+    return { jobId: id, killedWorker: worker.workerId, killedAt, checkpointsBeforeKill: before, handbacks, resumed, handBack, status: finished.status, pages };
   } finally {
     await worker?.stop();
   }
@@ -229,6 +248,7 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
  */
 export async function runDemo(system: CliSystem, env: Environment, options: DemoOptions): Promise<DemoReport> {
   const { say } = options;
+  const startedAt = Date.now();
   const boardHost = envValue(env, 'BOARD_HOST') ?? '127.0.0.1';
   const boardPort = envValue(env, 'BOARD_PORT') ?? '3000';
   say(`kai-jobs demo — Redis ${system.config.redis.url}, prefix "${system.config.redis.prefix}"`);
@@ -251,6 +271,11 @@ export async function runDemo(system: CliSystem, env: Environment, options: Demo
   }
   const resumedFromCheckpoint = crash.status === 'completed' && crash.resumed !== null && crash.resumed.restored.length > 0;
   say('');
-  say(resumedFromCheckpoint ? 'demo done: the crashed job resumed from its checkpoint and completed.' : 'demo done, but the crashed job did not resume from a checkpoint as expected.');
-  return { samples, crash, resumedFromCheckpoint };
+  const durationMs = Date.now() - startedAt;
+  say(
+    resumedFromCheckpoint
+      ? `demo done in ${formatDuration(durationMs)}: the crashed job resumed from its checkpoint and completed.`
+      : `demo done in ${formatDuration(durationMs)}, but the crashed job did not resume from a checkpoint as expected.`,
+  );
+  return { durationMs, samples, crash, resumedFromCheckpoint };
 }

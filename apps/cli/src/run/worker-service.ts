@@ -1,5 +1,5 @@
 import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type JobStore, type Logger } from '@kai-jobs/queue';
-import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, createWorkerRuntime, storeRetentionOf, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
+import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, createWorkerRuntime, storeRetentionOf, tracerFromConfig, parseWorkerEnv, type WorkerEnvConfig, type WorkerRuntime } from '@kai-jobs/workers';
 import type { Environment } from '../config/cli-env.js';
 
 /** A started worker runtime and what it opened. */
@@ -30,6 +30,8 @@ export async function startWorkerService(env: Environment, logger: Logger, store
   };
   try {
     await waitForRedis(stores, config.redis.url, config.redis.connectTimeoutMs);
+    // SENTRY_DSN: one transaction per attempt, a span per stage (SENTRY_TRACES_SAMPLE_RATE of them).
+    const tracer = await tracerFromConfig(config, logger);
     runtime = createWorkerRuntime({
       redis: config.redis,
       jobs: createJobsFromConfig(config, stores, blobStore),
@@ -47,6 +49,7 @@ export async function startWorkerService(env: Environment, logger: Logger, store
       storeRetention: storeRetentionOf(config),
       artifactSweep: artifactSweepOf(config),
       ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
+      ...(tracer === undefined ? {} : { tracer }),
     });
     await runtime.start();
   } catch (error) {

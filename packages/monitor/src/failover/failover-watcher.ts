@@ -229,6 +229,7 @@ export class FailoverWatcher {
         concurrency: this.options.handBackConcurrency,
         watcherId: this.watcherId,
         leaderEpoch: term.epoch,
+        clock: this.clock,
       });
       for (const job of jobs) {
         if (job.outcome !== HandBackOutcome.HandedBack) continue;

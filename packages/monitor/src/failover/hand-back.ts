@@ -3,8 +3,10 @@ import {
   HandBackKind,
   isDrillPayload,
   jobTypeOfQueue,
+  systemClock,
   TERMINAL_STATUSES,
   toError,
+  type Clock,
   type HistoryEntryInput,
   type JobType,
   type Logger,
@@ -12,6 +14,7 @@ import {
   type RedisClient,
   type StatusStore,
 } from '@kai-jobs/queue';
+import { appendJobLog, formatMs } from '../job-log.js';
 import type { DeadWorker } from './liveness.js';
 
 /** What became of one job of a dead worker. */
@@ -61,6 +64,8 @@ export interface HandBackDeps {
   /** Written into each job's `failover` history entry. */
   watcherId: string;
   leaderEpoch: number;
+  /** Stamps the job log lines (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; results in input order. */
@@ -205,5 +210,12 @@ async function handBackOne(
     );
   }
   logger.info('failed over: handed the job back to the queue', { stage, goneForMs: dead.goneForMs });
+  const restart = unfinished ? `; restart ${history['restartNumber'] as number} of ${deps.maxRestarts}` : '';
+  await appendJobLog(
+    queue,
+    jobId,
+    `failed over: worker ${dead.entry.workerId} vanished (its connection gone for ${formatMs(dead.goneForMs)})${stage === null ? '' : ` in ${stage}`}; handed back to the queue, the next worker resumes from the last checkpoint${restart}`,
+    { clock: deps.clock ?? systemClock, logger },
+  );
   return result(HandBackOutcome.HandedBack, stage);
 }

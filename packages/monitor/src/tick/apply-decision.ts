@@ -5,7 +5,9 @@ import {
   isDrillPayload,
   publishAbortRequest,
   queueClockMs,
+  systemClock,
   toError,
+  type Clock,
   type JobType,
   type Logger,
   type MetricsRecorder,
@@ -14,6 +16,7 @@ import {
   type StatusStore,
 } from '@kai-jobs/queue';
 import type { Alerter } from '../alerts/alerter.js';
+import { appendJobLog, formatMs } from '../job-log.js';
 import { stuckAlertKind } from './alert-kinds-by-type.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 
@@ -26,6 +29,32 @@ export interface ApplyDeps {
   alerter: Alerter;
   metrics: MetricsRecorder;
   logger: Logger;
+  /** Stamps the job log lines (default: the system clock). */
+  clock?: Clock;
+}
+
+/** The monitor's line in the job's log (Bull Board's Logs tab) for an applied decision. */
+function logLineOf(decision: MonitorDecision): string {
+  const stuck = `stuck (${decision.reason}, ${formatMs(decision.stuckForMs)} without progress${decision.stage === null ? '' : ` in ${decision.stage}`})`;
+  switch (decision.action) {
+    case MonitorAction.Restart:
+      return `monitor: ${stuck}; ${decision.why}${decision.delayMs ? ` after a ${formatMs(decision.delayMs)} backoff` : ''}`;
+    case MonitorAction.Fail:
+      return `monitor: ${stuck}; failed: ${decision.why}`;
+    case MonitorAction.Readd:
+      return `monitor: ${decision.why}`;
+    case MonitorAction.Leave:
+      return `monitor: ${decision.why}`;
+    default: {
+      const exhaustive: never = decision.action;
+      return `monitor: ${String(exhaustive)}`;
+    }
+  }
+}
+
+/** Writes the decision's line into the job's BullMQ log (never throws). */
+function logDecision(decision: MonitorDecision, queue: Queue, deps: ApplyDeps): Promise<void> {
+  return appendJobLog(queue, decision.jobId, logLineOf(decision), { clock: deps.clock ?? systemClock, logger: deps.logger });
 }
 
 function historyOf(decision: MonitorDecision, event: string): { event: string; [field: string]: unknown } {
@@ -84,6 +113,7 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
     case MonitorAction.Readd: {
       await requeue(queue, deps.redis, candidate, 0);
       await deps.statusStore.appendHistory(row.id, historyOf(decision, 'recovery:readded'));
+      await logDecision(decision, queue, deps);
       await deps.statusStore.deferCheck(row.type, [row.id]);
       deps.logger.warn('re-added the missing BullMQ job of a pending row', { jobId: row.id, type: row.type });
       return { ...decision, applied: true };
@@ -105,6 +135,8 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
       } else {
         await requeue(queue, deps.redis, candidate, delayMs);
       }
+      // After a re-add, so the line lands on the job now in the queue.
+      await logDecision(decision, queue, deps);
       await afterStuck(decision, candidate, deps, 'restarted');
       return { ...decision, applied: true };
     }
@@ -121,6 +153,7 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
       if (decision.classification === BullClassification.Hung) {
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error, ...fenceOf(row.fence) });
       }
+      await logDecision(decision, queue, deps);
       await afterStuck(decision, candidate, deps, 'failed');
       deps.metrics.jobFailed(row.type, row.currentStage, context).catch(() => undefined);
       return { ...decision, applied: true };

@@ -23,14 +23,23 @@ export const SourceSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('inline'),
     /**
-     * The bytes themselves, base64, for small inputs that no worker could otherwise reach
-     * (the recovery drill's canary PDF). Bounded by the payload size limit (1 MiB of JSON).
+     * The bytes themselves, base64, for small inputs that no worker could otherwise reach.
+     * Bounded by the payload size limit (1 MiB of JSON).
      */
     base64: z
       .string()
       .min(4)
       .max(768 * 1024)
       .regex(/^[A-Za-z0-9+/]+={0,2}$/, { message: 'expected base64' }),
+  }),
+  z.object({
+    /**
+     * The recovery drill's canary: a one-page PDF the worker writes itself from this line of
+     * text (`canaryPdf`), so the drill's job data carries a spec, not a document. Internal:
+     * public enqueues refuse it (see `INTERNAL_PAYLOAD_FIELDS`).
+     */
+    kind: z.literal('canary'),
+    text: z.string().min(1).max(200),
   }),
 ]);
 /** Where a job reads its input from. */

@@ -5,7 +5,7 @@
  * environment (see the README); logs JSON lines on stdout.
  */
 import { closeRedis, ConnectionRole, createJobStore, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
-import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf } from '../entry/worker-env.js';
+import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf, tracerFromConfig } from '../entry/worker-env.js';
 import { createWorkerRuntime } from '../runtime/worker-runtime.js';
 import { installShutdownSignals } from '../runtime/shutdown-signals.js';
 
@@ -27,6 +27,8 @@ try {
   // STORAGE_S3_*: `storage` sources (and, with ARTIFACT_STORE=s3, artifacts) in an S3-compatible bucket.
   const blobStore = createBlobStoreFromConfig(config);
   const artifactStore = createArtifactStoreFromConfig(config);
+  // SENTRY_DSN: one transaction per attempt, a span per stage (SENTRY_TRACES_SAMPLE_RATE of them).
+  const tracer = await tracerFromConfig(config, logger);
   const runtime = createWorkerRuntime({
     store,
     redis: config.redis,
@@ -44,6 +46,7 @@ try {
     storeRetention: storeRetentionOf(config),
     artifactSweep: artifactSweepOf(config),
     ...(config.cpuThreadHeapMb === undefined ? {} : { cpuThreadHeapMb: config.cpuThreadHeapMb }),
+    ...(tracer === undefined ? {} : { tracer }),
   });
   installShutdownSignals(
     {

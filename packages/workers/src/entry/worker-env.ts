@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, parseRetentionEnv, storeRetentionOptions, type JobType, type RedisClient, type RedisConnectionOptions, type RetentionEnvConfig, type StoreRetentionOptions, parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
+import { ConfigError, DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, isJobType, JOB_TYPES, parseClusterNodes, parseRedisConnectionOptions, parseRetentionEnv, storeRetentionOptions, type JobType, type Logger, type RedisClient, type RedisConnectionOptions, type RetentionEnvConfig, type StoreRetentionOptions, parseStoreConfigFromEnv, type StoreEnvConfig } from '@kai-jobs/queue';
 import { OpenAiEmbeddingProvider } from '../jobs/pdf/embeddings/openai-embedding-provider.js';
 import { SupabaseMaterialStore } from '../jobs/pdf/materials/supabase-material-store.js';
 import { SupabaseProductStore } from '../jobs/xml-import/supabase-product-store.js';
@@ -15,6 +15,7 @@ import type { ArtifactSweepOptions } from '../artifacts/artifact-sweeper.js';
 import { prefixFolderName } from '../artifacts/prefix-folder.js';
 import { S3BlobStore, S3BlobStoreOptionsSchema, type S3BlobStoreOptions } from '../jobs/shared/s3-blob-store.js';
 import type { StagedJobDefinition } from '../staged-job.js';
+import { createSentryAttemptTracer, type AttemptTracer } from '../tracing/attempt-tracing.js';
 
 const positiveInt = (name: string) =>
   z
@@ -86,6 +87,16 @@ export const WorkerEnvSchema = z.object({
   STORAGE_S3_KEY_PREFIX: z.string().optional(),
   // Where artifacts go: a local folder (ARTIFACTS_DIR) or the STORAGE_S3_* bucket.
   ARTIFACT_STORE: z.enum(['local', 's3'], { message: 'ARTIFACT_STORE must be local or s3' }).default('local'),
+  /** Attempt transactions go to this DSN (a secret); unset: no tracing. */
+  SENTRY_DSN: z.string().optional(),
+  SENTRY_ENVIRONMENT: z.string().min(1).default('production'),
+  SENTRY_RELEASE: z.string().min(1).optional(),
+  /** Share of attempts sent as transactions, 0–1. Default 1: jobs are few and long, and the dashboard's rates need them all. */
+  SENTRY_TRACES_SAMPLE_RATE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1' })
+    .default('1')
+    .transform(Number),
 });
 
 /** The blob-store variables and the option of `S3BlobStoreOptionsSchema` each sets (for messages). */
@@ -130,6 +141,8 @@ export interface WorkerEnvConfig {
   retention: RetentionEnvConfig;
   /** `s3`: artifacts in the `storage` bucket (under `artifacts/<prefix>/`); `local`: in `artifactsDir`. */
   artifactStore: 'local' | 's3';
+  /** Attempt tracing (`SENTRY_*`); null without `SENTRY_DSN`. */
+  tracing: { dsn: string; environment: string; release: string | undefined; sampleRate: number } | null;
 }
 
 function list(value: string | undefined): string[] {
@@ -237,6 +250,10 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
     pdfMaxPagePixels: raw.PDF_MAX_PAGE_PIXELS,
     cpuThreadHeapMb: raw.CPU_THREAD_HEAP_MB,
     stores,
+    tracing:
+      raw.SENTRY_DSN === undefined || raw.SENTRY_DSN === ''
+        ? null
+        : { dsn: raw.SENTRY_DSN, environment: raw.SENTRY_ENVIRONMENT, release: raw.SENTRY_RELEASE, sampleRate: raw.SENTRY_TRACES_SAMPLE_RATE },
     storage,
     artifactStore: raw.ARTIFACT_STORE,
     retention,
@@ -257,6 +274,16 @@ export function artifactSweepOf(config: Pick<WorkerEnvConfig, 'retention'>): Art
     ...(artifactOrphanGraceMs === undefined ? {} : { orphanGraceMs: artifactOrphanGraceMs }),
     ...(artifactSweepIntervalMs === undefined ? {} : { intervalMs: artifactSweepIntervalMs }),
   };
+}
+
+/**
+ * The attempt tracer `SENTRY_DSN` asks for (a transaction per attempt, `SENTRY_TRACES_SAMPLE_RATE`
+ * of them), or undefined without a DSN — then `@sentry/node` is never loaded.
+ */
+export async function tracerFromConfig(config: WorkerEnvConfig, logger: Logger): Promise<AttemptTracer | undefined> {
+  if (config.tracing === null) return undefined;
+  const { release, ...rest } = config.tracing;
+  return createSentryAttemptTracer({ ...rest, ...(release === undefined ? {} : { release }), logger });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AttemptTracer } from '../tracing/attempt-tracing.js';
 import { BackoffPolicySchema } from '@kai-jobs/checkpoint';
 import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type JobStore, type MetricsRecorder } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
@@ -84,6 +85,11 @@ export const WorkerRuntimeOptionsSchema = z
       .default({}),
     /** Where completions, failures and gaps are counted; default the Redis recorder on the runtime's connection. */
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
+    /**
+     * Receives each finished attempt (one Sentry transaction with a span per stage: see
+     * `createSentryAttemptTracer`). Closed with the runtime. Default: none.
+     */
+    tracer: custom<AttemptTracer>('an AttemptTracer').optional(),
     logger: custom<Logger>('a Logger').optional(),
     clock: custom<Clock>('a Clock').optional(),
   })

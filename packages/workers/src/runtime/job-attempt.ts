@@ -16,6 +16,7 @@ import {
   type Logger,
   type MetricsRecorder,
   type Payload,
+  type ProgressUpdate,
   type StatusRow,
   type JobStore,
 } from '@kai-jobs/queue';
@@ -55,6 +56,8 @@ export interface AttemptDeps {
   crashSuspects?: { enter(jobId: string): boolean; deferDelayMs(): number };
   /** The queue's clock (Redis `TIME`, ms): a monitor restart's backoff is counted on it. */
   queueNowMs(): Promise<number>;
+  /** Board (issue 17): sees every progress update, for the job's BullMQ progress snapshot. */
+  onProgress?(update: ProgressUpdate): void;
 }
 
 /** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
@@ -167,6 +170,7 @@ export async function runAttempt(
         logger.warn('progress write failed', { error: toError(error).message });
       }
     },
+    ...(deps.onProgress === undefined ? {} : { onReport: deps.onProgress }),
   });
   reporter.noteWrite();
   const stages = definition.stages as readonly StageDefinition[];
@@ -198,7 +202,7 @@ export async function runAttempt(
       await reporter.report({ ...(firstStage ? { stage: firstStage.name } : {}), percent: starts[resumeIndex] as number });
       logger.info('resuming from checkpoint', { from: firstStage?.name ?? 'result', restored: resumeIndex });
     }
-    deps.events.emit('job:started', { jobId, type, attempt: row.attempt, resumeIndex, workerId: deps.workerId });
+    deps.events.emit('job:started', { jobId, type, attempt: row.attempt, restartCount: row.restartCount, resumeIndex, workerId: deps.workerId });
 
     // Only the first stage to run can have a resume state (later ones never started), and a
     // first attempt has none: skip the read then.
@@ -211,7 +215,7 @@ export async function runAttempt(
       const stage = stages[index] as StageDefinition;
       currentStage = stage.name;
       controller.signal.throwIfAborted();
-      deps.events.emit('stage:started', { jobId, type, stage: stage.name, attempt: row.attempt, workerId: deps.workerId });
+      deps.events.emit('stage:started', { jobId, type, stage: stage.name, attempt: row.attempt, workerId: deps.workerId, percent: starts[index] as number });
       const ctx = createStageContext({
         stage,
         index,

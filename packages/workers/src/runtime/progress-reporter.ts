@@ -10,6 +10,8 @@ export interface ProgressReporterDeps {
   clock: Clock;
   /** A scheduled write failed (e.g. the fence was superseded). */
   onError(error: unknown): void;
+  /** Sees every update as reported, before throttling (Bull Board's progress snapshot). */
+  onReport?(update: ProgressUpdate): void;
 }
 
 /**
@@ -33,6 +35,7 @@ export class ProgressReporter {
   /** Merges `update` into the pending write; writes now if the throttle allows. */
   async report(update: ProgressUpdate): Promise<void> {
     if (update.detail !== undefined && update.detail !== '') this.detailShown = true;
+    this.deps.onReport?.(update);
     this.pending = merge(this.pending, update);
     const now = this.deps.clock.now();
     if (now - this.lastWriteAt >= this.deps.throttleMs) {

@@ -3,8 +3,9 @@ import type { JobType } from '@kai-jobs/queue';
 
 /** Every event the worker runtime emits, `noun:verb`, with its payload. */
 export interface RuntimeEventMap {
-  'job:started': { jobId: string; type: JobType; attempt: number; resumeIndex: number; workerId: string };
-  'stage:started': { jobId: string; type: JobType; stage: string; attempt: number; workerId: string };
+  'job:started': { jobId: string; type: JobType; attempt: number; restartCount: number; resumeIndex: number; workerId: string };
+  /** `percent`: the job's overall 0–100 at the start of the stage. */
+  'stage:started': { jobId: string; type: JobType; stage: string; attempt: number; workerId: string; percent: number };
   'stage:completed': { jobId: string; type: JobType; stage: string; attempt: number; workerId: string };
   'job:completed': { jobId: string; type: JobType; attempt: number; workerId: string; maxUpdateGapMs: number };
   'job:failed': { jobId: string; type: JobType; stage: string | null; error: string; workerId: string };

@@ -5,6 +5,7 @@ import {
   ACTIVE_STATUSES,
   bullPrefix,
   closeRedis,
+  isDrillPayload,
   ConnectionRole,
   createRedisConnection,
   jobCatalog,
@@ -36,6 +37,9 @@ import { defaultConcurrency, WorkerRuntimeOptionsSchema, type ResolvedWorkerRunt
 import { CRASH_SUSPECT_DEFER_MS, CrashSuspectSlot } from './crash-suspects.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { runAttempt } from './job-attempt.js';
+import { JobBoardWriter } from './job-board-writer.js';
+import { tellJobStories } from './job-story.js';
+import { AttemptTraceRecorder, recordAttemptTraces } from '../tracing/attempt-trace-recorder.js';
 import { guardStore, type GuardedStore } from './outage-tolerance.js';
 import { RuntimeEventBus, type RuntimeEventMap } from './runtime-events.js';
 import { createWorkerId, workerClientName } from './worker-identity.js';
@@ -50,7 +54,16 @@ interface ActiveAttempt {
   settled: Promise<void>;
   /** Resolves once the attempt has claimed the status row (or has ended without claiming it). */
   claimed: Promise<void>;
+  /** Its BullMQ progress and log lines, for Bull Board. */
+  board: JobBoardWriter;
+  /** Its job's stage names, in order. */
+  stages: readonly string[];
+  /** What it did, for its Sentry transaction (when a tracer is configured). */
+  trace: AttemptTraceRecorder | undefined;
 }
+
+/** Longest a shutdown waits (ms) for an ended attempt's last Bull Board writes (they never fail or hold up a job). */
+const BOARD_WRITES_SETTLE_MS = 1000;
 
 /**
  * One worker process's runtime: a BullMQ worker per job type running staged jobs, one
@@ -174,6 +187,13 @@ export class WorkerRuntime {
       );
       this.artifactSweeper.start();
     }
+    tellJobStories({
+      events: this.events,
+      writerOf: (jobId) => this.active.get(jobId)?.board,
+      stagesOf: (jobId) => this.active.get(jobId)?.stages ?? [],
+      activeWriters: () => [...this.active.values()].map((attempt) => attempt.board),
+    });
+    if (this.options.tracer !== undefined) recordAttemptTraces(this.events, (jobId) => this.active.get(jobId)?.trace);
 
     this.subscriber = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.subscriber.on('error', (error: Error) => this.logger.warn('abort subscriber error', { error: error.message }));
@@ -192,7 +212,7 @@ export class WorkerRuntime {
   private createBullWorker(definition: StagedJobDefinition): Worker {
     const { queueName } = jobCatalog[definition.type];
     const concurrency = this.options.concurrency[definition.type] ?? defaultConcurrency(definition.type);
-    const worker = new Worker(queueName, (job, token, signal) => this.process(definition, job, token, signal), {
+    const worker: Worker = new Worker(queueName, (job, token, signal) => this.process(definition, worker, job, token, signal), {
       connection: this.bullConnection as RedisClient,
       prefix: bullPrefix(this.options.redis.prefix, queueName),
       name: this.workerId,
@@ -243,7 +263,13 @@ export class WorkerRuntime {
     await this.registry.start();
   }
 
-  private async process(definition: StagedJobDefinition, job: Job, token: string | undefined, bullSignal?: AbortSignal): Promise<unknown> {
+  private async process(
+    definition: StagedJobDefinition,
+    worker: Worker,
+    job: Job,
+    token: string | undefined,
+    bullSignal?: AbortSignal,
+  ): Promise<unknown> {
     const jobId = job.id as string;
     const controller = new AbortController();
     // BullMQ aborts its signal when the lock is lost or the job is cancelled locally.
@@ -256,7 +282,16 @@ export class WorkerRuntime {
     const settled = new Promise<void>((resolve) => (settle = resolve));
     let markClaimed!: () => void;
     const claimed = new Promise<void>((resolve) => (markClaimed = resolve));
-    this.active.set(jobId, { jobId, job, token: token as string, controller, settled, claimed });
+    const board = new JobBoardWriter({ job, queue: worker, workerId: this.workerId, clock: this.clock, logger: this.logger.child({ jobId }) });
+    const stages = definition.stages.map((stage) => stage.name);
+    const tracer = this.options.tracer;
+    const trace =
+      tracer === undefined
+        ? undefined
+        : new AttemptTraceRecorder({ jobId, type: definition.type, workerId: this.workerId, drill: isDrillPayload(job.data) }, this.clock);
+    const attempt: ActiveAttempt = { jobId, job, token: token as string, controller, settled, claimed, board, stages, trace };
+    this.active.set(jobId, attempt);
+    let thrown: unknown;
     try {
       return await runAttempt(definition, job, token as string, controller, {
         store: this.store as JobStore,
@@ -277,12 +312,24 @@ export class WorkerRuntime {
           deferDelayMs: () => CRASH_SUSPECT_DEFER_MS.min + Math.floor(Math.random() * CRASH_SUSPECT_DEFER_MS.jitter),
         },
         queueNowMs: () => queueClockMs(this.connection as RedisClient),
+        onProgress: (update) => board.update(update),
       });
+    } catch (error) {
+      thrown = error;
+      throw error;
     } finally {
+      if (trace !== undefined) tracer?.record(trace.finish(thrown));
       this.crashSuspects.leave(jobId);
-      this.active.delete(jobId);
+      // A job handed back (a restart's short delay) can already run again here as a new
+      // attempt, registered under the same id: remove this attempt only.
+      if (this.active.get(jobId) === attempt) this.active.delete(jobId);
       markClaimed();
-      settle();
+      // BullMQ moves the job on at once; a shutdown waits (bounded) for the story's last lines.
+      let boardTimer: NodeJS.Timeout | undefined;
+      void Promise.race([board.settled(), new Promise<void>((resolve) => (boardTimer = setTimeout(resolve, BOARD_WRITES_SETTLE_MS)))]).then(() => {
+        clearTimeout(boardTimer);
+        settle();
+      });
     }
   }
 
@@ -389,6 +436,7 @@ export class WorkerRuntime {
     await this.registry?.stop();
     await this.heartbeats?.stop();
     await this.artifactSweeper?.stop();
+    await this.options.tracer?.close();
     await this.ownMetrics?.flush();
     await this.guardedStore?.close();
     await this.cpuPool?.close();

@@ -1,4 +1,4 @@
-import { isKaiJobsError, toError, type Source } from '@kai-jobs/queue';
+import { canaryPdf, isKaiJobsError, toError, type Source } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../errors.js';
 import type { BlobReader } from '../shared/blob-reader.js';
 import { describeContentKind } from '../shared/content-kind.js';
@@ -48,6 +48,9 @@ export async function readSource(source: Source, options: SourceReaderOptions, s
       if (bytes.byteLength > options.maxBytes) throw tooLarge('inline source', bytes.byteLength, options.maxBytes);
       return bytes;
     }
+    case 'canary':
+      // The recovery drill's canary: written here from its line of text (a few hundred bytes).
+      return canaryPdf(source.text);
     default: {
       const exhaustive: never = source;
       throw new PermanentJobError(`unknown source kind ${JSON.stringify(exhaustive)}`);

@@ -171,6 +171,8 @@ export async function openFeedSource(source: Source, config: XmlImportJobConfig,
       }
       return { description: 'inline', chunks: once(), declaredBytes: bytes.byteLength, touch: noop, mapError: toError, dispose: noop };
     }
+    case 'canary':
+      throw new PermanentJobError("a 'canary' source is the PDF recovery drill's; an XML import cannot read it");
     default: {
       const exhaustive: never = source;
       throw new PermanentJobError(`unknown source ${JSON.stringify(exhaustive)}`);

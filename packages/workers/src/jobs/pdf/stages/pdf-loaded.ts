@@ -37,7 +37,7 @@ export type PdfMetadata = z.infer<typeof PdfMetadataSchema>;
 export const PdfLoadedOutputSchema = z.object({
   documentId: z.string(),
   /** Which kind of source it came from (the payload holds the rest). */
-  sourceKind: z.enum(['file', 'url', 'storage', 'inline']),
+  sourceKind: z.enum(['file', 'url', 'storage', 'inline', 'canary']),
   /** sha256 of the PDF bytes. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().positive(),

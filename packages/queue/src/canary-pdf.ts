@@ -1,11 +1,14 @@
+/** The line of text of the recovery drill's canary PDF. */
+export const CANARY_TEXT = 'kai-jobs drill: porcelain tile 60x60 cm';
+
 /**
- * A minimal one-page PDF with a line of text, written by hand (no PDF library in the
- * monitor): the recovery drill's canary input. It travels inline in the job's payload (the
- * monitor has no blob store the workers share), so it is kept to a few hundred bytes: no
- * whitespace a parser does not need, a page just large enough for the line. Offsets in the
+ * A minimal one-page PDF with a line of text, written by hand (no PDF library needed): the
+ * recovery drill's canary input. The drill enqueues only its spec (`{ kind: 'canary', text }`
+ * as the source); the worker writes the PDF from it, so no document travels in the job data.
+ * No whitespace a parser does not need, a page just large enough for the line; offsets in the
  * cross-reference table are computed, so pdf.js opens it cleanly.
  */
-export function canaryPdf(text = 'kai-jobs drill: porcelain tile 60x60 cm'): Buffer {
+export function canaryPdf(text: string = CANARY_TEXT): Buffer {
   const escaped = text.replace(/[\\()]/g, (c) => `\\${c}`);
   const content = `BT/F1 12 Tf 8 8 Td(${escaped})Tj ET`;
   const objects = [

@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FailoverWatcher } from '@kai-jobs/monitor';
+import { jobCatalog } from '@kai-jobs/queue';
+import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkerProcess, stopWorkerProcess } from '../../../packages/workers/test/fixtures/worker-process.js';
+import { client, pdf, readRuns, syntheticRuntime } from '../../../test/e2e/helpers.js';
+import { launchChromium, PASSWORD, startTestBoard, USER } from './support.js';
+
+const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));
+const QUEUE = jobCatalog.pdf.queueName;
+const TEST_MS = 120_000;
+
+describe("a job's story on Bull Board, in Chromium", () => {
+  const ctx = useRedisTestContext(import.meta.url);
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function openPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, httpCredentials: { username: USER, password: PASSWORD } });
+    ctx.manage('browser context', context);
+    return context.newPage();
+  }
+
+  /** The text of one of the job page's tabs (Progress, Logs, …) after clicking it. */
+  async function tabText(page: Page, tab: string, expected: RegExp): Promise<string> {
+    await page.getByRole('button', { name: tab, exact: true }).or(page.getByRole('tab', { name: tab, exact: true })).first().click();
+    let shown = '';
+    try {
+      await waitFor(
+        async () => {
+          shown = await page.locator('main').innerText();
+          return expected.test(shown);
+        },
+        { timeoutMs: 20_000 },
+      );
+    } catch {
+      await page.screenshot({ path: `${RESULTS_DIR}story-${tab}-missing.png`, fullPage: true });
+      throw new Error(`the ${tab} tab never showed ${String(expected)}; it showed:\n${shown}`);
+    }
+    return shown;
+  }
+
+  it('shows stage, progress, log lines and recovery history of a job whose worker was killed, failed over and resumed', { timeout: TEST_MS }, async () => {
+    // Worker A, a real process, runs the job and hangs in tiles_generated (attempt 1 only).
+    const workerA = await startWorkerProcess({ prefix: ctx.prefix, workerId: 'story-a', env: { HEARTBEAT_INTERVAL_MS: '200' } });
+    ctx.manage('worker A', { close: () => stopWorkerProcess(workerA) });
+    const jobs = client(ctx);
+    const { id } = await jobs.enqueue('pdf', pdf('hold:tiles_generated'));
+    await waitFor(async () => (await readRuns(ctx.redis, ctx.prefix)).some((run) => run.jobId === id && run.stage === 'tiles_generated'), {
+      timeoutMs: 30_000,
+      message: 'worker A never reached tiles_generated',
+    });
+
+    const board = await startTestBoard(ctx);
+    const page = await openPage();
+    const jobUrl = new URL(`queue/${QUEUE}/${id}`, board.url).href;
+    await page.goto(jobUrl);
+    // While A runs it: the stage and its overall progress (two of five stages done = 40 %).
+    const running = await tabText(page, 'Progress', /stage:"tiles_generated"/);
+    expect(running).toMatch(/progress:40\b/);
+    expect(running).toMatch(/workerId:"story-a"/);
+    await page.screenshot({ path: `${RESULTS_DIR}story-running.png`, fullPage: true });
+
+    // A dies hard; the failover watcher sees its connection gone and hands the job back.
+    workerA.kill('SIGKILL');
+    await workerA.exited;
+    const watcher = ctx.track('failover watcher', new FailoverWatcher({ redis: ctx.redisOptions, graceMs: 0, checkIntervalMs: 50, leaseMs: 2000 }));
+    await waitFor(async () => (await watcher.runOnce()).failedOver.some((failover) => failover.workerId === 'story-a'), {
+      timeoutMs: 20_000,
+      message: 'the watcher never failed worker A over',
+    });
+    await watcher.stop();
+
+    // Worker B resumes it after the text_extracted checkpoint, at tiles_generated, and completes it.
+    const workerB = await syntheticRuntime(ctx, 'story-b');
+    await jobs.waitForResult(id, { timeoutMs: 30_000 });
+
+    await page.goto(jobUrl);
+    // The board writes land beside BullMQ's completion: the tab polls until the last one shows.
+    const progress = await tabText(page, 'Progress', /progress:100\b[\s\S]*history:/);
+    expect(progress).toMatch(/stage:"materials_extracted"/);
+    expect(progress).toMatch(/progress:100\b/);
+    expect(progress).toMatch(/attempt:2\b/);
+    expect(progress).toMatch(/restartCount:1\b/);
+    expect(progress).toMatch(/workerId:"story-b"/);
+    expect(progress).toMatch(/failed over: worker story-a vanished \(gone [\d.]+ m?s\) in tiles_generated; restart 1/);
+    expect(progress).toMatch(/resumed from tiles_generated by story-b \(restored pdf_loaded, text_extracted\)/);
+    await page.screenshot({ path: `${RESULTS_DIR}story-progress.png`, fullPage: true });
+
+    const logs = await tabText(page, 'Logs', /completed in attempt 2/);
+    const story = [
+      /claimed by worker story-a \(attempt 1\)/,
+      /stage pdf_loaded started/,
+      /stage pdf_loaded checkpointed/,
+      /stage text_extracted checkpointed/,
+      /stage tiles_generated started/,
+      /failed over: worker story-a vanished \(its connection gone for [\d.]+ m?s\) in tiles_generated; handed back to the queue, the next worker resumes from the last checkpoint; restart 1 of 3/,
+      /claimed by worker story-b \(attempt 2, after 1 restart\): resumed from tiles_generated, restored pdf_loaded, text_extracted from their checkpoints/,
+      /stage tiles_generated checkpointed/,
+      /stage materials_extracted checkpointed/,
+      /completed in attempt 2/,
+    ];
+    // In this order.
+    let from = 0;
+    for (const line of story) {
+      const match = line.exec(logs.slice(from));
+      expect(match, `log line ${String(line)} (after position ${from}) in:\n${logs}`).not.toBeNull();
+      from += (match?.index ?? 0) + (match?.[0].length ?? 0);
+    }
+    await page.screenshot({ path: `${RESULTS_DIR}story-logs.png`, fullPage: true });
+    await workerB.close();
+  });
+});
