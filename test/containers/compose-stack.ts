@@ -58,7 +58,7 @@ export interface ComposeStack {
   docker(args: readonly string[], timeoutMs?: number): Promise<string>;
   /** The containers of a service (running or not), oldest first. */
   containers(service: string): Promise<ContainerInfo[]>;
-  /** The worker id a worker container logged when it started (its `worker runtime started` line). */
+  /** The worker id a worker container logged when it (last) started (its `worker runtime started` line). */
   workerIdOf(containerId: string): Promise<string | null>;
   down(): Promise<void>;
 }
@@ -126,8 +126,9 @@ export async function startStack(options: { workers: number; env?: Record<string
     },
     async workerIdOf(containerId) {
       const { stdout, stderr } = await execFileAsync('docker', ['logs', containerId], { env, maxBuffer: 64 * 1024 * 1024 });
-      const match = /"workerId":"([^"]+)"[^\n]*"msg":"worker runtime started"/.exec(stdout + stderr);
-      return match === null ? null : (match[1] as string);
+      // The latest start: a container restarted by its policy logs a new worker id.
+      const ids = [...(stdout + stderr).matchAll(/"workerId":"([^"]+)"[^\n]*"msg":"worker runtime started"/g)].map((match) => match[1] as string);
+      return ids.at(-1) ?? null;
     },
     async down() {
       await compose(['down', '-v', '--remove-orphans', '-t', '5'], 180_000);

@@ -164,4 +164,78 @@ describe('the compose stack', () => {
       expect(same?.attempt, earlier.stage).toBe(earlier.attempt);
     }
   }, 420_000);
+  it('scaling from 3 to 5 workers and back under load loses and doubles nothing', async () => {
+    const pdf = (await makeCataloguePdf()).toString('base64');
+    const feed = Buffer.from(feedText(300, 0)).toString('base64');
+    const ids: string[] = [];
+    for (let index = 0; index < 12; index++) {
+      ids.push((await client.enqueue('pdf', { documentId: `doc-scale-${index}`, source: { kind: 'inline', base64: pdf } })).id);
+      ids.push((await client.enqueue('xml-import', { importJobId: `imp-scale-${index}`, sourceName: `scale-${index}`, source: { kind: 'inline', base64: feed }, fieldMapping: PRODUCT_MAPPING, batchSize: 50 })).id);
+    }
+    await stack.compose(['up', '-d', '--no-build', '--no-recreate', '--scale', 'worker=5', '--scale', 'monitor=2'], 300_000);
+    await waitFor(async () => (await stack.containers('worker')).filter((worker) => worker.running).length === 5, { timeoutMs: 60_000, message: 'did not scale to 5 workers' });
+    // Some work done on 5 workers, then back to 3 while jobs are still running: compose stops 2 (SIGTERM).
+    await waitFor(async () => (await Promise.all(ids.map((id) => store.get(id)))).filter((row) => row?.status === 'completed').length >= 4, { timeoutMs: 120_000, intervalMs: 250, message: 'no progress on 5 workers' });
+    await stack.compose(['up', '-d', '--no-build', '--no-recreate', '--scale', 'worker=3', '--scale', 'monitor=2'], 300_000);
+    expect((await stack.containers('worker')).filter((worker) => worker.running)).toHaveLength(3);
+    await waitFor(async () => (await Promise.all(ids.map((id) => store.get(id)))).every((row) => row?.status === 'completed'), { timeoutMs: 300_000, intervalMs: 500, message: 'not every job completed after scaling down' });
+    for (const id of ids) {
+      const history = (await events(id)).map((entry) => entry.event);
+      // Completed once; nothing lost (the hand-backs of the stopped workers were taken up).
+      expect(history.filter((event) => event === 'completed'), id).toHaveLength(1);
+    }
+    // Each feed's 300 products were counted once each (a batch imported twice would count twice).
+    for (const id of ids) {
+      const row = await store.get(id);
+      if (row?.type !== 'xml-import') continue;
+      expect(row.counters, id).toMatchObject({ total_products: 300, processed_products: 300, failed_products: 0 });
+    }
+  }, 600_000);
+
+  it('docker stop of a worker mid-stage: the stage reaches its checkpoint within the grace period, the job is handed back at once, the container exits 0', async () => {
+    const { id } = await client.enqueue('pdf', { documentId: 'doc-stop', source: { kind: 'inline', base64: (await makeLongPdf(16)).toString('base64') } });
+    const job = { id, type: 'pdf' as const };
+    let holder = '';
+    await waitFor(async () => {
+      const row = await store.get(id);
+      if (row?.status !== 'processing' || row.currentStage !== 'tiles_generated' || row.workerId === null) return false;
+      holder = row.workerId;
+      return true;
+    }, { timeoutMs: 120_000, intervalMs: 100, message: 'the PDF never got into its tiles stage' });
+    const container = await containerOf(holder);
+    const stoppedAt = Date.now();
+    // docker stop: SIGTERM, then SIGKILL after the compose file's stop_grace_period (45 s).
+    await stack.docker(['stop', container], 120_000);
+    const stopTookMs = Date.now() - stoppedAt;
+    const [stopped] = (await stack.containers('worker')).filter((worker) => worker.id === container);
+    expect(stopped?.running).toBe(false);
+    expect(stopped?.exitCode).toBe(0);
+    expect(stopTookMs).toBeLessThan(45_000);
+    // The running stage reached its checkpoint before the process exited…
+    const saved = (await checkpoints.list(job)).find((checkpoint) => checkpoint.stage === 'tiles_generated');
+    expect(saved?.createdAt).toBeLessThanOrEqual(Date.now());
+    expect(saved?.createdAt).toBeGreaterThanOrEqual(stoppedAt - 1_000);
+    // …and the job was handed back at once (no failover), and completed elsewhere without running tiles again.
+    const history = await events(id);
+    expect(history.map((entry) => entry.event)).toContain('shutdown:handed-back');
+    expect(history.map((entry) => entry.event)).not.toContain('failover');
+    await waitFor(async () => (await store.get(id))?.status === 'completed', { timeoutMs: 300_000, intervalMs: 250, message: 'the PDF did not complete after the stop' });
+    const after = (await checkpoints.list(job)).find((checkpoint) => checkpoint.stage === 'tiles_generated');
+    expect(after?.createdAt).toBe(saved?.createdAt);
+  }, 420_000);
+
+  it('a worker container whose process crashes is restarted by its restart policy', async () => {
+    const [worker] = (await stack.containers('worker')).filter((candidate) => candidate.running);
+    if (worker === undefined) throw new Error('no running worker container');
+    const before = worker.restartCount;
+    // The container's init (init: true) is its State.Pid; kai-jobs is its child. SIGKILL from the host: a crash, not a stop.
+    const initPid = Number((await stack.docker(['inspect', '-f', '{{.State.Pid}}', worker.id])).trim());
+    const children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    expect(children.length).toBeGreaterThan(0);
+    for (const pid of children) process.kill(pid, 'SIGKILL');
+    await waitFor(async () => {
+      const [now] = (await stack.containers('worker')).filter((candidate) => candidate.id === worker.id);
+      return now !== undefined && now.running && now.restartCount > before;
+    }, { timeoutMs: 60_000, intervalMs: 250, message: 'the crashed worker container was not restarted' });
+  }, 120_000);
 });
