@@ -152,10 +152,10 @@ describe('the compose stack', () => {
     expect(restartedAt - killedAt).toBeLessThan(2_000);
     expect(await containerOf(newHolder)).not.toBe(container);
     await waitFor(async () => (await store.get(id))?.status === 'completed', { timeoutMs: 300_000, intervalMs: 250, message: 'the PDF did not complete after the kill' });
-    // The new attempt resumed from the last checkpoint before the kill.
+    // The new attempt resumed at the tiles stage, on the checkpoints written before the kill.
     const history = await events(id);
     expect(history.map((entry) => entry.event)).toContain('failover');
-    expect(history.find((entry) => entry.event === 'resumed')?.['from']).toBe('text_extracted');
+    expect(history.find((entry) => entry.event === 'resumed')?.['from']).toBe('tiles_generated');
     // No finished stage ran again: their checkpoints are the ones written before the kill.
     const after = await checkpoints.list(job);
     for (const earlier of before) {
