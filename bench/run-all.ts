@@ -31,6 +31,7 @@ const BENCHES: BenchSpec[] = [
   { name: 'pdf-text-quality', file: 'pdf-text-quality.bench.ts', args: [], quickArgs: [], title: 'PDF text quality: word and order recall on the PDF text test set' },
   { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: [], title: 'Real work: XML import vs the bare streaming parse; peak RSS of a 100 MB feed' },
   { name: 'scrape', file: 'scrape.bench.ts', args: [], quickArgs: [], title: 'Real work: crawling a 500-page local site vs a bare fetch loop' },
+  { name: 'cli-status', file: 'cli-status.bench.ts', args: ['--runs=15'], quickArgs: ['--runs=3'], title: 'kai-jobs status: start to exit, compiled vs sources' },
   { name: 'worker-rss', file: 'worker-rss.bench.ts', args: ['--jobs=100000'], quickArgs: ['--jobs=10000'], title: 'Worker RSS over 100,000 jobs' },
 ];
 

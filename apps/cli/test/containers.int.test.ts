@@ -79,7 +79,8 @@ describe('containers', () => {
     expect(board.ports).toEqual([{ target: 3000, published: '3000', hostIp: undefined, protocol: 'tcp' }]);
     expect(board.environment['BOARD_PORT']).toBe('3000');
     expect(board.healthcheck?.test[0]).toBe('CMD');
-    expect(board.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:3000/healthz');
+    // On BOARD_PORT (3000 here): the check follows the port the board listens on.
+    expect(board.healthcheck?.test.join(' ')).toContain("fetch('http://127.0.0.1:' + (process.env.BOARD_PORT || 3000) + '/healthz')");
   });
 
   it('the kai-jobs services run a kai-jobs command from the one image, once Redis is healthy', () => {
@@ -121,14 +122,18 @@ describe('containers', () => {
     expect(service(file, 'board').environment['LOG_LEVEL']).toBe('debug');
   });
 
-  it('the Dockerfile is multi-stage on node:22-slim, runs as a non-root user, with exec-form commands', () => {
+  it('the Dockerfile is multi-stage on node:22-slim, runs the compiled code as a non-root user, with exec-form commands', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    // pnpm, build (all dependencies, `node scripts/build.mjs`), prod-deps (--prod), runtime.
+    expect(dockerfile.match(/^FROM .+ AS (\S+)$/gm)?.map((line) => line.split(' AS ')[1])).toEqual(['pnpm', 'build', 'prod-deps', 'runtime']);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-slim$/m);
     expect(dockerfile).toMatch(/npm install -g pnpm@12\.4\.2/);
-    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile --prod=false/);
+    expect(dockerfile).toMatch(/^RUN node scripts\/build\.mjs --clean$/m);
+    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile --prod\b/);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "--import", "tsx", "apps\/cli\/src\/bin\/kai-jobs\.ts"\]$/m);
+    // Plain node on the compiled binary: no tsx in the image.
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "apps\/cli\/dist\/bin\/kai-jobs\.js"\]$/m);
+    expect(dockerfile.split('\n').filter((line) => !line.startsWith('#')).join('\n')).not.toContain('tsx');
     expect(dockerfile).toMatch(/^CMD \["start"\]$/m);
     // Every workspace package's manifest is copied before the install, or the lockfile would not match.
     const workspace = ['packages', 'apps'].flatMap((group) =>
@@ -137,7 +142,7 @@ describe('containers', () => {
     expect(workspace.length).toBeGreaterThanOrEqual(6);
     for (const dir of workspace) expect(dockerfile).toContain(`COPY ${dir}/package.json ${dir}/`);
     // Every file the dependency stage copies exists, or `docker build` stops there.
-    for (const match of dockerfile.matchAll(/^COPY (?!--)(.+) \S+$/gm)) {
+    for (const match of dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)) {
       for (const source of (match[1] as string).split(' ')) {
         if (source !== '.') expect(existsSync(join(ROOT, source)), `COPY ${source}`).toBe(true);
       }

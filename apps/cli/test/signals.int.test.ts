@@ -5,15 +5,18 @@
  * stop is exit 0, no process of the group left, the worker's registry entry removed by the
  * worker itself (deregistered, not failed over) and no `ELIFECYCLE` from pnpm.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createJobClient, enqueueRecoveryDrill, RedisJobStore, workerRegistryKeys } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
-import { processGroup, spawnPnpm, tempDir, testEnv, type SpawnedCli } from './support.js';
+import { COMPILED_KAI_JOBS_BIN, ensureBuilt, processGroup, REPO_ROOT, spawnCompiled, spawnPnpm, tempDir, testEnv, type SpawnedCli } from './support.js';
 
 const ctx = useRedisTestContext(import.meta.url);
+
+// `pnpm start` builds a stale dist/ itself; built here first, so its start stays within the tests' ready timeouts.
+beforeAll(() => ensureBuilt(), 600_000);
 
 /** A `pnpm start` that is ready: its pids and its worker's id. */
 interface Started {
@@ -39,6 +42,9 @@ async function startViaPnpm(extra: Record<string, string> = {}): Promise<Started
     // One process under pnpm: node itself (no sh, no tsx launcher) — a signal pnpm relays reaches kai-jobs.
     const children = processGroup(pnpmPid).filter((member) => member.ppid === pnpmPid);
     expect(children.map((child) => child.command)).toEqual(['node']);
+    // …running the compiled binary with plain node: no tsx, no TypeScript compiled at start.
+    const argv = readFileSync(`/proc/${(children[0] as { pid: number }).pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(argv.slice(1)).toEqual([relative(REPO_ROOT, COMPILED_KAI_JOBS_BIN), 'start']);
     await waitFor(() => registered(workerId as string), { timeoutMs: 10_000, message: 'the worker never registered' });
     return { cli, pnpmPid, nodePid: (children[0] as { pid: number }).pid, workerId: workerId as string };
   } catch (error) {
@@ -193,6 +199,53 @@ describe('stopping pnpm start', () => {
       expect(started.cli.stderr()).toContain('"msg":"SIGINT: stopping gracefully"');
     } finally {
       await started.cli.kill();
+    }
+  }, 120_000);
+  it('SIGINT to the kai-jobs process itself (kill -INT <pid>): exit 0, and pnpm exits 0 with it', async () => {
+    const started = await startViaPnpm();
+    try {
+      process.kill(started.nodePid, 'SIGINT');
+      await expectCleanStop(started);
+      expect(started.cli.stderr()).toContain('"msg":"SIGINT: stopping gracefully"');
+    } finally {
+      await started.cli.kill();
+    }
+  }, 120_000);
+
+  it('a second SIGTERM to the kai-jobs process during a slow shutdown exits at once with 143', async () => {
+    const started = await startViaPnpm({ SHUTDOWN_GRACE_MS: '600000' });
+    try {
+      await enqueueHangingJob();
+      process.kill(started.nodePid, 'SIGTERM');
+      await started.cli.waitForStderr(/"msg":"still stopping gracefully: a second signal \(Ctrl-C\) stops at once"/, 30_000);
+      const sentAt = performance.now();
+      process.kill(started.nodePid, 'SIGTERM');
+      // pnpm exits with its script's code.
+      expect(await started.cli.exited).toBe(143);
+      expect(performance.now() - sentAt).toBeLessThan(10_000);
+      expect(started.cli.stderr()).toContain('"msg":"second signal (SIGTERM): stopping at once"');
+      await waitFor(() => processGroup(started.pnpmPid).length === 0, { timeoutMs: 10_000, message: 'processes left after the forced stop' });
+    } finally {
+      await started.cli.kill();
+    }
+  }, 120_000);
+});
+
+describe('stopping the compiled binary run by node directly (as the image runs it)', () => {
+  it('SIGTERM (docker stop): the running job is handed back, the worker deregisters, exit 0', async () => {
+    const cli: SpawnedCli = spawnCompiled(['start'], testEnv(ctx.redisUrl, ctx.prefix, { BOARD_PORT: '0', LOG_LEVEL: 'info' }));
+    try {
+      const [, workerId] = await cli.waitForStderr(/"workerId":"([^"]+)"[^\n]*"msg":"kai-jobs ready"/, 90_000);
+      const id = await enqueueHangingJob();
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+      expect(await registered(workerId as string)).toBe(false);
+      expect(cli.stderr()).toContain('"msg":"SIGTERM: stopping gracefully"');
+      const history = await events(id);
+      expect(history).toContain('shutdown:handed-back');
+      expect(history).not.toContain('failover');
+    } finally {
+      await cli.kill();
     }
   }, 120_000);
 });

@@ -3,7 +3,7 @@
  * keep a long-running command (worker, monitor, board) running until the test stops it, and
  * spawn the real binary.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,20 @@ import { COMMANDS, runCli, type CliIo, type ExitCode, type OutputStream } from '
 
 /** The binary. */
 export const KAI_JOBS_BIN = fileURLToPath(new URL('../src/bin/kai-jobs.ts', import.meta.url));
+/** The compiled binary (`pnpm build`), which `pnpm start`, `pnpm kai-jobs` and the image run with plain node. */
+export const COMPILED_KAI_JOBS_BIN = fileURLToPath(new URL('../dist/bin/kai-jobs.js', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL('../../../scripts/build.mjs', import.meta.url));
+
+/**
+ * Compiles the workspace when a source is newer than dist/ (`node scripts/build.mjs
+ * --if-stale`, which `pnpm start` runs too). Tests of the compiled code call it in `beforeAll`
+ * (up to minutes on a loaded machine; seconds when dist/ is current); concurrent callers wait
+ * for one build (the script holds a lock).
+ */
+export function ensureBuilt(): void {
+  execFileSync(process.execPath, [BUILD_SCRIPT, '--if-stale', '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] });
+}
 
 /** A stream that keeps what is written. */
 export class Buffered implements OutputStream {
@@ -106,6 +119,16 @@ export interface SpawnedCli {
 /** Spawns the binary with `argv` and `env` (on top of this process's environment). */
 export function spawnCli(argv: readonly string[], env: Record<string, string>): SpawnedCli {
   const child = spawn(process.execPath, ['--import', 'tsx', KAI_JOBS_BIN, ...argv], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return trackSpawned(child);
+}
+
+/** Spawns the compiled binary with plain node (no tsx), as the image runs it. */
+export function spawnCompiled(argv: readonly string[], env: Record<string, string>): SpawnedCli {
+  const child = spawn(process.execPath, [COMPILED_KAI_JOBS_BIN, ...argv], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

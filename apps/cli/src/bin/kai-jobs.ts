@@ -14,9 +14,9 @@
 import type { ProcessAlerter } from '@kai-jobs/monitor';
 import { toError } from '@kai-jobs/queue';
 import { runCli } from '../cli/run-cli.js';
-import { installCliAlerts } from '../run/process-alerts.js';
 import { COMMANDS } from '../commands/registry.js';
 import { createCommandLogger } from '../run/logging.js';
+import { loadCliAlerts } from '../run/load-process-alerts.js';
 import { installStopSignals } from '../run/stop-signals.js';
 
 const argv = process.argv.slice(2);
@@ -44,6 +44,9 @@ if (spec?.handlesSignals === true) {
     },
     ...(logger === undefined ? {} : { logger }),
   });
+  // Imported only here: the alerter loads @kai-jobs/monitor and the Sentry SDK, which the
+  // short commands (status, list, enqueue) do not need and would pay ~0.5 s of start-up for.
+  const installCliAlerts = await loadCliAlerts();
   try {
     alerts = installCliAlerts(process.env, spec.name, (code) => process.exit(code));
   } catch (error) {

@@ -2,7 +2,6 @@ import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { parseCliEnv } from '../config/cli-env.js';
 import { writeJson, writeLines } from '../output/format.js';
-import { runDoctor } from '../doctor/run-doctor.js';
 
 /** `kai-jobs doctor` — checks a deployment, one line per check. */
 export const doctorCommand: CommandSpec = {
@@ -20,6 +19,8 @@ export const doctorCommand: CommandSpec = {
   options: {},
   examples: ['kai-jobs doctor', 'kai-jobs doctor --json | jq ".checks[] | select(.status != \\"ok\\")"'],
   async run({ io, json }) {
+    // Imported here: the checks load @kai-jobs/monitor, BullMQ and the Sentry SDK.
+    const { runDoctor } = await import('../doctor/run-doctor.js');
     const report = await runDoctor(parseCliEnv(io.env), io.env);
     if (json) writeJson(io.stdout, report);
     else {

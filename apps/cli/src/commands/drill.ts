@@ -3,7 +3,6 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { sharedJobStore } from '../config/shared-store-set.js';
 import { formatDuration, writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
-import { createMonitorService } from '../run/monitor-service.js';
 
 /** `kai-jobs drill` — the recovery drill. */
 export const drillCommand: CommandSpec = {
@@ -27,6 +26,8 @@ export const drillCommand: CommandSpec = {
     const updateTimeoutMs = args.int('update-timeout-ms', { min: 100 });
     const logger = createCommandLogger({ LOG_LEVEL: 'warn', ...io.env }, io.stderr, 'kai-drill', json);
     const stores = sharedJobStore(io.env, logger);
+    // Imported here, not at the top: @kai-jobs/monitor loads the Sentry SDK, which the other commands do not need.
+    const { createMonitorService } = await import('../run/monitor-service.js');
     const service = createMonitorService(io.env, logger, stores);
     try {
       if (!json) io.stdout.write('drill: enqueuing a canary PDF that hangs once in text_extracted…\n');

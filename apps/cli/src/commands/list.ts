@@ -3,7 +3,6 @@ import type { CommandSpec } from '../cli/command.js';
 import { UsageError } from '../cli/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { parseCliEnv } from '../config/cli-env.js';
-import { monitorSettings } from '../config/monitor-settings.js';
 import { withSystem } from '../config/system.js';
 import { formatDuration, formatPercent, formatTable, orDash, writeJson, writeLines } from '../output/format.js';
 import { rowSummary } from './job-inspection.js';
@@ -35,7 +34,8 @@ export const listCommand: CommandSpec = {
     const stuck = args.flag('stuck');
     if (stuck && statusFilter !== undefined) throw new UsageError('--stuck lists unfinished jobs of any status; drop --status', 'list');
     const types: readonly JobType[] = typeFilter === undefined ? JOB_TYPES : [typeFilter];
-    const settings = stuck ? monitorSettings(io.env) : null;
+    // Imported only for --stuck: the monitor's settings load @kai-jobs/monitor (and the Sentry SDK).
+    const settings = stuck ? (await import('../config/monitor-settings.js')).monitorSettings(io.env) : null;
     return withSystem(parseCliEnv(io.env), async (system) => {
       const storeNow = await system.store.now();
       const jobs: (Record<string, unknown> & { updatedAt: number })[] = [];

@@ -5,7 +5,6 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { sharedJobStore } from '../config/shared-store-set.js';
 import { formatDuration, formatTable, writeJson, writeLines } from '../output/format.js';
 import { createCommandLogger } from '../run/logging.js';
-import { createMonitorService } from '../run/monitor-service.js';
 import { untilStopped } from '../run/until-stopped.js';
 
 function decisionRows(decisions: readonly MonitorDecision[]): string[] {
@@ -33,6 +32,8 @@ export const monitorCommand: CommandSpec = {
   async run({ io, json }, args) {
     const logger = createCommandLogger(io.env, io.stderr, 'kai-monitor', json);
     const stores = sharedJobStore(io.env, logger);
+    // Imported here, not at the top: @kai-jobs/monitor loads the Sentry SDK, which the other commands do not need.
+    const { createMonitorService } = await import('../run/monitor-service.js');
     const service = createMonitorService(io.env, logger, stores);
     try {
       if (args.flag('once')) {

@@ -1,9 +1,8 @@
-import { MetricsReader, type GapAdvice } from '@kai-jobs/monitor';
+import type { GapAdvice } from '@kai-jobs/monitor';
 import { JOB_TYPES } from '@kai-jobs/queue';
 import type { CommandSpec } from '../cli/command.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { parseCliEnv } from '../config/cli-env.js';
-import { monitorSettings } from '../config/monitor-settings.js';
 import { withSystem } from '../config/system.js';
 import { formatDuration, formatTable, writeJson, writeLines } from '../output/format.js';
 
@@ -37,6 +36,8 @@ export const thresholdsCommand: CommandSpec = {
   examples: ['kai-jobs thresholds', 'kai-jobs thresholds --window-hours 168 --json'],
   async run({ io, json }, args) {
     const windowMs = (args.int('window-hours', { min: 1, max: 14 * 24 }) ?? 24) * 3_600_000;
+    // Imported here, not at the top: @kai-jobs/monitor loads the Sentry SDK, which the other commands do not need.
+    const [{ MetricsReader }, { monitorSettings }] = await Promise.all([import('@kai-jobs/monitor'), import('../config/monitor-settings.js')]);
     const settings = monitorSettings(io.env);
     return withSystem(parseCliEnv(io.env), async (system) => {
       const reader = new MetricsReader({ connection: system.redis, prefix: system.config.redis.prefix });

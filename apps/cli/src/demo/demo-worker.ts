@@ -15,7 +15,10 @@ export interface DemoWorker {
   stop(): Promise<void>;
 }
 
-const BIN = fileURLToPath(new URL('../bin/kai-jobs.ts', import.meta.url));
+/** Compiled (dist/): the worker runs the compiled binary with plain node; from the sources, through tsx. */
+const COMPILED = import.meta.url.endsWith('.js');
+const BIN = fileURLToPath(new URL(COMPILED ? '../bin/kai-jobs.js' : '../bin/kai-jobs.ts', import.meta.url));
+const NODE_ARGS = COMPILED ? [] : ['--import', 'tsx'];
 const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
@@ -25,7 +28,7 @@ const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
  */
 export async function startDemoWorker(env: Environment, readyTimeoutMs = 60_000): Promise<DemoWorker> {
   const workerId = `demo-worker-${randomBytes(3).toString('hex')}`;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', BIN, 'worker', '--json'], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, BIN, 'worker', '--json'], {
     cwd: PACKAGE_DIR,
     env: {
       ...env,

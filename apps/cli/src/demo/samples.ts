@@ -3,9 +3,9 @@
  * tests use (pdf-lib PDFs, a small HTML site with JSON-LD products, a product feed), so the
  * demo runs real work of each type with nothing to download.
  */
-import { makeCataloguePdf, makeLongPdf } from '../../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
-import { html, jsonLd, page, startTestSite, type TestSite } from '../../../../packages/workers/test/jobs/scrape/fixtures/test-site.js';
-import { feedText, PRODUCT_MAPPING } from '../../../../packages/workers/test/jobs/xml-import/fixtures/feeds.js';
+import { makeCataloguePdf, makeLongPdf } from '@kai-jobs/workers/fixtures/pdfs';
+import { html, jsonLd, page, startTestSite, type TestSite } from '@kai-jobs/workers/fixtures/test-site';
+import { feedText, PRODUCT_MAPPING } from '@kai-jobs/workers/fixtures/feeds';
 
 export { PRODUCT_MAPPING };
 

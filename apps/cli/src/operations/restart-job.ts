@@ -1,4 +1,3 @@
-import { lastValidCheckpointStage } from '@kai-jobs/monitor';
 import {
   AbortAction,
   bullJobOptions,
@@ -64,6 +63,8 @@ export async function restartJob(
   if (TERMINAL_STATUSES.includes(row.status)) {
     throw new CommandFailedError(`job ${id} is ${row.status}: a finished job is not restarted; enqueue it again (same payload, a new id)`);
   }
+  // Imported here: @kai-jobs/monitor loads the Sentry SDK, which `kai-jobs restart` never uses.
+  const { lastValidCheckpointStage } = await import('@kai-jobs/monitor');
   const checkpointStage = await lastValidCheckpointStage(deps.checkpointStore, { id, type: row.type });
   const queue = deps.client.queue(row.type);
   const job = await queue.getJob(id);

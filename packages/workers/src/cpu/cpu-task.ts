@@ -31,3 +31,15 @@ export function defineCpuTask<I, O>(
 ): CpuTask<I, O> {
   return { moduleUrl, exportName, ...options };
 }
+
+/**
+ * The URL of a task module beside `baseUrl` (the caller's `import.meta.url`), named by its
+ * TypeScript file (`'../render-page-tiles.ts'`). When the caller is compiled JavaScript
+ * (dist/), the compiled `.js` module beside it: the pool's threads then load JavaScript
+ * without tsx; from the sources (tests, tsx) the `.ts` file.
+ */
+export function taskModuleUrl(relativeTsPath: string, baseUrl: string): string {
+  const url = new URL(relativeTsPath, baseUrl);
+  if (baseUrl.endsWith('.js')) url.pathname = url.pathname.replace(/\.ts$/, '.js');
+  return url.href;
+}

@@ -1,18 +1,27 @@
-// Worker-thread entry of the CPU pool. Plain JavaScript on purpose: it registers tsx so the
-// task modules (TypeScript) can be imported, then runs tasks sent by the pool one at a time.
+// Worker-thread entry of the CPU pool. Plain JavaScript on purpose: it runs tasks sent by the
+// pool one at a time. A task module given as TypeScript (the sources, under tests and tsx)
+// needs tsx's hooks, registered on the first such task; compiled code (dist/, the image) sends
+// .js modules and never loads tsx, which production installs do not have.
 import { parentPort } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
-
-register();
 
 const modules = new Map();
+let tsxRegistered = false;
+
+async function load(moduleUrl) {
+  if (!tsxRegistered && moduleUrl.endsWith('.ts')) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    tsxRegistered = true;
+  }
+  return import(moduleUrl);
+}
 
 parentPort.on('message', async (message) => {
   const { id, moduleUrl, exportName, input } = message;
   try {
     let module = modules.get(moduleUrl);
     if (module === undefined) {
-      module = await import(moduleUrl);
+      module = await load(moduleUrl);
       modules.set(moduleUrl, module);
     }
     const fn = module[exportName];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRefSchema } from '@kai-jobs/queue';
-import { defineCpuTask } from '../../../cpu/cpu-task.js';
+import { defineCpuTask, taskModuleUrl } from '../../../cpu/cpu-task.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import type { ExtractPageTextInput, ExtractPageTextOutput } from '../extract-page-text.js';
@@ -14,7 +14,7 @@ import type { PdfLoadedStage } from './pdf-loaded.js';
  * content runs in the pool's threads, under their heap limit and the page time limit.
  */
 export const extractPageTextTask = defineCpuTask<ExtractPageTextInput, ExtractPageTextOutput>(
-  new URL('../extract-page-text.ts', import.meta.url).href,
+  taskModuleUrl('../extract-page-text.ts', import.meta.url),
   'extractPageText',
   { countsTowardRecycling: false },
 );

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRefSchema } from '@kai-jobs/queue';
-import { defineCpuTask } from '../../../cpu/cpu-task.js';
+import { defineCpuTask, taskModuleUrl } from '../../../cpu/cpu-task.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import { pageThreadLimitError, PdfLimitError } from '../pdf-limits.js';
@@ -13,7 +13,7 @@ import type { PdfLoadedStage } from './pdf-loaded.js';
  * loads pdf.js's renderer or the canvas module; only the pool's threads import it.
  */
 export const renderPageTilesTask = defineCpuTask<RenderPageTilesInput, RenderPageTilesOutput>(
-  new URL('../render-page-tiles.ts', import.meta.url).href,
+  taskModuleUrl('../render-page-tiles.ts', import.meta.url),
   'renderPageTiles',
 );
 
