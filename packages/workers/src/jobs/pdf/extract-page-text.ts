@@ -4,10 +4,10 @@
  * operators blocked the event loop for 79 s (no heartbeat, no lock renewal). In a thread it is
  * bounded by the thread's heap limit and the task's time limit, and the main thread stays free.
  */
-import type { PDFPageProxy } from 'pdfjs-dist';
+import { readFile } from 'node:fs/promises';
 import { unicodeFromGlyphName } from './glyph-names.js';
 import { extractTextFromRuns, UNMAPPED_CHAR, type GlyphResolver, type PageTextQuality, type TextRun } from './page-text.js';
-import { describePdfJsFailure, PdfPurpose } from './pdfjs.js';
+import { describePdfJsFailure, openPdfDocument, PdfPurpose } from './pdfjs.js';
 import { withThreadPage, type PageOverLimit, type ThreadDocumentInput } from './thread-documents.js';
 
 /** What the main thread sends for one page. */
@@ -115,21 +115,31 @@ function overridesOf(info: FontInfo): Overrides | null {
  * A resolver for the page's characters pdf.js could not map (see {@link overridesOf}), or
  * undefined when the page shows no sign of them (see {@link looksUnmapped}).
  */
-async function glyphResolverFor(page: PDFPageProxy, items: readonly TextRun[]): Promise<GlyphResolver | undefined> {
+async function glyphResolverFor(input: ExtractPageTextInput, items: readonly TextRun[]): Promise<{ resolve: GlyphResolver; items: TextRun[] } | undefined> {
   if (!looksUnmapped(items)) return undefined;
-  await page.getOperatorList();
-  const fonts = new Map<string, Overrides | null>();
-  for (const name of new Set(items.map((item) => item.fontName))) {
-    if (name !== undefined && page.commonObjs.has(name)) fonts.set(name, overridesOf(page.commonObjs.get(name) as FontInfo));
+  // A second, short-lived open with the fonts' extra properties: they slow every page of a
+  // document opened with them (about a third in the pdf-text benchmark), so only such pages pay.
+  const document = await openPdfDocument(await readFile(input.pdfPath), PdfPurpose.Text, { maxImagePixels: input.maxImagePixels, fontExtraProperties: true });
+  try {
+    const page = await document.getPage(input.pageNumber);
+    const fresh = ((await page.getTextContent()).items as (TextRun | { type: string })[]).filter((item): item is TextRun => 'str' in item);
+    await page.getOperatorList();
+    const fonts = new Map<string, Overrides | null>();
+    for (const name of new Set(fresh.map((item) => item.fontName))) {
+      if (name !== undefined && page.commonObjs.has(name)) fonts.set(name, overridesOf(page.commonObjs.get(name) as FontInfo));
+    }
+    const resolve: GlyphResolver = (fontName, char) => {
+      const overrides = fontName === undefined ? undefined : fonts.get(fontName);
+      if (overrides === undefined) return UNMAPPED_CHAR.test(char) ? null : undefined;
+      if (overrides === null) return char === ' ' ? undefined : null;
+      const decision = overrides.get(char);
+      if (decision !== undefined) return decision;
+      return UNMAPPED_CHAR.test(char) ? null : undefined;
+    };
+    return { resolve, items: fresh };
+  } finally {
+    await document.destroy();
   }
-  return (fontName, char) => {
-    const overrides = fontName === undefined ? undefined : fonts.get(fontName);
-    if (overrides === undefined) return UNMAPPED_CHAR.test(char) ? null : undefined;
-    if (overrides === null) return char === ' ' ? undefined : null;
-    const decision = overrides.get(char);
-    if (decision !== undefined) return decision;
-    return UNMAPPED_CHAR.test(char) ? null : undefined;
-  };
 }
 
 /** Extracts the text of page `pageNumber`. The CPU task `extractPageText`. */
@@ -139,8 +149,9 @@ export function extractPageText(input: ExtractPageTextInput): Promise<ExtractPag
       const content = await page.getTextContent();
       const items = content.items as (TextRun | { type: string })[];
       const runs = items.filter((item): item is TextRun => 'str' in item);
-      const resolve = await glyphResolverFor(page, runs);
-      return { ok: true, pageNumber: input.pageNumber, ...extractTextFromRuns(items, resolve) };
+      const withFonts = await glyphResolverFor(input, runs);
+      const result = withFonts === undefined ? extractTextFromRuns(items) : extractTextFromRuns(withFonts.items, withFonts.resolve);
+      return { ok: true, pageNumber: input.pageNumber, ...result };
     } catch (error) {
       return { ok: false, pageNumber: input.pageNumber, reason: `page text cannot be read (${describePdfJsFailure(error)})` };
     }

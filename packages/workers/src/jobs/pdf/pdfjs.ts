@@ -127,7 +127,7 @@ const CORRUPT_PDF_ERRORS = new Set(['InvalidPDFException', 'FormatError', 'Unkno
 export async function openPdfDocument(
   bytes: Uint8Array,
   purpose: PdfPurpose = PdfPurpose.Text,
-  options: { maxImagePixels?: number } = {},
+  options: { maxImagePixels?: number; fontExtraProperties?: boolean } = {},
 ): Promise<PDFDocumentProxy> {
   let document: PDFDocumentProxy;
   try {
@@ -178,7 +178,7 @@ export function xrefRepairOf(document: PDFDocumentProxy): { objects: number } | 
   return xrefRepairs.get(document);
 }
 
-async function openWithPdfjs(bytes: Uint8Array, purpose: PdfPurpose, options: { maxImagePixels?: number }): Promise<PDFDocumentProxy> {
+async function openWithPdfjs(bytes: Uint8Array, purpose: PdfPurpose, options: { maxImagePixels?: number; fontExtraProperties?: boolean }): Promise<PDFDocumentProxy> {
   const pdfjs = await loadPdfjs();
   const task = pdfjs.getDocument({
     data: new Uint8Array(bytes),
@@ -189,9 +189,9 @@ async function openWithPdfjs(bytes: Uint8Array, purpose: PdfPurpose, options: { 
     isEvalSupported: false,
     disableFontFace: true,
     useSystemFonts: false,
-    // Text: the fonts' encodings (glyph names) reach the main side, so glyphs without a
-    // Unicode mapping can be recovered from their names (extract-page-text.ts).
-    fontExtraProperties: purpose === PdfPurpose.Text,
+    // On request only (it slows every page): the fonts' encodings (glyph names) reach the main
+    // side, so glyphs without a Unicode mapping can be recovered from their names (extract-page-text.ts).
+    fontExtraProperties: options.fontExtraProperties === true,
     // Images over this many pixels are skipped, not decoded: a 100,000 × 100,000 JPEG in a
     // few KB of file would otherwise become a 40 GB bitmap. -1 (pdf.js's default) means no limit.
     maxImageSize: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
