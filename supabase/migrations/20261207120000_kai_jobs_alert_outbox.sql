@@ -33,6 +33,9 @@ create table if not exists kai_alert_outbox (
   sent_at timestamptz,
   primary key (job_id, incident)
 );
+-- Only service_role (through the kai_* functions) reaches them: RLS on, no policy.
+alter table kai_alert_incidents enable row level security;
+alter table kai_alert_outbox enable row level security;
 create index if not exists kai_alert_outbox_unsent on kai_alert_outbox (job_type, created_at) where sent_at is null;
 
 create or replace function kai_recover_with_alert(
@@ -94,6 +97,48 @@ begin
   update kai_alert_outbox set sent_at = now() where job_id = p_id and incident = p_incident and sent_at is null;
   get diagnostics v_count = row_count;
   return v_count = 1;
+end $$;
+
+-- kai_fail and kai_cancel record their failure kind (`processing`, `cancelled`) on the row and
+-- in the history, in the same transaction as the transition (kai_finish returns null, and
+-- changes nothing, when a cancelled job had finished already).
+create or replace function kai_set_failure_kind(p_id text, p_kind text) returns jsonb
+language plpgsql set search_path from current
+as $$
+declare
+  v_type text := kai_locate(p_id);
+  v_row jsonb;
+begin
+  execute format('update %I t set failure_kind = $3 where t.id = $1 and t.job_type = $2 returning to_jsonb(t)', kai_table(v_type))
+    into v_row using p_id, v_type, p_kind;
+  return v_row;
+end $$;
+
+create or replace function kai_fail(p_id text, p_fence text, p_error text, p_stage text default null) returns jsonb
+language plpgsql set search_path from current
+as $$
+declare
+  v_row jsonb;
+begin
+  v_row := kai_finish(p_id, coalesce(p_fence, ''), 'failed', null, p_error, p_stage,
+                      jsonb_strip_nulls(jsonb_build_object('event', 'failed', 'error', p_error, 'stage', nullif(p_stage, ''),
+                                                           'failureKind', 'processing')),
+                      'fail');
+  return kai_set_failure_kind(p_id, 'processing');
+end $$;
+
+create or replace function kai_cancel(p_id text, p_reason text) returns jsonb
+language plpgsql set search_path from current
+as $$
+declare
+  v_row jsonb;
+begin
+  v_row := kai_finish(p_id, null, 'failed', null, 'cancelled: ' || p_reason, null,
+                      jsonb_build_object('event', 'cancelled', 'reason', p_reason, 'failureKind', 'cancelled'), 'cancel');
+  if v_row is null then
+    return null;
+  end if;
+  return kai_set_failure_kind(p_id, 'cancelled');
 end $$;
 
 select kai_revoke_api_privileges();

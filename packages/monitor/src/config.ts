@@ -14,6 +14,7 @@ import {
   type StatusStore,
 } from '@kai-jobs/queue';
 import type { Alerter } from './alerts/alerter.js';
+import type { CrashHook } from './alerts/outbox-delivery.js';
 
 const custom = <T>(what: string) =>
   z.custom<T>((value) => typeof value === 'object' && value !== null, { message: `expected ${what}` });
@@ -78,6 +79,11 @@ export const MonitorOptionsSchema = z
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     writeLag: custom<WriteLagProbe>('a WriteLagProbe').optional(),
     logger: custom<Logger>('a Logger').optional(),
+    /**
+     * Test-only: called at each crash point of a tick (after the state change, while delivering,
+     * after the send), so a process test can `kill -9` the monitor exactly there. Never set in production.
+     */
+    crashHook: z.custom<CrashHook>((value) => typeof value === 'function', { message: 'expected a function' }).optional(),
     clock: custom<Clock>('a Clock').optional(),
   })
   .strict();

@@ -99,6 +99,7 @@ export class Monitor {
       monitorId: this.monitorId,
       clock: this.options.clock ?? systemClock,
       failureCursorKey: `${redis.prefix}:{monitor}:failure-cursor`,
+      crashHook: this.options.crashHook,
     };
     return this.deps;
   }

@@ -339,7 +339,8 @@ describe('privileges, row-level security, realtime', () => {
       `select relname, relrowsecurity as rls from pg_class where relnamespace = $1::regnamespace and relkind = 'r' order by relname`,
       [schema],
     );
-    expect(relations.rows.length).toBe(7);
+    // The seven of the first migrations and the alert outbox's two (kai_alert_incidents, kai_alert_outbox).
+    expect(relations.rows.length).toBe(9);
     expect(relations.rows.every((row) => row.rls)).toBe(true);
   });
 

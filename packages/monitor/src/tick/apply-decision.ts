@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import {
   AbortAction,
   bullJobOptions,
+  FailureKind,
   isDrillPayload,
   publishAbortRequest,
   queueClockMs,
@@ -14,6 +15,7 @@ import {
   type StatusStore,
 } from '@kai-jobs/queue';
 import type { Alerter } from '../alerts/alerter.js';
+import { CrashPoint, type CrashHook } from '../alerts/outbox-delivery.js';
 import { stuckAlertKind } from './alert-kinds-by-type.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 
@@ -26,6 +28,17 @@ export interface ApplyDeps {
   alerter: Alerter;
   metrics: MetricsRecorder;
   logger: Logger;
+  /** Test-only: called at each crash point (see {@link CrashPoint}). */
+  crashHook?: CrashHook | undefined;
+}
+
+/**
+ * The stuck alert a transition raises, as the outbox stores it: the alerter's input with the
+ * row as the decision saw it. Written by the same atomic step as the transition.
+ */
+function stuckAlertOf(decision: MonitorDecision, candidate: StaleCandidate): Record<string, unknown> {
+  const { row } = candidate;
+  return { kind: stuckAlertKind(row.type), row, attempt: row.attempt, reason: decision.reason, stuckForMs: decision.stuckForMs };
 }
 
 function historyOf(decision: MonitorDecision, event: string): { event: string; [field: string]: unknown } {
@@ -92,13 +105,15 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
       const delayMs = decision.delayMs ?? 0;
       // The hung attempt's fence, kept in the history: if it misses its abort, the next check asks it again by name.
       const stopped = decision.classification === BullClassification.Hung ? fenceOf(row.fence) : {};
-      const outcome = await deps.statusStore.recover(row.id, {
+      const outcome = await deps.statusStore.recoverWithAlert(row.id, {
         expectedFence: row.fence,
         expectedRestartCount: row.restartCount,
         action: 'restart',
         history: { ...historyOf(decision, 'recovery:restarted'), ...(stopped.fence === undefined ? {} : { stoppedFence: stopped.fence }) },
+        alert: stuckAlertOf(decision, candidate),
       });
       if (!outcome.applied) return { ...decision, applied: false };
+      deps.crashHook?.(CrashPoint.AfterStateChange);
       if (decision.classification === BullClassification.Hung) {
         // The attempt is alive: ask it (and only it) to stop; its worker moves the job to delayed.
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs, ...stopped });
@@ -110,14 +125,17 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
     }
     case MonitorAction.Fail: {
       const error = `stuck: ${decision.reason} (${decision.classification}); ${decision.why}`;
-      const outcome = await deps.statusStore.recover(row.id, {
+      const outcome = await deps.statusStore.recoverWithAlert(row.id, {
         expectedFence: row.fence,
         expectedRestartCount: row.restartCount,
         action: 'fail',
         error,
+        failureKind: FailureKind.Stuck,
         history: historyOf(decision, 'recovery:failed'),
+        alert: stuckAlertOf(decision, candidate),
       });
       if (!outcome.applied) return { ...decision, applied: false };
+      deps.crashHook?.(CrashPoint.AfterStateChange);
       if (decision.classification === BullClassification.Hung) {
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error, ...fenceOf(row.fence) });
       }
@@ -146,15 +164,5 @@ async function afterStuck(decision: MonitorDecision, candidate: StaleCandidate, 
     deps.metrics.jobStuck(row.type, decision.reason, { drill: decision.drill === true }).catch(() => undefined),
     deps.metrics.recovery(row.type, outcome, { drill: decision.drill === true }).catch(() => undefined),
   ]);
-  try {
-    await deps.alerter.alert({
-      kind: stuckAlertKind(row.type),
-      row,
-      attempt: row.attempt,
-      reason: decision.reason,
-      stuckForMs: decision.stuckForMs,
-    });
-  } catch (error) {
-    deps.logger.error('stuck alert failed', { jobId: row.id, error: toError(error).message });
-  }
+  // The stuck alert is in the outbox, written with the transition: the tick's outbox pass delivers it.
 }

@@ -9,6 +9,7 @@ import { classify } from './classify.js';
 import { decide } from './decide.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 import { sweepFailures } from './failure-alerts.js';
+import { deliverOutbox } from '../alerts/outbox-delivery.js';
 
 /** What a tick needs: its I/O as narrow dependencies, so tests can call it directly. */
 export interface TickDeps extends ApplyDeps {
@@ -141,6 +142,15 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
       limit: deps.options.candidateLimit,
       logger: deps.logger,
     });
+    // Every tick delivers the outbox: its own alerts and any a dead monitor or a Sentry outage left.
+    const outbox = await deliverOutbox({
+      statusStore: deps.statusStore,
+      alerter: deps.alerter,
+      logger: deps.logger,
+      limit: deps.options.candidateLimit,
+      crashHook: deps.crashHook,
+    });
+    if (outbox.delivered > 0 || outbox.left > 0) deps.logger.info('alert outbox delivered', { ...outbox });
   } catch (caught) {
     error = toError(caught);
     deps.logger.error('monitor tick failed', { error: error.message });
