@@ -6,7 +6,6 @@ import {
   isDrillPayload,
   publishAbortRequest,
   queueClockMs,
-  toError,
   type JobType,
   type Logger,
   type MetricsRecorder,
