@@ -173,7 +173,8 @@ export class Monitor {
         graceMs: failover.graceMs,
         checkIntervalMs: failover.checkIntervalMs,
         leaseMs: Math.max(5000, failover.checkIntervalMs * 2),
-        maxRestarts: Math.max(...JOB_TYPES.map((type) => typeSettings(this.options, type).maxRestarts)),
+        // Each type's own limit: the one that fails a job in the tick also stops its failover.
+        maxRestartsByType: Object.fromEntries(JOB_TYPES.map((type) => [type, typeSettings(this.options, type).maxRestarts])),
         watcherId: `failover-${this.monitorId}`,
         statusStore: deps.statusStore,
         metrics: deps.metrics,
