@@ -52,6 +52,11 @@ export const MonitorOptionsSchema = z
     types: z.partialRecord(z.enum(JOB_TYPES as [JobType, ...JobType[]]), TypeMonitorSettingsSchema).default({}),
     /** Backoff before a restarted job runs again. */
     backoff: BackoffPolicySchema.prefault({}),
+    /**
+     * A `pending` row without a live BullMQ job this old (a producer that died between the row and
+     * the job) is re-added by the tick's pending repair (ms). Default 60000.
+     */
+    pendingRepairAfterMs: z.number().int().min(0).default(60_000),
     /** Candidates examined per type per tick. Default 1000. */
     candidateLimit: z.number().int().min(1).max(100_000).default(1000),
     /** This monitor process's id. Default `monitor-<host>-<pid>-<random>`. */

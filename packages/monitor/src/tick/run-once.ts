@@ -1,5 +1,5 @@
 import type { CheckpointStore } from '@kai-jobs/checkpoint';
-import { JOB_TYPES, RecoveryPolicy, toError, type Clock, type StaleCandidate } from '@kai-jobs/queue';
+import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type StaleCandidate } from '@kai-jobs/queue';
 import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
 import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
 import { applyDecision, type ApplyDeps } from './apply-decision.js';
@@ -113,6 +113,7 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   const decisions: MonitorDecision[] = [];
   let storeNow = startedAt;
   let failureAlerts = 0;
+  let readdedByRepair = 0;
   let error: Error | null = null;
   try {
     storeNow = await deps.statusStore.now();
@@ -131,6 +132,19 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
           deps.logger.error('examining a stuck-work candidate failed', { jobId: candidate.row.id, error: toError(caught).message });
         }
       }
+    }
+    // After the candidates, so a pending row the tick is still judging (a stopped attempt that
+    // missed its abort) is not deferred out of its sight.
+    for (const type of JOB_TYPES) {
+      const repaired = await repairPendingWithoutJob({
+        store: deps.statusStore,
+        queue: deps.queues[type],
+        type,
+        olderThanMs: deps.options.pendingRepairAfterMs,
+        limit: deps.options.candidateLimit,
+        logger: deps.logger,
+      });
+      readdedByRepair += repaired.readded.length;
     }
     failureAlerts = await sweepFailures({
       statusStore: deps.statusStore,
@@ -164,7 +178,7 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     candidates: decisions.length,
     restarted: count(MonitorAction.Restart),
     failed: count(MonitorAction.Fail),
-    readded: count(MonitorAction.Readd),
+    readded: count(MonitorAction.Readd) + readdedByRepair,
     left: count(MonitorAction.Leave),
     failureAlerts,
     error: error?.message ?? null,
