@@ -57,6 +57,11 @@ export const MonitorOptionsSchema = z
      * the job) is re-added by the tick's pending repair (ms). Default 60000.
      */
     pendingRepairAfterMs: z.number().int().min(0).default(60_000),
+    /**
+     * How long an attempt a restart asked to stop may take to hand its job back before the tick
+     * takes the job over with its lock token (a frozen or partitioned worker) (ms). Default 5000.
+     */
+    abortGraceMs: z.number().int().min(0).max(600_000).default(5000),
     /** Candidates examined per type per tick. Default 1000. */
     candidateLimit: z.number().int().min(1).max(100_000).default(1000),
     /** This monitor process's id. Default `monitor-<host>-<pid>-<random>`. */

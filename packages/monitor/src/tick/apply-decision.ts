@@ -15,6 +15,7 @@ import {
 } from '@kai-jobs/queue';
 import type { Alerter } from '../alerts/alerter.js';
 import { CrashPoint, type CrashHook } from '../alerts/outbox-delivery.js';
+import type { StopRequested } from './abort-takeover.js';
 import { stuckAlertKind } from './alert-kinds-by-type.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 
@@ -27,6 +28,11 @@ export interface ApplyDeps {
   alerter: Alerter;
   metrics: MetricsRecorder;
   logger: Logger;
+  /**
+   * Restart decisions of this tick that asked a hung attempt to stop: the tick gives them the
+   * abort grace and takes over the ones still holding the job (see `takeOverUnstopped`).
+   */
+  stopRequests?: StopRequested[];
   /** Test-only: called at each crash point (see {@link CrashPoint}). */
   crashHook?: CrashHook | undefined;
 }
@@ -116,6 +122,7 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
       if (decision.classification === BullClassification.Hung) {
         // The attempt is alive: ask it (and only it) to stop; its worker moves the job to delayed.
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs, ...stopped });
+        if (stopped.fence !== undefined) deps.stopRequests?.push({ queue, jobId: row.id, lockToken: stopped.fence, delayMs });
       } else {
         await requeue(queue, deps.redis, candidate, delayMs);
       }

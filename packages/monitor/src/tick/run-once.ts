@@ -2,6 +2,7 @@ import type { CheckpointStore } from '@kai-jobs/checkpoint';
 import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type StaleCandidate } from '@kai-jobs/queue';
 import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
 import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
+import { takeOverUnstopped, type StopRequested } from './abort-takeover.js';
 import { applyDecision, type ApplyDeps } from './apply-decision.js';
 import { readBullView } from './bull-view.js';
 import { lastValidCheckpointStage } from './checkpoint-probe.js';
@@ -114,6 +115,10 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   let storeNow = startedAt;
   let failureAlerts = 0;
   let readdedByRepair = 0;
+  let takenOver = 0;
+  // Filled by the restart decisions of this tick that asked a hung attempt to stop.
+  const stopRequests: StopRequested[] = [];
+  const tickDeps: TickDeps = { ...deps, stopRequests };
   let error: Error | null = null;
   try {
     storeNow = await deps.statusStore.now();
@@ -126,13 +131,23 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
       });
       for (const candidate of candidates) {
         try {
-          decisions.push(await examine(candidate, deps));
+          decisions.push(await examine(candidate, tickDeps));
         } catch (caught) {
           // One bad candidate must not stop the tick; it is examined again next time.
           deps.logger.error('examining a stuck-work candidate failed', { jobId: candidate.row.id, error: toError(caught).message });
         }
       }
     }
+    // The abort grace: an attempt asked to stop that still holds its job (frozen, partitioned)
+    // has the job taken over with its lock token, so it resumes now, not when the lock expires.
+    const takeovers = await takeOverUnstopped(stopRequests, {
+      redis: deps.redis,
+      statusStore: deps.statusStore,
+      logger: deps.logger,
+      clock: deps.clock,
+      graceMs: deps.options.abortGraceMs,
+    });
+    takenOver = takeovers.filter((takeover) => takeover.outcome === 'taken_over').length;
     // After the candidates, so a pending row the tick is still judging (a stopped attempt that
     // missed its abort) is not deferred out of its sight.
     for (const type of JOB_TYPES) {
@@ -194,7 +209,7 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     durationMs: summary.durationMs,
     schedule: { intervalMinutes },
   });
-  deps.logger.info('monitor tick', { ...summary });
+  deps.logger.info('monitor tick', { ...summary, takenOver });
   if (error !== null) throw error;
   return { summary, decisions };
 }
