@@ -4,9 +4,10 @@
  */
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { createMonitor } from '@kai-jobs/monitor';
+import { Alerter, createMonitor, MONITOR_QUEUE } from '@kai-jobs/monitor';
+import { startSentryReceiver } from '@kai-jobs/monitor/testing';
 import { bullPrefix, jobCatalog, RedisStatusStore } from '@kai-jobs/queue';
-import { useRedisTestContext } from '@kai-jobs/queue/testing';
+import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, pdf } from './helpers.js';
 
 const ctx = useRedisTestContext(import.meta.url);
@@ -30,5 +31,43 @@ describe('the tick runs the pending repair', () => {
     // Once repaired, the next tick leaves it.
     expect((await monitor.runOnce()).summary.readded).toBe(0);
     await monitor.close();
+  });
+});
+
+describe('one tick per interval, and Crons check-ins closed', () => {
+  it('a tick job that comes back after its interval passed (its monitor died) is skipped, not run again', async () => {
+    const intervalMs = 1000;
+    const monitor = ctx.track('monitor', createMonitor({ redis: ctx.redisOptions, checkIntervalMs: intervalMs, alerter: ctx.manage('alerter', new Alerter()) }));
+    let ticks = 0;
+    monitor.onTick(() => ticks++);
+    await monitor.start();
+    const queue = ctx.manage('queue', new Queue(MONITOR_QUEUE, { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, MONITOR_QUEUE) }));
+    // What BullMQ's stall check hands back when a monitor died in a tick: the old slot's job, run late.
+    const stale = await queue.add('tick', {}, { timestamp: Date.now() - 3 * intervalMs });
+    await waitFor(async () => (await stale.getState()) === 'completed', { timeoutMs: 10_000 });
+    const finished = await queue.getJob(stale.id as string);
+    expect(finished?.returnvalue).toMatchObject({ skipped: true });
+    expect((finished?.returnvalue as { lateMs: number }).lateMs).toBeGreaterThanOrEqual(intervalMs);
+    await waitFor(() => ticks >= 1, { timeoutMs: 10_000 });
+    await monitor.close();
+  });
+
+  it('a tick closes the in_progress check-in a dead tick left open, with its id', async () => {
+    const receiver = await startSentryReceiver();
+    try {
+      // What a monitor killed mid-tick leaves: the id of its in_progress check-in.
+      await ctx.redis.set(`${ctx.prefix}:{monitor}:cron-open-check-in`, 'ab'.repeat(16));
+      const monitor = ctx.track('monitor', createMonitor({ redis: ctx.redisOptions, alerter: ctx.manage('alerter', new Alerter({ dsn: receiver.dsn })) }));
+      await monitor.runOnce();
+      const checkIns = await receiver.waitForCheckIns(3);
+      expect(checkIns).toContainEqual(expect.objectContaining({ check_in_id: 'ab'.repeat(16), status: 'error' }));
+      const own = checkIns.find((checkIn) => checkIn.status === 'in_progress');
+      expect(checkIns).toContainEqual(expect.objectContaining({ check_in_id: own?.check_in_id, status: 'ok' }));
+      // Its own is closed, so the next tick closes nothing.
+      expect(await ctx.redis.get(`${ctx.prefix}:{monitor}:cron-open-check-in`)).toBeNull();
+      await monitor.close();
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   JOB_TYPES,
   jobCatalog,
   parseOrThrow,
+  queueClockMs,
   RedisMetricsRecorder,
   RedisStatusStore,
   silentLogger,
@@ -150,7 +151,18 @@ export class Monitor {
     this.tickConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.tickWorker = new Worker(
       MONITOR_QUEUE,
-      async () => {
+      async (job) => {
+        // One tick per interval: a tick job that comes back after its monitor died (BullMQ's
+        // stall check re-runs it once the lock expires) is stale once its interval has passed —
+        // the scheduler has queued the next one, which another monitor runs. Skip it.
+        // A scheduler job's id is `repeat:<scheduler>:<slot time in ms>`; any other, its creation plus delay.
+        const slot = /^repeat:.+:(\d+)$/.exec(job.id ?? '');
+        const scheduledAt = slot ? Number(slot[1]) : job.timestamp + (job.opts.delay ?? 0);
+        const lateMs = (await queueClockMs(deps.redis)) - scheduledAt;
+        if (lateMs >= checkIntervalMs) {
+          this.logger.warn('skipped a stale tick: its interval passed (its monitor died while running it)', { jobId: job.id, lateMs });
+          return { skipped: true, lateMs };
+        }
         const result = await this.runOnce();
         return { ...result.summary };
       },

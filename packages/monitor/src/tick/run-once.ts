@@ -1,5 +1,6 @@
 import type { CheckpointStore } from '@kai-jobs/checkpoint';
 import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type StaleCandidate } from '@kai-jobs/queue';
+import { cronOpenCheckInKey } from '../keys.js';
 import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
 import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
 import { takeOverUnstopped, type StopRequested } from './abort-takeover.js';
@@ -106,11 +107,23 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
 export async function runOnce(deps: TickDeps): Promise<TickResult> {
   const startedAt = deps.clock.now();
   const intervalMinutes = Math.max(1, Math.round(deps.options.checkIntervalMs / 60_000));
+  // A tick whose monitor died left its `in_progress` open: close it (as failed — it was), so
+  // Sentry does not wait for it until it times out while other monitors tick fine.
+  const openKey = cronOpenCheckInKey(deps.prefix);
+  const orphaned = await deps.redis.get(openKey).catch(() => null);
+  if (orphaned !== null) {
+    deps.alerter.checkIn({ monitorSlug: deps.options.cronMonitorSlug, status: 'error', checkInId: orphaned, schedule: { intervalMinutes } });
+    deps.logger.warn('closed the Crons check-in of a tick whose monitor died', { checkInId: orphaned });
+  }
   const checkInId = deps.alerter.checkIn({
     monitorSlug: deps.options.cronMonitorSlug,
     status: 'in_progress',
     schedule: { intervalMinutes },
   });
+  // Kept for two intervals at most: long enough for the next tick to find it.
+  await deps.redis
+    .set(openKey, checkInId, 'PX', Math.max(deps.options.checkIntervalMs * 2, 10_000))
+    .catch((caught: unknown) => deps.logger.warn('could not record the open check-in', { error: toError(caught).message }));
   const decisions: MonitorDecision[] = [];
   let storeNow = startedAt;
   let failureAlerts = 0;
@@ -202,6 +215,8 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   await deps.state.recordTick(summary, decisions).catch((caught: unknown) =>
     deps.logger.warn('could not record the tick', { error: toError(caught).message }),
   );
+  // Ours only: a later tick may have taken the key over already.
+  if ((await deps.redis.get(openKey).catch(() => null)) === checkInId) await deps.redis.del(openKey).catch(() => undefined);
   deps.alerter.checkIn({
     monitorSlug: deps.options.cronMonitorSlug,
     status: error === null ? 'ok' : 'error',
