@@ -62,6 +62,12 @@ export const MonitorOptionsSchema = z
      * takes the job over with its lock token (a frozen or partitioned worker) (ms). Default 5000.
      */
     abortGraceMs: z.number().int().min(0).max(600_000).default(5000),
+    /**
+     * How long a tick waits for Sentry to take the outbox's alerts (ms). An alert not taken by
+     * then stays in the outbox for the next tick, so an unreachable Sentry never holds a tick up.
+     * Default 1000.
+     */
+    alertDeliveryWaitMs: z.number().int().min(1).max(60_000).default(1000),
     /** Candidates examined per type per tick. Default 1000. */
     candidateLimit: z.number().int().min(1).max(100_000).default(1000),
     /** This monitor process's id. Default `monitor-<host>-<pid>-<random>`. */

@@ -27,6 +27,8 @@ export interface OutboxDeliveryDeps {
   logger: Logger;
   /** At most this many alerts per type per pass. */
   limit: number;
+  /** How long a pass waits for Sentry's answers (ms). */
+  waitMs: number;
   crashHook?: CrashHook | undefined;
 }
 
@@ -50,44 +52,34 @@ function alertInputOf(entry: OutboxAlert): AlertInput {
  * Delivers every alert the outbox holds — this monitor's and any a dead monitor left — under the
  * event id derived from its incident, and marks each one sent once Sentry answered. A monitor
  * dying between the send and the mark leaves the entry; the next pass sends it again with the
- * same event id, which Sentry keeps as one event. When Sentry does not take an alert the pass
- * stops (Sentry is down: every other send would wait out its deadline too); the next tick tries
- * again, so an outage delays alerts and loses none.
+ * same event id, which Sentry keeps as one event. The alerts of a pass are sent together and
+ * waited for at most `waitMs`, so an unreachable Sentry never holds a tick up: what it has not
+ * taken by then stays in the outbox and is sent again by the next tick, until Sentry answers.
  */
 export async function deliverOutbox(deps: OutboxDeliveryDeps): Promise<OutboxDeliveryResult> {
   let delivered = 0;
   let left = 0;
-  let sentryDown = false;
-  for (const type of JOB_TYPES) {
-    const pending = await deps.statusStore.pendingAlerts(type, deps.limit);
-    for (const entry of pending) {
-      if (sentryDown) {
-        left++;
-        continue;
-      }
-      const eventId = incidentEventId(entry.jobId, entry.incident);
-      const delivery = deps.alerter.deliver(alertInputOf(entry), eventId);
-      deps.crashHook?.(CrashPoint.WhileDelivering);
-      const outcome = await delivery;
-      if (!outcome.delivered) {
-        sentryDown = true;
-        left++;
-        deps.logger.warn('Sentry did not take an outbox alert; it stays in the outbox for the next tick', {
-          jobId: entry.jobId,
-          incident: entry.incident,
-          eventId,
-        });
-        continue;
-      }
-      deps.crashHook?.(CrashPoint.AfterSend);
-      try {
-        await deps.statusStore.markAlertSent(type, entry.jobId, entry.incident);
-        delivered++;
-      } catch (error) {
-        // Sent but not marked: the next pass sends it again under the same event id (one event in Sentry).
-        left++;
-        deps.logger.warn('could not mark an outbox alert sent', { jobId: entry.jobId, incident: entry.incident, error: toError(error).message });
-      }
+  const pending = (await Promise.all(JOB_TYPES.map((type) => deps.statusStore.pendingAlerts(type, deps.limit)))).flat();
+  if (pending.length === 0) return { delivered, left };
+  const deliveries = pending.map((entry) => {
+    const eventId = incidentEventId(entry.jobId, entry.incident);
+    return { entry, eventId, outcome: deps.alerter.deliver(alertInputOf(entry), eventId, deps.waitMs) };
+  });
+  deps.crashHook?.(CrashPoint.WhileDelivering);
+  for (const { entry, eventId, outcome } of deliveries) {
+    if (!(await outcome).delivered) {
+      left++;
+      deps.logger.warn('Sentry has not taken an outbox alert; it stays in the outbox for the next tick', { jobId: entry.jobId, incident: entry.incident, eventId });
+      continue;
+    }
+    deps.crashHook?.(CrashPoint.AfterSend);
+    try {
+      await deps.statusStore.markAlertSent(entry.type, entry.jobId, entry.incident);
+      delivered++;
+    } catch (error) {
+      // Sent but not marked: the next pass sends it again under the same event id (one event in Sentry).
+      left++;
+      deps.logger.warn('could not mark an outbox alert sent', { jobId: entry.jobId, incident: entry.incident, error: toError(error).message });
     }
   }
   return { delivered, left };

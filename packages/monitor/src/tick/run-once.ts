@@ -190,6 +190,7 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
       alerter: deps.alerter,
       logger: deps.logger,
       limit: deps.options.candidateLimit,
+      waitMs: deps.options.alertDeliveryWaitMs,
       crashHook: deps.crashHook,
     });
     if (outbox.delivered > 0 || outbox.left > 0) deps.logger.info('alert outbox delivered', { ...outbox });
