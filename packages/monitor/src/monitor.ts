@@ -159,7 +159,9 @@ export class Monitor {
         const slot = /^repeat:.+:(\d+)$/.exec(job.id ?? '');
         const scheduledAt = slot ? Number(slot[1]) : job.timestamp + (job.opts.delay ?? 0);
         const lateMs = (await queueClockMs(deps.redis)) - scheduledAt;
-        if (lateMs >= checkIntervalMs) {
+        // Only a re-run: a first run that is merely late (ticks longer than the interval) still runs.
+        const rerun = job.stalledCounter > 0 || job.attemptsStarted > 1;
+        if (rerun && lateMs >= checkIntervalMs) {
           this.logger.warn('skipped a stale tick: its interval passed (its monitor died while running it)', { jobId: job.id, lateMs });
           return { skipped: true, lateMs };
         }
