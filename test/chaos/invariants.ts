@@ -121,8 +121,15 @@ export function alertedJobId(event: ReceivedEvent): string {
 /** Every broken invariant, as one readable line each (empty when all hold). */
 export function findViolations(snapshot: ChaosSnapshot, expectations: Expectations = {}): string[] {
   const violations: string[] = [];
+  // Counted as Sentry counts them: one per event id. An outbox alert sent again after a monitor
+  // died between the send and the mark carries its incident's id, and Sentry keeps one event.
   const alertsByJob = new Map<string, number>();
+  const seen = new Set<string>();
   for (const event of snapshot.alerts) {
+    if (event.event_id !== undefined) {
+      if (seen.has(event.event_id)) continue;
+      seen.add(event.event_id);
+    }
     const jobId = alertedJobId(event);
     alertsByJob.set(jobId, (alertsByJob.get(jobId) ?? 0) + 1);
   }

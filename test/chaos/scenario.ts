@@ -3,7 +3,7 @@
  * producer client, a fleet of worker and monitor processes, and the invariant check at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { createJobClient, RedisJobStore, type JobClient, type JobStore, type JobType, type StatusRow, type StatusStore, type ThresholdOverrides } from '@kai-jobs/queue';
+import { createJobClient, JOB_TYPES, RedisJobStore, type JobClient, type JobStore, type JobType, type StatusRow, type StatusStore, type ThresholdOverrides } from '@kai-jobs/queue';
 import { waitFor } from '@kai-jobs/queue/testing';
 import { startSentryReceiver, type ReceivedEvent, type SentryReceiver } from '@kai-jobs/monitor/testing';
 import { startChaosRedis, type AppendFsync, type ChaosRedis } from './chaos-redis.js';
@@ -144,6 +144,15 @@ export async function openScenario(
       return rows as StatusRow[];
     },
     async check(expectations, checkOptions = {}) {
+      // Alerts leave the outbox only once Sentry took them: a job can settle a tick before its
+      // alert is delivered. Wait (bounded) for the outbox to drain before counting; an alert
+      // never delivered shows up as a missing one.
+      if (checkOptions.alerts === undefined) {
+        await waitFor(async () => (await Promise.all(JOB_TYPES.map((type) => rowStore.pendingAlerts(type)))).every((pending) => pending.length === 0), {
+          timeoutMs: 10_000,
+          intervalMs: 100,
+        }).catch(() => undefined);
+      }
       const snapshot = await collectSnapshot({
         redis: redis.admin,
         prefix,

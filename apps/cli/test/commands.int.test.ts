@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createJobClient, enqueueRecoveryDrill, RedisJobStore, type HistoryEntry } from '@kai-jobs/queue';
+import { createJobClient, enqueueRecoveryDrill, RedisJobStore, statusKeys, type HistoryEntry } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { makeCataloguePdf, makeLongPdf } from '../../../packages/workers/test/jobs/pdf/fixtures/pdfs.js';
 import { backdate } from '../../../test/e2e/helpers.js';
@@ -259,7 +259,8 @@ describe('without workers', () => {
     const cancelled = await kaiJobs(['cancel', id, '--reason', 'wrong feed', '--json'], env());
     expect(cancelled.code).toBe(0);
     expect(cancelled.json()).toEqual({ id, cancelled: true, previousStatus: 'pending', abortRequested: false, reason: 'wrong feed' });
-    expect(await store().get(id)).toMatchObject({ status: 'failed', error: 'cancelled: wrong feed' });
+    // The failure kind is a field of the row, not read back from the message.
+    expect(await store().get(id)).toMatchObject({ status: 'failed', error: 'cancelled: wrong feed', failureKind: 'cancelled' });
     expect((await jobs.getStatus(id))?.bullmq.state).toBe('missing');
 
     const twice = await kaiJobs(['cancel', id, '--json'], env());
@@ -270,6 +271,19 @@ describe('without workers', () => {
       expect(missing.code).toBe(1);
       expect(missing.json()).toMatchObject({ error: { name: 'JobNotFoundError', code: 'NOT_FOUND', message: 'job no-such-job not found' } });
     }
+  });
+
+  it("restart holds the job type's restart limit as the monitor does; --force restarts past it", async () => {
+    const enqueued = await kaiJobs(['enqueue', 'xml-import', '--source-name', 'acme', '--url', 'https://feeds.example/acme.xml', '--delay-ms', '600000', '--json'], env());
+    const { id } = enqueued.json<{ id: string }>();
+    await ctx.redis.hset(statusKeys(ctx.prefix, 'xml-import').row(id), 'restart_count', '3');
+    const refused = await kaiJobs(['restart', id, '--json'], env());
+    expect(refused.code).toBe(1);
+    expect(refused.json()).toMatchObject({ error: { code: 'COMMAND_FAILED', message: expect.stringMatching(/restart limit of xml-import reached \(3 of 3\); pass --force/) } });
+    expect((await store().get(id))?.restartCount).toBe(3);
+    const forced = await kaiJobs(['restart', id, '--force', '--json'], env());
+    expect(forced.code).toBe(0);
+    expect(forced.json()).toMatchObject({ id, action: 'requeued', restartCount: 4 });
   });
 
   it('drill exits 1 with the reason when no worker takes the canary', async () => {

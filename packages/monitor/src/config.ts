@@ -14,6 +14,7 @@ import {
   type JobStore,
 } from '@kai-jobs/queue';
 import type { Alerter } from './alerts/alerter.js';
+import type { CrashHook } from './alerts/outbox-delivery.js';
 
 const custom = <T>(what: string) =>
   z.custom<T>((value) => typeof value === 'object' && value !== null, { message: `expected ${what}` });
@@ -51,6 +52,22 @@ export const MonitorOptionsSchema = z
     types: z.partialRecord(z.enum(JOB_TYPES as [JobType, ...JobType[]]), TypeMonitorSettingsSchema).default({}),
     /** Backoff before a restarted job runs again. */
     backoff: BackoffPolicySchema.prefault({}),
+    /**
+     * A `pending` row without a live BullMQ job this old (a producer that died between the row and
+     * the job) is re-added by the tick's pending repair (ms). Default 60000.
+     */
+    pendingRepairAfterMs: z.number().int().min(0).default(60_000),
+    /**
+     * How long an attempt a restart asked to stop may take to hand its job back before the tick
+     * takes the job over with its lock token (a frozen or partitioned worker) (ms). Default 5000.
+     */
+    abortGraceMs: z.number().int().min(0).max(600_000).default(5000),
+    /**
+     * How long a tick waits for Sentry to take the outbox's alerts (ms). An alert not taken by
+     * then stays in the outbox for the next tick, so an unreachable Sentry never holds a tick up.
+     * Default 1000.
+     */
+    alertDeliveryWaitMs: z.number().int().min(1).max(60_000).default(1000),
     /** Candidates examined per type per tick. Default 1000. */
     candidateLimit: z.number().int().min(1).max(100_000).default(1000),
     /** This monitor process's id. Default `monitor-<host>-<pid>-<random>`. */
@@ -91,6 +108,11 @@ export const MonitorOptionsSchema = z
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     writeLag: custom<WriteLagProbe>('a WriteLagProbe').optional(),
     logger: custom<Logger>('a Logger').optional(),
+    /**
+     * Test-only: called at each crash point of a tick (after the state change, while delivering,
+     * after the send), so a process test can `kill -9` the monitor exactly there. Never set in production.
+     */
+    crashHook: z.custom<CrashHook>((value) => typeof value === 'function', { message: 'expected a function' }).optional(),
     clock: custom<Clock>('a Clock').optional(),
   })
   .strict();

@@ -56,3 +56,11 @@ export function failoverLeaseKeys(prefix: string): FailoverLeaseKeys {
   const base = `${prefix}:monitor:{failover}`;
   return { lease: `${base}:lease`, epoch: `${base}:epoch` };
 }
+
+/**
+ * String: the Sentry Crons check-in id of the tick now running (its `in_progress`), removed when
+ * the tick finishes. One left behind belongs to a tick whose monitor died: the next tick closes it.
+ */
+export function cronOpenCheckInKey(prefix: string): string {
+  return `${prefix}:{monitor}:cron-open-check-in`;
+}

@@ -8,6 +8,7 @@ import {
   JOB_TYPES,
   jobCatalog,
   parseOrThrow,
+  queueClockMs,
   RedisMetricsRecorder,
   createJobStore,
   silentLogger,
@@ -102,6 +103,7 @@ export class Monitor {
       monitorId: this.monitorId,
       clock: this.options.clock ?? systemClock,
       failureCursorKey: `${redis.prefix}:{monitor}:failure-cursor`,
+      crashHook: this.options.crashHook,
     };
     return this.deps;
   }
@@ -152,7 +154,20 @@ export class Monitor {
     this.tickConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
     this.tickWorker = new Worker(
       MONITOR_QUEUE,
-      async () => {
+      async (job) => {
+        // One tick per interval: a tick job that comes back after its monitor died (BullMQ's
+        // stall check re-runs it once the lock expires) is stale once its interval has passed —
+        // the scheduler has queued the next one, which another monitor runs. Skip it.
+        // A scheduler job's id is `repeat:<scheduler>:<slot time in ms>`; any other, its creation plus delay.
+        const slot = /^repeat:.+:(\d+)$/.exec(job.id ?? '');
+        const scheduledAt = slot ? Number(slot[1]) : job.timestamp + (job.opts.delay ?? 0);
+        const lateMs = (await queueClockMs(deps.redis)) - scheduledAt;
+        // Only a re-run: a first run that is merely late (ticks longer than the interval) still runs.
+        const rerun = job.stalledCounter > 0 || job.attemptsStarted > 1;
+        if (rerun && lateMs >= checkIntervalMs) {
+          this.logger.warn('skipped a stale tick: its interval passed (its monitor died while running it)', { jobId: job.id, lateMs });
+          return { skipped: true, lateMs };
+        }
         const result = await this.runOnce();
         return { ...result.summary };
       },
@@ -175,7 +190,8 @@ export class Monitor {
         graceMs: failover.graceMs,
         checkIntervalMs: failover.checkIntervalMs,
         leaseMs: Math.max(5000, failover.checkIntervalMs * 2),
-        maxRestarts: Math.max(...JOB_TYPES.map((type) => typeSettings(this.options, type).maxRestarts)),
+        // Each type's own limit: the one that fails a job in the tick also stops its failover.
+        maxRestartsByType: Object.fromEntries(JOB_TYPES.map((type) => [type, typeSettings(this.options, type).maxRestarts])),
         watcherId: `failover-${this.monitorId}`,
         statusStore: deps.statusStore,
         metrics: deps.metrics,

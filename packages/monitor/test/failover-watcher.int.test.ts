@@ -204,6 +204,28 @@ describe('FailoverWatcher.runOnce', () => {
     await w.stop();
   });
 
+  it("holds the job type's own restart limit: pdf.maxRestarts 1 stops failover after one restart, whatever the other types allow", async () => {
+    const dead = await fakeWorker('typed-limit-1', 2);
+    const q = queue();
+    const store = statusStore();
+    const [limited, fresh] = dead.jobs;
+    await ctx.redis.hset(store.keys('pdf').row(limited?.id as string), 'restart_count', '1');
+    // The largest limit of all types is 5: with the old rule the first job would be failed over.
+    const w = watcher({ maxRestarts: 5, maxRestartsByType: { pdf: 1, scrape: 5, 'xml-import': 5 } });
+    await dead.die();
+    await w.runOnce();
+    const pass = await w.runOnce();
+    expect(handBackOutcomes(pass.failedOver[0]?.jobs ?? [])).toEqual(
+      [
+        [limited?.id, 'restart_limit', 'tiles_generated'],
+        [fresh?.id, 'handed_back', 'tiles_generated'],
+      ].sort(),
+    );
+    expect(await lockOf(q, limited?.id as string)).toBe(limited?.token);
+    expect((await store.get(fresh?.id as string))?.restartCount).toBe(1);
+    await w.stop();
+  });
+
   it('hands back a job whose row is already finished (the worker died between its completion and BullMQ’s), leaving the row as is', async () => {
     const dead = await fakeWorker('late-1', 1);
     const q = queue();

@@ -139,6 +139,23 @@ export { AbortAction, AbortRequestSchema, parseAbortRequest, publishAbortRequest
 export type { AbortRequest } from './abort-requests.js';
 export { repairPendingWithoutJob } from './pending-repair.js';
 export type { PendingRepairDeps, PendingRepairResult } from './pending-repair.js';
+export {
+  decideAttemptFailure,
+  decideCancel,
+  decideFailover,
+  decideOperatorRestart,
+  decidePendingRepair,
+  decideShutdownHandBack,
+  decideStuck,
+  FailureKind,
+  isFailureKind,
+  RecoveryAction,
+  RecoveryPath,
+} from './recovery/recovery-decision.js';
+export type { AttemptFailure, RecoveryDecision, RecoverySnapshot } from './recovery/recovery-decision.js';
+export { incidentEventId } from './recovery/incident.js';
+export { decodeOutboxEntry } from './recovery/outbox-codec.js';
+export type { OutboxAlert, RecoverWithAlertInput, RecoverWithAlertResult } from './recovery/outbox-types.js';
 export { createJobClient, EnqueueOptionsSchema, JobClientOptionsSchema } from './client/job-client.js';
 export type {
   BullJobView,

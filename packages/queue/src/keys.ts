@@ -41,6 +41,11 @@ export interface StatusKeys {
    * queue's hash tag, so those scripts stay in one slot on Redis Cluster.
    */
   backgroundJob(backgroundJobId: string): string;
+  /**
+   * Hash: the alert outbox — field `<job id>:<incident>`, value the alert JSON — written by the
+   * recovery script with the transition that raises the alert, removed once it is delivered.
+   */
+  readonly alertOutbox: string;
 }
 
 /** Builds the status-store keys of `type` under `prefix`. */
@@ -56,6 +61,7 @@ export function statusKeys(prefix: string, type: JobType): StatusKeys {
     overrideIndex: `${base}status-idx:overrides`,
     stateIndex: (status) => `${base}status-idx:state:${status}`,
     backgroundJob: (backgroundJobId) => `${base}background-job:${backgroundJobId}`,
+    alertOutbox: `${base}alert-outbox`,
   };
 }
 

@@ -18,6 +18,7 @@ import {
 import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type RedisClient } from './connection.js';
 
 export { runStatusStoreContract } from './testing/status-store-contract.js';
+export { runAlertOutboxContract } from './testing/alert-outbox-contract.js';
 export type { StatusStoreContractHarness } from './testing/status-store-contract.js';
 export { signTestJwt, verifyTestJwt } from './testing/jwt.js';
 export type { JwtVerification, TestJwtClaims } from './testing/jwt.js';

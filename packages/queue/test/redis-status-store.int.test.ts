@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobCatalog, RedisJobStore, type StatusStore } from '../src/index.js';
-import { runStatusStoreContract, useRedisTestContext, testPrefix, deleteKeys, scanKeys, testRedisConnection } from '../src/testing.js';
+import { runAlertOutboxContract, runStatusStoreContract, type StatusStoreContractHarness, useRedisTestContext, testPrefix, deleteKeys, scanKeys, testRedisConnection } from '../src/testing.js';
 import type { RedisClient } from '../src/index.js';
 
 /** Backdates a Redis row's times and its index scores together. */
@@ -27,7 +27,7 @@ async function backdate(
 
 const stores = new WeakMap<StatusStore, { redis: RedisClient; prefix: string }>();
 
-runStatusStoreContract('redis', {
+const harness: StatusStoreContractHarness = {
   async setup() {
     const redis = testRedisConnection();
     const prefix = testPrefix(import.meta.url, `contract-${Math.random()}`);
@@ -49,7 +49,9 @@ runStatusStoreContract('redis', {
   async linkedRow(store, backgroundJobId) {
     return (store as RedisJobStore).linkedJob(backgroundJobId);
   },
-});
+};
+runStatusStoreContract('redis', harness);
+runAlertOutboxContract('redis', harness);
 
 describe('RedisJobStore specifics', () => {
   const ctx = useRedisTestContext(import.meta.url);

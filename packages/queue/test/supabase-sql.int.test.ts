@@ -349,8 +349,8 @@ describe('privileges, row-level security, realtime', () => {
       [schema],
     );
     // The platform's three (created here in its shape), kai-jobs' three status tables, history,
-    // checkpoints, products and materials.
-    expect(relations.rows.length).toBe(10);
+    // checkpoints, products and materials, and the alert outbox's two (kai_alert_incidents, kai_alert_outbox).
+    expect(relations.rows.length).toBe(12);
     expect(relations.rows.every((row) => row.rls)).toBe(true);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { SupabaseJobStore, type LinkedJobRow, type StatusStore } from '../src/index.js';
-import { runStatusStoreContract, startSupabaseTestStack, type SupabaseTestStack } from '../src/testing.js';
+import { runAlertOutboxContract, runStatusStoreContract, type StatusStoreContractHarness, startSupabaseTestStack, type SupabaseTestStack } from '../src/testing.js';
 
 // The contract suite through the real supabase-js client, over HTTP, to the PostgREST-compatible
 // endpoint, into PostgreSQL: one fresh migrated schema per test.
@@ -15,7 +15,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-runStatusStoreContract('supabase', {
+const harness: StatusStoreContractHarness = {
   async setup() {
     const schema = await stack.createSchema('contract');
     const store = new SupabaseJobStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, schema });
@@ -102,4 +102,6 @@ runStatusStoreContract('supabase', {
       refs: row['refs'],
     } as LinkedJobRow;
   },
-});
+};
+runStatusStoreContract('supabase', harness);
+runAlertOutboxContract('supabase', harness);

@@ -1,6 +1,9 @@
 import {
   AbortAction,
   bullJobOptions,
+  decideOperatorRestart,
+  jobCatalog,
+  RecoveryAction,
   JobNotFoundError,
   publishAbortRequest,
   queueClockMs,
@@ -56,7 +59,15 @@ export interface RestartDeps {
 export async function restartJob(
   deps: RestartDeps,
   id: string,
-  options: { reason: string; delayMs?: number; by?: string },
+  options: {
+    reason: string;
+    delayMs?: number;
+    by?: string;
+    /** Restart even when the job has used its type's restart limit. */
+    force?: boolean;
+    /** The type's restart limit. Default the catalog's. */
+    maxRestarts?: number;
+  },
 ): Promise<RestartOutcome> {
   const row = await deps.statusStore.get(id);
   if (row === null) throw new JobNotFoundError(id);
@@ -66,6 +77,19 @@ export async function restartJob(
   // Imported here: @kai-jobs/monitor loads the Sentry SDK, which `kai-jobs restart` never uses.
   const { lastValidCheckpointStage } = await import('@kai-jobs/monitor');
   const checkpointStage = await lastValidCheckpointStage(deps.checkpointStore, { id, type: row.type });
+  // The shared rule: the job type's restart limit holds here too, unless the operator forces it.
+  const decision = decideOperatorRestart(
+    {
+      type: row.type,
+      status: row.status,
+      restartCount: row.restartCount,
+      maxRestarts: options.maxRestarts ?? jobCatalog[row.type].defaults.maxRestarts,
+      recovery: jobCatalog[row.type].defaults.recovery,
+      hasValidCheckpoint: checkpointStage !== null,
+    },
+    { force: options.force === true },
+  );
+  if (decision.action !== RecoveryAction.Restart) throw new CommandFailedError(`job ${id}: ${decision.why}`);
   const queue = deps.client.queue(row.type);
   const job = await queue.getJob(id);
   const bullState = job ? await job.getState() : 'missing';

@@ -15,7 +15,7 @@ import type { AlertOutcome, CaptureContext, CheckInInput } from './alerter-types
 import { parseAlerterOptions, type AlerterOptions, type ResolvedAlerterOptions } from './alerter-options.js';
 import { buildAlert } from './build-alert.js';
 import { MemoryAlertDedupeStore, type AlertDedupeRef, type AlertDedupeStore } from './dedupe-store.js';
-import { makeDeadlineTransport } from './sentry-transport.js';
+import { makeDeadlineTransport, trackDeliveries } from './sentry-transport.js';
 
 /** Marks our own captures in the event hint, so `beforeSend` can apply exactly their tags and fingerprint. */
 const EXACT = 'kaiJobsExact';
@@ -45,6 +45,8 @@ export class Alerter {
   private readonly dedupeStore: AlertDedupeStore;
   private readonly client: NodeClient | null;
   private closing: Promise<boolean> | null = null;
+  /** Outbox deliveries waiting for Sentry's answer, by event id. */
+  private readonly awaitingDelivery = new Map<string, (delivered: boolean) => void>();
 
   constructor(options: AlerterOptions = {}) {
     this.options = parseAlerterOptions(options);
@@ -64,7 +66,7 @@ export class Alerter {
       environment: this.options.environment,
       ...(this.options.release === undefined ? {} : { release: this.options.release }),
       ...(this.options.serverName === undefined ? {} : { serverName: this.options.serverName }),
-      transport: makeDeadlineTransport(this.options.sendTimeoutMs),
+      transport: trackDeliveries(makeDeadlineTransport(this.options.sendTimeoutMs), (eventId, delivered) => this.settleDelivery(eventId, delivered)),
       transportOptions: { bufferSize: this.options.maxQueuedEnvelopes },
       stackParser: defaultStackParser,
       // No default integrations: client.init() is never called, so none is set up.
@@ -126,6 +128,51 @@ export class Alerter {
         ? this.emit(null, built.message, built.level, context, built.kind)
         : this.emit(built.error, built.message, built.level, context, built.kind);
     return { ...outcome, status: this.sendsToSentry ? 'sent' : 'logged', eventId };
+  }
+
+  /**
+   * Delivers one alert of the outbox under the event id derived from its incident, and resolves
+   * once Sentry answered: `delivered` true when Sentry took it (2xx) — the caller then marks it
+   * sent — false when Sentry was unreachable, refused it or did not answer within `timeoutMs`
+   * (it stays in the outbox and is sent again, under the same event id, so Sentry keeps one).
+   * No dedupe claim: the outbox entry is the alert's identity. Without a DSN the alert is
+   * logged, which counts as delivered. Never rejects.
+   */
+  async deliver(input: AlertInput, eventId: string, timeoutMs: number = this.options.sendTimeoutMs + 1_000): Promise<AlertOutcome & { delivered: boolean }> {
+    let built;
+    try {
+      built = buildAlert(input);
+    } catch (error) {
+      this.logger.error('an outbox alert could not be built; it is dropped', {
+        alertKind: String((input as { kind?: unknown }).kind),
+        eventId,
+        error: toError(error).message,
+      });
+      // Delivered in the sense that sending it again can never succeed: it leaves the outbox.
+      return { kind: input.kind, status: 'dropped', eventId: null, fingerprint: [], tags: {}, delivered: true };
+    }
+    const outcome = { kind: built.kind, fingerprint: scrubSecrets([...built.fingerprint]), tags: scrubSecrets(built.tags) };
+    const context: CaptureContext = { tags: built.tags, contexts: built.contexts, fingerprint: built.fingerprint };
+    if (!this.sendsToSentry) {
+      this.emit(built.error, built.message, built.level, context, built.kind, eventId);
+      return { ...outcome, status: 'logged', eventId, delivered: true };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<boolean>((resolve) => {
+      this.awaitingDelivery.set(eventId, resolve);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    this.emit(built.error, built.message, built.level, context, built.kind, eventId);
+    const delivered = await answered;
+    clearTimeout(timer);
+    this.awaitingDelivery.delete(eventId);
+    return { ...outcome, status: 'sent', eventId, delivered };
+  }
+
+  /** Called by the transport with Sentry's answer to an event. */
+  private settleDelivery(eventId: string, delivered: boolean): void {
+    this.awaitingDelivery.get(eventId)?.(delivered);
   }
 
   /** Reports an exception with tags, extra, contexts and fingerprint; returns the event id. Never throws. */
@@ -238,10 +285,11 @@ export class Alerter {
     level: SeverityLevel,
     context: CaptureContext,
     kind: AlertKind | null,
+    eventId?: string,
   ): string {
     const tags = stringTags(context.tags);
     try {
-      if (this.client === null || this.closing !== null) return this.logOnly(error, message, level, context, kind, tags);
+      if (this.client === null || this.closing !== null) return this.logOnly(error, message, level, context, kind, tags, eventId);
       const scope = new Scope();
       scope.setClient(this.client);
       scope.setLevel(level);
@@ -251,22 +299,23 @@ export class Alerter {
       if (context.fingerprint !== undefined) scope.setFingerprint(context.fingerprint);
       for (const breadcrumb of context.breadcrumbs ?? []) scope.addBreadcrumb(scrubSecrets(breadcrumb));
       const exact: ExactFields = { tags, fingerprint: context.fingerprint };
-      const hint: EventHint = { data: { [EXACT]: exact } };
-      const eventId =
+      // An outbox alert's id is derived from its incident: a resend is the same Sentry event.
+      const hint: EventHint = { ...(eventId === undefined ? {} : { event_id: eventId }), data: { [EXACT]: exact } };
+      const sentId =
         error === null
           ? this.client.captureMessage(message, level, hint, scope)
           : this.client.captureException(error, { ...hint, originalException: error }, scope);
       this.logger.info(kind === null ? 'event sent to Sentry' : 'alert sent to Sentry', {
         ...(kind === null ? {} : { alertKind: kind }),
-        eventId,
+        eventId: sentId,
         level,
         fingerprint: context.fingerprint,
         tags: scrubSecrets(tags),
       });
-      return eventId;
+      return sentId;
     } catch (failure) {
       this.logger.warn('capturing an event failed; logging it instead', { error: toError(failure).message });
-      return this.logOnly(error, message, level, context, kind, tags);
+      return this.logOnly(error, message, level, context, kind, tags, eventId);
     }
   }
 
@@ -277,8 +326,9 @@ export class Alerter {
     context: CaptureContext,
     kind: AlertKind | null,
     tags: Record<string, string>,
+    givenEventId?: string,
   ): string {
-    const eventId = newEventId();
+    const eventId = givenEventId ?? newEventId();
     const fields = scrubSecrets({
       sentry: this.client === null ? 'not configured' : 'closed',
       ...(kind === null ? {} : { alertKind: kind }),

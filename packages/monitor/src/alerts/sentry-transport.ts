@@ -37,3 +37,35 @@ export function makeDeadlineTransport(timeoutMs: number): typeof makeNodeTranspo
   const httpModule = httpModuleWithDeadline(timeoutMs);
   return (options) => makeNodeTransport({ ...options, httpModule });
 }
+
+type TransportFactory = typeof makeNodeTransport;
+
+/**
+ * Wraps a transport factory so each event envelope's outcome is reported by its event id:
+ * `delivered` true when Sentry answered 2xx, false on a network error, a deadline, a full
+ * send queue or any other status. What the alert outbox waits for before marking an alert sent.
+ */
+export function trackDeliveries(factory: TransportFactory, report: (eventId: string, delivered: boolean) => void): TransportFactory {
+  return (options) => {
+    const inner = factory(options);
+    return {
+      ...inner,
+      send: async (envelope) => {
+        const eventId = (envelope[0] as { event_id?: unknown }).event_id;
+        const tell = (delivered: boolean): void => {
+          if (typeof eventId === 'string') report(eventId, delivered);
+        };
+        try {
+          const response = await inner.send(envelope);
+          const status = response.statusCode;
+          tell(status !== undefined && status >= 200 && status < 300);
+          return response;
+        } catch (error) {
+          tell(false);
+          throw error;
+        }
+      },
+      flush: (timeout) => inner.flush(timeout),
+    };
+  };
+}

@@ -8,6 +8,7 @@ import { ConnectionRole, createJobStore, createLogger, createRedisConnection, cl
 import { Alerter } from '../alerts/alerter.js';
 import { RedisAlertDedupeStore } from '../alerts/dedupe-store.js';
 import { installProcessAlerter } from '../alerts/process-alerter.js';
+import type { CrashPoint } from '../alerts/outbox-delivery.js';
 import { createMonitor } from '../monitor.js';
 import { parseMonitorEnv } from '../entry/monitor-env.js';
 
@@ -38,8 +39,17 @@ process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
 // STATUS_STORE=supabase: the monitor reads and transitions the Supabase rows; else Redis.
 const store = config.stores.kind === 'supabase' ? createJobStore({ ...config.stores, logger, retention: storeRetentionOptions(config.retention) }) : null;
+// Test-only (process tests, the chaos suite): KAI_MONITOR_CRASH_AT=<crash point> makes this
+// process kill itself with SIGKILL the first time a tick reaches that point.
+const crashAt = process.env['KAI_MONITOR_CRASH_AT'];
+const crashHook = crashAt
+  ? (point: CrashPoint): void => {
+      if (point === crashAt) process.kill(process.pid, 'SIGKILL');
+    }
+  : undefined;
 const monitor = createMonitor({
   ...config.monitor,
+  ...(crashHook ? { crashHook } : {}),
   redis: config.redis,
   alerter,
   logger,

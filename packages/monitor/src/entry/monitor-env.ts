@@ -18,6 +18,7 @@ export const MonitorEnvSchema = z.object({
   MONITOR_ID: z.string().min(1).optional(),
   MONITOR_CHECK_INTERVAL_MS: ms('MONITOR_CHECK_INTERVAL_MS'),
   MONITOR_AUTO_RESTART: z.enum(['true', 'false']).default('true'),
+  MONITOR_ABORT_GRACE_MS: ms('MONITOR_ABORT_GRACE_MS'),
   MONITOR_MAX_RESTARTS: z.string().regex(/^\d+$/, { message: 'MONITOR_MAX_RESTARTS must be a whole number' }).transform(Number).optional(),
   PDF_HEARTBEAT_TIMEOUT_MS: ms('PDF_HEARTBEAT_TIMEOUT_MS'),
   PDF_UPDATE_TIMEOUT_MS: ms('PDF_UPDATE_TIMEOUT_MS'),
@@ -63,6 +64,7 @@ export function parseMonitorEnv(env: Record<string, string | undefined>): Monito
       ...(raw.MONITOR_CHECK_INTERVAL_MS ? { checkIntervalMs: raw.MONITOR_CHECK_INTERVAL_MS } : {}),
       autoRestart: raw.MONITOR_AUTO_RESTART === 'true',
       storeRetention: storeRetentionOptions(retention),
+      ...(raw.MONITOR_ABORT_GRACE_MS !== undefined ? { abortGraceMs: raw.MONITOR_ABORT_GRACE_MS } : {}),
       failover: {
         enabled: raw.FAILOVER_ENABLED === 'true',
         ...(raw.FAILOVER_GRACE_MS !== undefined ? { graceMs: raw.FAILOVER_GRACE_MS } : {}),

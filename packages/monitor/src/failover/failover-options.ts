@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import {
+  JOB_TYPES,
   parseOrThrow,
   RedisConnectionOptionsSchema,
   type Clock,
+  type JobType,
   type Logger,
   type MetricsRecorder,
   type StatusStore,
@@ -36,6 +38,12 @@ export const FailoverWatcherOptionsSchema = z
      * it lands on (an OOM) stops bouncing between them. Default 3 (the backoff policy's).
      */
     maxRestarts: z.number().int().min(0).max(1000).default(3),
+    /**
+     * The restart limit of each job type (the monitor passes its per-type settings), so the limit
+     * that fails a job in the tick also stops failover: `pdf: 1` holds on both paths. A type not
+     * listed uses `maxRestarts`.
+     */
+    maxRestartsByType: z.partialRecord(z.enum(JOB_TYPES as [JobType, ...JobType[]]), z.number().int().min(0).max(1000)).default({}),
     /** Jobs of a dead worker handed back at the same time. Default 16. */
     handBackConcurrency: z.number().int().min(1).max(1000).default(16),
     /** This watcher's id (its client name is `kai-monitor:failover:<id>`). Default `<host>-<pid>-<random>`. */

@@ -226,6 +226,7 @@ export class FailoverWatcher {
         canAct: () => lease.isLocallyValid(),
         logger: this.logger,
         maxRestarts: this.options.maxRestarts,
+        maxRestartsByType: this.options.maxRestartsByType,
         concurrency: this.options.handBackConcurrency,
         watcherId: this.watcherId,
         leaderEpoch: term.epoch,

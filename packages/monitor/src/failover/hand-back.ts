@@ -1,6 +1,9 @@
 import { Job, type Queue } from 'bullmq';
 import {
+  decideFailover,
   HandBackKind,
+  jobCatalog,
+  RecoveryAction,
   isDrillPayload,
   jobTypeOfQueue,
   systemClock,
@@ -58,7 +61,10 @@ export interface HandBackDeps {
   /** False once the watcher may no longer act (its leadership term ran out by its own clock). */
   canAct(): boolean;
   logger: Logger;
+  /** Restart limit of a type not in `maxRestartsByType` (and of a job whose type is unknown). */
   maxRestarts: number;
+  /** Each job type's restart limit (the monitor's per-type settings). */
+  maxRestartsByType?: Partial<Record<JobType, number>>;
   /** Jobs handed back at the same time. */
   concurrency: number;
   /** Written into each job's `failover` history entry. */
@@ -179,10 +185,21 @@ async function handBackOne(
     leaderEpoch: deps.leaderEpoch,
   };
   if (unfinished) {
-    if (row.restartCount >= deps.maxRestarts) {
+    // The shared rule, with the job type's own limit (not the largest of all types).
+    const maxRestarts = deps.maxRestartsByType?.[row.type] ?? deps.maxRestarts;
+    const decision = decideFailover({
+      type: row.type,
+      status: row.status,
+      restartCount: row.restartCount,
+      maxRestarts,
+      recovery: jobCatalog[row.type].defaults.recovery,
+      hasValidCheckpoint: true,
+    });
+    if (decision.action !== RecoveryAction.Restart) {
       logger.warn('not failing over a job restarted too often: BullMQ lock expiry and the monitor take it from here', {
         restartCount: row.restartCount,
-        maxRestarts: deps.maxRestarts,
+        maxRestarts,
+        why: decision.why,
       });
       return result(HandBackOutcome.RestartLimit, stage);
     }

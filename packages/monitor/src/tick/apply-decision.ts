@@ -2,11 +2,11 @@ import type { Queue } from 'bullmq';
 import {
   AbortAction,
   bullJobOptions,
+  FailureKind,
   isDrillPayload,
   publishAbortRequest,
   queueClockMs,
   systemClock,
-  toError,
   type Clock,
   type JobType,
   type Logger,
@@ -17,6 +17,8 @@ import {
 } from '@kai-jobs/queue';
 import type { Alerter } from '../alerts/alerter.js';
 import { appendJobLog, formatMs } from '../job-log.js';
+import { CrashPoint, type CrashHook } from '../alerts/outbox-delivery.js';
+import type { StopRequested } from './abort-takeover.js';
 import { stuckAlertKind } from './alert-kinds-by-type.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 
@@ -31,6 +33,13 @@ export interface ApplyDeps {
   logger: Logger;
   /** Stamps the job log lines (default: the system clock). */
   clock?: Clock;
+  /**
+   * Restart decisions of this tick that asked a hung attempt to stop: the tick gives them the
+   * abort grace and takes over the ones still holding the job (see `takeOverUnstopped`).
+   */
+  stopRequests?: StopRequested[];
+  /** Test-only: called at each crash point (see {@link CrashPoint}). */
+  crashHook?: CrashHook | undefined;
 }
 
 /** The monitor's line in the job's log (Bull Board's Logs tab) for an applied decision. */
@@ -55,6 +64,15 @@ function logLineOf(decision: MonitorDecision): string {
 /** Writes the decision's line into the job's BullMQ log (never throws). */
 function logDecision(decision: MonitorDecision, queue: Queue, deps: ApplyDeps): Promise<void> {
   return appendJobLog(queue, decision.jobId, logLineOf(decision), { clock: deps.clock ?? systemClock, logger: deps.logger });
+}
+
+/**
+ * The stuck alert a transition raises, as the outbox stores it: the alerter's input with the
+ * row as the decision saw it. Written by the same atomic step as the transition.
+ */
+function stuckAlertOf(decision: MonitorDecision, candidate: StaleCandidate): Record<string, unknown> {
+  const { row } = candidate;
+  return { kind: stuckAlertKind(row.type), row, attempt: row.attempt, reason: decision.reason, stuckForMs: decision.stuckForMs };
 }
 
 function historyOf(decision: MonitorDecision, event: string): { event: string; [field: string]: unknown } {
@@ -122,16 +140,19 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
       const delayMs = decision.delayMs ?? 0;
       // The hung attempt's fence, kept in the history: if it misses its abort, the next check asks it again by name.
       const stopped = decision.classification === BullClassification.Hung ? fenceOf(row.fence) : {};
-      const outcome = await deps.statusStore.recover(row.id, {
+      const outcome = await deps.statusStore.recoverWithAlert(row.id, {
         expectedFence: row.fence,
         expectedRestartCount: row.restartCount,
         action: 'restart',
         history: { ...historyOf(decision, 'recovery:restarted'), ...(stopped.fence === undefined ? {} : { stoppedFence: stopped.fence }) },
+        alert: stuckAlertOf(decision, candidate),
       });
       if (!outcome.applied) return { ...decision, applied: false };
+      deps.crashHook?.(CrashPoint.AfterStateChange);
       if (decision.classification === BullClassification.Hung) {
         // The attempt is alive: ask it (and only it) to stop; its worker moves the job to delayed.
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Restart, reason: decision.why, delayMs, ...stopped });
+        if (stopped.fence !== undefined) deps.stopRequests?.push({ queue, jobId: row.id, lockToken: stopped.fence, delayMs });
       } else {
         await requeue(queue, deps.redis, candidate, delayMs);
       }
@@ -142,14 +163,17 @@ export async function applyDecision(decided: MonitorDecision, candidate: StaleCa
     }
     case MonitorAction.Fail: {
       const error = `stuck: ${decision.reason} (${decision.classification}); ${decision.why}`;
-      const outcome = await deps.statusStore.recover(row.id, {
+      const outcome = await deps.statusStore.recoverWithAlert(row.id, {
         expectedFence: row.fence,
         expectedRestartCount: row.restartCount,
         action: 'fail',
         error,
+        failureKind: FailureKind.Stuck,
         history: historyOf(decision, 'recovery:failed'),
+        alert: stuckAlertOf(decision, candidate),
       });
       if (!outcome.applied) return { ...decision, applied: false };
+      deps.crashHook?.(CrashPoint.AfterStateChange);
       if (decision.classification === BullClassification.Hung) {
         await publishAbortRequest(deps.redis, deps.prefix, { jobId: row.id, action: AbortAction.Cancel, reason: error, ...fenceOf(row.fence) });
       }
@@ -179,15 +203,5 @@ async function afterStuck(decision: MonitorDecision, candidate: StaleCandidate, 
     deps.metrics.jobStuck(row.type, decision.reason, { drill: decision.drill === true }).catch(() => undefined),
     deps.metrics.recovery(row.type, outcome, { drill: decision.drill === true }).catch(() => undefined),
   ]);
-  try {
-    await deps.alerter.alert({
-      kind: stuckAlertKind(row.type),
-      row,
-      attempt: row.attempt,
-      reason: decision.reason,
-      stuckForMs: decision.stuckForMs,
-    });
-  } catch (error) {
-    deps.logger.error('stuck alert failed', { jobId: row.id, error: toError(error).message });
-  }
+  // The stuck alert is in the outbox, written with the transition: the tick's outbox pass delivers it.
 }

@@ -1,5 +1,5 @@
 import { backoffDelayMs, type BackoffPolicy } from '@kai-jobs/checkpoint';
-import { ACTIVE_STATUSES, JobStatus, RecoveryPolicy, type StaleCandidate } from '@kai-jobs/queue';
+import { ACTIVE_STATUSES, decideStuck, JobStatus, RecoveryAction, type StaleCandidate } from '@kai-jobs/queue';
 import type { TypeMonitorSettings } from '../config.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 
@@ -117,31 +117,31 @@ export function decide(input: DecisionInput): MonitorDecision {
     return { ...base, action: MonitorAction.Leave, why: `worker ${row.workerId ?? '?'} reports buffered status writes (store outage), not stuck work` };
   }
 
-  const restartable = settings.recovery === RecoveryPolicy.RestartFromCheckpoint;
-  const hasCheckpoint = input.lastValidCheckpointStage !== null;
-  const underLimit = row.restartCount < settings.maxRestarts;
-  if (restartable && input.autoRestart && hasCheckpoint && underLimit) {
-    const restartNumber = row.restartCount + 1;
+  // The restart-or-fail rule itself is the one every path shares (@kai-jobs/queue's decideStuck).
+  const shared = decideStuck({
+    type: row.type,
+    status: row.status,
+    restartCount: row.restartCount,
+    maxRestarts: settings.maxRestarts,
+    recovery: settings.recovery,
+    hasValidCheckpoint: input.lastValidCheckpointStage !== null,
+    autoRestart: input.autoRestart,
+  });
+  if (shared.action === RecoveryAction.Restart) {
     return {
       ...base,
       action: MonitorAction.Restart,
-      why: `${classification}: restart ${restartNumber} of ${settings.maxRestarts} from checkpoint ${input.lastValidCheckpointStage}`,
-      restartNumber,
+      why: `${classification}: restart ${shared.restartNumber} of ${settings.maxRestarts} from checkpoint ${input.lastValidCheckpointStage}`,
+      restartNumber: shared.restartNumber,
       checkpointStage: input.lastValidCheckpointStage,
-      delayMs: backoffDelayMs({ ...input.backoff, maxRestarts: settings.maxRestarts }, restartNumber, input.random),
+      delayMs: backoffDelayMs({ ...input.backoff, maxRestarts: settings.maxRestarts }, shared.restartNumber, input.random),
     };
   }
-  const because = !restartable
-    ? `${row.type} jobs are failed when stuck`
-    : !input.autoRestart
-      ? 'auto-restart is off'
-      : !hasCheckpoint
-        ? 'no valid checkpoint to restart from'
-        : `restart limit reached (${row.restartCount} of ${settings.maxRestarts})`;
+  if (shared.action !== RecoveryAction.Fail) return { ...base, action: MonitorAction.Leave, why: shared.why };
   return {
     ...base,
     action: MonitorAction.Fail,
-    why: `${classification}: ${because}`,
+    why: `${classification}: ${shared.why}`,
     restartNumber: row.restartCount,
     checkpointStage: input.lastValidCheckpointStage,
   };

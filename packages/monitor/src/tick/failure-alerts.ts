@@ -1,10 +1,12 @@
-import { JOB_TYPES, toError, type JobType, type Logger, type RedisClient, type StatusStore } from '@kai-jobs/queue';
+import { FailureKind, JOB_TYPES, toError, type JobType, type Logger, type RedisClient, type StatusStore } from '@kai-jobs/queue';
 import type { Alerter } from '../alerts/alerter.js';
 import { failureAlertKind } from './alert-kinds-by-type.js';
 
-/** Rows the monitor itself failed carry this error prefix; their stuck alert was already sent. */
+/** Rows the monitor itself failed carry this error prefix (for people reading the error; the failure kind is the field). */
 export const STUCK_ERROR_PREFIX = 'stuck: ';
-const CANCELLED_PREFIX = 'cancelled: ';
+
+/** Failure kinds that raise no "processing failed" alert: stuck (its stuck alert is in the outbox) and cancelled. */
+const NOT_PROCESSING = new Set<string>([FailureKind.Stuck, FailureKind.Cancelled]);
 
 /** What the failure sweep needs. */
 export interface FailureSweepDeps {
@@ -34,8 +36,8 @@ export async function sweepFailures(deps: FailureSweepDeps): Promise<number> {
     const rows = await deps.statusStore.list({ type, status: 'failed', updatedAfter: cursor, limit: deps.limit });
     for (const row of rows) {
       cursor = Math.max(cursor, row.updatedAt);
-      const error = row.error ?? '';
-      if (error.startsWith(STUCK_ERROR_PREFIX) || error.startsWith(CANCELLED_PREFIX)) continue;
+      // The failure kind is a field of the row, never parsed from the message.
+      if (row.failureKind != null && NOT_PROCESSING.has(row.failureKind)) continue;
       try {
         const outcome = await deps.alerter.alert(failureInput(type, row));
         if (outcome.status === 'sent' || outcome.status === 'logged') alerted++;

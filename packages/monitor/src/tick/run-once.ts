@@ -1,6 +1,8 @@
-import { JOB_TYPES, RecoveryPolicy, toError, type Clock, type JobStore, type StaleCandidate } from '@kai-jobs/queue';
+import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type JobStore, type StaleCandidate } from '@kai-jobs/queue';
+import { cronOpenCheckInKey } from '../keys.js';
 import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
 import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
+import { takeOverUnstopped, type StopRequested } from './abort-takeover.js';
 import { applyDecision, type ApplyDeps } from './apply-decision.js';
 import { readBullView } from './bull-view.js';
 import { lastValidCheckpointStage } from './checkpoint-probe.js';
@@ -8,6 +10,7 @@ import { classify } from './classify.js';
 import { decide } from './decide.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 import { sweepFailures } from './failure-alerts.js';
+import { deliverOutbox } from '../alerts/outbox-delivery.js';
 
 /** What a tick needs: its I/O as narrow dependencies, so tests can call it directly. */
 export interface TickDeps extends ApplyDeps {
@@ -104,14 +107,31 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
 export async function runOnce(deps: TickDeps): Promise<TickResult> {
   const startedAt = deps.clock.now();
   const intervalMinutes = Math.max(1, Math.round(deps.options.checkIntervalMs / 60_000));
+  // A tick whose monitor died left its `in_progress` open: close it (as failed — it was), so
+  // Sentry does not wait for it until it times out while other monitors tick fine.
+  const openKey = cronOpenCheckInKey(deps.prefix);
+  const orphaned = await deps.redis.get(openKey).catch(() => null);
+  if (orphaned !== null) {
+    deps.alerter.checkIn({ monitorSlug: deps.options.cronMonitorSlug, status: 'error', checkInId: orphaned, schedule: { intervalMinutes } });
+    deps.logger.warn('closed the Crons check-in of a tick whose monitor died', { checkInId: orphaned });
+  }
   const checkInId = deps.alerter.checkIn({
     monitorSlug: deps.options.cronMonitorSlug,
     status: 'in_progress',
     schedule: { intervalMinutes },
   });
+  // Kept for two intervals at most: long enough for the next tick to find it.
+  await deps.redis
+    .set(openKey, checkInId, 'PX', Math.max(deps.options.checkIntervalMs * 2, 10_000))
+    .catch((caught: unknown) => deps.logger.warn('could not record the open check-in', { error: toError(caught).message }));
   const decisions: MonitorDecision[] = [];
   let storeNow = startedAt;
   let failureAlerts = 0;
+  let readdedByRepair = 0;
+  let takenOver = 0;
+  // Filled by the restart decisions of this tick that asked a hung attempt to stop.
+  const stopRequests: StopRequested[] = [];
+  const tickDeps: TickDeps = { ...deps, stopRequests };
   let error: Error | null = null;
   try {
     storeNow = await deps.statusStore.now();
@@ -124,12 +144,35 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
       });
       for (const candidate of candidates) {
         try {
-          decisions.push(await examine(candidate, deps));
+          decisions.push(await examine(candidate, tickDeps));
         } catch (caught) {
           // One bad candidate must not stop the tick; it is examined again next time.
           deps.logger.error('examining a stuck-work candidate failed', { jobId: candidate.row.id, error: toError(caught).message });
         }
       }
+    }
+    // The abort grace: an attempt asked to stop that still holds its job (frozen, partitioned)
+    // has the job taken over with its lock token, so it resumes now, not when the lock expires.
+    const takeovers = await takeOverUnstopped(stopRequests, {
+      redis: deps.redis,
+      statusStore: deps.statusStore,
+      logger: deps.logger,
+      clock: deps.clock,
+      graceMs: deps.options.abortGraceMs,
+    });
+    takenOver = takeovers.filter((takeover) => takeover.outcome === 'taken_over').length;
+    // After the candidates, so a pending row the tick is still judging (a stopped attempt that
+    // missed its abort) is not deferred out of its sight.
+    for (const type of JOB_TYPES) {
+      const repaired = await repairPendingWithoutJob({
+        store: deps.statusStore,
+        queue: deps.queues[type],
+        type,
+        olderThanMs: deps.options.pendingRepairAfterMs,
+        limit: deps.options.candidateLimit,
+        logger: deps.logger,
+      });
+      readdedByRepair += repaired.readded.length;
     }
     failureAlerts = await sweepFailures({
       statusStore: deps.statusStore,
@@ -141,6 +184,16 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
       limit: deps.options.candidateLimit,
       logger: deps.logger,
     });
+    // Every tick delivers the outbox: its own alerts and any a dead monitor or a Sentry outage left.
+    const outbox = await deliverOutbox({
+      statusStore: deps.statusStore,
+      alerter: deps.alerter,
+      logger: deps.logger,
+      limit: deps.options.candidateLimit,
+      waitMs: deps.options.alertDeliveryWaitMs,
+      crashHook: deps.crashHook,
+    });
+    if (outbox.delivered > 0 || outbox.left > 0) deps.logger.info('alert outbox delivered', { ...outbox });
   } catch (caught) {
     error = toError(caught);
     deps.logger.error('monitor tick failed', { error: error.message });
@@ -154,7 +207,7 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     candidates: decisions.length,
     restarted: count(MonitorAction.Restart),
     failed: count(MonitorAction.Fail),
-    readded: count(MonitorAction.Readd),
+    readded: count(MonitorAction.Readd) + readdedByRepair,
     left: count(MonitorAction.Leave),
     failureAlerts,
     error: error?.message ?? null,
@@ -163,6 +216,8 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   await deps.state.recordTick(summary, decisions).catch((caught: unknown) =>
     deps.logger.warn('could not record the tick', { error: toError(caught).message }),
   );
+  // Ours only: a later tick may have taken the key over already.
+  if ((await deps.redis.get(openKey).catch(() => null)) === checkInId) await deps.redis.del(openKey).catch(() => undefined);
   deps.alerter.checkIn({
     monitorSlug: deps.options.cronMonitorSlug,
     status: error === null ? 'ok' : 'error',
@@ -170,7 +225,7 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     durationMs: summary.durationMs,
     schedule: { intervalMinutes },
   });
-  deps.logger.info('monitor tick', { ...summary });
+  deps.logger.info('monitor tick', { ...summary, takenOver });
   if (error !== null) throw error;
   return { summary, decisions };
 }

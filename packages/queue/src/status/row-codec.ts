@@ -1,3 +1,4 @@
+import { isFailureKind } from '../recovery/recovery-decision.js';
 import { CounterName, isJobType, JobStatus, type Counters } from '../catalog/index.js';
 import { StoreError } from '../errors.js';
 import type { LinkedJobRow, LinkedJobStatus, StatusRefs, StatusRow } from './types.js';
@@ -65,6 +66,8 @@ export function decodeStatusRow(hash: Record<string, string>): StatusRow | null 
     idempotencyKey: optionalString(hash['idempotency_key']),
     heartbeatTimeoutMs: optionalNumber(hash['heartbeat_timeout_ms']),
     updateTimeoutMs: optionalNumber(hash['update_timeout_ms']),
+    // Only when recorded, so rows of the paths that do not set it read as before.
+    ...(isFailureKind(hash['failure_kind']) ? { failureKind: hash['failure_kind'] } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { isFailureKind } from '../recovery/recovery-decision.js';
 import { z } from 'zod';
 import { JOB_TYPES, jobCatalog, JobStatus, type Counters, type JobType } from '../catalog/index.js';
 import { StoreError } from '../errors.js';
@@ -96,6 +97,8 @@ export function decodeSupabaseStatusRow(value: unknown): StatusRow | null {
     idempotencyKey: row.idempotency_key,
     heartbeatTimeoutMs: row.heartbeat_timeout_ms,
     updateTimeoutMs: row.update_timeout_ms,
+    // `failure_kind` is a nullable column a later migration adds: only when recorded.
+    ...(isFailureKind(raw['failure_kind']) ? { failureKind: raw['failure_kind'] } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { OutboxAlert, RecoverWithAlertInput, RecoverWithAlertResult } from '../recovery/outbox-types.js';
+import type { FailureKind } from '../recovery/recovery-decision.js';
 import type { Counters, JobStatus, JobType } from '../catalog/index.js';
 
 /**
@@ -46,6 +48,8 @@ export interface StatusRow {
   durationMs: number | null;
   error: string | null;
   errorStage: string | null;
+  /** Why a failed row failed (`stuck`, `cancelled`, `processing`); absent when not recorded. */
+  failureKind?: FailureKind | null;
   result: unknown;
   counters: Counters;
   refs: StatusRefs;
@@ -266,4 +270,14 @@ export interface StatusStore {
   list(query: ListQuery): Promise<StatusRow[]>;
   /** Releases connections the store opened itself. */
   close(): Promise<void>;
+  /**
+   * The recovery executor's compare-and-set ({@link recover}) that also sets the failure kind and
+   * writes the alert it raises to the alert outbox — in the same atomic step, so a crash right
+   * after it loses no alert.
+   */
+  recoverWithAlert(id: string, input: RecoverWithAlertInput): Promise<RecoverWithAlertResult>;
+  /** Alerts of `type` written to the outbox and not yet marked delivered, oldest first (at most `limit`, default 100). */
+  pendingAlerts(type: JobType, limit?: number): Promise<OutboxAlert[]>;
+  /** Marks an outbox alert delivered; false when it was marked already (another monitor delivered it). */
+  markAlertSent(type: JobType, jobId: string, incident: number): Promise<boolean>;
 }

@@ -1,3 +1,4 @@
+import type { OutboxAlert, RecoverWithAlertInput, RecoverWithAlertResult } from '../recovery/outbox-types.js';
 import type { JobType } from '../catalog/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { hasErrorCode, QueueErrorCode, toError } from '../errors.js';
@@ -155,6 +156,18 @@ export class OutageTolerantJobStore implements JobStore {
   deferCheck(type: JobType, ids: readonly string[]): Promise<void> {
     return this.inner.deferCheck(type, ids);
   }
+  recoverWithAlert(id: string, input: RecoverWithAlertInput): Promise<RecoverWithAlertResult> {
+    return this.inner.recoverWithAlert(id, input);
+  }
+
+  pendingAlerts(type: JobType, limit?: number): Promise<OutboxAlert[]> {
+    return this.inner.pendingAlerts(type, limit);
+  }
+
+  markAlertSent(type: JobType, jobId: string, incident: number): Promise<boolean> {
+    return this.inner.markAlertSent(type, jobId, incident);
+  }
+
   recover(id: string, input: RecoverInput): Promise<RecoverResult> {
     return this.inner.recover(id, input);
   }

@@ -11,6 +11,8 @@ import {
 } from '../errors.js';
 import { checkpointKeys, statusKeys, type CheckpointKeys, type StatusKeys } from '../keys.js';
 import { loadLuaScripts, ScriptSet } from '../lua-scripts.js';
+import { decodeOutboxEntry } from '../recovery/outbox-codec.js';
+import type { OutboxAlert, RecoverWithAlertInput, RecoverWithAlertResult } from '../recovery/outbox-types.js';
 import { decodeLinkedJobRow, decodeStatusRow, encodeCounters } from '../status/row-codec.js';
 import {
   StaleReason,
@@ -497,6 +499,59 @@ export class RedisJobStore implements JobStore {
       ],
     )) as [number, string | number];
     return { applied: reply[0] === 1, row: await this.get(id) };
+  }
+
+  async recoverWithAlert(id: string, input: RecoverWithAlertInput): Promise<RecoverWithAlertResult> {
+    const type = await this.resolveType(id);
+    if (type === null) return { applied: false, row: null, incident: null };
+    const keys = this.keysByType[type];
+    const newFence = `recovery:${input.expectedRestartCount + 1}:${Math.random().toString(36).slice(2, 10)}`;
+    const history: HistoryEntryInput = {
+      ...input.history,
+      event: input.history.event || `recovery:${input.action}`,
+    };
+    const reply = (await scripts.run(
+      this.redis,
+      'recover-alert',
+      [keys.row(id), keys.heartbeatIndex, keys.updateIndex, keys.overrideIndex, keys.history(id), keys.alertOutbox],
+      [
+        keys.base,
+        id,
+        input.expectedFence ?? '',
+        input.expectedRestartCount,
+        input.action,
+        newFence,
+        input.error ?? '',
+        this.finishedRetentionMs,
+        this.maxHistoryEntries,
+        stringifyHistory(history),
+        input.action === 'fail' ? (input.failureKind ?? '') : '',
+        input.alert === undefined ? '' : JSON.stringify(input.alert),
+      ],
+    )) as [number, string | number, number?];
+    const applied = reply[0] === 1;
+    const incident = applied && typeof reply[2] === 'number' && reply[2] > 0 ? reply[2] : null;
+    return { applied, row: await this.get(id), incident };
+  }
+
+  async pendingAlerts(type: JobType, limit = 100): Promise<OutboxAlert[]> {
+    const key = this.keysByType[type].alertOutbox;
+    const alerts: OutboxAlert[] = [];
+    let cursor = '0';
+    // HSCAN: the outbox is small (alerts not yet delivered); a long Sentry outage must not block Redis.
+    do {
+      const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', Math.max(10, limit));
+      cursor = next;
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const entry = decodeOutboxEntry(type, flat[i + 1] as string);
+        if (entry !== null) alerts.push(entry);
+      }
+    } while (cursor !== '0' && alerts.length < limit);
+    return alerts.sort((a, b) => a.at - b.at || a.incident - b.incident).slice(0, limit);
+  }
+
+  async markAlertSent(type: JobType, jobId: string, incident: number): Promise<boolean> {
+    return (await this.redis.hdel(this.keysByType[type].alertOutbox, `${jobId}:${incident}`)) === 1;
   }
 
   async appendHistory(id: string, entry: HistoryEntryInput): Promise<void> {

@@ -1,3 +1,5 @@
+import { decodeOutboxEntry } from '../recovery/outbox-codec.js';
+import type { OutboxAlert, RecoverWithAlertInput, RecoverWithAlertResult } from '../recovery/outbox-types.js';
 import { z } from 'zod';
 import { CounterName, type JobType } from '../catalog/index.js';
 import { StaleFenceError, StoreError, ValidationError } from '../errors.js';
@@ -281,6 +283,38 @@ export class SupabaseJobStore implements JobStore {
       id,
     );
     return decodeRecoverResult(data);
+  }
+
+  async recoverWithAlert(id: string, input: RecoverWithAlertInput): Promise<RecoverWithAlertResult> {
+    const data = await this.rpc(
+      'kai_recover_with_alert',
+      {
+        p_id: id,
+        p_expected_fence: input.expectedFence,
+        p_expected_restart_count: input.expectedRestartCount,
+        p_action: input.action,
+        p_error: input.error ?? null,
+        p_history: { ...historyWithoutAt(input.history), event: input.history.event || `recovery:${input.action}` },
+        p_failure_kind: input.action === 'fail' ? (input.failureKind ?? null) : null,
+        p_alert: input.alert ?? null,
+      },
+      'recoverWithAlert',
+      id,
+    );
+    const incident = (data as { incident?: unknown } | null)?.incident;
+    return { ...decodeRecoverResult(data), incident: typeof incident === 'number' ? incident : null };
+  }
+
+  async pendingAlerts(type: JobType, limit = 100): Promise<OutboxAlert[]> {
+    assertJobType(type);
+    const data = await this.rpc('kai_pending_alerts', { p_type: type, p_limit: limit }, 'pendingAlerts');
+    if (!Array.isArray(data)) throw new StoreError('kai_pending_alerts returned an unexpected shape', { retryable: false });
+    return data.map((entry) => decodeOutboxEntry(type, entry)).filter((entry): entry is OutboxAlert => entry !== null);
+  }
+
+  async markAlertSent(type: JobType, jobId: string, incident: number): Promise<boolean> {
+    assertJobType(type);
+    return (await this.rpc('kai_mark_alert_sent', { p_id: jobId, p_incident: incident }, 'markAlertSent', jobId)) === true;
   }
 
   async appendHistory(id: string, entry: HistoryEntryInput): Promise<void> {

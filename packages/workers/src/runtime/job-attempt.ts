@@ -4,7 +4,9 @@ import {
   hasErrorCode,
   isDrillPayload,
   isKaiJobsError,
+  decideAttemptFailure,
   jobCatalog,
+  RecoveryAction,
   QueueErrorCode,
   refsOfPayload,
   scrubErrorInPlace,
@@ -474,7 +476,20 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
 
   const permanent = isPermanent(error) || error.name === 'UnrecoverableError';
   const attemptsAllowed = job.opts.attempts ?? 1;
-  const willRetry = !permanent && job.attemptsMade + 1 < attemptsAllowed;
+  // The retry rule is the shared pure decision (@kai-jobs/queue): this function only does the I/O.
+  // The row is this attempt's (`processing`): a superseded attempt's writes are refused by the fence.
+  const decision = decideAttemptFailure(
+    {
+      type,
+      status: 'processing',
+      restartCount: 0,
+      maxRestarts: jobCatalog[type].defaults.maxRestarts,
+      recovery: jobCatalog[type].defaults.recovery,
+      hasValidCheckpoint: false,
+    },
+    { permanent, attemptsMade: job.attemptsMade + 1, attempts: attemptsAllowed },
+  );
+  const willRetry = decision.action === RecoveryAction.Requeue;
   try {
     if (willRetry) {
       await deps.store.appendHistory(jobId, {

@@ -29,7 +29,14 @@ local function finish_job(base, row_key, hb_index, update_index, override_index,
     if stage == '' and current[6] then
       stage = current[6]
     end
-    redis.call('HSET', row_key, 'error', error_message, 'error_stage', stage)
+    -- The failure kind is a field, never parsed back from the message: an empty fence is a cancel.
+    local kind = fence == '' and 'cancelled' or 'processing'
+    redis.call('HSET', row_key, 'error', error_message, 'error_stage', stage, 'failure_kind', kind)
+    if history_json == '{}' or history_json == '' then
+      history_json = '{"failureKind":"' .. kind .. '"}'
+    else
+      history_json = '{"failureKind":"' .. kind .. '",' .. string.sub(history_json, 2)
+    end
   end
   if fence == '' then
     redis.call('HSET', row_key, 'fence', '')
