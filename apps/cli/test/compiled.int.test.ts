@@ -70,7 +70,7 @@ describe('the compiled kai-jobs', () => {
     expect(files).toBeGreaterThan(100);
     // The Lua scripts and the thread entry travel with the code that loads them.
     expect(existsSync(join(ROOT, 'packages/queue/dist/lua/includes/common.lua'))).toBe(true);
-    expect(existsSync(join(ROOT, 'packages/checkpoint/dist/lua/save-4.lua'))).toBe(true);
+    expect(existsSync(join(ROOT, 'packages/queue/dist/lua/save-checkpoint-4.lua'))).toBe(true);
     expect(existsSync(join(ROOT, 'packages/monitor/dist/lua/lease-acquire-2.lua'))).toBe(true);
     expect(existsSync(join(ROOT, 'packages/workers/dist/src/cpu/cpu-thread.mjs'))).toBe(true);
     // The bin has a plain node shebang (the source's loads tsx).
