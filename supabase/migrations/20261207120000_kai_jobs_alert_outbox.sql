@@ -38,6 +38,13 @@ create table if not exists kai_alert_outbox (
 -- Only service_role (through the kai_* functions) reaches them: RLS on, no policy.
 alter table kai_alert_incidents enable row level security;
 alter table kai_alert_outbox enable row level security;
+-- Internal to kai-jobs: the service role (the monitor) writes and reads them; no one else.
+revoke all on kai_alert_incidents, kai_alert_outbox from public, anon, authenticated;
+grant select, insert, update, delete on kai_alert_incidents, kai_alert_outbox to service_role;
+drop policy if exists "service role keeps alert incidents" on kai_alert_incidents;
+create policy "service role keeps alert incidents" on kai_alert_incidents for all to service_role using (true) with check (true);
+drop policy if exists "service role keeps the alert outbox" on kai_alert_outbox;
+create policy "service role keeps the alert outbox" on kai_alert_outbox for all to service_role using (true) with check (true);
 create index if not exists kai_alert_outbox_unsent on kai_alert_outbox (job_type, created_at) where sent_at is null;
 
 create or replace function kai_recover_with_alert(
