@@ -1,8 +1,20 @@
-import { createClient, type SupabaseClient, type SupabaseClientOptions } from '@supabase/supabase-js';
+import { createRequire } from 'node:module';
+import type * as SupabaseJs from '@supabase/supabase-js';
+import type { SupabaseClient, SupabaseClientOptions } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../logger.js';
 import { parseOrThrow } from '../validation.js';
 import { rpcErrorToKaiError, type RpcFailure } from './supabase-rpc-errors.js';
+
+/**
+ * supabase-js, loaded the first time a Supabase adapter is built: every CLI command imports this
+ * package, and supabase-js costs ~90 ms of start-up that a Redis-only command (`kai-jobs status`)
+ * never needs. `require` keeps the construction synchronous (supabase-js ships CommonJS).
+ */
+function loadCreateClient(): typeof SupabaseJs.createClient {
+  const requireFromHere = createRequire(import.meta.url);
+  return (requireFromHere('@supabase/supabase-js') as typeof SupabaseJs).createClient;
+}
 
 /**
  * How to reach a Supabase project's kai-jobs functions: the options every Supabase adapter
@@ -72,7 +84,7 @@ export class SupabaseRpcClient {
     this.url = parsed.url;
     this.requestTimeoutMs = parsed.requestTimeoutMs;
     this.logger = (parsed.logger ?? silentLogger).child({ component });
-    this.client = createClient(parsed.url, parsed.serviceRoleKey, {
+    this.client = loadCreateClient()(parsed.url, parsed.serviceRoleKey, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
       db: { schema: parsed.schema },
       global: { headers: { 'X-Client-Info': 'kai-jobs' } },
