@@ -10,6 +10,7 @@ import { spawnCli, testEnv } from './support.js';
 // @kai-jobs/monitor delivers to SENTRY_DSN (here the local receiver) from a real process.
 const MONITOR_BIN = fileURLToPath(new URL('../../../packages/monitor/src/bin/monitor.ts', import.meta.url));
 const BOARD_BIN = fileURLToPath(new URL('../../board/src/bin/board.ts', import.meta.url));
+const WORKER_BIN = fileURLToPath(new URL('../../../packages/workers/src/bin/worker.ts', import.meta.url));
 
 const ctx = useRedisTestContext(import.meta.url);
 let sentry: SentryReceiver;
@@ -107,5 +108,20 @@ describe('entry points report through the module-level captureException', () => 
     const events = eventsOf('kai-monitor');
     expect(events, result.output).toHaveLength(1);
     expect(events[0]?.level).toBe('fatal');
+  }, 120_000);
+
+  it('kai-jobs-worker: a failed start arrives as one fatal event tagged service=kai-worker; without SENTRY_DSN nothing is sent', async () => {
+    const redisUrl = `redis://127.0.0.1:${await deadPort()}`;
+    const result = await runBin(WORKER_BIN, { REDIS_URL: redisUrl, KAI_PREFIX: ctx.prefix, SENTRY_DSN: sentry.dsn, SENTRY_ENVIRONMENT: 'entry-test' });
+    expect(result.code, result.output).toBe(1);
+    const events = eventsOf('kai-worker');
+    expect(events, result.output).toHaveLength(1);
+    expect(events[0]?.level).toBe('fatal');
+    expect(events[0]?.environment).toBe('entry-test');
+    expect(events[0]?.exception?.values?.[0]?.value).toMatch(/127\.0\.0\.1/);
+    const before = sentry.events.length;
+    const quiet = await runBin(WORKER_BIN, { REDIS_URL: redisUrl, KAI_PREFIX: ctx.prefix });
+    expect(quiet.code, quiet.output).toBe(1);
+    expect(sentry.events.length).toBe(before);
   }, 120_000);
 });

@@ -6,6 +6,7 @@
  */
 import { closeRedis, ConnectionRole, createJobStore, createLogger, createRedisConnection, isKaiJobsError, waitForRedis } from '@kai-jobs/queue';
 import { artifactSweepOf, createArtifactStoreFromConfig, createBlobStoreFromConfig, createJobsFromConfig, parseWorkerEnv, storeRetentionOf, tracerFromConfig } from '../entry/worker-env.js';
+import { createFatalReporter } from '../entry/fatal-reporter.js';
 import { createWorkerRuntime } from '../runtime/worker-runtime.js';
 import { installShutdownSignals } from '../runtime/shutdown-signals.js';
 
@@ -17,6 +18,23 @@ try {
   process.exit(2);
 }
 const logger = createLogger({ level: config.logLevel, base: { service: 'kai-worker' } });
+// SENTRY_DSN: what ends this process (a failed start, an uncaught error) arrives in Sentry as a
+// `fatal` event tagged service=kai-worker, as the other entry points report theirs.
+const fatalReporter = createFatalReporter({
+  dsn: config.tracing?.dsn,
+  environment: config.tracing?.environment ?? 'production',
+  release: config.tracing?.release,
+  logger,
+});
+const fatal = (error: unknown): void => {
+  logger.error('uncaught error: the worker stops', { error: (error as Error)?.stack ?? String(error) });
+  void fatalReporter
+    .reportFatal(error, { uncaught: 'true' })
+    .then(() => logger.flush())
+    .finally(() => process.exit(1));
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 const stores = createRedisConnection(config.redis, { role: ConnectionRole.Worker, connectionName: 'kai-worker-stores' });
 stores.on('error', () => undefined);
 try {
@@ -64,6 +82,7 @@ try {
   logger.info('worker ready', { workerId: runtime.workerId, types: config.types });
 } catch (error) {
   logger.error('worker failed to start', { error: (error as Error).message, code: isKaiJobsError(error) ? error.code : undefined });
+  await fatalReporter.reportFatal(error);
   await logger.flush();
   await closeRedis(stores);
   process.exit(1);
