@@ -154,6 +154,8 @@ export {
 } from './recovery/recovery-decision.js';
 export type { AttemptFailure, RecoveryDecision, RecoverySnapshot } from './recovery/recovery-decision.js';
 export { incidentEventId } from './recovery/incident.js';
+export { executeRecoveryDecision, recoverySnapshotOf } from './recovery/recovery-executor.js';
+export type { ExecutedRecovery, ExecuteRecoveryOptions } from './recovery/recovery-executor.js';
 export { decodeOutboxEntry } from './recovery/outbox-codec.js';
 export type { OutboxAlert, RecoverWithAlertInput, RecoverWithAlertResult } from './recovery/outbox-types.js';
 export { createJobClient, EnqueueOptionsSchema, JobClientOptionsSchema } from './client/job-client.js';

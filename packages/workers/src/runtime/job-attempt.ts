@@ -31,7 +31,7 @@ import { stageOutputsOf, type StageDefinition, type StagedJobDefinition } from '
 import { CRASH_SUSPECT_MIN_RESTARTS } from './crash-suspects.js';
 import type { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { ProgressReporter } from './progress-reporter.js';
-import { handBackForRestart, RestartHandBack } from './restart-hand-back.js';
+import { handBackForRestart, RestartHandBack, shutdownHandBackDecision } from './restart-hand-back.js';
 import type { RuntimeEventBus } from './runtime-events.js';
 
 /** What one attempt needs from the runtime. */
@@ -437,6 +437,18 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       return handedBack === RestartHandBack.Delayed ? new DelayedError() : new WaitingError();
     }
     case AbortCause.Shutdown: {
+      // The shared rule on the row as read now: a job cancelled or failed meanwhile, or taken
+      // by another attempt, is not handed back (moving it would undo that transition).
+      const current = await deps.store.get(jobId).then(
+        (row) => row,
+        () => undefined,
+      );
+      const decision = shutdownHandBackDecision(type, current, token);
+      if (decision.action !== RecoveryAction.Requeue) {
+        logger.info('shutdown: the job is not handed back', { why: decision.why, status: current?.status });
+        if (current?.status === 'failed') return new UnrecoverableError(`job ${jobId} was failed elsewhere: ${current.error ?? ''}`);
+        return new LostJobError(jobId, decision.why);
+      }
       await job.moveToWait(token);
       await deps.store
         .appendHistory(jobId, { event: 'shutdown:handed-back', stage: currentStage, workerId: deps.workerId })
