@@ -4,6 +4,7 @@ import {
   hasErrorCode,
   isDrillPayload,
   isKaiJobsError,
+  processingFailureAlert,
   decideAttemptFailure,
   jobCatalog,
   RecoveryAction,
@@ -395,8 +396,9 @@ async function failBadPayload(
   logger.error('payload fails the catalog schema; failing without retries', { issues: error.issues });
   try {
     await deps.store.create({ id: jobId, type, payload: data });
-    await deps.store.markProcessing(jobId, { fence: token, workerId: deps.workerId });
-    await deps.store.fail(jobId, token, error.message, null);
+    const claimed = await deps.store.markProcessing(jobId, { fence: token, workerId: deps.workerId });
+    // A job failing for good raises its "processing failed" alert in the same step (the outbox).
+    await deps.store.fail(jobId, token, error.message, null, { alert: processingFailureAlert({ error: error.message, stage: null, attempt: claimed.attempt }) });
   } catch (storeError) {
     logger.warn('could not record the bad payload on the status row', { error: toError(storeError).message });
   }
@@ -512,7 +514,11 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
         attempt: context.attempt,
       });
     } else {
-      await deps.store.fail(jobId, token, error.message, currentStage);
+      // The "processing failed" alert goes to the outbox with the failure, in one atomic step:
+      // the monitors deliver it exactly once (event id from the incident), whoever dies when.
+      await deps.store.fail(jobId, token, error.message, currentStage, {
+        alert: processingFailureAlert({ error: error.message, stage: currentStage, attempt: context.attempt }),
+      });
       void deps.metrics.jobFailed(type, currentStage, { drill: isDrillPayload(job.data) });
       deps.events.emit('job:failed', { jobId, type, stage: currentStage, error: error.message, workerId: deps.workerId });
     }
