@@ -127,17 +127,33 @@ begin
   return v_row;
 end $$;
 
-create or replace function kai_fail(p_id text, p_fence text, p_error text, p_stage text default null) returns jsonb
+-- kai_fail with the worker's "processing failed" alert: written to the outbox under the job's next
+-- incident, in the transaction of the failure (a refused failure — superseded fence, finished
+-- row — raises before anything is written). The 4-argument form of the first migration is
+-- replaced (a second overload would make 4-argument calls ambiguous).
+drop function if exists kai_fail(text, text, text, text);
+create or replace function kai_fail(p_id text, p_fence text, p_error text, p_stage text default null,
+                                    p_alert jsonb default null) returns jsonb
 language plpgsql set search_path from current
 as $$
 declare
   v_row jsonb;
+  v_incident integer;
 begin
   v_row := kai_finish(p_id, coalesce(p_fence, ''), 'failed', null, p_error, p_stage,
                       jsonb_strip_nulls(jsonb_build_object('event', 'failed', 'error', p_error, 'stage', nullif(p_stage, ''),
                                                            'failureKind', 'processing')),
                       'fail');
-  return kai_set_failure_kind(p_id, 'processing');
+  v_row := kai_set_failure_kind(p_id, 'processing');
+  if p_alert is not null then
+    insert into kai_alert_incidents as i (job_id, incident_count) values (p_id, 1)
+      on conflict (job_id) do update set incident_count = i.incident_count + 1
+      returning incident_count into v_incident;
+    insert into kai_alert_outbox (job_id, incident, job_type, alert) values (p_id, v_incident, kai_locate(p_id), p_alert);
+    update job_history set entry = entry || jsonb_build_object('incident', v_incident)
+      where id = (select max(h.id) from job_history h where h.job_id = p_id);
+  end if;
+  return v_row;
 end $$;
 
 create or replace function kai_cancel(p_id text, p_reason text) returns jsonb

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Alerter, createMonitor } from '@kai-jobs/monitor';
 import { startSentryReceiver, startUnresponsiveServer, type ReceivedEvent, type SentryReceiver } from '@kai-jobs/monitor/testing';
-import { incidentEventId, RedisJobStore } from '@kai-jobs/queue';
+import { createJobClient, incidentEventId, RedisJobStore } from '@kai-jobs/queue';
 import { testRedisUrl, useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from '../../packages/workers/test/fixtures/worker-process.js';
 import { backdate } from './helpers.js';
@@ -117,4 +117,43 @@ describe('alert outbox: one Sentry event per incident when a monitor dies', () =
     expect(receiver.events.map((event) => event.event_id)).toEqual([incidentEventId('session-outage', 1)]);
     await up.close();
   }, 30_000);
+});
+
+describe('alert outbox: a job that fails for good in a worker ("processing failed")', () => {
+  it('yields exactly one Sentry event: the alert is written with the failure, a monitor killed between send and mark, two monitors ticking', async () => {
+    const store = new RedisJobStore({ connection: ctx.redis, prefix: ctx.prefix });
+    const jobs = ctx.manage('client', createJobClient({ redis: ctx.redisOptions }));
+    processes.push(await startWorkerProcess({ prefix: ctx.prefix, workerId: `failing-${process.pid}` }));
+    // The synthetic job throws a permanent error in its second stage: the real worker fails it for good.
+    const { id } = await jobs.enqueue('pdf', { documentId: 'failhard:text_extracted', source: { kind: 'file', path: '/synthetic.pdf' } });
+    await waitFor(async () => (await store.get(id))?.status === 'failed', { timeoutMs: 20_000, message: 'the job never failed' });
+    expect(await store.get(id)).toMatchObject({ failureKind: 'processing', error: 'synthetic permanent failure in text_extracted' });
+    // Written by the worker's failure itself, before any monitor ran.
+    expect((await store.pendingAlerts('pdf')).map((alert) => `${alert.jobId}:${alert.incident}`)).toEqual([`${id}:1`]);
+    expect((await store.history(id)).at(-1)).toMatchObject({ event: 'failed', failureKind: 'processing', incident: 1 });
+    expect(receiver.events).toEqual([]);
+
+    // Sentry takes it, the monitor dies before the mark.
+    const doomed = await startMonitorProcess('doomed', { KAI_MONITOR_CRASH_AT: 'after-send' });
+    expect(await doomed.exited).toBe('SIGKILL');
+    expect((await store.pendingAlerts('pdf')).map((alert) => alert.jobId)).toEqual([id]);
+
+    // Two monitors deliver what it left: the same event id again.
+    await Promise.all([startMonitorProcess('heir-1'), startMonitorProcess('heir-2')]);
+    await waitFor(async () => (await store.pendingAlerts('pdf')).length === 0, { timeoutMs: 10_000, message: 'the outbox was never delivered' });
+    await receiver.waitForEvents(2);
+    // More ticks add no other event — even a failure sweep that looks at the failed row: its
+    // cursor dropped (a fresh deployment's first sweep), its first window (two intervals) covers it.
+    await ctx.redis.del(`${ctx.prefix}:{monitor}:failure-cursor`);
+    const extra = ctx.track(
+      'monitor (extra ticks)',
+      createMonitor({ redis: ctx.redisOptions, checkIntervalMs: 10 * MINUTE, alerter: ctx.manage('alerter', new Alerter({ dsn: receiver.dsn })) }),
+    );
+    await extra.runOnce();
+    await extra.runOnce();
+    await extra.close();
+    expect(eventsOf(id).length).toBeGreaterThanOrEqual(2);
+    expect(new Set(receiver.events.map((event) => event.event_id))).toEqual(new Set([incidentEventId(id, 1)]));
+    expect(eventsOf(id)[0]?.message ?? JSON.stringify(eventsOf(id)[0]?.exception ?? {})).toContain('synthetic permanent failure in text_extracted');
+  }, 60_000);
 });

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore } from '@kai-jobs/monitor';
-import { createMemoryLogger, jobCatalog, JOB_TYPES, RedisJobStore } from '@kai-jobs/queue';
+import { createMemoryLogger, jobCatalog, JOB_TYPES, RedisJobStore, statusKeys, type JobType } from '@kai-jobs/queue';
 import { scanKeys, useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, pdf, readRuns, syntheticKeys, syntheticRuntime } from './helpers.js';
 
@@ -79,6 +79,12 @@ describe('key families', () => {
     await ctx.redis.set(syntheticKeys(ctx.prefix).released(hung.id), '1');
     await jobs.waitForResult(hung.id, { timeoutMs: 15_000 });
     expect(await jobs.cancel((cancelled as { id: string }).id, 'key families test')).toMatchObject({ cancelled: true });
+    // A failed row without a failure kind (another writer's): the failure sweep alerts it through
+    // the dedupe family (kai-jobs' own failures alert through the outbox, in their queue's slot).
+    await store.markProcessing('many-0', { fence: 'f-many', workerId: 'w-test' });
+    await store.fail('many-0', 'f-many', 'failed by another writer');
+    await ctx.redis.hdel(statusKeys(ctx.prefix, JOB_TYPES[0] as JobType).row('many-0'), 'failure_kind');
+    await monitor.runOnce();
     await monitor.close();
     await runtime.close();
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Alerter, createMonitor, RedisAlertDedupeStore, type Monitor, type MonitorOptions } from '@kai-jobs/monitor';
 import { startSentryReceiver, startUnresponsiveServer, type SentryReceiver } from '@kai-jobs/monitor/testing';
 import { Worker } from 'bullmq';
-import { abortChannel, bullPrefix, jobCatalog, queueClockMs, statusKeys, WriteLagRegistry, type StatusStore } from '@kai-jobs/queue';
+import { abortChannel, bullPrefix, incidentEventId, jobCatalog, processingFailureAlert, queueClockMs, statusKeys, WriteLagRegistry, type StatusStore } from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { backdate, client, failLikeStalledTooOften, pdf, readRuns, stores, syntheticOutput, syntheticRuntime } from './helpers.js';
 
@@ -347,16 +347,35 @@ describe('monitor: detection and recovery', () => {
     expect(receiver.events).toHaveLength(1);
   });
 
-  it('alerts once on a job that failed for good since the last tick, with its stage', async () => {
+  it('alerts once on a job that failed for good, with its stage: from the outbox its failure wrote, not from the failure sweep', async () => {
     const { status } = stores(ctx);
     await status.create({ id: 'broken', type: 'pdf', payload: pdf('x'), refs: { documentId: 'doc-7' } });
     await status.markProcessing('broken', { fence: 'f', workerId: 'w', stage: 'tiles_generated' });
-    await status.fail('broken', 'f', 'canvas exploded');
+    // As the worker's final failure does: the alert goes to the outbox with the failure.
+    await status.fail('broken', 'f', 'canvas exploded', null, { alert: processingFailureAlert({ error: 'canvas exploded', stage: 'tiles_generated', attempt: 1 }) });
+    const watcher = monitor();
+    // The sweep leaves a `processing` failure alone: its alert is the outbox's.
+    expect((await watcher.runOnce()).summary.failureAlerts).toBe(0);
+    const [event] = await receiver.waitForEvents(1);
+    expect(event?.event_id).toBe(incidentEventId('broken', 1));
+    expect(event?.fingerprint).toEqual(['pdf-processing-failed', 'tiles_generated']);
+    expect(event?.tags).toMatchObject({ job_id: 'broken', document_id: 'doc-7', stage: 'tiles_generated' });
+    expect((await watcher.runOnce()).summary.failureAlerts).toBe(0);
+    await watcher.close();
+    expect(receiver.events).toHaveLength(1);
+  });
+
+  it('still sweeps a failed row without a failure kind (failed by another writer): one alert', async () => {
+    const { status } = stores(ctx);
+    await status.create({ id: 'foreign-fail', type: 'pdf', payload: pdf('x'), refs: { documentId: 'doc-8' } });
+    await status.markProcessing('foreign-fail', { fence: 'f', workerId: 'w', stage: 'tiles_generated' });
+    await status.fail('foreign-fail', 'f', 'platform gave up');
+    // A writer that is not kai-jobs' fail leaves no kind (e.g. the platform's own, or a row failed before the outbox).
+    await ctx.redis.hdel(statusKeys(ctx.prefix, 'pdf').row('foreign-fail'), 'failure_kind');
     const watcher = monitor();
     expect((await watcher.runOnce()).summary.failureAlerts).toBe(1);
     const [event] = await receiver.waitForEvents(1);
-    expect(event?.fingerprint).toEqual(['pdf-processing-failed', 'tiles_generated']);
-    expect(event?.tags).toMatchObject({ job_id: 'broken', document_id: 'doc-7', stage: 'tiles_generated' });
+    expect(event?.tags).toMatchObject({ job_id: 'foreign-fail', stage: 'tiles_generated' });
     expect((await watcher.runOnce()).summary.failureAlerts).toBe(0);
     await watcher.close();
     expect(receiver.events).toHaveLength(1);

@@ -21,7 +21,7 @@ export type {
 export { buildAlert } from './alerts/build-alert.js';
 export { Alerter } from './alerts/alerter.js';
 export type { AlertOutcome, CaptureContext, CheckInInput } from './alerts/alerter-types.js';
-export { AlerterOptionsSchema, CronScheduleSchema, parseAlerterOptions } from './alerts/alerter-options.js';
+export { AlerterOptionsSchema, cronIntervalMinutes, CronScheduleSchema, parseAlerterOptions } from './alerts/alerter-options.js';
 export type { AlerterOptions, CronSchedule, CronScheduleInput, ResolvedAlerterOptions } from './alerts/alerter-options.js';
 export {
   MemoryAlertDedupeStore,

@@ -86,7 +86,21 @@ export interface SentryReceiver {
   waitForTransactions(count: number, timeoutMs?: number): Promise<ReceivedTransaction[]>;
   /** Forgets everything received so far. */
   clear(): void;
+  /** Requests parked by `holdInProgressCheckIns` (received, neither recorded nor answered yet). */
+  readonly held: number;
+  /** Records and answers the parked requests, in arrival order, and stops parking new ones. */
+  releaseHeld(): void;
   close(): Promise<void>;
+}
+
+/** Options of {@link startSentryReceiver}. */
+export interface SentryReceiverOptions {
+  /**
+   * Park every envelope carrying an `in_progress` check-in — not recorded, not answered — until
+   * `releaseHeld()`: a Sentry that takes an `in_progress` slowly, so a check-in sent after it
+   * without waiting for its answer would be recorded first.
+   */
+  holdInProgressCheckIns?: boolean;
 }
 
 /** One span of a received transaction. */
@@ -197,7 +211,9 @@ function waitForCount<T>(emitter: EventEmitter, list: T[], what: string, count: 
 }
 
 /** Starts a local Sentry on 127.0.0.1 (a free port) that accepts `POST /api/<project>/envelope/`. */
-export async function startSentryReceiver(): Promise<SentryReceiver> {
+export async function startSentryReceiver(options: SentryReceiverOptions = {}): Promise<SentryReceiver> {
+  let holding = options.holdInProgressCheckIns === true;
+  const parked: (() => void)[] = [];
   const emitter = new EventEmitter();
   const envelopes: ReceivedEnvelope[] = [];
   const events: ReceivedEvent[] = [];
@@ -219,21 +235,26 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
       try {
         const body = decode(Buffer.concat(chunks), request.headers['content-encoding']);
         const { header, items } = parseEnvelope(body);
-        envelopes.push({
-          projectId: match[1] as string,
-          publicKey: publicKeyOf(request, url),
-          encoding: request.headers['content-encoding'] ?? 'identity',
-          header,
-          items,
-          raw: body.toString('utf8'),
-        });
-        for (const item of items) {
-          if (item.header.type === 'event') events.push(item.payload as ReceivedEvent);
-          if (item.header.type === 'check_in') checkIns.push(item.payload as ReceivedCheckIn);
-          if (item.header.type === 'transaction') transactions.push(item.payload as ReceivedTransaction);
-        }
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        emitter.emit('received');
+        const isInProgress = items.some((item) => item.header.type === 'check_in' && (item.payload as { status?: unknown }).status === 'in_progress');
+        const record = (): void => {
+          envelopes.push({
+            projectId: match[1] as string,
+            publicKey: publicKeyOf(request, url),
+            encoding: request.headers['content-encoding'] ?? 'identity',
+            header,
+            items,
+            raw: body.toString('utf8'),
+          });
+          for (const item of items) {
+            if (item.header.type === 'event') events.push(item.payload as ReceivedEvent);
+            if (item.header.type === 'check_in') checkIns.push(item.payload as ReceivedCheckIn);
+            if (item.header.type === 'transaction') transactions.push(item.payload as ReceivedTransaction);
+          }
+          response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          emitter.emit('received');
+        };
+        if (holding && isInProgress) parked.push(record);
+        else record();
       } catch (error) {
         errors.push(`unparsable envelope: ${(error as Error).message}`);
         response.writeHead(400).end();
@@ -260,6 +281,13 @@ export async function startSentryReceiver(): Promise<SentryReceiver> {
       checkIns.length = 0;
       transactions.length = 0;
       errors.length = 0;
+    },
+    get held() {
+      return parked.length;
+    },
+    releaseHeld() {
+      holding = false;
+      for (const record of parked.splice(0)) record();
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -154,6 +154,10 @@ export {
 } from './recovery/recovery-decision.js';
 export type { AttemptFailure, RecoveryDecision, RecoverySnapshot } from './recovery/recovery-decision.js';
 export { incidentEventId } from './recovery/incident.js';
+export { isProcessingFailureAlert, processingFailureAlert } from './recovery/processing-alert.js';
+export type { ProcessingFailureAlert } from './recovery/processing-alert.js';
+export { executeRecoveryDecision, recoverySnapshotOf } from './recovery/recovery-executor.js';
+export type { ExecutedRecovery, ExecuteRecoveryOptions } from './recovery/recovery-executor.js';
 export { decodeOutboxEntry } from './recovery/outbox-codec.js';
 export type { OutboxAlert, RecoverWithAlertInput, RecoverWithAlertResult } from './recovery/outbox-types.js';
 export { createJobClient, EnqueueOptionsSchema, JobClientOptionsSchema } from './client/job-client.js';
@@ -205,6 +209,7 @@ export type { JobStoreConfig, StoreEnvConfig } from './store/job-store-factory.j
 export { StaleReason } from './status/types.js';
 export type {
   CreateStatusInput,
+  FailOptions,
   FindStaleQuery,
   HeartbeatEntry,
   HeartbeatResult,

@@ -208,7 +208,12 @@ describe('createJobClient: status, cancel, wait', () => {
     expect(outcome).toEqual({ cancelled: true, previousStatus: 'pending', abortRequested: false });
     expect(await jobs.queue('pdf').getJob(id)).toBeUndefined();
     const status = await jobs.getStatus(id);
-    expect(status?.row).toMatchObject({ status: 'failed', error: 'cancelled: duplicate upload' });
+    expect(status?.row).toMatchObject({ status: 'failed', error: 'cancelled: duplicate upload', failureKind: 'cancelled' });
+    // Applied by the one executor: the history entry names the path and the kind, and no alert is written.
+    const history = await jobs.statusStore.history(id);
+    expect(history.at(-1)).toMatchObject({ event: 'cancelled', reason: 'duplicate upload', path: 'operator-cancel', failureKind: 'cancelled' });
+    expect(history.at(-1)?.incident).toBeUndefined();
+    expect(await jobs.statusStore.pendingAlerts('pdf')).toEqual([]);
     expect(status?.bullmq.state).toBe('missing');
     expect(await jobs.cancel(id)).toMatchObject({ cancelled: false, previousStatus: 'failed' });
     expect(await jobs.cancel('no-such-job')).toEqual({ cancelled: false, previousStatus: null, abortRequested: false });

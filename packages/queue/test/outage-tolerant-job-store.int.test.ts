@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   OutageTolerantJobStore,
   createMemoryLogger,
+  processingFailureAlert,
   RedisJobStore,
   type OutageTolerantJobStoreOptions,
   type StaleFenceEvent,
@@ -120,6 +121,19 @@ describe('OutageTolerantJobStore', () => {
     await waitFor(caughtUp(store));
     expect((await real.history(id)).map((entry) => entry.event)).toEqual(['created', 'processing', 'resumed', 'checkpoint:invalid', 'failed']);
     expect(await real.get(id)).toMatchObject({ status: 'failed', error: 'boom', errorStage: 'c' });
+  });
+
+  it("keeps a buffered failure's alert and replays both as one step (the alert outbox)", async () => {
+    const { flaky, real, store } = setup();
+    const id = await running(real);
+    flaky.mode = 'down';
+    await store.fail(id, 'f1', 'boom', 'c', { alert: processingFailureAlert({ error: 'boom', stage: 'c', attempt: 1 }) });
+    expect(await real.pendingAlerts('pdf')).toEqual([]);
+    flaky.mode = 'up';
+    await waitFor(caughtUp(store));
+    expect(await real.get(id)).toMatchObject({ status: 'failed', failureKind: 'processing' });
+    const pending = await real.pendingAlerts('pdf');
+    expect(pending.map((alert) => [alert.jobId, alert.incident, alert.alert['error']])).toEqual([[id, 1, 'boom']]);
   });
 
   it('stays within its bound by dropping the oldest progress-only entries, never a completion', async () => {

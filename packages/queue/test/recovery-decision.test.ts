@@ -7,6 +7,7 @@ import {
   decidePendingRepair,
   decideShutdownHandBack,
   decideStuck,
+  recoverySnapshotOf,
   RecoveryPolicy,
   type RecoverySnapshot,
 } from '../src/index.js';
@@ -104,6 +105,30 @@ describe("decideAttemptFailure (a worker's failed attempt) and decideShutdownHan
   for (const [name, overrides, failure, expected] of table) {
     it(name, () => expect(brief(decideAttemptFailure(snapshot(overrides), failure))).toEqual(expected));
   }
-  it('shutdown: a running job is requeued without a restart', () => expect(brief(decideShutdownHandBack(snapshot()))).toEqual({ action: 'requeue' }));
-  it('shutdown: a finished job is left', () => expect(brief(decideShutdownHandBack(snapshot({ status: 'completed' })))).toEqual({ action: 'leave' }));
+  const shutdownTable: [string, Partial<RecoverySnapshot>, { superseded?: boolean }, Record<string, unknown>][] = [
+    ['shutdown: a running job is requeued without a restart', {}, {}, { action: 'requeue' }],
+    ['shutdown: a running job at its restart limit is still requeued (no restart counted)', { restartCount: 3 }, {}, { action: 'requeue' }],
+    ['shutdown: a pending row (restarted meanwhile) of this attempt is requeued', { status: 'pending' }, {}, { action: 'requeue' }],
+    ['shutdown: a completed job is left', { status: 'completed' }, {}, { action: 'leave' }],
+    ['shutdown: a cancelled or failed job is left (not handed back)', { status: 'failed' }, {}, { action: 'leave' }],
+    ['shutdown: a missing row is left', { status: null }, {}, { action: 'leave' }],
+    ['shutdown: another attempt holds the job: left', {}, { superseded: true }, { action: 'leave' }],
+  ];
+  for (const [name, overrides, attempt, expected] of shutdownTable) {
+    it(name, () => expect(brief(decideShutdownHandBack(snapshot(overrides), attempt))).toEqual(expected));
+  }
+});
+
+describe('recoverySnapshotOf: every path judges a row with its own type\'s limit and policy', () => {
+  it('takes the type from the catalog, the limit from the caller when given', () => {
+    const row = { type: 'scrape' as const, status: 'scraping' as const, restartCount: 2 };
+    expect(recoverySnapshotOf(row, 'scrape')).toMatchObject({ type: 'scrape', status: 'scraping', restartCount: 2, recovery: RecoveryPolicy.Fail, hasValidCheckpoint: false });
+    expect(recoverySnapshotOf(row, 'scrape', { maxRestarts: 1 }).maxRestarts).toBe(1);
+    expect(recoverySnapshotOf({ type: 'pdf', status: 'processing', restartCount: 0 }, 'pdf').recovery).toBe(RecoveryPolicy.RestartFromCheckpoint);
+    expect(recoverySnapshotOf(null, 'pdf')).toMatchObject({ status: null, restartCount: 0 });
+  });
+  it('a cancel decided from it fails an unfinished row of any type, leaves a finished one', () => {
+    expect(brief(decideCancel(recoverySnapshotOf({ type: 'xml-import', status: 'processing', restartCount: 0 }, 'xml-import')))).toEqual({ action: 'fail', failureKind: 'cancelled' });
+    expect(brief(decideCancel(recoverySnapshotOf({ type: 'pdf', status: 'completed', restartCount: 0 }, 'pdf')))).toEqual({ action: 'leave' });
+  });
 });

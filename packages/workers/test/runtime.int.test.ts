@@ -397,3 +397,27 @@ describe('worker runtime: abort from another process', () => {
     await worker.close();
   });
 });
+
+describe('worker runtime: the shutdown hand-back decides from the row (decideShutdownHandBack)', () => {
+  it('hands a running job back on shutdown, but not one cancelled meanwhile (the cancel stands)', async () => {
+    const worker = await runtime({ concurrency: { pdf: 2 } }, 'w-shutdown');
+    const jobs = client();
+    const { status } = stores();
+    const kept = await jobs.enqueue('pdf', pdf('holdalways:text_extracted'));
+    const cancelled = await jobs.enqueue('pdf', pdf('holdalways:text_extracted'));
+    await waitFor(async () => {
+      const runs = await readRuns(ctx.redis, ctx.prefix);
+      return [kept.id, cancelled.id].every((id) => runs.some((run) => run.jobId === id && run.stage === 'text_extracted'));
+    });
+    // Cancelled behind the worker's back (the row only; no abort request reaches the attempt).
+    await status.cancel(cancelled.id, 'cancelled while the worker shuts down');
+    await worker.shutdown(0);
+    const queue = jobs.queue('pdf');
+    expect(await (await queue.getJob(kept.id))?.getState()).toBe('waiting');
+    expect((await status.history(kept.id)).map((entry) => entry.event)).toContain('shutdown:handed-back');
+    // Not moved back to the queue: no other worker runs a cancelled job, and its row stays cancelled.
+    expect(await (await queue.getJob(cancelled.id))?.getState()).not.toBe('waiting');
+    expect((await status.history(cancelled.id)).map((entry) => entry.event)).not.toContain('shutdown:handed-back');
+    expect(await status.get(cancelled.id)).toMatchObject({ status: 'failed', failureKind: 'cancelled' });
+  }, 20_000);
+});

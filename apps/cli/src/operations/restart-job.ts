@@ -2,6 +2,8 @@ import {
   AbortAction,
   bullJobOptions,
   decideOperatorRestart,
+  executeRecoveryDecision,
+  recoverySnapshotOf,
   jobCatalog,
   RecoveryAction,
   JobNotFoundError,
@@ -79,14 +81,10 @@ export async function restartJob(
   const checkpointStage = await lastValidCheckpointStage(deps.checkpointStore, { id, type: row.type });
   // The shared rule: the job type's restart limit holds here too, unless the operator forces it.
   const decision = decideOperatorRestart(
-    {
-      type: row.type,
-      status: row.status,
-      restartCount: row.restartCount,
+    recoverySnapshotOf(row, row.type, {
       maxRestarts: options.maxRestarts ?? jobCatalog[row.type].defaults.maxRestarts,
-      recovery: jobCatalog[row.type].defaults.recovery,
       hasValidCheckpoint: checkpointStage !== null,
-    },
+    }),
     { force: options.force === true },
   );
   if (decision.action !== RecoveryAction.Restart) throw new CommandFailedError(`job ${id}: ${decision.why}`);
@@ -94,10 +92,8 @@ export async function restartJob(
   const job = await queue.getJob(id);
   const bullState = job ? await job.getState() : 'missing';
   const delayMs = options.delayMs ?? 0;
-  const outcome = await deps.statusStore.recover(id, {
-    expectedFence: row.fence,
-    expectedRestartCount: row.restartCount,
-    action: 'restart',
+  // The one executor: the store's compare-and-set on the fence and restart count read above.
+  const outcome = await executeRecoveryDecision(deps.statusStore, row, decision, {
     history: {
       event: 'recovery:restarted',
       reason: 'operator',

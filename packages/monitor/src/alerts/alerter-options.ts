@@ -21,6 +21,18 @@ export const CronScheduleSchema = z
     timezone: z.string().min(1).default('UTC'),
   })
   .strict();
+/**
+ * The Sentry Crons `interval` (whole minutes: Sentry has no seconds) for a monitor that ticks
+ * every `checkIntervalMs`: the interval itself when it is whole minutes, else the next whole
+ * minute above it — never below (Sentry would expect check-ins faster than the ticks come and
+ * report misses while every tick runs; `Math.round` did that for e.g. 89 s → 1 min) and never
+ * more than a minute above. Sub-minute ticks check in every minute or more often: 1.
+ */
+export function cronIntervalMinutes(checkIntervalMs: number): number {
+  if (!Number.isFinite(checkIntervalMs) || checkIntervalMs <= 0) throw new ConfigError(`check interval must be a positive number of ms, got ${checkIntervalMs}`);
+  return Math.max(1, Math.ceil(checkIntervalMs / MINUTE_MS));
+}
+
 /** What callers pass for a cron schedule. */
 export type CronScheduleInput = z.input<typeof CronScheduleSchema>;
 /** A resolved cron schedule. */

@@ -47,6 +47,10 @@ export class Alerter {
   private closing: Promise<boolean> | null = null;
   /** Outbox deliveries waiting for Sentry's answer, by event id. */
   private readonly awaitingDelivery = new Map<string, (delivered: boolean) => void>();
+  /** `in_progress` check-ins on the wire, by id: settled once Sentry answered (or did not, in time). */
+  private readonly inProgressSends = new Map<string, Promise<void>>();
+  /** `ok`/`error` check-ins waiting for their `in_progress` to be answered before they are sent. */
+  private readonly heldCheckIns = new Set<Promise<void>>();
 
   constructor(options: AlerterOptions = {}) {
     this.options = parseAlerterOptions(options);
@@ -210,24 +214,68 @@ export class Alerter {
       const duration = input.durationMs === undefined ? {} : { duration: input.durationMs / 1000 };
       const scope = new Scope();
       scope.setClient(this.client);
+      const client = this.client;
       if (input.status === 'in_progress') {
-        return this.client.captureCheckIn({ monitorSlug: input.monitorSlug, status: 'in_progress' }, monitorConfig, scope);
+        const id = client.captureCheckIn({ monitorSlug: input.monitorSlug, status: 'in_progress' }, monitorConfig, scope);
+        this.trackInProgress(id);
+        return id;
       }
       const checkIn =
         input.checkInId === undefined
           ? { monitorSlug: input.monitorSlug, status: input.status, ...duration }
           : { monitorSlug: input.monitorSlug, status: input.status, checkInId: input.checkInId, ...duration };
-      return this.client.captureCheckIn(checkIn, monitorConfig, scope);
+      const opened = input.checkInId === undefined ? undefined : this.inProgressSends.get(input.checkInId);
+      if (opened === undefined) return client.captureCheckIn(checkIn, monitorConfig, scope);
+      // Its `in_progress` is still on the wire: sent now, the `ok` could reach Sentry first (two
+      // requests race), which Sentry cannot pair. It follows once the `in_progress` is answered.
+      const held = opened
+        .then(() => {
+          client.captureCheckIn(checkIn, monitorConfig, scope);
+        })
+        .catch((error: unknown) => this.logger.warn('cron check-in failed', { monitorSlug: input.monitorSlug, error: toError(error).message }))
+        .finally(() => this.heldCheckIns.delete(held));
+      this.heldCheckIns.add(held);
+      return input.checkInId as string;
     } catch (error) {
       this.logger.warn('cron check-in failed', { monitorSlug: input.monitorSlug, error: toError(error).message });
       return input.checkInId ?? newEventId();
     }
   }
 
+  /**
+   * Remembers an `in_progress` check-in until Sentry answered it (the transport reports it by
+   * check-in id) or `sendTimeoutMs` passed: its `ok`/`error` waits for that.
+   */
+  private trackInProgress(id: string): void {
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<void>((resolve) => {
+      this.awaitingDelivery.set(id, () => resolve());
+      timer = setTimeout(resolve, this.options.sendTimeoutMs + 1_000);
+      timer.unref();
+    }).finally(() => {
+      clearTimeout(timer);
+      this.awaitingDelivery.delete(id);
+      this.inProgressSends.delete(id);
+    });
+    this.inProgressSends.set(id, answered);
+  }
+
+  /** Number of `ok`/`error` check-ins waiting for their `in_progress` to be answered (for tests and operators). */
+  get heldCheckInCount(): number {
+    return this.heldCheckIns.size;
+  }
+
+  /** The held `ok`/`error` check-ins, handed to the SDK. */
+  private async releasedCheckIns(): Promise<boolean> {
+    await Promise.all([...this.heldCheckIns]);
+    return true;
+  }
+
   /** Waits up to `timeoutMs` (default `flushTimeoutMs`) for pending events; false if some were still pending. */
   async flush(timeoutMs: number = this.options.flushTimeoutMs): Promise<boolean> {
     if (this.client === null) return true;
-    return this.bounded(this.client.flush(timeoutMs), timeoutMs);
+    const client = this.client;
+    return this.bounded(this.releasedCheckIns().then(() => client.flush(timeoutMs)), timeoutMs);
   }
 
   /**
@@ -237,7 +285,9 @@ export class Alerter {
   close(): Promise<boolean> {
     if (this.closing === null) {
       const timeoutMs = this.options.flushTimeoutMs;
-      this.closing = this.client === null ? Promise.resolve(true) : this.bounded(this.client.close(timeoutMs), timeoutMs);
+      const client = this.client;
+      // Held check-ins first: each is handed to the SDK once its `in_progress` was answered.
+      this.closing = client === null ? Promise.resolve(true) : this.bounded(this.releasedCheckIns().then(() => client.close(timeoutMs)), timeoutMs);
     }
     return this.closing;
   }

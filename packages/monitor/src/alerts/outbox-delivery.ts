@@ -1,4 +1,5 @@
-import { incidentEventId, JOB_TYPES, toError, type Logger, type OutboxAlert, type StatusStore } from '@kai-jobs/queue';
+import { incidentEventId, isProcessingFailureAlert, JOB_TYPES, toError, type Logger, type OutboxAlert, type StatusStore } from '@kai-jobs/queue';
+import { failureInput } from '../tick/failure-alerts.js';
 import type { AlertInput } from './alert-kinds.js';
 import type { Alerter } from './alerter.js';
 
@@ -22,7 +23,7 @@ export type CrashHook = (point: CrashPoint) => void;
 
 /** What delivering the outbox needs. */
 export interface OutboxDeliveryDeps {
-  statusStore: Pick<StatusStore, 'pendingAlerts' | 'markAlertSent'>;
+  statusStore: Pick<StatusStore, 'pendingAlerts' | 'markAlertSent' | 'get'>;
   alerter: Pick<Alerter, 'deliver'>;
   logger: Logger;
   /** At most this many alerts per type per pass. */
@@ -42,10 +43,16 @@ export interface OutboxDeliveryResult {
 
 /**
  * The stored alert as the alerter's input. The outbox holds the input the executor built, with
- * the row as it was when the transition was decided.
+ * the row as it was when the transition was decided — or, for a job that failed for good in a
+ * worker, a processing-failure marker: its alert is the type's "processing failed" kind built
+ * from the failed row, read now (a failed row never changes again, so every resend builds the
+ * same event). Null when that row is gone (expired): there is nothing left to alert about.
  */
-function alertInputOf(entry: OutboxAlert): AlertInput {
-  return entry.alert as unknown as AlertInput;
+async function alertInputOf(entry: OutboxAlert, statusStore: Pick<StatusStore, 'get'>): Promise<AlertInput | null> {
+  if (!isProcessingFailureAlert(entry.alert)) return entry.alert as unknown as AlertInput;
+  const row = await statusStore.get(entry.jobId);
+  if (row === null) return null;
+  return failureInput(entry.type, row) as AlertInput;
 }
 
 /**
@@ -61,10 +68,17 @@ export async function deliverOutbox(deps: OutboxDeliveryDeps): Promise<OutboxDel
   let left = 0;
   const pending = (await Promise.all(JOB_TYPES.map((type) => deps.statusStore.pendingAlerts(type, deps.limit)))).flat();
   if (pending.length === 0) return { delivered, left };
-  const deliveries = pending.map((entry) => {
+  const deliveries: { entry: OutboxAlert; eventId: string; outcome: ReturnType<Alerter['deliver']> }[] = [];
+  for (const entry of pending) {
     const eventId = incidentEventId(entry.jobId, entry.incident);
-    return { entry, eventId, outcome: deps.alerter.deliver(alertInputOf(entry), eventId, deps.waitMs) };
-  });
+    const input = await alertInputOf(entry, deps.statusStore);
+    if (input === null) {
+      deps.logger.warn('outbox alert of a job whose row is gone (expired); dropped', { jobId: entry.jobId, incident: entry.incident });
+      await deps.statusStore.markAlertSent(entry.type, entry.jobId, entry.incident);
+      continue;
+    }
+    deliveries.push({ entry, eventId, outcome: deps.alerter.deliver(input, eventId, deps.waitMs) });
+  }
   deps.crashHook?.(CrashPoint.WhileDelivering);
   for (const { entry, eventId, outcome } of deliveries) {
     if (!(await outcome).delivered) {

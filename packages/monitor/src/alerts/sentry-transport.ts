@@ -40,8 +40,20 @@ export function makeDeadlineTransport(timeoutMs: number): typeof makeNodeTranspo
 
 type TransportFactory = typeof makeNodeTransport;
 
+/** The id of a check-in envelope's check-in (its envelope header has no event id). */
+function checkInIdOf(items: unknown): string | undefined {
+  if (!Array.isArray(items)) return undefined;
+  for (const item of items as unknown[]) {
+    if (!Array.isArray(item)) continue;
+    const [header, payload] = item as [{ type?: unknown } | undefined, { check_in_id?: unknown } | undefined];
+    if (header?.type === 'check_in' && typeof payload?.check_in_id === 'string') return payload.check_in_id;
+  }
+  return undefined;
+}
+
 /**
- * Wraps a transport factory so each event envelope's outcome is reported by its event id:
+ * Wraps a transport factory so each event envelope's outcome is reported by its event id (a
+ * check-in's by its check-in id, so an `ok` can wait for its `in_progress` to be answered):
  * `delivered` true when Sentry answered 2xx, false on a network error, a deadline, a full
  * send queue or any other status. What the alert outbox waits for before marking an alert sent.
  */
@@ -51,7 +63,7 @@ export function trackDeliveries(factory: TransportFactory, report: (eventId: str
     return {
       ...inner,
       send: async (envelope) => {
-        const eventId = (envelope[0] as { event_id?: unknown }).event_id;
+        const eventId = (envelope[0] as { event_id?: unknown }).event_id ?? checkInIdOf(envelope[1] as unknown);
         const tell = (delivered: boolean): void => {
           if (typeof eventId === 'string') report(eventId, delivered);
         };

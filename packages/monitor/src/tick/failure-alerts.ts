@@ -5,8 +5,13 @@ import { failureAlertKind } from './alert-kinds-by-type.js';
 /** Rows the monitor itself failed carry this error prefix (for people reading the error; the failure kind is the field). */
 export const STUCK_ERROR_PREFIX = 'stuck: ';
 
-/** Failure kinds that raise no "processing failed" alert: stuck (its stuck alert is in the outbox) and cancelled. */
-const NOT_PROCESSING = new Set<string>([FailureKind.Stuck, FailureKind.Cancelled]);
+/**
+ * Failure kinds the sweep leaves alone: every failure kai-jobs writes itself raises its alert
+ * through the outbox in the same atomic step (`processing`: the worker's final failure; `stuck`:
+ * the monitor's) or none (`cancelled`). What remains for the sweep is a failed row without a
+ * kind — one a platform writer failed, or one failed before the outbox existed.
+ */
+const ALERTED_THROUGH_OUTBOX_OR_SILENT = new Set<string>([FailureKind.Stuck, FailureKind.Cancelled, FailureKind.Processing]);
 
 /** What the failure sweep needs. */
 export interface FailureSweepDeps {
@@ -23,10 +28,12 @@ export interface FailureSweepDeps {
 }
 
 /**
- * Alerts on jobs that failed for good since the previous sweep: one "processing failed"
+ * Alerts on failed rows without a failure kind since the previous sweep — failures kai-jobs did
+ * not write (a platform writer's, or from before the alert outbox): one "processing failed"
  * alert per job and attempt (the alerter's dedupe makes racing replicas send it once). Walks
- * forward through each type's failed rows from a cursor kept in Redis. Rows failed by the
- * monitor (stuck) or cancelled by an operator are skipped: they are not processing failures.
+ * forward through each type's failed rows from a cursor kept in Redis. Rows with a kind are
+ * skipped: a worker's final failure (`processing`) and the monitor's (`stuck`) alert through the
+ * outbox, written with the failure; a cancel (`cancelled`) raises none. No job alerts twice.
  */
 export async function sweepFailures(deps: FailureSweepDeps): Promise<number> {
   let alerted = 0;
@@ -37,7 +44,7 @@ export async function sweepFailures(deps: FailureSweepDeps): Promise<number> {
     for (const row of rows) {
       cursor = Math.max(cursor, row.updatedAt);
       // The failure kind is a field of the row, never parsed from the message.
-      if (row.failureKind != null && NOT_PROCESSING.has(row.failureKind)) continue;
+      if (row.failureKind != null && ALERTED_THROUGH_OUTBOX_OR_SILENT.has(row.failureKind)) continue;
       try {
         const outcome = await deps.alerter.alert(failureInput(type, row));
         if (outcome.status === 'sent' || outcome.status === 'logged') alerted++;
@@ -50,7 +57,8 @@ export async function sweepFailures(deps: FailureSweepDeps): Promise<number> {
   return alerted;
 }
 
-function failureInput(type: JobType, row: Parameters<Alerter['alert']>[0]['row']): Parameters<Alerter['alert']>[0] {
+/** The type's "processing failed" alert input for a failed row (the sweep's, and the outbox's for a worker's failure). */
+export function failureInput(type: JobType, row: Parameters<Alerter['alert']>[0]['row']): Parameters<Alerter['alert']>[0] {
   const kind = failureAlertKind(type);
   const base = { row, attempt: row.attempt, error: row.error ?? 'unknown error', stage: row.errorStage };
   if (kind === 'xml-import-job-failed') return { ...base, kind, retryCount: Math.max(0, row.attempt - 1) };

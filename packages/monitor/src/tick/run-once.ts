@@ -11,6 +11,7 @@ import { decide } from './decide.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 import { sweepFailures } from './failure-alerts.js';
 import { deliverOutbox } from '../alerts/outbox-delivery.js';
+import { cronIntervalMinutes } from '../alerts/alerter-options.js';
 
 /** What a tick needs: its I/O as narrow dependencies, so tests can call it directly. */
 export interface TickDeps extends ApplyDeps {
@@ -106,7 +107,8 @@ async function examine(candidate: StaleCandidate, deps: TickDeps): Promise<Monit
  */
 export async function runOnce(deps: TickDeps): Promise<TickResult> {
   const startedAt = deps.clock.now();
-  const intervalMinutes = Math.max(1, Math.round(deps.options.checkIntervalMs / 60_000));
+  // The schedule really used (the BullMQ scheduler's `every: checkIntervalMs`), in Sentry's whole minutes.
+  const intervalMinutes = cronIntervalMinutes(deps.options.checkIntervalMs);
   // A tick whose monitor died left its `in_progress` open: close it (as failed — it was), so
   // Sentry does not wait for it until it times out while other monitors tick fine.
   const openKey = cronOpenCheckInKey(deps.prefix);

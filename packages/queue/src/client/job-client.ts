@@ -15,6 +15,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { RedisConnectionOptionsSchema, maskRedisUrl } from '../config.js';
 import { closeRedis, ConnectionRole, createRedisConnection, waitForRedis, type RedisClient } from '../connection.js';
 import {
+  InvalidTransitionError,
   JobFailedError,
   RedisUnreachableError,
   TimeoutError,
@@ -28,6 +29,8 @@ import { bullPrefix } from '../keys.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { AbortAction, publishAbortRequest } from '../abort-requests.js';
 import { RedisJobStore } from '../store/redis-job-store.js';
+import { decideCancel, RecoveryAction } from '../recovery/recovery-decision.js';
+import { executeRecoveryDecision, recoverySnapshotOf } from '../recovery/recovery-executor.js';
 import type { CreateStatusInput, StatusRow, StatusStore } from '../status/types.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, jsonByteLength, parseOrThrow, validatePayload, zodIssuesToFieldIssues } from '../validation.js';
 import { assertJobType } from '../validation.js';
@@ -108,6 +111,9 @@ export interface JobStatusView {
   row: StatusRow;
   bullmq: BullJobView;
 }
+
+/** How often a cancel reads, decides and tries its compare-and-set before giving up on a row that keeps moving. */
+const MAX_CANCEL_ROUNDS = 5;
 
 /** Outcome of {@link JobClient.cancel}. */
 export interface CancelOutcome {
@@ -360,23 +366,36 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
 
     async cancel(id, reason = 'cancelled by producer') {
       return withRedis(async () => {
-        const before = await statusStore.get(id);
-        if (before === null) return { cancelled: false, previousStatus: null, abortRequested: false };
-        const after = await statusStore.cancel(id, reason);
-        if (after === null) return { cancelled: false, previousStatus: before.status, abortRequested: false };
-        const job = await queueOf(before.type).getJob(id);
-        let abortRequested = false;
-        if (job) {
-          const state = await job.getState();
-          if (state === 'active') {
-            await publishAbortRequest(connection, redisOptions.prefix, { jobId: id, action: AbortAction.Cancel, reason });
-            abortRequested = true;
-          } else if (state !== 'completed' && state !== 'failed') {
-            await job.remove();
+        // The shared rule (decideCancel) on the row as read, applied by the one executor's
+        // compare-and-set: a row that moved in between (a claim, a restart) is read and judged
+        // again, so a cancel never writes over a transition it did not see.
+        for (let round = 1; ; round += 1) {
+          const before = await statusStore.get(id);
+          if (before === null) return { cancelled: false, previousStatus: null, abortRequested: false };
+          const decision = decideCancel(recoverySnapshotOf(before, before.type));
+          if (decision.action !== RecoveryAction.Fail) return { cancelled: false, previousStatus: before.status, abortRequested: false };
+          const outcome = await executeRecoveryDecision(statusStore, before, decision, {
+            error: `cancelled: ${reason}`,
+            history: { event: 'cancelled', reason },
+          });
+          if (!outcome.applied) {
+            if (round >= MAX_CANCEL_ROUNDS) throw new InvalidTransitionError(id, `cancel refused: the job kept changing (${round} tries)`);
+            continue;
           }
+          const job = await queueOf(before.type).getJob(id);
+          let abortRequested = false;
+          if (job) {
+            const state = await job.getState();
+            if (state === 'active') {
+              await publishAbortRequest(connection, redisOptions.prefix, { jobId: id, action: AbortAction.Cancel, reason });
+              abortRequested = true;
+            } else if (state !== 'completed' && state !== 'failed') {
+              await job.remove();
+            }
+          }
+          logger.info('job cancelled', { jobId: id, reason, previousStatus: before.status });
+          return { cancelled: true, previousStatus: before.status, abortRequested };
         }
-        logger.info('job cancelled', { jobId: id, reason, previousStatus: before.status });
-        return { cancelled: true, previousStatus: before.status, abortRequested };
       });
     },
 

@@ -194,9 +194,15 @@ export function decideAttemptFailure(snapshot: RecoverySnapshot, failure: Attemp
   };
 }
 
-/** A worker shutting down: its running jobs go back to the queue at once, no restart counted. */
-export function decideShutdownHandBack(snapshot: RecoverySnapshot): RecoveryDecision {
+/**
+ * A worker shutting down: its running job goes back to the queue at once, no restart counted —
+ * unless the row finished meanwhile (cancelled, failed by the monitor) or another attempt
+ * superseded this one (`superseded`: the row's fence is not the attempt's), when it is left to
+ * whoever moved it.
+ */
+export function decideShutdownHandBack(snapshot: RecoverySnapshot, attempt: { superseded?: boolean } = {}): RecoveryDecision {
   const path = RecoveryPath.ShutdownHandBack;
   if (!unfinished(snapshot)) return { action: RecoveryAction.Leave, path, why: `row is ${snapshot.status ?? 'missing'}` };
+  if (attempt.superseded === true) return { action: RecoveryAction.Leave, path, why: 'another attempt holds the job' };
   return { action: RecoveryAction.Requeue, path, why: 'worker shutting down: handed back to the queue' };
 }

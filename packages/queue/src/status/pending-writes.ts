@@ -12,7 +12,7 @@ export interface WriteLag {
 /** A job's completion or failure waiting to be applied. Never dropped. */
 export type PendingFinish =
   | { kind: 'complete'; result: unknown }
-  | { kind: 'fail'; error: string; stage: string | null };
+  | { kind: 'fail'; error: string; stage: string | null; alert?: Record<string, unknown> };
 
 /**
  * The writes of one attempt (one job and fence) not yet applied, coalesced: the latest value of

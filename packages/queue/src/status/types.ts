@@ -181,6 +181,15 @@ export interface StaleCandidate {
   foreign?: boolean;
 }
 
+/** Options of {@link StatusStore.fail}. */
+export interface FailOptions {
+  /**
+   * The alert the failure raises (plain JSON, see `processingFailureAlert`), written to the alert
+   * outbox with the transition: the monitors deliver it once per incident.
+   */
+  alert?: Record<string, unknown>;
+}
+
 /** The monitor's compare-and-set recovery: applied only if the row is still as observed. */
 export interface RecoverInput {
   /** The fence observed when the job was judged stuck. */
@@ -250,8 +259,11 @@ export interface StatusStore {
   progress(id: string, fence: string, update: ProgressUpdate): Promise<void>;
   /** Completes the attempt's job with its result. */
   complete(id: string, fence: string, result: unknown): Promise<StatusRow>;
-  /** Fails the attempt's job for good. */
-  fail(id: string, fence: string, error: string, stage?: string | null): Promise<StatusRow>;
+  /**
+   * Fails the attempt's job for good (`failure_kind: processing`). With `options.alert`, the
+   * "processing failed" alert is written to the alert outbox in the same atomic step.
+   */
+  fail(id: string, fence: string, error: string, stage?: string | null, options?: FailOptions): Promise<StatusRow>;
   /** Fails an unfinished job regardless of fence (operator cancel); returns null if already finished. */
   cancel(id: string, reason: string): Promise<StatusRow | null>;
   /** The row, or null. */

@@ -88,7 +88,7 @@ export async function applyEntry(deps: ReplayDeps, entry: PendingEntry): Promise
         deps,
         entry,
         finish.kind,
-        () => (finish.kind === 'complete' ? store.complete(jobId, fence, finish.result) : store.fail(jobId, fence, finish.error, finish.stage)),
+        () => (finish.kind === 'complete' ? store.complete(jobId, fence, finish.result) : store.fail(jobId, fence, finish.error, finish.stage, finish.alert === undefined ? {} : { alert: finish.alert })),
         { onInvalidTransition: () => logger.info('buffered finish was already applied', { jobId, outcome: finish.kind }) },
       );
       entry.finish = null;

@@ -16,6 +16,7 @@ import { provisionalRow, rememberRow, type RowMemory } from '../status/provision
 import { checkpointSha256 } from './retention.js';
 import type {
   CreateStatusInput,
+  FailOptions,
   FindStaleQuery,
   HeartbeatEntry,
   HeartbeatResult,
@@ -256,8 +257,10 @@ export class OutageTolerantJobStore implements JobStore {
     return this.finish(id, fence, { kind: 'complete', result }, () => this.inner.complete(id, fence, result));
   }
 
-  async fail(id: string, fence: string, error: string, stage?: string | null): Promise<StatusRow> {
-    return this.finish(id, fence, { kind: 'fail', error, stage: stage ?? null }, () => this.inner.fail(id, fence, error, stage));
+  async fail(id: string, fence: string, error: string, stage?: string | null, options: FailOptions = {}): Promise<StatusRow> {
+    // A buffered failure keeps its alert: the replay writes both in one step once the store answers.
+    const finish: PendingFinish = { kind: 'fail', error, stage: stage ?? null, ...(options.alert === undefined ? {} : { alert: options.alert }) };
+    return this.finish(id, fence, finish, () => this.inner.fail(id, fence, error, stage, options));
   }
 
   private async finish(id: string, fence: string, finish: PendingFinish, call: () => Promise<StatusRow>): Promise<StatusRow> {

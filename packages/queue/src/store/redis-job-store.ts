@@ -17,6 +17,7 @@ import { decodeLinkedJobRow, decodeStatusRow, encodeCounters } from '../status/r
 import {
   StaleReason,
   type CreateStatusInput,
+  type FailOptions,
   type FindStaleQuery,
   type HeartbeatEntry,
   type HeartbeatResult,
@@ -396,13 +397,39 @@ export class RedisJobStore implements JobStore {
     return (await this.finish(id, fence, 'completed', result, '', '', { event: 'completed' })) as StatusRow;
   }
 
-  async fail(id: string, fence: string, error: string, stage?: string | null): Promise<StatusRow> {
+  async fail(id: string, fence: string, error: string, stage?: string | null, options: FailOptions = {}): Promise<StatusRow> {
     if (fence === '') throw new StaleFenceError(id, 'fail');
+    if (options.alert !== undefined) return this.failWithAlert(id, fence, error, stage ?? '', options.alert);
     return (await this.finish(id, fence, 'failed', null, error, stage ?? '', {
       event: 'failed',
       error,
       ...(stage ? { stage } : {}),
     })) as StatusRow;
+  }
+
+  /** {@link fail} with its alert written to the outbox in the same script (`fail-alert-6.lua`). */
+  private async failWithAlert(id: string, fence: string, error: string, stage: string, alert: Record<string, unknown>): Promise<StatusRow> {
+    const type = await this.requireType(id);
+    const keys = this.keysByType[type];
+    const reply = (await scripts.run(
+      this.redis,
+      'fail-alert',
+      [keys.row(id), keys.heartbeatIndex, keys.updateIndex, keys.overrideIndex, keys.history(id), keys.alertOutbox],
+      [
+        keys.base,
+        id,
+        fence,
+        error,
+        stage,
+        this.finishedRetentionMs,
+        this.maxHistoryEntries,
+        stringifyHistory({ event: 'failed', error, ...(stage ? { stage } : {}) }),
+        JSON.stringify(alert),
+      ],
+    )) as (number | string)[];
+    this.throwForCode(Number(reply[0]), id, 'fail', reply[1] as string | undefined);
+    this.typeCache.delete(id);
+    return rowFromReply(reply.slice(3), id) as StatusRow;
   }
 
   async cancel(id: string, reason: string): Promise<StatusRow | null> {

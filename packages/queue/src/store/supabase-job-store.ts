@@ -18,6 +18,7 @@ import {
 import { SupabaseConnectionOptionsSchema, SupabaseRpcClient } from '../status/supabase-rpc-client.js';
 import type {
   CreateStatusInput,
+  FailOptions,
   FindStaleQuery,
   HeartbeatEntry,
   HeartbeatResult,
@@ -228,11 +229,11 @@ export class SupabaseJobStore implements JobStore {
     return requireSupabaseStatusRow(data, `complete of job ${id}`);
   }
 
-  async fail(id: string, fence: string, error: string, stage?: string | null): Promise<StatusRow> {
+  async fail(id: string, fence: string, error: string, stage?: string | null, options: FailOptions = {}): Promise<StatusRow> {
     if (fence === '') throw new StaleFenceError(id, 'fail');
     const data = await this.rpc(
       'kai_fail',
-      { p_id: id, p_fence: fence, p_error: error, p_stage: stage ?? null },
+      { p_id: id, p_fence: fence, p_error: error, p_stage: stage ?? null, p_alert: options.alert ?? null },
       'fail',
       id,
     );

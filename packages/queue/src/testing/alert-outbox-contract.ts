@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { processingFailureAlert } from '../recovery/processing-alert.js';
 import { FailureKind } from '../recovery/recovery-decision.js';
 import type { StatusStore } from '../status/types.js';
 import type { StatusStoreContractHarness } from './status-store-contract.js';
@@ -82,6 +83,26 @@ export function runAlertOutboxContract(adapterName: string, harness: Pick<Status
       const failed = await store.recoverWithAlert(id, { expectedFence: 'a3', expectedRestartCount: 2, action: 'fail', failureKind: FailureKind.Stuck, history: { event: 'recovery:failed' }, alert: { kind: 'stuck-job' } });
       expect(failed.incident).toBe(2);
       expect((await store.pendingAlerts('pdf')).map((alert) => alert.incident).sort()).toEqual([1, 2]);
+    });
+
+    withStore("a worker's final failure writes its processing alert in the same step; a refused failure writes none", async (store) => {
+      const id = await runningScrape(store);
+      // A superseded attempt's failure is refused, with no alert.
+      await expect(store.fail(id, 'attempt-0', 'late', null, { alert: processingFailureAlert({ error: 'late', stage: null, attempt: 1 }) })).rejects.toThrow();
+      expect(await store.pendingAlerts('scrape')).toEqual([]);
+      const row = await store.fail(id, 'attempt-1', 'parser exploded', 'pages_scraped', { alert: processingFailureAlert({ error: 'parser exploded', stage: 'pages_scraped', attempt: 1 }) });
+      expect(row).toMatchObject({ status: 'failed', failureKind: FailureKind.Processing, error: 'parser exploded' });
+      const pending = await store.pendingAlerts('scrape');
+      expect(pending.map((alert) => [alert.jobId, alert.incident])).toEqual([[id, 1]]);
+      expect(pending[0]?.alert).toEqual({ processingFailure: true, failureKind: 'processing', error: 'parser exploded', stage: 'pages_scraped', attempt: 1 });
+      expect((await store.history(id)).at(-1)).toMatchObject({ event: 'failed', failureKind: 'processing', incident: 1 });
+      // Finished: a second failure is refused and writes no second alert.
+      await expect(store.fail(id, 'attempt-1', 'again', null, { alert: processingFailureAlert({ error: 'again', stage: null, attempt: 1 }) })).rejects.toThrow();
+      expect(await store.pendingAlerts('scrape')).toHaveLength(1);
+      // Without the option, no alert (callers that raise none).
+      const quiet = await runningScrape(store);
+      await store.fail(quiet, 'attempt-1', 'quiet');
+      expect((await store.pendingAlerts('scrape')).map((alert) => alert.jobId)).toEqual([id]);
     });
 
     withStore('markAlertSent removes an alert from the pending ones, once', async (store) => {

@@ -4,6 +4,7 @@ import {
   hasErrorCode,
   isDrillPayload,
   isKaiJobsError,
+  processingFailureAlert,
   decideAttemptFailure,
   jobCatalog,
   RecoveryAction,
@@ -31,7 +32,7 @@ import { stageOutputsOf, type StageDefinition, type StagedJobDefinition } from '
 import { CRASH_SUSPECT_MIN_RESTARTS } from './crash-suspects.js';
 import type { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { ProgressReporter } from './progress-reporter.js';
-import { handBackForRestart, RestartHandBack } from './restart-hand-back.js';
+import { handBackForRestart, RestartHandBack, shutdownHandBackDecision } from './restart-hand-back.js';
 import type { RuntimeEventBus } from './runtime-events.js';
 
 /** What one attempt needs from the runtime. */
@@ -395,8 +396,9 @@ async function failBadPayload(
   logger.error('payload fails the catalog schema; failing without retries', { issues: error.issues });
   try {
     await deps.store.create({ id: jobId, type, payload: data });
-    await deps.store.markProcessing(jobId, { fence: token, workerId: deps.workerId });
-    await deps.store.fail(jobId, token, error.message, null);
+    const claimed = await deps.store.markProcessing(jobId, { fence: token, workerId: deps.workerId });
+    // A job failing for good raises its "processing failed" alert in the same step (the outbox).
+    await deps.store.fail(jobId, token, error.message, null, { alert: processingFailureAlert({ error: error.message, stage: null, attempt: claimed.attempt }) });
   } catch (storeError) {
     logger.warn('could not record the bad payload on the status row', { error: toError(storeError).message });
   }
@@ -437,6 +439,18 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
       return handedBack === RestartHandBack.Delayed ? new DelayedError() : new WaitingError();
     }
     case AbortCause.Shutdown: {
+      // The shared rule on the row as read now: a job cancelled or failed meanwhile, or taken
+      // by another attempt, is not handed back (moving it would undo that transition).
+      const current = await deps.store.get(jobId).then(
+        (row) => row,
+        () => undefined,
+      );
+      const decision = shutdownHandBackDecision(type, current, token);
+      if (decision.action !== RecoveryAction.Requeue) {
+        logger.info('shutdown: the job is not handed back', { why: decision.why, status: current?.status });
+        if (current?.status === 'failed') return new UnrecoverableError(`job ${jobId} was failed elsewhere: ${current.error ?? ''}`);
+        return new LostJobError(jobId, decision.why);
+      }
       await job.moveToWait(token);
       await deps.store
         .appendHistory(jobId, { event: 'shutdown:handed-back', stage: currentStage, workerId: deps.workerId })
@@ -500,7 +514,11 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
         attempt: context.attempt,
       });
     } else {
-      await deps.store.fail(jobId, token, error.message, currentStage);
+      // The "processing failed" alert goes to the outbox with the failure, in one atomic step:
+      // the monitors deliver it exactly once (event id from the incident), whoever dies when.
+      await deps.store.fail(jobId, token, error.message, currentStage, {
+        alert: processingFailureAlert({ error: error.message, stage: currentStage, attempt: context.attempt }),
+      });
       void deps.metrics.jobFailed(type, currentStage, { drill: isDrillPayload(job.data) });
       deps.events.emit('job:failed', { jobId, type, stage: currentStage, error: error.message, workerId: deps.workerId });
     }

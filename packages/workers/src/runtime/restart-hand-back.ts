@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { decideShutdownHandBack, recoverySnapshotOf, type JobType, type RecoveryDecision, type StatusRow } from '@kai-jobs/queue';
 
 /** Where a stopped attempt's job went: delayed until its backoff ends, or straight back to wait. */
 export const RestartHandBack = {
@@ -39,4 +40,18 @@ export async function handBackForRestart(job: Job, token: string, delayMs: numbe
   }
   await job.moveToWait(token);
   return RestartHandBack.Waiting;
+}
+
+/**
+ * The shutdown hand-back's decision ({@link decideShutdownHandBack} of `@kai-jobs/queue`) for an
+ * attempt holding `token`, from its row as read just before. `undefined` — the row could not be
+ * read (a store outage the worker rides out) — judges from the attempt's own view (`processing`,
+ * its fence): a shutdown must still hand the job back rather than leave it to the lock timeout.
+ */
+export function shutdownHandBackDecision(type: JobType, row: StatusRow | null | undefined, token: string): RecoveryDecision {
+  if (row === undefined) return decideShutdownHandBack(recoverySnapshotOf({ type, status: 'processing', restartCount: 0 }, type));
+  // Superseded: another attempt runs it (its fence, an active status). A `pending` row under a
+  // new fence was restarted by the monitor or an operator, who want exactly this hand-back.
+  const superseded = row !== null && row.fence !== token && row.status !== 'pending';
+  return decideShutdownHandBack(recoverySnapshotOf(row, type), { superseded });
 }
