@@ -1,9 +1,10 @@
 import { Job, type Queue } from 'bullmq';
 import {
   decideFailover,
+  executeRecoveryDecision,
   HandBackKind,
-  jobCatalog,
   RecoveryAction,
+  recoverySnapshotOf,
   isDrillPayload,
   jobTypeOfQueue,
   systemClock,
@@ -56,7 +57,7 @@ export interface HandBackDeps {
   redis: RedisClient;
   /** The BullMQ queue object of a queue name. */
   queueFor(queueName: string): Queue;
-  statusStore: Pick<StatusStore, 'get' | 'recover' | 'appendHistory'>;
+  statusStore: Pick<StatusStore, 'get' | 'recoverWithAlert' | 'appendHistory'>;
   metrics: Pick<MetricsRecorder, 'failover' | 'handedBack'>;
   /** False once the watcher may no longer act (its leadership term ran out by its own clock). */
   canAct(): boolean;
@@ -187,14 +188,7 @@ async function handBackOne(
   if (unfinished) {
     // The shared rule, with the job type's own limit (not the largest of all types).
     const maxRestarts = deps.maxRestartsByType?.[row.type] ?? deps.maxRestarts;
-    const decision = decideFailover({
-      type: row.type,
-      status: row.status,
-      restartCount: row.restartCount,
-      maxRestarts,
-      recovery: jobCatalog[row.type].defaults.recovery,
-      hasValidCheckpoint: true,
-    });
+    const decision = decideFailover(recoverySnapshotOf(row, row.type, { maxRestarts, hasValidCheckpoint: true }));
     if (decision.action !== RecoveryAction.Restart) {
       logger.warn('not failing over a job restarted too often: BullMQ lock expiry and the monitor take it from here', {
         restartCount: row.restartCount,
@@ -203,12 +197,8 @@ async function handBackOne(
       });
       return result(HandBackOutcome.RestartLimit, stage);
     }
-    const recovered = await deps.statusStore.recover(jobId, {
-      expectedFence: row.fence,
-      expectedRestartCount: row.restartCount,
-      action: 'restart',
-      history,
-    });
+    // The one executor: the store's compare-and-set on the fence and restart count just read.
+    const recovered = await executeRecoveryDecision(deps.statusStore, row, decision, { history });
     if (!recovered.applied) return result(HandBackOutcome.RowChanged, stage);
   }
   const job = await Job.fromId(queue, jobId);
@@ -227,7 +217,7 @@ async function handBackOne(
     );
   }
   logger.info('failed over: handed the job back to the queue', { stage, goneForMs: dead.goneForMs });
-  const restart = unfinished ? `; restart ${history['restartNumber'] as number} of ${deps.maxRestarts}` : '';
+  const restart = unfinished && row !== null ? `; restart ${history['restartNumber'] as number} of ${deps.maxRestartsByType?.[row.type] ?? deps.maxRestarts}` : '';
   await appendJobLog(
     queue,
     jobId,
