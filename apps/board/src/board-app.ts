@@ -84,8 +84,11 @@ export function createBoardApp(input: BoardOptionsInput = {}): BoardApp {
   const { logger, clock, redis } = options;
   const connection = createRedisConnection(redis, { role: ConnectionRole.Producer, connectionName: 'kai-board' });
   watchConnection(connection, logger);
-  const statusStore = options.statusStore ?? createJobStore({ kind: 'redis', connection, prefix: redis.prefix });
-  const client = createJobClient({ redis, connection, statusStore, logger, clock });
+  // KAI_RETENTION_*: what the default store keeps, and how long BullMQ keeps the jobs enqueued here.
+  const statusStore =
+    options.statusStore ??
+    createJobStore({ kind: 'redis', connection, prefix: redis.prefix, ...(options.storeRetention === undefined ? {} : { retention: options.storeRetention }) });
+  const client = createJobClient({ redis, connection, statusStore, logger, clock, ...(options.finishedJobs === undefined ? {} : { finishedJobs: options.finishedJobs }) });
   const monitorQueue = new Queue(MONITOR_QUEUE_NAME, { connection, prefix: bullPrefix(redis.prefix, MONITOR_QUEUE_NAME) });
   monitorQueue.on('error', (error) => logger.debug('monitor queue error', { error: error.message }));
   const reader = new MetricsReader({ connection, prefix: redis.prefix, clock });

@@ -3,6 +3,7 @@ import {
   JOB_TYPES,
   jobCatalog,
   RedisConnectionOptionsSchema,
+  StoreRetentionSchema,
   parseRedisUrl,
   type Clock,
   type JobType,
@@ -192,6 +193,16 @@ export const BoardOptionsSchema = z
      * proxies' addresses/CIDRs. `true` is refused: see {@link TRUST_PROXY_TRUE_REFUSED}.
      */
     trustProxy: TrustProxySchema.default(false),
+    /**
+     * How long BullMQ keeps the jobs the enqueue API adds once they finished (ms;
+     * `KAI_RETENTION_BULLMQ_COMPLETED`/`_FAILED`). Default: the job client's (1 day / 7 days).
+     */
+    finishedJobs: z
+      .object({ completedMs: z.number().int().min(1000).optional(), failedMs: z.number().int().min(1000).optional() })
+      .strict()
+      .optional(),
+    /** Retention of the default Redis store's rows and history (`KAI_RETENTION_FINISHED`, …). Default: the store's. */
+    storeRetention: StoreRetentionSchema.partial().optional(),
     /** The job-status store. Default: the Redis store on the board's connection. */
     statusStore: z.custom<StatusStore>((value) => typeof value === 'object' && value !== null).optional(),
     /** Structured logger. Default silent. */

@@ -1,4 +1,4 @@
-import { ConfigError, parseClusterNodes, type SupabaseJobStoreOptions } from '@kai-jobs/queue';
+import { ConfigError, finishedBullJobsOptions, parseClusterNodes, parseRetentionEnv, storeRetentionOptions, type SupabaseJobStoreOptions } from '@kai-jobs/queue';
 import { isProxyAddress, TRUST_PROXY_TRUE_REFUSED, type StartBoardOptionsInput } from './config.js';
 
 /** The environment as the entry point sees it. */
@@ -30,6 +30,12 @@ export const BOARD_ENV_VARIABLES = [
   'STATUS_STORE',
   'SUPABASE_URL',
   'SUPABASE_SERVICE_ROLE_KEY',
+  // KAI_RETENTION_*: the store's rows and history, and BullMQ's copy of the jobs the enqueue API adds.
+  'KAI_RETENTION_FINISHED',
+  'KAI_RETENTION_CHECKPOINTS',
+  'KAI_RETENTION_HISTORY_ENTRIES',
+  'KAI_RETENTION_BULLMQ_COMPLETED',
+  'KAI_RETENTION_BULLMQ_FAILED',
 ] as const;
 
 function value(env: Environment, name: string): string | undefined {
@@ -118,6 +124,13 @@ export function boardOptionsFromEnv(env: Environment): BoardEnvConfig {
   if (basePath !== undefined) options.basePath = basePath;
   const trustProxy = trustProxyFromEnv(env);
   if (trustProxy !== undefined) options.trustProxy = trustProxy;
+
+  const { retention, problems } = parseRetentionEnv(env);
+  if (problems.length > 0) throw new ConfigError(`invalid retention settings:\n  - ${problems.join('\n  - ')}`);
+  const finishedJobs = finishedBullJobsOptions(retention);
+  if (finishedJobs !== undefined) options.finishedJobs = finishedJobs;
+  const storeRetention = storeRetentionOptions(retention);
+  if (Object.keys(storeRetention).length > 0) options.storeRetention = storeRetention;
 
   const storeKind = value(env, 'STATUS_STORE')?.toLowerCase() ?? 'redis';
   if (storeKind === 'redis') return { options, statusStore: { kind: 'redis' } };

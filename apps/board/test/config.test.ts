@@ -92,6 +92,15 @@ describe('boardOptionsFromEnv', () => {
     expect(parseStartBoardOptions(options).port).toBe(8080);
   });
 
+  it('reads KAI_RETENTION_* into the enqueue API\'s BullMQ retention and the store\'s, naming a bad value', () => {
+    const { options } = boardOptionsFromEnv({ KAI_RETENTION_BULLMQ_COMPLETED: '2h', KAI_RETENTION_BULLMQ_FAILED: '3d', KAI_RETENTION_FINISHED: '12h' });
+    expect(options.finishedJobs).toEqual({ completedMs: 2 * 3_600_000, failedMs: 3 * 86_400_000 });
+    expect(options.storeRetention).toEqual({ finishedRetentionMs: 12 * 3_600_000 });
+    expect(parseBoardOptions({ ...options, auth: { token: 'tkn' } }).finishedJobs).toEqual({ completedMs: 7_200_000, failedMs: 259_200_000 });
+    expect(boardOptionsFromEnv({}).options.finishedJobs).toBeUndefined();
+    expect(() => boardOptionsFromEnv({ KAI_RETENTION_BULLMQ_COMPLETED: 'soon' })).toThrow(/KAI_RETENTION_BULLMQ_COMPLETED/);
+  });
+
   it('reads REDIS_CLUSTER_NODES into the Redis options', () => {
     const { options } = boardOptionsFromEnv({ REDIS_URL: 'redis://10.0.0.5:6379', REDIS_CLUSTER_NODES: '10.0.0.5:6379,10.0.0.6:6379' });
     expect(options.redis).toEqual({ url: 'redis://10.0.0.5:6379', clusterNodes: ['10.0.0.5:6379', '10.0.0.6:6379'] });
