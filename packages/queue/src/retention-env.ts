@@ -88,7 +88,7 @@ export interface StoreRetentionOptions {
   maxHistoryEntries?: number;
 }
 
-/** Picks what the status and checkpoint stores take from `retention` (for `createStoreSet`'s `retention`). */
+/** Picks what the status and checkpoint stores take from `retention` (for `createJobStore`'s `retention`). */
 export function storeRetentionOptions(retention: RetentionEnvConfig): StoreRetentionOptions {
   const { finishedRetentionMs, checkpointRetentionMs, maxHistoryEntries } = retention;
   return {

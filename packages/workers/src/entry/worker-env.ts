@@ -260,7 +260,7 @@ export function parseWorkerEnv(env: Record<string, string | undefined>): WorkerE
   };
 }
 
-/** The stores' retention options (`createStoreSet`'s `retention`, the runtime's `storeRetention`) of `config`. */
+/** The stores' retention options (`createJobStore`'s `retention`, the runtime's `storeRetention`) of `config`. */
 export function storeRetentionOf(config: Pick<WorkerEnvConfig, 'retention'>): StoreRetentionOptions {
   return storeRetentionOptions(config.retention);
 }
