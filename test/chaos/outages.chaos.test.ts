@@ -53,12 +53,22 @@ function largestGapMs(ticks: readonly TickLine[]): number {
 /**
  * The alerts the monitors raised, from their `alert sent to Sentry` log lines (what they
  * handed to the Sentry SDK), as events attributed to their queue job: by the `job_id` tag, or
- * by the session or import id the scraping and import alerts are tagged with.
+ * by the session or import id the scraping and import alerts are tagged with. One per Sentry
+ * event id: an outbox alert Sentry did not acknowledge is handed to the SDK again at every tick
+ * under the id derived from its incident, and Sentry keeps one event per id.
  */
 function loggedAlerts(scenario: Scenario, names: string[], platformIds: ReadonlyMap<string, string>): ReceivedEvent[] {
+  const seen = new Set<string>();
   return names
     .flatMap((name) => scenario.fleet.get(name).logs)
     .filter((line) => line['msg'] === 'alert sent to Sentry')
+    .filter((line) => {
+      const eventId = String(line['eventId'] ?? '');
+      if (eventId === '') return true;
+      if (seen.has(eventId)) return false;
+      seen.add(eventId);
+      return true;
+    })
     .map((line) => {
       const tags = (line['tags'] ?? {}) as Record<string, string>;
       const platformId = tags['session_id'] ?? tags['import_job_id'];
