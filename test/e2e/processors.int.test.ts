@@ -90,7 +90,7 @@ describe('PDF processing through the runtime', () => {
     const env = { WORKER_TYPES: 'pdf', HEARTBEAT_INTERVAL_MS: '500', LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', ARTIFACTS_DIR: join(dir, 'artifacts'), FILE_ROOT: dir };
     const first = await startWorkerProcess({ prefix: ctx.prefix, workerId: `pdf-a-${process.pid}`, script: WORKER_BIN, readyMessage: 'worker ready', env });
     const jobs = client();
-    const { id } = await jobs.enqueue('pdf', { documentId: 'doc-long', source: { kind: 'file', path }, options: { renderScale: 2 } });
+    const { id } = await jobs.enqueue('pdf', { documentId: 'doc-long', source: { kind: 'file', path }, options: { renderScale: 1 } });
     const { status } = stores(ctx);
     await waitFor(async () => (await status.get(id))?.currentStage === 'tiles_generated', { timeoutMs: 60_000 });
     first.kill('SIGKILL');
