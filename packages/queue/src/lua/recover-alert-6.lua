@@ -1,7 +1,7 @@
 --[[
-  The recovery executor's compare-and-set transition with its alert outbox: recover-5's
-  transition (restart or fail, applied only if the row still has the fence and restart count
-  observed) plus, in the same atomic step, the failure kind on the row and, when an alert is
+  The one compare-and-set recovery (the executor's and `recover()`'s): restart or fail, applied
+  only if the row still has the fence and restart count observed, so two monitors racing over one
+  stuck job give one recovery; a linked background_jobs row follows in the same step; plus, in the same atomic step, the failure kind on the row and, when an alert is
   due, an outbox entry numbered by the row's incident counter. A crash right after this script
   cannot lose the alert: any monitor delivers what is in the outbox.
 

@@ -500,32 +500,9 @@ export class RedisJobStore implements JobStore {
   }
 
   async recover(id: string, input: RecoverInput): Promise<RecoverResult> {
-    const type = await this.resolveType(id);
-    if (type === null) return { applied: false, row: null };
-    const keys = this.keysByType[type];
-    const newFence = `recovery:${input.expectedRestartCount + 1}:${Math.random().toString(36).slice(2, 10)}`;
-    const history: HistoryEntryInput = {
-      ...input.history,
-      event: input.history.event || `recovery:${input.action}`,
-    };
-    const reply = (await scripts.run(
-      this.redis,
-      'recover',
-      [keys.row(id), keys.heartbeatIndex, keys.updateIndex, keys.overrideIndex, keys.history(id)],
-      [
-        keys.base,
-        id,
-        input.expectedFence ?? '',
-        input.expectedRestartCount,
-        input.action,
-        newFence,
-        input.error ?? '',
-        this.finishedRetentionMs,
-        this.maxHistoryEntries,
-        stringifyHistory(history),
-      ],
-    )) as [number, string | number];
-    return { applied: reply[0] === 1, row: await this.get(id) };
+    // One compare-and-set script for both: a plain recovery is one that raises no alert.
+    const { applied, row } = await this.recoverWithAlert(id, input);
+    return { applied, row };
   }
 
   async recoverWithAlert(id: string, input: RecoverWithAlertInput): Promise<RecoverWithAlertResult> {
