@@ -7,6 +7,7 @@ import {
   jobCatalog,
   RecoveryPolicy,
   RedisConnectionOptionsSchema,
+  StoreRetentionSchema,
   type Clock,
   type JobType,
   type Logger,
@@ -96,14 +97,7 @@ export const MonitorOptionsSchema = z
      * fails expire as the workers' do (`KAI_RETENTION_*`): `finishedRetentionMs`,
      * `checkpointRetentionMs`, `maxHistoryEntries`. Default: the stores' defaults.
      */
-    storeRetention: z
-      .object({
-        finishedRetentionMs: z.number().int().positive().optional(),
-        checkpointRetentionMs: z.number().int().positive().optional(),
-        maxHistoryEntries: z.number().int().min(10).max(10_000).optional(),
-      })
-      .strict()
-      .default({}),
+    storeRetention: StoreRetentionSchema.prefault({}),
     alerter: custom<Alerter>('an Alerter').optional(),
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     writeLag: custom<WriteLagProbe>('a WriteLagProbe').optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AttemptTracer } from '../tracing/attempt-tracing.js';
 import { BackoffPolicySchema } from '@kai-jobs/checkpoint';
-import { JOB_TYPES, RedisConnectionOptionsSchema, type Clock, type Logger, type JobStore, type MetricsRecorder } from '@kai-jobs/queue';
+import { JOB_TYPES, RedisConnectionOptionsSchema, StoreRetentionSchema, type Clock, type Logger, type JobStore, type MetricsRecorder } from '@kai-jobs/queue';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { ArtifactSweepOptionsSchema } from '../artifacts/artifact-sweeper.js';
 import type { StagedJobDefinition } from '../staged-job.js';
@@ -75,14 +75,7 @@ export const WorkerRuntimeOptionsSchema = z
      * `checkpointRetentionMs` — checkpoints after the job's last write (default 7 days);
      * `maxHistoryEntries` — history entries kept per job (default 200).
      */
-    storeRetention: z
-      .object({
-        finishedRetentionMs: z.number().int().positive().optional(),
-        checkpointRetentionMs: z.number().int().positive().optional(),
-        maxHistoryEntries: z.number().int().min(10).max(10_000).optional(),
-      })
-      .strict()
-      .default({}),
+    storeRetention: StoreRetentionSchema.prefault({}),
     /** Where completions, failures and gaps are counted; default the Redis recorder on the runtime's connection. */
     metrics: custom<MetricsRecorder>('a MetricsRecorder').optional(),
     /**
