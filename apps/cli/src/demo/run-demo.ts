@@ -177,7 +177,9 @@ async function crashAndResume(system: CliSystem, env: Environment, options: Demo
         await restartJob(
           { statusStore: system.store, checkpointStore: system.store, client: system.client, redis: system.redis, prefix: system.config.redis.prefix },
           id,
-          { reason: 'demo: moving the job to the worker the demo will kill', by: 'kai-jobs demo' },
+          // Forced: moving the job to the demo's worker is not a recovery, and the type's restart
+          // limit (3 for PDFs) must not stop the demo when another worker takes it several times.
+          { reason: 'demo: moving the job to the worker the demo will kill', by: 'kai-jobs demo', force: true },
         );
       } catch (error) {
         // The row moved between the read and the compare-and-set (the attempt got further): look again.
