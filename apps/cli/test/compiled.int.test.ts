@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useRedisTestContext } from '@kai-jobs/queue/testing';
@@ -75,6 +75,31 @@ describe('the compiled kai-jobs', () => {
     expect(existsSync(join(ROOT, 'packages/workers/dist/src/cpu/cpu-thread.mjs'))).toBe(true);
     // The bin has a plain node shebang (the source's loads tsx).
     expect(readFileSync(COMPILED_KAI_JOBS_BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+
+  it('the binary is one esbuild bundle whose every relative import, and every file it names through a package\'s dist/ or node_modules, exists', () => {
+    const binDir = dirname(COMPILED_KAI_JOBS_BIN);
+    const outputs = readdirSync(binDir).filter((file) => file === 'kai-jobs.js' || (file.startsWith('kai-jobs.') && file.endsWith('.js')));
+    // The entry and its chunks: the on-demand parts (the monitor, workers, board services) are chunks of their own.
+    expect(outputs.length).toBeGreaterThan(3);
+    let named = 0;
+    for (const file of outputs) {
+      const text = readFileSync(join(binDir, file), 'utf8');
+      // Inlined: no import of a workspace package, of BullMQ, ioredis or zod is left to resolve at run time.
+      expect(text, file).not.toMatch(/(?:from|import)\s*\(?\s*['"](?:@kai-jobs\/|bullmq|ioredis|zod)/);
+      // Chunks, third-party packages loaded through a workspace package's node_modules, and the
+      // compiled files whose place stands for a source's import.meta.url (Lua scripts, thread entries…).
+      const relativeNames = [
+        ...text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g),
+        ...text.matchAll(/new URL\("(\.{1,2}\/[^"]+)", import\.meta\.url\)/g),
+        ...text.matchAll(/join\(__kaiBundleDir, "([^"]+)"\)/g),
+      ].map((match) => match[1] as string);
+      for (const name of relativeNames) {
+        named++;
+        expect(existsSync(join(binDir, name)), `${file} names ${name}`).toBe(true);
+      }
+    }
+    expect(named).toBeGreaterThan(20);
   });
 
   it('the PDF stages hand the CPU-pool threads compiled task modules (.js files that exist)', () => {
