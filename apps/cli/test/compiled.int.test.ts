@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,17 @@ describe('the compiled kai-jobs', () => {
       }
     }
     expect(named).toBeGreaterThan(20);
+  });
+
+  it('switches V8\'s compile cache on where Node has it (≥ 22.1, the image), in the OS temporary folder; Node 20 has none and runs without', () => {
+    const hasCompileCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    const tmp = tempDir('kai-cli-compile-cache-');
+    const env: Record<string, string> = { TMPDIR: tmp };
+    // Node's own switches would decide instead of the binary.
+    for (const name of ['NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE']) env[name] = '';
+    const version = runCompiled(['--version'], env);
+    expect(version.code).toBe(0);
+    expect(existsSync(join(tmp, 'kai-jobs-compile-cache'))).toBe(hasCompileCache);
   });
 
   it('the PDF stages hand the CPU-pool threads compiled task modules (.js files that exist)', () => {

@@ -10,58 +10,10 @@
  * Those commands also install the process-wide alerter (SENTRY_DSN), so the module-level
  * `captureException` and `captureMessage` of @kai-jobs/monitor report to Sentry; a failure that
  * ends them (exit 1) and an uncaught error are reported before the process exits.
+ *
+ * Start-up: on Node ≥ 22.1 (the image) V8's compile cache is switched on before the command's
+ * code is loaded (start-binary.ts); that code is one esbuild bundle (scripts/build.mjs).
  */
-import type { ProcessAlerter } from '@kai-jobs/monitor';
-import { toError } from '@kai-jobs/queue';
-import { runCli } from '../cli/run-cli.js';
-import { COMMANDS } from '../commands/registry.js';
-import { createCommandLogger } from '../run/logging.js';
-import { loadCliAlerts } from '../run/load-process-alerts.js';
-import { installStopSignals } from '../run/stop-signals.js';
+import { startBinary } from './start-binary.js';
 
-const argv = process.argv.slice(2);
-const controller = new AbortController();
-const spec = COMMANDS.find((command) => command.name === argv[0]);
-let alerts: ProcessAlerter | null = null;
-if (spec?.handlesSignals === true) {
-  let logger;
-  try {
-    logger = createCommandLogger(process.env, process.stderr, 'kai-jobs', argv.includes('--json'));
-  } catch {
-    // A bad LOG_LEVEL/LOG_FORMAT: the command itself reports it and exits 2.
-    logger = undefined;
-  }
-  installStopSignals({
-    controller,
-    exit: (code) => process.exit(code),
-    // pnpm and npm set npm_lifecycle_event for the scripts they run.
-    watchParent: process.env['npm_lifecycle_event'] !== undefined,
-    // A closed terminal or a dead parent's pipe must not turn the graceful shutdown into a
-    // crash on the next log line.
-    onStop: () => {
-      process.stdout.on('error', () => undefined);
-      process.stderr.on('error', () => undefined);
-    },
-    ...(logger === undefined ? {} : { logger }),
-  });
-  // Imported only here: the alerter loads @kai-jobs/monitor and the Sentry SDK, which the
-  // short commands (status, list, enqueue) do not need and would pay ~0.5 s of start-up for.
-  const installCliAlerts = await loadCliAlerts();
-  try {
-    alerts = installCliAlerts(process.env, spec.name, (code) => process.exit(code));
-  } catch (error) {
-    process.stderr.write(`kai-jobs: ${toError(error).message}\nFix SENTRY_DSN (or unset it to log alerts only).\n`);
-    process.exit(2);
-  }
-}
-const code = await runCli(COMMANDS, argv, {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  stopSignal: controller.signal,
-  cwd: process.cwd(),
-  ...(alerts === null ? {} : { reportFailure: (error: Error, command: string) => (alerts as ProcessAlerter).reportFatal(error, { command }) }),
-});
-await alerts?.close();
-// Writes to pipes and files are synchronous on Linux and macOS, so nothing is cut off.
-process.exit(code);
+await startBinary(process.argv.slice(2));
