@@ -172,8 +172,10 @@ const CLI_BUNDLE = {
  * Third-party packages inlined into the bundle, with their own dependencies: what every command
  * loads. Every other third-party import (the Sentry SDK, Bull Board and Express, the AWS SDK,
  * pdf.js, the canvas…) stays an import of the installed package, loaded only by the commands that
- * need it and exactly as without the bundle — native parts, asset files and Sentry's module
- * hooks keep working.
+ * need it and exactly as without the bundle: native parts and asset files keep working. (An
+ * inlined package cannot be patched by a module hook such as Sentry's auto-instrumentation;
+ * kai-jobs sets up no Sentry integration, so none is lost. Bull Board's adapter requires its own
+ * BullMQ and accepts the inlined one's queues by their version, not `instanceof`.)
  */
 const INLINED_PACKAGES = new Set(['bullmq', 'ioredis', 'zod', 'pino', 're2js']);
 /** The bundle's folder (every chunk is written there), declared by each chunk's banner. */
@@ -285,8 +287,9 @@ async function bundleCli(all) {
         `const ${BUNDLE_DIR_VARIABLE} = __kaiFileURLToPath(new URL('.', import.meta.url));`,
       ].join('\n'),
     },
-    // msgpackr's optional native decoder (via BullMQ) cannot be inlined; msgpackr falls back to
-    // its JavaScript one when the add-on is not found, as it does where the add-on did not build.
+    // msgpackr's optional native string decoder (via BullMQ) cannot be inlined; msgpackr falls
+    // back to its JavaScript one when the add-on is not found, as where the add-on did not build
+    // (BullMQ packs with msgpackr; the add-on only speeds up unpacking).
     external: ['msgpackr-extract'],
     plugins: [workspaceLayoutPlugin(all, outDir)],
     write: false,
