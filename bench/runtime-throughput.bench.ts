@@ -23,6 +23,18 @@ export interface ThroughputResult {
   jobsPerSecond: number;
   commandsPerJob: number;
   redisCpuUsPerJob: number;
+  /** Redis commands per job by command name (`INFO commandstats`), the largest first. */
+  commandsPerJobByName: Record<string, number>;
+}
+
+/** Per-job command counts by name, largest first, without the bench's own polling (`zcard`, `info`). */
+function perJob(byCommand: Record<string, number>): Record<string, number> {
+  const entries = Object.entries(byCommand)
+    .filter(([name]) => name !== 'info' && name !== 'config|resetstat')
+    .map(([name, calls]) => [name, Math.round((calls / JOBS) * 100) / 100] as const)
+    .filter(([, perJobCalls]) => perJobCalls >= 0.01)
+    .sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(entries);
 }
 
 const trivialOutput = z.object({ i: z.number() });
@@ -74,7 +86,7 @@ async function measureRaw(redis: BenchRedis, prefix: string): Promise<Throughput
   await worker.close();
   await queue.close();
   await connection.quit();
-  return { variant: 'raw BullMQ', jobsPerSecond: JOBS / seconds, commandsPerJob: stats.commands / JOBS, redisCpuUsPerJob: (stats.cpuSeconds * 1e6) / JOBS };
+  return { variant: 'raw BullMQ', jobsPerSecond: JOBS / seconds, commandsPerJob: stats.commands / JOBS, redisCpuUsPerJob: (stats.cpuSeconds * 1e6) / JOBS, commandsPerJobByName: perJob(stats.byCommand) };
 }
 
 async function measureRuntime(redis: BenchRedis, prefix: string, stages: number): Promise<ThroughputResult> {
@@ -105,6 +117,7 @@ async function measureRuntime(redis: BenchRedis, prefix: string, stages: number)
     jobsPerSecond: JOBS / seconds,
     commandsPerJob: stats.commands / JOBS,
     redisCpuUsPerJob: (stats.cpuSeconds * 1e6) / JOBS,
+    commandsPerJobByName: perJob(stats.byCommand),
   };
 }
 
@@ -150,7 +163,7 @@ export async function runThroughputBench(): Promise<{
         await redis.admin.flushall();
         const result = await measure();
         samples.set(result.variant, [...(samples.get(result.variant) ?? []), result]);
-        process.stderr.write(`run ${run + 1}/${RUNS}: ${result.variant}: ${fmt(result.jobsPerSecond)} jobs/s\n`);
+        process.stderr.write(`run ${run + 1}/${RUNS}: ${result.variant}: ${fmt(result.jobsPerSecond)} jobs/s, ${fmt(result.commandsPerJob, 1)} commands/job ${JSON.stringify(result.commandsPerJobByName)}\n`);
       }
       await redis.admin.flushall();
       enqueueSamples.push(await measureEnqueue(redis, run));
@@ -160,6 +173,7 @@ export async function runThroughputBench(): Promise<{
       jobsPerSecond: median(list.map((r) => r.jobsPerSecond)),
       commandsPerJob: median(list.map((r) => r.commandsPerJob)),
       redisCpuUsPerJob: median(list.map((r) => r.redisCpuUsPerJob)),
+      commandsPerJobByName: (list[0] as ThroughputResult).commandsPerJobByName,
     }));
     return {
       results,

@@ -60,8 +60,11 @@ export const RedisJobStoreOptionsSchema = z
 /** What callers pass to construct a {@link RedisJobStore}. */
 export type RedisJobStoreOptions = z.input<typeof RedisJobStoreOptionsSchema>;
 
-/** The one set of job-store scripts: status changes and checkpoints alike. */
-const scripts = new ScriptSet('kaiJob', loadLuaScripts(new URL('../lua/', import.meta.url)));
+/** The one set of job-store scripts: status changes and checkpoints alike (the board's script is job-board-script.ts's). */
+const scripts = new ScriptSet(
+  'kaiJob',
+  loadLuaScripts(new URL('../lua/', import.meta.url)).filter((script) => script.name !== 'board-write'),
+);
 
 /** How checkpoint metadata is stored beside its data (`<stage>` → this JSON, `<stage>#data` → the data). */
 interface StoredMeta {
