@@ -1,6 +1,17 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bullPrefix, createJobClient, createMemoryLogger, JOB_TYPES, jobCatalog, RedisJobStore, RedisMetricsRecorder, systemClock, type JobType } from '@kai-jobs/queue';
+import {
+  bullPrefix,
+  createJobClient,
+  createMemoryLogger,
+  JOB_TYPES,
+  jobCatalog,
+  RedisConnectionOptionsSchema,
+  RedisJobStore,
+  RedisMetricsRecorder,
+  systemClock,
+  type JobType,
+} from '@kai-jobs/queue';
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { MonitorStateStore, StallListener } from '../src/index.js';
 import { readRuns } from '../../workers/test/fixtures/synthetic-hooks.js';
@@ -32,7 +43,7 @@ describe("the stall listener tells a stall in the job's log", () => {
     const logger = createMemoryLogger();
     const listener = ctx.track(
       'stall listener',
-      new StallListener(ctx.redisOptions, {
+      new StallListener(RedisConnectionOptionsSchema.parse(ctx.redisOptions), {
         statusStore,
         metrics: new RedisMetricsRecorder({ connection: ctx.redis, prefix: ctx.prefix, logger }),
         state: new MonitorStateStore({ connection: ctx.redis, prefix: ctx.prefix }),

@@ -190,6 +190,7 @@ export type {
 } from './store/types.js';
 export { RedisJobStore, RedisJobStoreOptionsSchema } from './store/redis-job-store.js';
 export { writeJobBoard } from './store/job-board-script.js';
+export { batchSocketWrites } from './store/socket-write-batching.js';
 export type { JobBoardWrite } from './store/job-board-script.js';
 export type { RedisJobStoreOptions } from './store/redis-job-store.js';
 export { SupabaseJobStore, SupabaseJobStoreOptionsSchema } from './store/supabase-job-store.js';

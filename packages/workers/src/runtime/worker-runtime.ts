@@ -3,6 +3,7 @@ import { backoffDelayMs } from '@kai-jobs/checkpoint';
 import {
   AbortAction,
   ACTIVE_STATUSES,
+  batchSocketWrites,
   bullPrefix,
   closeRedis,
   isDrillPayload,
@@ -136,8 +137,11 @@ export class WorkerRuntime {
       connectionName: workerClientName(this.workerId),
     });
     this.connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
+    // The commands of one event-loop turn (50 jobs' scripts) leave in one socket write.
+    batchSocketWrites(this.connection);
     await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);
     this.bullConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
+    batchSocketWrites(this.bullConnection);
     this.bullConnection.on('error', (error: Error) => this.logger.warn('BullMQ connection error', { error: error.message }));
     // KAI_RETENTION_*: what the default Redis store keeps (ignored for a given store).
     const store = this.options.store ?? new RedisJobStore({ connection: this.connection, prefix: redis.prefix, retention: this.options.storeRetention });
