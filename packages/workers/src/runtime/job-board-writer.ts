@@ -40,9 +40,10 @@ export interface BoardProgress {
 }
 
 /**
- * How long (ms) a stage change or a story line waits before it is written, so that what one
- * short step says (claimed, stage started, checkpointed, completed) goes in one write. A stage
- * that runs longer shows its start on the board this long after it began.
+ * How long (ms) the attempt's first lines (claimed, its first stage started) and any line
+ * between stage changes wait before they are written, so that a short attempt (claimed,
+ * stage started, checkpointed, completed) goes in one write. A first stage that runs longer
+ * shows its start on the board this long after it began.
  */
 export const BOARD_FLUSH_DELAY_MS = 250;
 
@@ -64,10 +65,11 @@ export interface JobBoardWriterDeps {
 /**
  * Writes what Bull Board shows of one attempt: the job's BullMQ progress and its log lines.
  * Cheap on purpose: progress updates only change a snapshot in memory and story lines are
- * buffered; both are written together, in one small Lua script (`writeJobBoard`), shortly
- * after a stage change or a line ({@link BOARD_FLUSH_DELAY_MS}), with the process's batched
- * heartbeat (when the snapshot changed), and at the end of the attempt — a short job costs
- * one write, never one per page or per line. Writes go one after another (the log reads in
+ * buffered; both are written together, in one small Lua script (`writeJobBoard`), at each
+ * change from one stage to the next, shortly after the attempt's first line or stage
+ * ({@link BOARD_FLUSH_DELAY_MS}), with the process's batched heartbeat (when the snapshot
+ * changed), and at the end of the attempt — a 1-stage job costs one write, a job of N stages
+ * N, never one per page or per line. Writes go one after another (the log reads in
  * order) and never fail the job: an error is logged at debug level and dropped — the status
  * row stays the source of truth.
  */
@@ -98,15 +100,23 @@ export class JobBoardWriter {
     this.dirty = true;
   }
 
-  /** Merges a progress update into the snapshot; a new stage is written shortly, the rest with the next heartbeat. */
+  /**
+   * Merges a progress update into the snapshot. A change from one stage to the next writes
+   * everything buffered at once: the story so far is on the board before anything else (a
+   * monitor's restart line) can follow it. The attempt's first stage is written shortly
+   * ({@link BOARD_FLUSH_DELAY_MS}) with the claim, the rest of the progress with the next heartbeat.
+   */
   update(update: ProgressUpdate): void {
-    const stageChanged = update.stage !== undefined && update.stage !== this.snapshot.stage;
+    const previousStage = this.snapshot.stage;
+    const stageChanged = update.stage !== undefined && update.stage !== previousStage;
     if (update.stage !== undefined) this.snapshot.stage = update.stage;
     if (update.percent !== undefined) this.snapshot.progress = update.percent;
     if (update.detail !== undefined) this.snapshot.detail = update.detail;
     if (update.counters !== undefined) this.snapshot.counters = { ...this.snapshot.counters, ...update.counters };
     this.dirty = true;
-    if (stageChanged) this.scheduleFlush();
+    if (!stageChanged) return;
+    if (previousStage === null) this.scheduleFlush();
+    else this.flush();
   }
 
   /** Writes the snapshot (if it changed since the last write) and the buffered lines now (the heartbeat calls this). */
