@@ -51,8 +51,8 @@ export const BOARD_FLUSH_DELAY_MS = 250;
 export interface JobBoardWriterDeps {
   job: Job;
   /**
-   * The connection the writes go on: the runtime's own (the store's), not BullMQ's blocking
-   * one. BullMQ's keys of the job are built from `job.queueQualifiedName`.
+   * The connection the writes go on (the runtime passes BullMQ's command connection, not its
+   * blocking one). BullMQ's keys of the job are built from `job.queueQualifiedName`.
    */
   connection: RedisClient;
   workerId: string;

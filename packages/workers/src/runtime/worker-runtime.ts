@@ -294,7 +294,10 @@ export class WorkerRuntime {
     const settled = new Promise<void>((resolve) => (settle = resolve));
     let markClaimed!: () => void;
     const claimed = new Promise<void>((resolve) => (markClaimed = resolve));
-    const board = new JobBoardWriter({ job, connection: this.connection as RedisClient, workerId: this.workerId, clock: this.clock, logger: this.logger.child({ jobId }) });
+    // On BullMQ's own command connection (not its blocking one): the attempt's last board
+    // write is issued just before BullMQ's moveToFinished, on the same socket, so it reaches
+    // Redis first and the two can share one socket write (batchSocketWrites).
+    const board = new JobBoardWriter({ job, connection: this.bullConnection as RedisClient, workerId: this.workerId, clock: this.clock, logger: this.logger.child({ jobId }) });
     const stages = definition.stages.map((stage) => stage.name);
     const tracer = this.options.tracer;
     const trace =
