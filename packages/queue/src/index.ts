@@ -189,6 +189,9 @@ export type {
   SaveResumeStateInput,
 } from './store/types.js';
 export { RedisJobStore, RedisJobStoreOptionsSchema } from './store/redis-job-store.js';
+export { writeJobBoard } from './store/job-board-script.js';
+export { batchSocketWrites } from './store/socket-write-batching.js';
+export type { JobBoardWrite } from './store/job-board-script.js';
 export type { RedisJobStoreOptions } from './store/redis-job-store.js';
 export { SupabaseJobStore, SupabaseJobStoreOptionsSchema } from './store/supabase-job-store.js';
 export type { SupabaseJobStoreOptions } from './store/supabase-job-store.js';

@@ -4,6 +4,7 @@ import { bullPrefix, createJobClient, jobCatalog, RedisJobStore } from '@kai-job
 import { useRedisTestContext, waitFor } from '@kai-jobs/queue/testing';
 import { createWorkerRuntime, type BoardProgress } from '../src/index.js';
 import { createProgressLoopJob } from './fixtures/progress-loop-job.js';
+import { createSyntheticJob } from './fixtures/synthetic-job.js';
 import { redisSyntheticHooks, syntheticKeys } from './fixtures/synthetic-hooks.js';
 
 const ctx = useRedisTestContext(import.meta.url);
@@ -69,5 +70,43 @@ describe("a job's BullMQ progress and log (what Bull Board shows)", () => {
       ]),
       'completed in attempt 1',
     ]);
+  });
+});
+
+describe("a job's story when BullMQ retries a failed attempt", () => {
+  it('says which attempt failed, why, and when BullMQ retries it (attempt N+1 of M)', async () => {
+    const runtime = ctx.track(
+      'runtime',
+      createWorkerRuntime({
+        redis: ctx.redisOptions,
+        jobs: [createSyntheticJob(redisSyntheticHooks(ctx.redis, ctx.prefix, 'w-retry'))],
+        workerId: 'w-retry',
+        lockDurationMs: 2000,
+        stalledIntervalMs: 1000,
+        progressThrottleMs: 0,
+        cpuThreads: 1,
+        backoff: { baseMs: 50, capMs: 200 },
+      }),
+    );
+    await runtime.start();
+    const jobs = ctx.manage('client', createJobClient({ redis: ctx.redisOptions, waitPollIntervalMs: 25 }));
+    const queue = ctx.manage('queue', new Queue(QUEUE, { connection: ctx.connection(), prefix: bullPrefix(ctx.prefix, QUEUE) }));
+    const { id } = await jobs.enqueue('pdf', { documentId: 'fail:text_extracted', source: { kind: 'file', path: '/synthetic.pdf' } });
+    await jobs.waitForResult(id, { timeoutMs: 15_000 });
+    await waitFor(async () => (await queue.getJobLogs(id)).logs.at(-1)?.endsWith('completed in attempt 2') === true, { message: 'the last log line never landed' });
+    await runtime.close();
+
+    const attempts = (await queue.getJob(id))?.opts.attempts as number;
+    expect(attempts).toBeGreaterThan(1);
+    const lines = (await queue.getJobLogs(id)).logs.map((line) => line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''));
+    const failedAt = lines.findIndex((line) => line.startsWith('attempt 1 failed'));
+    expect(lines[failedAt]).toMatch(
+      new RegExp(
+        `^attempt 1 failed in text_extracted: synthetic transient failure in text_extracted; BullMQ retries it \\(attempt 2 of ${attempts}\\) (at once|in about \\d+ ms)$`,
+      ),
+    );
+    // Told in order: the failure after the stage that failed started, before the retry's claim.
+    expect(lines.slice(0, failedAt)).toEqual(['claimed by worker w-retry (attempt 1)', 'stage pdf_loaded started', 'stage pdf_loaded checkpointed', 'stage text_extracted started']);
+    expect(lines[failedAt + 1]).toMatch(/^claimed by worker w-retry \(attempt 2\): resumed from text_extracted/);
   });
 });

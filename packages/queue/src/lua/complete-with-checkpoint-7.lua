@@ -24,7 +24,7 @@ end
 local now = now_ms()
 write_checkpoint(KEYS[2], KEYS[3], ARGV[3], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[4], now, ARGV[10])
 local finished = finish_job(ARGV[1], KEYS[1], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[2], ARGV[4],
-  'completed', ARGV[11], '', '', tonumber(ARGV[12]), tonumber(ARGV[13]), '{"event":"completed"}')
+  'completed', ARGV[11], '', '', tonumber(ARGV[12]), tonumber(ARGV[13]), '{"event":"completed"}', now)
 if finished[1] ~= 1 then
   return finished
 end

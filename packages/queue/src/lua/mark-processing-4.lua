@@ -13,7 +13,7 @@
 --- @include common
 
 local id = ARGV[2]
-local current = redis.call('HMGET', KEYS[1], 'status', 'background_job_id')
+local current = redis.call('HMGET', KEYS[1], 'status', 'background_job_id', 'started_at')
 local status = current[1]
 if not status then
   return {-1}
@@ -24,12 +24,18 @@ end
 
 local now = now_ms()
 local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
-redis.call('HSET', KEYS[1], 'status', 'processing', 'fence', ARGV[3], 'worker_id', ARGV[4],
-  'last_heartbeat', now, 'updated_at', now, 'error', '', 'error_stage', '', 'resumed_from', ARGV[6])
+-- One HSET: the stage and the first start ride along when they apply.
+local fields = {'status', 'processing', 'fence', ARGV[3], 'worker_id', ARGV[4],
+  'last_heartbeat', now, 'updated_at', now, 'error', '', 'error_stage', '', 'resumed_from', ARGV[6]}
 if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[1], 'current_stage', ARGV[5])
+  fields[#fields + 1] = 'current_stage'
+  fields[#fields + 1] = ARGV[5]
 end
-redis.call('HSETNX', KEYS[1], 'started_at', now)
+if not current[3] then
+  fields[#fields + 1] = 'started_at'
+  fields[#fields + 1] = now
+end
+redis.call('HSET', KEYS[1], unpack(fields))
 move_state(ARGV[1], id, status, 'processing', now)
 redis.call('ZADD', KEYS[2], now, id)
 redis.call('ZADD', KEYS[3], now, id)

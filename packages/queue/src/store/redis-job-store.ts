@@ -60,8 +60,17 @@ export const RedisJobStoreOptionsSchema = z
 /** What callers pass to construct a {@link RedisJobStore}. */
 export type RedisJobStoreOptions = z.input<typeof RedisJobStoreOptionsSchema>;
 
-/** The one set of job-store scripts: status changes and checkpoints alike. */
-const scripts = new ScriptSet('kaiJob', loadLuaScripts(new URL('../lua/', import.meta.url)));
+/** The one set of job-store scripts: status changes and checkpoints alike (the board's script is job-board-script.ts's). */
+const scripts = new ScriptSet(
+  'kaiJob',
+  loadLuaScripts(new URL('../lua/', import.meta.url)).filter((script) => script.name !== 'board-write'),
+);
+
+/** Rows per `create-many` script call: bounds how long one call holds Redis (about a millisecond per 1,000 rows). */
+const CREATE_BATCH_ROWS = 1000;
+
+/** The history entry of a created row. */
+const CREATED_HISTORY_JSON = JSON.stringify({ event: 'created' });
 
 /** How checkpoint metadata is stored beside its data (`<stage>` → this JSON, `<stage>#data` → the data). */
 interface StoredMeta {
@@ -187,8 +196,8 @@ export class RedisJobStore implements JobStore {
     return Number(await scripts.run(this.redis, 'time', [], []));
   }
 
-  private createArgs(input: CreateStatusInput): { keys: string[]; args: (string | number)[] } {
-    const keys = this.keysByType[input.type];
+  /** The row's field/value pairs a create script writes beside its fixed fields. */
+  private rowFields(input: CreateStatusInput): string[] {
     const fields: string[] = ['type', input.type, 'payload', JSON.stringify(input.payload ?? null)];
     fields.push('refs', JSON.stringify(input.refs ?? {}));
     // A session's or import's linked background_jobs row, kept in step by every script that
@@ -198,23 +207,7 @@ export class RedisJobStore implements JobStore {
     if (input.idempotencyKey !== undefined) fields.push('idempotency_key', input.idempotencyKey);
     if (input.heartbeatTimeoutMs !== undefined) fields.push('heartbeat_timeout_ms', String(input.heartbeatTimeoutMs));
     if (input.updateTimeoutMs !== undefined) fields.push('update_timeout_ms', String(input.updateTimeoutMs));
-    return {
-      keys: [
-        keys.row(input.id),
-        keys.idempotency(input.idempotencyKey ?? ''),
-        keys.updateIndex,
-        keys.overrideIndex,
-        keys.history(input.id),
-      ],
-      args: [
-        keys.base,
-        input.id,
-        input.idempotencyKey === undefined ? '0' : '1',
-        this.maxHistoryEntries,
-        JSON.stringify({ event: 'created' }),
-        ...fields,
-      ],
-    };
+    return fields;
   }
 
   async create(input: CreateStatusInput): Promise<{ row: StatusRow; created: boolean }> {
@@ -240,40 +233,56 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
-   * {@link createMany} for inputs of one type: one pipeline of scripts. A created row is built
-   * from the fields the script wrote (with its `now`), so only rows that already existed (an
-   * idempotent repeat) are read back, in a second round trip.
+   * {@link createMany} for inputs of one type: one `create-many` script per
+   * {@link CREATE_BATCH_ROWS} rows (one script call and one `TIME` for a batch, not one per row),
+   * the batches in one pipeline. A created row is built from the fields the script wrote (with
+   * its `now`), so only rows that already existed (an idempotent repeat) are read back, in a
+   * second round trip.
    */
   private async createOfOneType(inputs: readonly CreateStatusInput[]): Promise<{ row: StatusRow; created: boolean }[]> {
     assertOpen(this.redis);
+    const type = (inputs[0] as CreateStatusInput).type;
+    const keys = this.keysByType[type];
     const pipeline = scripts.pipeline(this.redis);
     const written: string[][] = [];
-    for (const input of inputs) {
-      const { keys, args } = this.createArgs(input);
-      written.push(args.slice(5).map(String));
-      scripts.queue(pipeline, 'create', keys, args);
+    for (let start = 0; start < inputs.length; start += CREATE_BATCH_ROWS) {
+      const args: (string | number)[] = [keys.base, this.maxHistoryEntries, CREATED_HISTORY_JSON];
+      for (const input of inputs.slice(start, start + CREATE_BATCH_ROWS)) {
+        const fields = this.rowFields(input);
+        written.push(fields);
+        args.push(input.id, input.idempotencyKey ?? '', fields.length, ...fields);
+      }
+      scripts.queue(pipeline, 'create-many', [keys.updateIndex, keys.overrideIndex], args);
     }
     const replies = (await pipeline.exec()) ?? [];
-    const outcomes: { row: StatusRow | null; created: boolean; id: string; type: JobType }[] = replies.map(([error, reply], index) => {
-      if (error) throw new StoreError(`creating status row failed: ${error.message}`, { cause: error });
-      const [created, id, now] = reply as [number, string, number?];
-      const input = inputs[index] as CreateStatusInput;
-      this.remember(id, input.type);
-      if (created !== 1) return { row: null, created: false, id, type: input.type };
-      // Exactly what create-5.lua wrote: its fixed fields, then the input's field/value pairs.
-      const hash: Record<string, string> = {
-        id,
-        status: 'pending',
-        attempt: '0',
-        restart_count: '0',
-        progress: '0',
-        created_at: String(now),
-        updated_at: String(now),
-      };
-      const pairs = written[index] as string[];
-      for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i] as string] = pairs[i + 1] as string;
-      return { row: decodeStatusRow(hash), created: true, id, type: input.type };
-    });
+    const outcomes: { row: StatusRow | null; created: boolean; id: string; type: JobType }[] = [];
+    for (const [error, reply] of replies) {
+      if (error) throw new StoreError(`creating status rows failed: ${error.message}`, { cause: error });
+      const [now, ...pairs] = reply as [number, ...(number | string)[]];
+      for (let k = 0; k + 1 < pairs.length; k += 2) {
+        const index = outcomes.length;
+        const created = pairs[k] === 1;
+        const id = String(pairs[k + 1]);
+        this.remember(id, type);
+        if (!created) {
+          outcomes.push({ row: null, created: false, id, type });
+          continue;
+        }
+        // Exactly what create-many-2.lua wrote: its fixed fields, then the input's field/value pairs.
+        const hash: Record<string, string> = {
+          id,
+          status: 'pending',
+          attempt: '0',
+          restart_count: '0',
+          progress: '0',
+          created_at: String(now),
+          updated_at: String(now),
+        };
+        const fields = written[index] as string[];
+        for (let i = 0; i + 1 < fields.length; i += 2) hash[fields[i] as string] = fields[i + 1] as string;
+        outcomes.push({ row: decodeStatusRow(hash), created: true, id, type });
+      }
+    }
     const existing = outcomes.filter((outcome) => outcome.row === null);
     if (existing.length > 0) {
       const readBack = this.redis.pipeline();

@@ -59,6 +59,11 @@ export interface AttemptDeps {
   crashSuspects?: { enter(jobId: string): boolean; deferDelayMs(): number };
   /** The queue's clock (Redis `TIME`, ms): a monitor restart's backoff is counted on it. */
   queueNowMs(): Promise<number>;
+  /**
+   * The backoff (ms) BullMQ waits before retrying `job` after `attemptsMade` attempts, by the
+   * job's backoff option and the worker's strategy; undefined when none applies. For the story line.
+   */
+  retryDelayMs?(job: Job, attemptsMade: number, error: Error): Promise<number | undefined>;
   /** Board (issue 17): sees every progress update, for the job's BullMQ progress snapshot. */
   onProgress?(update: ProgressUpdate): void;
 }
@@ -512,6 +517,20 @@ async function settleFailure(error: Error, context: FailureContext): Promise<Err
         stage: currentStage,
         willRetry: true,
         attempt: context.attempt,
+      });
+      const delayMs = await deps.retryDelayMs?.(job, job.attemptsMade + 1, error).then(
+        (value) => value ?? null,
+        () => null,
+      );
+      deps.events.emit('job:retrying', {
+        jobId,
+        type,
+        stage: currentStage,
+        error: error.message,
+        attempt: job.attemptsMade + 1,
+        attempts: attemptsAllowed,
+        delayMs: delayMs ?? null,
+        workerId: deps.workerId,
       });
     } else {
       // The "processing failed" alert goes to the outbox with the failure, in one atomic step:

@@ -1,5 +1,14 @@
-import { Job } from 'bullmq';
-import { toError, type Clock, type Counters, type Logger, type ProgressUpdate } from '@kai-jobs/queue';
+import type { Job } from 'bullmq';
+import {
+  toError,
+  writeJobBoard,
+  type Clock,
+  type Counters,
+  type JobBoardWrite,
+  type Logger,
+  type ProgressUpdate,
+  type RedisClient,
+} from '@kai-jobs/queue';
 
 /**
  * Log lines kept per BullMQ job (BullMQ's `keepLogs`): a job restarted many times keeps its
@@ -30,29 +39,45 @@ export interface BoardProgress {
   updatedAt: string;
 }
 
-/** What BullMQ writes a job's log through: the queue or worker object the job belongs to. */
-export type JobLogQueue = Parameters<typeof Job.addJobLog>[0];
+/**
+ * How long (ms) the attempt's first lines (claimed, its first stage started) and any line
+ * between stage changes wait before they are written, so that a short attempt (claimed,
+ * stage started, checkpointed, completed) goes in one write. A first stage that runs longer
+ * shows its start on the board this long after it began.
+ */
+export const BOARD_FLUSH_DELAY_MS = 250;
 
 /** What a {@link JobBoardWriter} needs. */
 export interface JobBoardWriterDeps {
   job: Job;
-  /** The BullMQ worker running the job (its log is written through it, with {@link JOB_LOG_KEEP_LINES}). */
-  queue: JobLogQueue;
+  /**
+   * The connection the writes go on (the runtime passes BullMQ's command connection, not its
+   * blocking one). BullMQ's keys of the job are built from `job.queueQualifiedName`.
+   */
+  connection: RedisClient;
   workerId: string;
   clock: Clock;
   logger: Logger;
+  /** Default {@link BOARD_FLUSH_DELAY_MS}. */
+  flushDelayMs?: number;
 }
 
 /**
  * Writes what Bull Board shows of one attempt: the job's BullMQ progress and its log lines.
- * Cheap on purpose: progress updates only change a snapshot in memory; the snapshot is
- * written at a stage change and with the process's batched heartbeat (when it changed), never
- * per page. Writes go one after another (the log reads in order) and never fail the job: an
- * error is logged at debug level and dropped — the status row stays the source of truth.
+ * Cheap on purpose: progress updates only change a snapshot in memory and story lines are
+ * buffered; both are written together, in one small Lua script (`writeJobBoard`), at each
+ * change from one stage to the next, shortly after the attempt's first line or stage
+ * ({@link BOARD_FLUSH_DELAY_MS}), with the process's batched heartbeat (when the snapshot
+ * changed), and at the end of the attempt — a 1-stage job costs one write, a job of N stages
+ * N, never one per page or per line. Writes go one after another (the log reads in
+ * order) and never fail the job: an error is logged at debug level and dropped — the status
+ * row stays the source of truth.
  */
 export class JobBoardWriter {
   private readonly snapshot: BoardProgress;
   private dirty = false;
+  private lines: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: JobBoardWriterDeps) {
@@ -75,45 +100,76 @@ export class JobBoardWriter {
     this.dirty = true;
   }
 
-  /** Merges a progress update into the snapshot; a new stage is written at once, the rest with the next heartbeat. */
+  /**
+   * Merges a progress update into the snapshot. A change from one stage to the next writes
+   * everything buffered at once: the story so far is on the board before anything else (a
+   * monitor's restart line) can follow it. The attempt's first stage is written shortly
+   * ({@link BOARD_FLUSH_DELAY_MS}) with the claim, the rest of the progress with the next heartbeat.
+   */
   update(update: ProgressUpdate): void {
-    const stageChanged = update.stage !== undefined && update.stage !== this.snapshot.stage;
+    const previousStage = this.snapshot.stage;
+    const stageChanged = update.stage !== undefined && update.stage !== previousStage;
     if (update.stage !== undefined) this.snapshot.stage = update.stage;
     if (update.percent !== undefined) this.snapshot.progress = update.percent;
     if (update.detail !== undefined) this.snapshot.detail = update.detail;
     if (update.counters !== undefined) this.snapshot.counters = { ...this.snapshot.counters, ...update.counters };
     this.dirty = true;
-    if (stageChanged) this.writeProgress();
+    if (!stageChanged) return;
+    if (previousStage === null) this.scheduleFlush();
+    else this.flush();
   }
 
-  /** Queues a write of the snapshot if it changed since the last one (the heartbeat calls this). */
+  /** Writes the snapshot (if it changed since the last write) and the buffered lines now (the heartbeat calls this). */
   writeProgress(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.enqueue('progress', () => {
-      this.snapshot.updatedAt = new Date(this.deps.clock.now()).toISOString();
-      return this.deps.job.updateProgress({ ...this.snapshot, counters: { ...this.snapshot.counters } });
-    });
+    this.flush();
   }
 
-  /** Queues one line of the job's story for its BullMQ log, stamped with the time. */
+  /** Buffers one line of the job's story for its BullMQ log, stamped with the time; written shortly. */
   log(text: string): void {
-    const line = `${new Date(this.deps.clock.now()).toISOString()} ${text}`;
-    const { job, queue } = this.deps;
-    this.enqueue('log', () => Job.addJobLog(queue, job.id as string, line, JOB_LOG_KEEP_LINES));
+    this.lines.push(`${new Date(this.deps.clock.now()).toISOString()} ${text}`);
+    this.scheduleFlush();
   }
 
-  /** Resolves once every queued write has been sent (or has failed). */
+  /** Writes what is buffered now, then resolves once every write has been sent (or has failed). */
   settled(): Promise<void> {
+    this.flush();
     return this.chain;
   }
 
-  private enqueue(what: string, write: () => Promise<unknown>): void {
+  private scheduleFlush(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => this.flush(), this.deps.flushDelayMs ?? BOARD_FLUSH_DELAY_MS);
+    // A pending board write never keeps a process alive; settled() writes it at the end.
+    this.timer.unref();
+  }
+
+  /** Queues one write of the changed snapshot and the buffered lines, if there is anything to write. */
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.dirty && this.lines.length === 0) return;
+    const lines = this.lines;
+    this.lines = [];
+    let progressJson: string | undefined;
+    if (this.dirty) {
+      this.dirty = false;
+      this.snapshot.updatedAt = new Date(this.deps.clock.now()).toISOString();
+      progressJson = JSON.stringify(this.snapshot);
+    }
+    const { job, connection } = this.deps;
+    const write: JobBoardWrite = {
+      queueQualifiedName: job.queueQualifiedName,
+      jobId: job.id as string,
+      lines,
+      keepLines: JOB_LOG_KEEP_LINES,
+      ...(progressJson === undefined ? {} : { progressJson }),
+    };
     this.chain = this.chain
-      .then(write)
+      .then(() => writeJobBoard(connection, write))
       .then(
         () => undefined,
-        (error: unknown) => this.deps.logger.debug('a Bull Board write failed; the board shows the previous value', { what, error: toError(error).message }),
+        (error: unknown) =>
+          this.deps.logger.debug('a Bull Board write failed; the board shows the previous value', { lines: lines.length, error: toError(error).message }),
       );
   }
 }

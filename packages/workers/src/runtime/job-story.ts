@@ -15,7 +15,7 @@ export interface JobStoryDeps {
 /**
  * Tells each job's story in its BullMQ log (Bull Board's Logs tab) and keeps its BullMQ
  * progress current, from the runtime's own events: claimed, resumed from a checkpoint,
- * stage started and checkpointed, completed or failed, handed back (shutdown or a monitor
+ * stage started and checkpointed, completed or failed, an attempt failed and retried by BullMQ, handed back (shutdown or a monitor
  * restart), fenced off. The monitor writes its side (failed over, restart N of M, failed as
  * stuck) into the same log. Returns the unsubscribe function.
  */
@@ -46,19 +46,20 @@ export function tellJobStories(deps: JobStoryDeps): () => void {
     events.on('stage:completed', ({ jobId, stage }) => writerOf(jobId)?.log(`stage ${stage} checkpointed`)),
     events.on('job:completed', ({ jobId, attempt }) => {
       const writer = writerOf(jobId);
+      // Written with the attempt's last flush (the runtime settles the writer as the attempt ends).
       writer?.update({ percent: 100, detail: '' });
-      writer?.writeProgress();
       writer?.log(`completed in attempt ${attempt}`);
     }),
     events.on('job:failed', ({ jobId, stage, error }) => {
-      const writer = writerOf(jobId);
-      writer?.writeProgress();
-      writer?.log(`failed${stage === null ? '' : ` in ${stage}`}: ${error}`);
+      writerOf(jobId)?.log(`failed${stage === null ? '' : ` in ${stage}`}: ${error}`);
     }),
+    events.on('job:retrying', ({ jobId, stage, error, attempt, attempts, delayMs }) =>
+      writerOf(jobId)?.log(
+        `attempt ${attempt} failed${stage === null ? '' : ` in ${stage}`}: ${error}; BullMQ retries it (attempt ${attempt + 1} of ${attempts})${delayMs === null ? '' : ` ${formatDelay(delayMs)}`}`,
+      ),
+    ),
     events.on('job:handed-back', ({ jobId, reason, stage, workerId }) => {
-      const writer = writerOf(jobId);
-      writer?.writeProgress();
-      writer?.log(
+      writerOf(jobId)?.log(
         reason === 'shutdown'
           ? `handed back to the queue at shutdown by worker ${workerId}${stage === null ? '' : ` (in ${stage})`}: the next worker resumes from the last checkpoint`
           : `stopped on the monitor's request${stage === null ? '' : ` in ${stage}`}: the job restarts from its last checkpoint`,
@@ -77,6 +78,18 @@ export function tellJobStories(deps: JobStoryDeps): () => void {
   return () => {
     for (const unsubscribe of unsubscribers) unsubscribe();
   };
+}
+
+/**
+ * `at once`, `in about 850 ms`, `in about 1.5 s`, `in about 2 min 5 s`: a backoff, for a log
+ * line ("about": the policy's jitter is drawn again when BullMQ computes its own delay).
+ */
+function formatDelay(ms: number): string {
+  if (ms <= 0) return 'at once';
+  if (ms < 1000) return `in about ${Math.round(ms)} ms`;
+  if (ms < 60_000) return `in about ${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `in about ${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 function plural(count: number, noun: string): string {

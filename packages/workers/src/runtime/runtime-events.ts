@@ -9,6 +9,12 @@ export interface RuntimeEventMap {
   'stage:completed': { jobId: string; type: JobType; stage: string; attempt: number; workerId: string };
   'job:completed': { jobId: string; type: JobType; attempt: number; workerId: string; maxUpdateGapMs: number };
   'job:failed': { jobId: string; type: JobType; stage: string | null; error: string; workerId: string };
+  /**
+   * An attempt failed with a retryable error and BullMQ retries the job: `attempt` is BullMQ's
+   * attempt that failed (1-based), `attempts` BullMQ's limit, `delayMs` the backoff before the
+   * next one as the queue's policy computes it (null when it could not be computed).
+   */
+  'job:retrying': { jobId: string; type: JobType; stage: string | null; error: string; attempt: number; attempts: number; delayMs: number | null; workerId: string };
   'job:handed-back': { jobId: string; type: JobType; reason: 'shutdown' | 'restart'; stage: string | null; workerId: string };
   'job:lost': { jobId: string; type: JobType; stage: string | null; workerId: string };
   'heartbeat:written': { jobs: number; lagMs: number };

@@ -1,8 +1,9 @@
-import { Worker, type Job } from 'bullmq';
+import { Backoffs, Worker, type Job } from 'bullmq';
 import { backoffDelayMs } from '@kai-jobs/checkpoint';
 import {
   AbortAction,
   ACTIVE_STATUSES,
+  batchSocketWrites,
   bullPrefix,
   closeRedis,
   isDrillPayload,
@@ -136,8 +137,11 @@ export class WorkerRuntime {
       connectionName: workerClientName(this.workerId),
     });
     this.connection.on('error', (error: Error) => this.logger.warn('Redis connection error', { error: error.message }));
+    // The commands of one event-loop turn (50 jobs' scripts) leave in one socket write.
+    batchSocketWrites(this.connection);
     await waitForRedis(this.connection, redis.url, redis.connectTimeoutMs);
     this.bullConnection = createRedisConnection(redis, { role: ConnectionRole.Worker });
+    batchSocketWrites(this.bullConnection);
     this.bullConnection.on('error', (error: Error) => this.logger.warn('BullMQ connection error', { error: error.message }));
     // KAI_RETENTION_*: what the default Redis store keeps (ignored for a given store).
     const store = this.options.store ?? new RedisJobStore({ connection: this.connection, prefix: redis.prefix, retention: this.options.storeRetention });
@@ -221,16 +225,24 @@ export class WorkerRuntime {
       stalledInterval: this.options.stalledIntervalMs,
       maxStalledCount: this.options.maxStalledCount,
       autorun: true,
-      settings: {
-        backoffStrategy: (attemptsMade: number, backoffType?: string) =>
-          backoffType === KAI_BACKOFF_TYPE || backoffType === undefined ? backoffDelayMs(this.options.backoff, Math.max(1, attemptsMade)) : 0,
-      },
+      settings: { backoffStrategy: this.backoffStrategy },
     });
     worker.on('error', (error) => {
       this.logger.warn('BullMQ worker error', { queue: queueName, error: error.message });
       this.events.emit('worker:error', { queue: queueName, error });
     });
     return worker;
+  }
+
+  /** The worker's custom backoff (`kai` type): the runtime's backoff options. */
+  private readonly backoffStrategy = (attemptsMade: number, backoffType?: string): number =>
+    backoffType === KAI_BACKOFF_TYPE || backoffType === undefined ? backoffDelayMs(this.options.backoff, Math.max(1, attemptsMade)) : 0;
+
+  /** What BullMQ will wait before retrying `job` (its backoff option, this worker's strategy), for the job's story. */
+  private async retryDelayMs(job: Job, attemptsMade: number, error: Error): Promise<number | undefined> {
+    const backoff = Backoffs.normalize(job.opts.backoff ?? 0);
+    if (backoff === undefined) return 0;
+    return Backoffs.calculate(backoff, attemptsMade, error, job, this.backoffStrategy);
   }
 
   /**
@@ -282,7 +294,10 @@ export class WorkerRuntime {
     const settled = new Promise<void>((resolve) => (settle = resolve));
     let markClaimed!: () => void;
     const claimed = new Promise<void>((resolve) => (markClaimed = resolve));
-    const board = new JobBoardWriter({ job, queue: worker, workerId: this.workerId, clock: this.clock, logger: this.logger.child({ jobId }) });
+    // On BullMQ's own command connection (not its blocking one): the attempt's last board
+    // write is issued just before BullMQ's moveToFinished, on the same socket, so it reaches
+    // Redis first and the two can share one socket write (batchSocketWrites).
+    const board = new JobBoardWriter({ job, connection: this.bullConnection as RedisClient, workerId: this.workerId, clock: this.clock, logger: this.logger.child({ jobId }) });
     const stages = definition.stages.map((stage) => stage.name);
     const tracer = this.options.tracer;
     const trace =
@@ -312,6 +327,7 @@ export class WorkerRuntime {
           deferDelayMs: () => CRASH_SUSPECT_DEFER_MS.min + Math.floor(Math.random() * CRASH_SUSPECT_DEFER_MS.jitter),
         },
         queueNowMs: () => queueClockMs(this.connection as RedisClient),
+        retryDelayMs: (retried, attemptsMade, error) => this.retryDelayMs(retried, attemptsMade, error),
         onProgress: (update) => board.update(update),
       });
     } catch (error) {

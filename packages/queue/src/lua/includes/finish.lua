@@ -2,10 +2,11 @@
 -- so the transition is written once). Needs "common".
 -- A scraping session or import updates its linked background_jobs row in the same step
 -- (sync_linked in "common"); the linked row then expires with the finished row.
+-- now: the store's time when the caller read it already (one TIME per script); nil reads it.
 -- Returns {1, previousStatus}; {-1} missing; {-2} superseded fence; {-3, status} already finished.
 local function finish_job(base, row_key, hb_index, update_index, override_index, history_key, id,
                           fence, outcome, result_json, error_message, error_stage, retention,
-                          max_history, history_json)
+                          max_history, history_json, now)
   local current = redis.call('HMGET', row_key, 'fence', 'status', 'started_at', 'created_at',
     'idempotency_key', 'current_stage', 'background_job_id')
   if not current[2] then
@@ -18,12 +19,13 @@ local function finish_job(base, row_key, hb_index, update_index, override_index,
     return {-3, current[2]}
   end
 
-  local now = now_ms()
+  now = now or now_ms()
   local started = tonumber(current[3]) or tonumber(current[4]) or now
-  redis.call('HSET', row_key, 'status', outcome, 'completed_at', now, 'updated_at', now,
-    'duration_ms', now - started)
+  local fields = {'status', outcome, 'completed_at', now, 'updated_at', now, 'duration_ms', now - started}
   if outcome == 'completed' then
-    redis.call('HSET', row_key, 'result', result_json, 'progress', 100, 'error', '', 'error_stage', '')
+    for _, value in ipairs({'result', result_json, 'progress', 100, 'error', '', 'error_stage', ''}) do
+      fields[#fields + 1] = value
+    end
   else
     local stage = error_stage
     if stage == '' and current[6] then
@@ -31,7 +33,9 @@ local function finish_job(base, row_key, hb_index, update_index, override_index,
     end
     -- The failure kind is a field, never parsed back from the message: an empty fence is a cancel.
     local kind = fence == '' and 'cancelled' or 'processing'
-    redis.call('HSET', row_key, 'error', error_message, 'error_stage', stage, 'failure_kind', kind)
+    for _, value in ipairs({'error', error_message, 'error_stage', stage, 'failure_kind', kind}) do
+      fields[#fields + 1] = value
+    end
     if history_json == '{}' or history_json == '' then
       history_json = '{"failureKind":"' .. kind .. '"}'
     else
@@ -39,8 +43,10 @@ local function finish_job(base, row_key, hb_index, update_index, override_index,
     end
   end
   if fence == '' then
-    redis.call('HSET', row_key, 'fence', '')
+    fields[#fields + 1] = 'fence'
+    fields[#fields + 1] = ''
   end
+  redis.call('HSET', row_key, unpack(fields))
   redis.call('ZREM', hb_index, id)
   redis.call('ZREM', update_index, id)
   redis.call('ZREM', override_index, id)
