@@ -1,4 +1,4 @@
-import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type JobStore, type StaleCandidate } from '@kai-jobs/queue';
+import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type JobStore, type JobType, type StaleCandidate } from '@kai-jobs/queue';
 import { cronOpenCheckInKey } from '../keys.js';
 import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
 import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
@@ -10,6 +10,7 @@ import { classify } from './classify.js';
 import { decide } from './decide.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 import { sweepFailures } from './failure-alerts.js';
+import { typesWithPendingToRepair } from './pending-repair-gate.js';
 import { deliverOutbox } from '../alerts/outbox-delivery.js';
 import { cronIntervalMinutes } from '../alerts/alerter-options.js';
 
@@ -34,6 +35,9 @@ export interface TickResult {
   /** Every decision, including `leave` ones and those another monitor won (`applied: false`). */
   decisions: MonitorDecision[];
 }
+
+/** KEYS[1] the open check-in key, ARGV[1] this tick's check-in id: deletes the key only if it still holds it. */
+const DELETE_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 const STUCK = new Set<string>([
   BullClassification.Hung,
@@ -136,14 +140,23 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   const tickDeps: TickDeps = { ...deps, stopRequests };
   let error: Error | null = null;
   try {
-    storeNow = await deps.statusStore.now();
-    for (const type of JOB_TYPES) {
+    const findStale = (type: JobType) => {
       const settings = typeSettings(deps.options, type);
-      const candidates = await deps.statusStore.findStale(type, {
+      return deps.statusStore.findStale(type, {
         heartbeatOlderThanMs: settings.heartbeatTimeoutMs,
         updateOlderThanMs: settings.updateTimeoutMs,
         limit: deps.options.candidateLimit,
       });
+    };
+    // Every type's candidates in one round trip (with the store's clock): most ticks find none.
+    const [now, ...prefetched] = await Promise.all([deps.statusStore.now(), ...JOB_TYPES.map(findStale)]);
+    storeNow = now;
+    let examined = false;
+    for (const [index, type] of JOB_TYPES.entries()) {
+      // Once a type's candidates have been examined (which takes time), a later type's prefetched
+      // snapshot is stale: read it again, as the tick did before it prefetched.
+      const candidates: StaleCandidate[] = examined ? await findStale(type) : (prefetched[index] ?? []);
+      examined ||= candidates.length > 0;
       for (const candidate of candidates) {
         try {
           decisions.push(await examine(candidate, tickDeps));
@@ -165,7 +178,10 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     takenOver = takeovers.filter((takeover) => takeover.outcome === 'taken_over').length;
     // After the candidates, so a pending row the tick is still judging (a stopped attempt that
     // missed its abort) is not deferred out of its sight.
-    for (const type of JOB_TYPES) {
+    // Only the types with a pending row old enough: the repair's own search also returns healthy
+    // running rows (see pending-repair-gate.ts), which made an idle tick O(candidate limit).
+    const toRepair = await typesWithPendingToRepair({ statusStore: deps.statusStore, olderThanMs: deps.options.pendingRepairAfterMs }, JOB_TYPES);
+    for (const type of toRepair) {
       const repaired = await repairPendingWithoutJob({
         store: deps.statusStore,
         queue: deps.queues[type],
@@ -218,8 +234,8 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   await deps.state.recordTick(summary, decisions).catch((caught: unknown) =>
     deps.logger.warn('could not record the tick', { error: toError(caught).message }),
   );
-  // Ours only: a later tick may have taken the key over already.
-  if ((await deps.redis.get(openKey).catch(() => null)) === checkInId) await deps.redis.del(openKey).catch(() => undefined);
+  // Ours only: a later tick may have taken the key over already (compare and delete, one round trip).
+  await deps.redis.eval(DELETE_IF_EQUAL, 1, openKey, checkInId).catch(() => undefined);
   deps.alerter.checkIn({
     monitorSlug: deps.options.cronMonitorSlug,
     status: error === null ? 'ok' : 'error',
