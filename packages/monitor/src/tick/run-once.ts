@@ -126,8 +126,10 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     status: 'in_progress',
     schedule: { intervalMinutes },
   });
-  // Kept for two intervals at most: long enough for the next tick to find it.
-  await deps.redis
+  // Kept for two intervals at most: long enough for the next tick to find it. Not waited for:
+  // the connection sends it before the tick's reads, and the compare-and-delete at the end of
+  // the tick goes after it on the same connection (one round trip less per tick).
+  void deps.redis
     .set(openKey, checkInId, 'PX', Math.max(deps.options.checkIntervalMs * 2, 10_000))
     .catch((caught: unknown) => deps.logger.warn('could not record the open check-in', { error: toError(caught).message }));
   const decisions: MonitorDecision[] = [];
@@ -148,8 +150,16 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
         limit: deps.options.candidateLimit,
       });
     };
-    // Every type's candidates in one round trip (with the store's clock): most ticks find none.
-    const [now, ...prefetched] = await Promise.all([deps.statusStore.now(), ...JOB_TYPES.map(findStale)]);
+    // Every type's candidates and the pending-repair gate in one round trip (with the store's
+    // clock): most ticks find nothing. The gate's answer holds for the whole tick: a row that
+    // enters `pending` during it (a restart) is fresh, not old enough to repair.
+    const [now, toRepair, ...prefetched] = await Promise.all([
+      deps.statusStore.now(),
+      // Only the types with a pending row old enough: the repair's own search also returns
+      // healthy running rows (see pending-repair-gate.ts), which made an idle tick O(candidate limit).
+      typesWithPendingToRepair({ statusStore: deps.statusStore, olderThanMs: deps.options.pendingRepairAfterMs }, JOB_TYPES),
+      ...JOB_TYPES.map(findStale),
+    ]);
     storeNow = now;
     let examined = false;
     for (const [index, type] of JOB_TYPES.entries()) {
@@ -178,9 +188,6 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     takenOver = takeovers.filter((takeover) => takeover.outcome === 'taken_over').length;
     // After the candidates, so a pending row the tick is still judging (a stopped attempt that
     // missed its abort) is not deferred out of its sight.
-    // Only the types with a pending row old enough: the repair's own search also returns healthy
-    // running rows (see pending-repair-gate.ts), which made an idle tick O(candidate limit).
-    const toRepair = await typesWithPendingToRepair({ statusStore: deps.statusStore, olderThanMs: deps.options.pendingRepairAfterMs }, JOB_TYPES);
     for (const type of toRepair) {
       const repaired = await repairPendingWithoutJob({
         store: deps.statusStore,
@@ -192,25 +199,34 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
       });
       readdedByRepair += repaired.readded.length;
     }
-    failureAlerts = await sweepFailures({
-      statusStore: deps.statusStore,
-      alerter: deps.alerter,
-      redis: deps.redis,
-      cursorKey: deps.failureCursorKey,
-      storeNow,
-      firstSweepWindowMs: deps.options.checkIntervalMs * 2,
-      limit: deps.options.candidateLimit,
-      logger: deps.logger,
-    });
-    // Every tick delivers the outbox: its own alerts and any a dead monitor or a Sentry outage left.
-    const outbox = await deliverOutbox({
-      statusStore: deps.statusStore,
-      alerter: deps.alerter,
-      logger: deps.logger,
-      limit: deps.options.candidateLimit,
-      waitMs: deps.options.alertDeliveryWaitMs,
-      crashHook: deps.crashHook,
-    });
+    // The failure sweep and the outbox are independent (the sweep skips every failure that
+    // alerts through the outbox): side by side, their reads share round trips. Both are waited
+    // for before a failure of either fails the tick.
+    const [swept, delivered] = await Promise.allSettled([
+      sweepFailures({
+        statusStore: deps.statusStore,
+        alerter: deps.alerter,
+        redis: deps.redis,
+        cursorKey: deps.failureCursorKey,
+        storeNow,
+        firstSweepWindowMs: deps.options.checkIntervalMs * 2,
+        limit: deps.options.candidateLimit,
+        logger: deps.logger,
+      }),
+      // Every tick delivers the outbox: its own alerts and any a dead monitor or a Sentry outage left.
+      deliverOutbox({
+        statusStore: deps.statusStore,
+        alerter: deps.alerter,
+        logger: deps.logger,
+        limit: deps.options.candidateLimit,
+        waitMs: deps.options.alertDeliveryWaitMs,
+        crashHook: deps.crashHook,
+      }),
+    ]);
+    if (swept.status === 'rejected') throw swept.reason;
+    if (delivered.status === 'rejected') throw delivered.reason;
+    failureAlerts = swept.value;
+    const outbox = delivered.value;
     if (outbox.delivered > 0 || outbox.left > 0) deps.logger.info('alert outbox delivered', { ...outbox });
   } catch (caught) {
     error = toError(caught);
