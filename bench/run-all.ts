@@ -25,6 +25,7 @@ const BENCHES: BenchSpec[] = [
   { name: 'failover', file: 'failover.bench.ts', args: ['--kills=20', '--off-kills=3'], quickArgs: ['--kills=3', '--off-kills=1', '--off-lock-ms=2000'], title: 'Crash-to-resume time, fast failover on and off' },
   { name: 'hung-detection', file: 'hung-detection.bench.ts', args: ['--runs=10'], quickArgs: ['--runs=2'], title: 'Hung-job detection time' },
   { name: 'monitor-tick', file: 'monitor-tick.bench.ts', args: ['--runs=3'], quickArgs: ['--sizes=10000,100000', '--runs=1'], title: 'Monitor tick time against tracked jobs' },
+  { name: 'idle-cost', file: 'idle-cost.bench.ts', args: ['--seconds=60'], quickArgs: ['--seconds=15', '--warmup=5'], title: 'Cost at rest: an idle worker and monitor (CPU, RSS, Redis commands) vs bare BullMQ workers' },
   { name: 'heartbeat-writes', file: 'heartbeat-writes.bench.ts', args: ['--sizes=10,100,1000'], quickArgs: ['--sizes=10,100'], title: 'Heartbeat writes per interval against active jobs' },
   { name: 'materials', file: 'materials.bench.ts', args: [], quickArgs: [], title: 'Real work: products and properties from catalogue PDFs, precision and recall against ground truth' },
   { name: 'pdf-text', file: 'pdf-text.bench.ts', args: [], quickArgs: [], title: 'Real work: PDF text extraction through the job vs pdf.js' },

@@ -37,12 +37,19 @@ export interface FailureSweepDeps {
  */
 export async function sweepFailures(deps: FailureSweepDeps): Promise<number> {
   let alerted = 0;
-  for (const type of JOB_TYPES) {
-    const stored = await deps.redis.hget(deps.cursorKey, type);
-    let cursor = stored === null ? deps.storeNow - deps.firstSweepWindowMs : Number(stored);
-    const rows = await deps.statusStore.list({ type, status: 'failed', updatedAfter: cursor, limit: deps.limit });
-    for (const row of rows) {
-      cursor = Math.max(cursor, row.updatedAt);
+  // Three round trips whatever the number of types (cursors, lists, cursors): a tick with
+  // nothing to alert is made of such reads, and each sequential one is a loopback round trip.
+  const stored = await deps.redis.hmget(deps.cursorKey, ...JOB_TYPES);
+  const cursors = JOB_TYPES.map((_, index) => {
+    const value = stored[index];
+    return value === null || value === undefined ? deps.storeNow - deps.firstSweepWindowMs : Number(value);
+  });
+  const rowsByType = await Promise.all(
+    JOB_TYPES.map((type, index) => deps.statusStore.list({ type, status: 'failed', updatedAfter: cursors[index] as number, limit: deps.limit })),
+  );
+  for (const [index, type] of JOB_TYPES.entries()) {
+    for (const row of rowsByType[index] ?? []) {
+      cursors[index] = Math.max(cursors[index] as number, row.updatedAt);
       // The failure kind is a field of the row, never parsed from the message.
       if (row.failureKind != null && ALERTED_THROUGH_OUTBOX_OR_SILENT.has(row.failureKind)) continue;
       try {
@@ -52,8 +59,8 @@ export async function sweepFailures(deps: FailureSweepDeps): Promise<number> {
         deps.logger.error('failure alert failed', { jobId: row.id, error: toError(caught).message });
       }
     }
-    await deps.redis.hset(deps.cursorKey, type, String(cursor));
   }
+  await deps.redis.hset(deps.cursorKey, Object.fromEntries(JOB_TYPES.map((type, index) => [type, String(cursors[index])])));
   return alerted;
 }
 

@@ -1,4 +1,4 @@
-import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type JobStore, type StaleCandidate } from '@kai-jobs/queue';
+import { JOB_TYPES, RecoveryPolicy, repairPendingWithoutJob, toError, type Clock, type JobStore, type JobType, type StaleCandidate } from '@kai-jobs/queue';
 import { cronOpenCheckInKey } from '../keys.js';
 import { typeSettings, type ResolvedMonitorOptions, type WriteLagProbe } from '../config.js';
 import type { MonitorStateStore, TickSummary } from '../monitor-state.js';
@@ -10,6 +10,7 @@ import { classify } from './classify.js';
 import { decide } from './decide.js';
 import { BullClassification, MonitorAction, type MonitorDecision } from './decision-types.js';
 import { sweepFailures } from './failure-alerts.js';
+import { typesWithPendingToRepair } from './pending-repair-gate.js';
 import { deliverOutbox } from '../alerts/outbox-delivery.js';
 import { cronIntervalMinutes } from '../alerts/alerter-options.js';
 
@@ -34,6 +35,9 @@ export interface TickResult {
   /** Every decision, including `leave` ones and those another monitor won (`applied: false`). */
   decisions: MonitorDecision[];
 }
+
+/** KEYS[1] the open check-in key, ARGV[1] this tick's check-in id: deletes the key only if it still holds it. */
+const DELETE_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 const STUCK = new Set<string>([
   BullClassification.Hung,
@@ -122,8 +126,10 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     status: 'in_progress',
     schedule: { intervalMinutes },
   });
-  // Kept for two intervals at most: long enough for the next tick to find it.
-  await deps.redis
+  // Kept for two intervals at most: long enough for the next tick to find it. Not waited for:
+  // the connection sends it before the tick's reads, and the compare-and-delete at the end of
+  // the tick goes after it on the same connection (one round trip less per tick).
+  void deps.redis
     .set(openKey, checkInId, 'PX', Math.max(deps.options.checkIntervalMs * 2, 10_000))
     .catch((caught: unknown) => deps.logger.warn('could not record the open check-in', { error: toError(caught).message }));
   const decisions: MonitorDecision[] = [];
@@ -136,14 +142,31 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   const tickDeps: TickDeps = { ...deps, stopRequests };
   let error: Error | null = null;
   try {
-    storeNow = await deps.statusStore.now();
-    for (const type of JOB_TYPES) {
+    const findStale = (type: JobType) => {
       const settings = typeSettings(deps.options, type);
-      const candidates = await deps.statusStore.findStale(type, {
+      return deps.statusStore.findStale(type, {
         heartbeatOlderThanMs: settings.heartbeatTimeoutMs,
         updateOlderThanMs: settings.updateTimeoutMs,
         limit: deps.options.candidateLimit,
       });
+    };
+    // Every type's candidates and the pending-repair gate in one round trip (with the store's
+    // clock): most ticks find nothing. The gate's answer holds for the whole tick: a row that
+    // enters `pending` during it (a restart) is fresh, not old enough to repair.
+    const [now, toRepair, ...prefetched] = await Promise.all([
+      deps.statusStore.now(),
+      // Only the types with a pending row old enough: the repair's own search also returns
+      // healthy running rows (see pending-repair-gate.ts), which made an idle tick O(candidate limit).
+      typesWithPendingToRepair({ statusStore: deps.statusStore, olderThanMs: deps.options.pendingRepairAfterMs }, JOB_TYPES),
+      ...JOB_TYPES.map(findStale),
+    ]);
+    storeNow = now;
+    let examined = false;
+    for (const [index, type] of JOB_TYPES.entries()) {
+      // Once a type's candidates have been examined (which takes time), a later type's prefetched
+      // snapshot is stale: read it again, as the tick did before it prefetched.
+      const candidates: StaleCandidate[] = examined ? await findStale(type) : (prefetched[index] ?? []);
+      examined ||= candidates.length > 0;
       for (const candidate of candidates) {
         try {
           decisions.push(await examine(candidate, tickDeps));
@@ -165,7 +188,7 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
     takenOver = takeovers.filter((takeover) => takeover.outcome === 'taken_over').length;
     // After the candidates, so a pending row the tick is still judging (a stopped attempt that
     // missed its abort) is not deferred out of its sight.
-    for (const type of JOB_TYPES) {
+    for (const type of toRepair) {
       const repaired = await repairPendingWithoutJob({
         store: deps.statusStore,
         queue: deps.queues[type],
@@ -176,25 +199,34 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
       });
       readdedByRepair += repaired.readded.length;
     }
-    failureAlerts = await sweepFailures({
-      statusStore: deps.statusStore,
-      alerter: deps.alerter,
-      redis: deps.redis,
-      cursorKey: deps.failureCursorKey,
-      storeNow,
-      firstSweepWindowMs: deps.options.checkIntervalMs * 2,
-      limit: deps.options.candidateLimit,
-      logger: deps.logger,
-    });
-    // Every tick delivers the outbox: its own alerts and any a dead monitor or a Sentry outage left.
-    const outbox = await deliverOutbox({
-      statusStore: deps.statusStore,
-      alerter: deps.alerter,
-      logger: deps.logger,
-      limit: deps.options.candidateLimit,
-      waitMs: deps.options.alertDeliveryWaitMs,
-      crashHook: deps.crashHook,
-    });
+    // The failure sweep and the outbox are independent (the sweep skips every failure that
+    // alerts through the outbox): side by side, their reads share round trips. Both are waited
+    // for before a failure of either fails the tick.
+    const [swept, delivered] = await Promise.allSettled([
+      sweepFailures({
+        statusStore: deps.statusStore,
+        alerter: deps.alerter,
+        redis: deps.redis,
+        cursorKey: deps.failureCursorKey,
+        storeNow,
+        firstSweepWindowMs: deps.options.checkIntervalMs * 2,
+        limit: deps.options.candidateLimit,
+        logger: deps.logger,
+      }),
+      // Every tick delivers the outbox: its own alerts and any a dead monitor or a Sentry outage left.
+      deliverOutbox({
+        statusStore: deps.statusStore,
+        alerter: deps.alerter,
+        logger: deps.logger,
+        limit: deps.options.candidateLimit,
+        waitMs: deps.options.alertDeliveryWaitMs,
+        crashHook: deps.crashHook,
+      }),
+    ]);
+    if (swept.status === 'rejected') throw swept.reason;
+    if (delivered.status === 'rejected') throw delivered.reason;
+    failureAlerts = swept.value;
+    const outbox = delivered.value;
     if (outbox.delivered > 0 || outbox.left > 0) deps.logger.info('alert outbox delivered', { ...outbox });
   } catch (caught) {
     error = toError(caught);
@@ -218,8 +250,8 @@ export async function runOnce(deps: TickDeps): Promise<TickResult> {
   await deps.state.recordTick(summary, decisions).catch((caught: unknown) =>
     deps.logger.warn('could not record the tick', { error: toError(caught).message }),
   );
-  // Ours only: a later tick may have taken the key over already.
-  if ((await deps.redis.get(openKey).catch(() => null)) === checkInId) await deps.redis.del(openKey).catch(() => undefined);
+  // Ours only: a later tick may have taken the key over already (compare and delete, one round trip).
+  await deps.redis.eval(DELETE_IF_EQUAL, 1, openKey, checkInId).catch(() => undefined);
   deps.alerter.checkIn({
     monitorSlug: deps.options.cronMonitorSlug,
     status: error === null ? 'ok' : 'error',
