@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuPool, runInOrderWindow } from '../src/index.js';
 import { CpuThreadLimitError } from '../src/cpu/cpu-pool.js';
@@ -56,6 +57,19 @@ describe('CpuPool', () => {
       await recycling.close();
     }
     expect(() => new CpuPool({ maxTasksPerThread: 0 })).toThrow(/maxTasksPerThread must be at least 1/);
+  });
+
+  it('by default has one thread per core and keeps its threads (the old default replaced them after 50 tasks)', async () => {
+    expect(new CpuPool().threads).toBe(availableParallelism());
+    const keeping = new CpuPool({ size: 1 });
+    try {
+      const threads = new Set<number>();
+      for (let index = 0; index < 60; index++) threads.add(await keeping.run(whichThreadTask, {}));
+      expect(threads.size).toBe(1);
+      expect(keeping.threadsStarted).toBe(1);
+    } finally {
+      await keeping.close();
+    }
   });
 
   it('does not count tasks marked countsTowardRecycling: false toward maxTasksPerThread', async () => {
