@@ -7,6 +7,7 @@ export { LocalFolderArtifactStore } from './artifacts/local-folder-artifact-stor
 export { CpuPool, CpuTaskError, CpuThreadLimit, CpuThreadLimitError, DEFAULT_THREAD_HEAP_MB } from './cpu/cpu-pool.js';
 export type { CpuPoolOptions } from './cpu/cpu-pool.js';
 export { defineCpuTask } from './cpu/cpu-task.js';
+export { runInOrderWindow } from './cpu/in-order-window.js';
 export type { CpuTask } from './cpu/cpu-task.js';
 export { ArtifactNotFoundError, InvalidArtifactKeyError, PermanentJobError, WorkerErrorCode } from './errors.js';
 export type { StageContext } from './stage-context.js';

@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CpuPool } from '../src/index.js';
+import { CpuPool, runInOrderWindow } from '../src/index.js';
 import { CpuThreadLimitError } from '../src/cpu/cpu-pool.js';
 import { burnTask, explodeTask, hogHeapTask, sumTask, whichThreadTask } from './fixtures/cpu-tasks.js';
 
@@ -42,7 +43,7 @@ describe('CpuPool', () => {
     expect(await pool.run(burnTask, { ms: 10 })).toBeGreaterThan(0);
   });
 
-  it('replaces a thread after maxTasksPerThread tasks (native state of a long-lived thread crashed the process in the soak)', async () => {
+  it('replaces a thread after maxTasksPerThread tasks when asked to (off by default: a bound for a native leak of some future task)', async () => {
     const recycling = new CpuPool({ size: 1, maxTasksPerThread: 3 });
     try {
       const threads: number[] = [];
@@ -56,6 +57,19 @@ describe('CpuPool', () => {
       await recycling.close();
     }
     expect(() => new CpuPool({ maxTasksPerThread: 0 })).toThrow(/maxTasksPerThread must be at least 1/);
+  });
+
+  it('by default has one thread per core and keeps its threads (the old default replaced them after 50 tasks)', async () => {
+    expect(new CpuPool().threads).toBe(availableParallelism());
+    const keeping = new CpuPool({ size: 1 });
+    try {
+      const threads = new Set<number>();
+      for (let index = 0; index < 60; index++) threads.add(await keeping.run(whichThreadTask, {}));
+      expect(threads.size).toBe(1);
+      expect(keeping.threadsStarted).toBe(1);
+    } finally {
+      await keeping.close();
+    }
   });
 
   it('does not count tasks marked countsTowardRecycling: false toward maxTasksPerThread', async () => {
@@ -101,5 +115,65 @@ describe('CpuPool', () => {
     });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await pool.run(burnTask, { ms: 10 }, { timeoutMs: 5000 })).toBeGreaterThan(0);
+  });
+});
+
+describe('runInOrderWindow', () => {
+  /** A task whose promise the test settles by hand, in any order it likes. */
+  function deferred(): { promise: Promise<number>; resolve(value: number): void; reject(error: Error): void } {
+    let resolve!: (value: number) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<number>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    return { promise, resolve, reject };
+  }
+
+  it('keeps at most `concurrency` running, delivers in input order whatever order they finish in', async () => {
+    const tasks = Array.from({ length: 6 }, () => deferred());
+    const started: number[] = [];
+    const delivered: number[] = [];
+    const done = runInOrderWindow([0, 1, 2, 3, 4, 5], 2, (item) => {
+      started.push(item);
+      return (tasks[item] as ReturnType<typeof deferred>).promise;
+    }, (result, item) => {
+      expect(result).toBe(item * 10);
+      delivered.push(item);
+    });
+    expect(started).toEqual([0, 1]);
+    // Item 1 finishes first: it waits for item 0, and nothing new starts (two results held).
+    tasks[1]?.resolve(10);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([0, 1]);
+    expect(delivered).toEqual([]);
+    tasks[0]?.resolve(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(delivered).toEqual([0, 1]);
+    expect(started).toEqual([0, 1, 2, 3]);
+    for (const item of [5, 4, 3, 2]) tasks[item]?.resolve(item * 10);
+    await done;
+    expect(delivered).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('stops starting after a failure, waits for the runs in flight, and throws the failure', async () => {
+    const tasks = Array.from({ length: 5 }, () => deferred());
+    const started: number[] = [];
+    const done = runInOrderWindow([0, 1, 2, 3, 4], 3, (item) => {
+      started.push(item);
+      return (tasks[item] as ReturnType<typeof deferred>).promise;
+    }, () => undefined);
+    const outcome = done.then(() => 'resolved', (error: unknown) => (error as Error).message);
+    tasks[0]?.reject(new Error('page 0 broke'));
+    tasks[2]?.resolve(2);
+    let settled = false;
+    void outcome.then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Item 1 is still running: the window waits for it before it throws.
+    expect(settled).toBe(false);
+    tasks[1]?.resolve(1);
+    expect(await outcome).toBe('page 0 broke');
+    expect(started).toEqual([0, 1, 2]);
+    await expect(runInOrderWindow([1], 0, async () => 1, () => undefined)).rejects.toThrow(/concurrency must be a positive integer/);
   });
 });

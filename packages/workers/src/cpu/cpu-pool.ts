@@ -66,21 +66,31 @@ interface Slot {
   finished: number;
 }
 
-/** Default of {@link CpuPoolOptions.maxTasksPerThread}. */
-export const DEFAULT_MAX_TASKS_PER_THREAD = 50;
+/**
+ * Default of {@link CpuPoolOptions.maxTasksPerThread}: threads are kept for good. It was 50,
+ * to dodge a SIGSEGV of tile rendering on long-lived threads; its cause (@napi-rs/canvas's
+ * async `encode()` racing the garbage collector, see jobs/pdf/render-page-tiles.ts) is fixed,
+ * and bench/render-soak.bench.ts renders 1,000 pages on one thread with flat memory.
+ */
+export const DEFAULT_MAX_TASKS_PER_THREAD = Number.POSITIVE_INFINITY;
 
 /** Default of {@link CpuPoolOptions.maxHeapMb}. */
 export const DEFAULT_THREAD_HEAP_MB = 512;
 
 /** Options of {@link CpuPool}. */
 export interface CpuPoolOptions {
-  /** Worker threads. Default: available cores − 1, at least 1. */
+  /**
+   * Worker threads. Default: the available cores (`os.availableParallelism()`). Not cores − 1:
+   * the main thread's share (heartbeats, lock renewal, writing results) is small and mostly
+   * waiting, the OS scheduler gives it a core when it wakes, and with cores − 1 a 2-core
+   * worker rendered PDF tiles on one core (bench/render-cores.bench.ts).
+   */
   size?: number;
   /**
-   * A thread is replaced by a fresh one after this many tasks. Default 50. Why: the soak found
-   * the PDF tile stage (pdf.js drawing on @napi-rs/canvas) killing the whole process with a
-   * SIGSEGV after a few hundred renders on one long-lived thread; a thread's native state does
-   * not outlive 50 tasks. `Infinity` keeps threads for good.
+   * A thread is replaced by a fresh one after this many tasks (those that count, see
+   * `CpuTask.countsTowardRecycling`). Default `Infinity`: threads are kept. A fresh thread costs
+   * about 1.2 s of CPU to load tsx and pdf.js again, so set it only to bound a native leak of
+   * some future task; the tile renderer has none (bench/render-soak.bench.ts).
    */
   maxTasksPerThread?: number;
   /**
@@ -112,13 +122,18 @@ export class CpuPool {
   private closed = false;
 
   constructor(options: CpuPoolOptions = {}) {
-    this.size = Math.max(1, options.size ?? availableParallelism() - 1);
+    this.size = Math.max(1, options.size ?? availableParallelism());
     const maxTasks = options.maxTasksPerThread ?? DEFAULT_MAX_TASKS_PER_THREAD;
     if (!(maxTasks >= 1)) throw new RangeError(`maxTasksPerThread must be at least 1, got ${maxTasks}`);
     this.maxTasksPerThread = maxTasks;
     const heap = options.maxHeapMb ?? DEFAULT_THREAD_HEAP_MB;
     if (!(heap >= 16)) throw new RangeError(`maxHeapMb must be at least 16, got ${heap}`);
     this.maxHeapMb = heap;
+  }
+
+  /** Threads the pool runs at most: how many tasks are worth having in flight at once. */
+  get threads(): number {
+    return this.size;
   }
 
   /** Threads started since the pool was created (replacements included). */

@@ -42,7 +42,7 @@ export const WorkerRuntimeOptionsSchema = z
      * runs sharing a host never share (nor sweep) each other's artifacts.
      */
     artifactsDir: z.string().min(1).optional(),
-    /** Worker threads for CPU-heavy stage work. Default cores − 1. */
+    /** Worker threads for CPU-heavy stage work. Default the available cores (see `CpuPoolOptions.size`). */
     cpuThreads: z.number().int().min(1).max(64).optional(),
     /**
      * V8 heap of each of those threads (MiB): a page whose rendering outgrows it kills the

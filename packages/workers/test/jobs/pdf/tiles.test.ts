@@ -75,6 +75,45 @@ describe('tiles_generated', () => {
   });
 });
 
+describe('a long-lived render thread', () => {
+  it('renders 100 pages of 3 documents on one thread that is never replaced, the same page to the same tiles every time', { timeout: 120_000 }, async () => {
+    // Threads are kept for good by default now (maxTasksPerThread: Infinity); said here so the
+    // test keeps meaning "one thread" if the default changes again.
+    const single = new CpuPool({ size: 1, maxTasksPerThread: Number.POSITIVE_INFINITY });
+    try {
+      const documents = await Promise.all(
+        [0, 1, 2].map(async (index) => {
+          const bytes = await makePdf([[[`Document ${index}, page 1`, MARBLE_LINE]], [[`Document ${index}, page 2`]], []]);
+          const path = join(folder, `long-lived-${index}.pdf`);
+          writeFileSync(path, bytes);
+          return { path, sha256: createHash('sha256').update(bytes).digest('hex') };
+        }),
+      );
+      const tilesByPage = new Map<string, string>();
+      for (let render = 0; render < 100; render++) {
+        // Runs of 5 renders per document, so the thread both reuses its open document and switches.
+        const document = documents[Math.floor(render / 5) % documents.length] as { path: string; sha256: string };
+        const pageNumber = (render % 3) + 1;
+        const output = await single.run(renderPageTilesTask, { pdfPath: document.path, sha256: document.sha256, pageNumber, scale: 0.5, tileSizePx: 128, maxPagePixels: 1_000_000, maxImagePixels: 40_000_000, maxPageAreaPt2: 14_400 * 14_400 });
+        expect(output).toMatchObject({ ok: true, pageNumber });
+        const { tiles } = output as { tiles: { png: Uint8Array }[] };
+        // 595 × 842 pt at scale 0.5 → 298 × 421 px → 3 × 4 tiles of 128 px (edge tiles smaller).
+        expect(tiles).toHaveLength(12);
+        const digest = createHash('sha256');
+        for (const tile of tiles) digest.update(tile.png);
+        const key = `${document.sha256}:${pageNumber}`;
+        const seen = tilesByPage.get(key);
+        if (seen === undefined) tilesByPage.set(key, digest.digest('hex'));
+        else expect(digest.digest('hex')).toBe(seen);
+      }
+      expect(single.threadsStarted).toBe(1);
+      expect(tilesByPage.size).toBe(9);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
 describe('why the transferToFixedLength polyfill exists (Node 20)', () => {
   it('without the method pdf.js renders a text page blank and reports nothing; with it the text is there', async () => {
     // pdf.js as the job loads it: the polyfill first, built-ins kept native.
