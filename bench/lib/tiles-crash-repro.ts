@@ -1,8 +1,11 @@
 /**
- * Reproduces the SIGSEGV the soak found: the PDF job's `tiles_generated` stage (pdf.js rendering
- * onto @napi-rs/canvas in a CPU-pool thread) run again and again on one long-lived pool thread
- * kills the process with a segmentation fault after a few hundred renders (exit code 139, no log
- * line). With `--recycle=N` the pool is replaced every N runs, to compare.
+ * Reproduced the SIGSEGV the soak found on 2026-11-29: the PDF job's `tiles_generated` stage
+ * (pdf.js rendering onto @napi-rs/canvas in a CPU-pool thread) run again and again on one
+ * long-lived pool thread killed the process with a segmentation fault after a few hundred renders
+ * (exit code 139, no log line). The cause — `@napi-rs/canvas`' async `encode()` letting the
+ * garbage collector free the surface it encodes — is fixed in `render-page-tiles.ts` (synchronous
+ * encoding); this script is kept as the regression check. With `--recycle=N` the pool is replaced
+ * every N runs, to compare.
  *
  *   pnpm tsx bench/lib/tiles-crash-repro.ts [--runs=700] [--recycle=0]
  */
