@@ -30,6 +30,7 @@ import {
 import { bareImport, RssSampler, type BareProduct } from './xml-bare.js';
 import { BENCH_MAPPING } from './xml-feed.js';
 
+const MiB = 1024 * 1024;
 const BATCH = 500;
 const SOURCE = 'bench';
 /** Redis products per HSET command, as `RedisProductStore`'s default. */
@@ -58,6 +59,14 @@ export interface ChildResult {
   fetchSeconds?: number;
   peakMiB: number;
   quartersMiB: number[];
+  /** RSS after the modules were loaded, before any work: the floor every figure stands on. */
+  startMiB: number;
+  /** V8 heap and off-heap memory at the end (MiB). */
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+  /** CPU seconds (user + system) of this process in the measured part (the import: `products_imported` only). */
+  cpuSeconds: number;
 }
 
 /** The runs, in the order the benchmark makes them. */
@@ -171,7 +180,7 @@ class CountingStore implements ProductStore {
  * counters, progress and the resume state to Redis, one command each, as the runtime's status
  * and checkpoint stores do, instead of recording them in memory as the test context does.
  */
-async function kaiImport(task: ChildTask, sampler: RssSampler): Promise<{ records: number; written: number; seconds: number; fetchSeconds: number }> {
+async function kaiImport(task: ChildTask, sampler: RssSampler): Promise<{ records: number; written: number; seconds: number; fetchSeconds: number; cpuSeconds: number }> {
   const redis = new Redis(task.redisUrl);
   const supabase =
     task.mode === 'kai-rest' ? new SupabaseProductStore({ url: task.restUrl, serviceRoleKey: task.serviceRoleKey, schema: task.schema }) : null;
@@ -217,10 +226,12 @@ async function kaiImport(task: ChildTask, sampler: RssSampler): Promise<{ record
     const fetchSeconds = (performance.now() - fetchStarted) / 1000;
     const ctx = stageContext('products_imported');
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const output = (await importStage.run(ctx, stageOutputsOf(new Map([['feed_fetched', feed]])))) as { totalProducts: number; processedProducts: number };
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     if ((await store.count(SOURCE)) !== output.processedProducts) throw new Error('the store count does not match the import');
-    return { records: output.totalProducts, written: output.processedProducts, seconds, fetchSeconds };
+    return { records: output.totalProducts, written: output.processedProducts, seconds, fetchSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   } finally {
     await supabase?.close();
     await redis.quit();
@@ -230,8 +241,10 @@ async function kaiImport(task: ChildTask, sampler: RssSampler): Promise<{ record
 
 /** Runs `task` and prints its {@link ChildResult}. */
 export async function runXmlBenchChild(task: ChildTask): Promise<void> {
+  const startMiB = Math.round(process.memoryUsage.rss() / MiB);
+  const cpuStart = process.cpuUsage();
   const sampler = new RssSampler();
-  let outcome: { records: number; written: number; seconds?: number; fetchSeconds?: number };
+  let outcome: { records: number; written: number; seconds?: number; fetchSeconds?: number; cpuSeconds?: number };
   const started = performance.now();
   switch (task.mode) {
     case 'parse':
@@ -251,7 +264,21 @@ export async function runXmlBenchChild(task: ChildTask): Promise<void> {
   }
   const seconds = outcome.seconds ?? (performance.now() - started) / 1000;
   const rss = sampler.stop();
-  const result: ChildResult = { mode: task.mode, records: outcome.records, written: outcome.written, seconds, peakMiB: rss.peakMiB, quartersMiB: rss.quartersMiB };
+  const cpu = process.cpuUsage(cpuStart);
+  const memory = process.memoryUsage();
+  const result: ChildResult = {
+    mode: task.mode,
+    records: outcome.records,
+    written: outcome.written,
+    seconds,
+    peakMiB: rss.peakMiB,
+    quartersMiB: rss.quartersMiB,
+    startMiB,
+    heapUsedMiB: Math.round(memory.heapUsed / MiB),
+    heapTotalMiB: Math.round(memory.heapTotal / MiB),
+    externalMiB: Math.round(memory.external / MiB),
+    cpuSeconds: outcome.cpuSeconds ?? (cpu.user + cpu.system) / 1e6,
+  };
   if (outcome.fetchSeconds !== undefined) result.fetchSeconds = outcome.fetchSeconds;
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -195,8 +195,11 @@ export async function importProducts(
     inflight.push(lastSave);
   };
 
+  // Records arrive only while the parser runs (reader.write), never during drain's awaits, so
+  // pending is walked in place and emptied after, without a copy per slice.
   const drain = async (): Promise<void> => {
-    for (const values of pending.splice(0)) {
+    for (let index = 0; index < pending.length; index += 1) {
+      const values = pending[index] as RecordValues;
       recordIndex += 1;
       counts.total += 1;
       const outcome = validate(values);
@@ -210,6 +213,7 @@ export async function importProducts(
         }
       }
     }
+    pending.length = 0;
   };
 
   const decoder = new TextDecoder(feed.encoding, { fatal: true });
