@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     if (large) feeds.push({ megabytes: 1024, runs: 1 });
     for (const { megabytes: size, runs: feedRuns } of feeds) {
       const path = join(work, `feed-${size}.xml`);
+      const feedStarted = performance.now();
       const writeStarted = performance.now();
       const feed = await writeFeed(path, size * MiB);
       console.log(
@@ -133,18 +134,24 @@ async function main(): Promise<void> {
       }
       const rate = (mode: Mode): number => median((results.get(mode) ?? []).map((r) => r.records / r.seconds));
       const ratio = (a: Mode, b: Mode): number => rate(a) / rate(b);
+      // CPU time of the process is less shaken by other load than wall time (the servers' CPU is not in it).
+      const cpuRate = (mode: Mode): number => median((results.get(mode) ?? []).map((r) => r.records / r.cpuSeconds));
       const has = (...wanted: Mode[]): boolean => wanted.every((mode) => modes.includes(mode));
       console.log(`\n${(feed.bytes / MiB).toFixed(0)} MiB feed, medians of ${feedRuns} run(s), products (records) per second:\n`);
-      console.log('| run | products/s | peak RSS MiB | RSS MiB by quarter of the feed (peak in 0–25/25–50/50–75/75–100 %) |');
-      console.log('|---|---:|---:|---|');
+      console.log('| run | products/s | products per CPU-second of the process | peak RSS MiB | RSS after loading the modules MiB | RSS MiB by quarter of the feed (peak in 0–25/25–50/50–75/75–100 %) |');
+      console.log('|---|---:|---:|---:|---:|---|');
       for (const mode of modes) {
         const last = (results.get(mode) ?? []).at(-1) as ChildResult;
         const peaks = (results.get(mode) ?? []).map((r) => r.peakMiB);
-        console.log(`| ${mode} | ${fmt(rate(mode))} | ${Math.max(...peaks)} | ${last.quartersMiB.map((q) => (q === 0 ? '–' : String(q))).join(' / ')} |`);
+        console.log(
+          `| ${mode} | ${fmt(rate(mode))} | ${fmt(cpuRate(mode))} | ${Math.max(...peaks)} | ${last.startMiB} | ${last.quartersMiB.map((q) => (q === 0 ? '–' : String(q))).join(' / ')} |`,
+        );
       }
       const figures: Record<string, number> = { megabytes: Math.round(feed.bytes / MiB), products: feed.products };
       for (const mode of modes) {
         figures[`${mode}PerSecond`] = Math.round(rate(mode));
+        figures[`${mode}PerCpuSecond`] = Math.round(cpuRate(mode));
+        figures[`${mode}StartMiB`] = ((results.get(mode) ?? []).at(-1) as ChildResult).startMiB;
         figures[`${mode}PeakMiB`] = Math.max(...(results.get(mode) ?? []).map((r) => r.peakMiB));
       }
       console.log('');
@@ -154,6 +161,8 @@ async function main(): Promise<void> {
       };
       if (has('kai-redis', 'bare-redis')) target('ratio import into Redis / bare parse into Redis', ratio('kai-redis', 'bare-redis'), 0.6);
       if (has('kai-rest', 'bare-rest')) target('ratio import into PostgreSQL / bare parse into PostgreSQL (same endpoint)', ratio('kai-rest', 'bare-rest'), 0.6);
+      if (has('kai-redis', 'bare-redis')) console.log(`secondary: products per CPU-second, import into Redis / bare parse into Redis: ${(cpuRate('kai-redis') / cpuRate('bare-redis')).toFixed(2)}`);
+      if (has('kai-rest', 'bare-rest')) console.log(`secondary: products per CPU-second, import into PostgreSQL / bare into the endpoint: ${(cpuRate('kai-rest') / cpuRate('bare-rest')).toFixed(2)}`);
       if (has('kai-redis', 'parse')) console.log(`secondary: import into Redis / bare parse alone: ${ratio('kai-redis', 'parse').toFixed(2)}`);
       if (has('kai-nowrite', 'parse')) console.log(`secondary: import without writes / bare parse alone: ${ratio('kai-nowrite', 'parse').toFixed(2)}`);
       if (has('kai-rest', 'bare-pg')) console.log(`secondary: import into PostgreSQL via the endpoint / bare multi-row INSERT with pg: ${ratio('kai-rest', 'bare-pg').toFixed(2)}`);
@@ -167,8 +176,9 @@ async function main(): Promise<void> {
         if (size <= 200) console.log(`peak RSS of ${mode} on the ${figures['megabytes']} MiB feed: ${peak} MiB (target < ${limit} MiB) ${peak < limit ? 'OK' : 'ABOVE TARGET'}`);
         else console.log(`peak RSS of ${mode} on the ${figures['megabytes']} MiB feed: ${peak} MiB (target: flat; see the quarters above)`);
       }
+      figures['benchSeconds'] = Math.round((performance.now() - feedStarted) / 1000);
       report.push(figures);
-      console.log('');
+      console.log(`the ${figures['megabytes']} MiB feed took ${((performance.now() - feedStarted) / 60_000).toFixed(1)} min in all (writing it, ${feedRuns} run(s) of every mode)\n`);
     }
     process.stdout.write(`${JSON.stringify({ feeds: report })}\n`);
   } finally {

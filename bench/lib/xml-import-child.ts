@@ -12,7 +12,6 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient } from '@supabase/supabase-js';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { SaxesParser } from 'saxes';
 import { silentLogger, validatePayload } from '@kai-jobs/queue';
 import {
@@ -29,6 +28,22 @@ import {
 } from '@kai-jobs/workers';
 import { bareImport, RssSampler, type BareProduct } from './xml-bare.js';
 import { BENCH_MAPPING } from './xml-feed.js';
+
+/** The little of pg's Client the bare PostgreSQL writer uses. */
+interface PgClient {
+  connect(): Promise<unknown>;
+  query(sql: string, params: unknown[]): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+/**
+ * pg, loaded by name: the root has no @types/pg (it is @kai-jobs/queue's), and this file must
+ * typecheck from bench/ as well as run compiled from the cache folder.
+ */
+async function loadPg(): Promise<{ Client: new (options: { connectionString: string }) => PgClient }> {
+  const name = 'pg';
+  return ((await import(name)) as { default: { Client: new (options: { connectionString: string }) => PgClient } }).default;
+}
 
 const MiB = 1024 * 1024;
 const BATCH = 500;
@@ -117,6 +132,7 @@ async function bareRedis(task: ChildTask, sampler: RssSampler): Promise<{ record
 
 /** Bare writer into PostgreSQL: one multi-row upsert per batch (unnest of three arrays). */
 async function barePg(task: ChildTask, sampler: RssSampler): Promise<{ records: number; written: number }> {
+  const pg = await loadPg();
   const client = new pg.Client({ connectionString: task.pgUrl });
   await client.connect();
   const sql =
@@ -235,7 +251,7 @@ async function kaiImport(task: ChildTask, sampler: RssSampler): Promise<{ record
   } finally {
     await supabase?.close();
     await redis.quit();
-    rmSync(artifacts.root, { recursive: true, force: true });
+    rmSync(artifacts.folder, { recursive: true, force: true });
   }
 }
 
