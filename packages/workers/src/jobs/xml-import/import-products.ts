@@ -116,7 +116,7 @@ function readResumeState(ctx: StageContext<'xml-import'>, feedSha256: string): X
 /**
  * `products_imported`: streams the stored feed through the record reader, validates each
  * record, upserts valid products in batches of `batchSize`, and after each batch writes the
- * counters and the resume state. Parsing runs on the main thread in slices of 256 KiB with
+ * counters and the resume state. Parsing runs on the main thread in slices of 64 KiB with
  * an await between them, so heartbeats and lock renewal are never held up for long.
  */
 export async function importProducts(
