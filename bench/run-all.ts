@@ -32,7 +32,7 @@ const BENCHES: BenchSpec[] = [
   { name: 'render-soak', file: 'render-soak.bench.ts', args: ['--renders=1000'], quickArgs: ['--renders=200', '--scale=1'], title: 'Tile rendering: 1,000 renders on one never-recycled CPU-pool thread, crash and RSS slope' },
   { name: 'render-cores', file: 'render-cores.bench.ts', args: ['--pages=100', '--rounds=2'], quickArgs: ['--pages=20', '--rounds=1'], title: 'Tile rendering on every core: pool of 1 vs pool of cores, beside bare pdf.js' },
   { name: 'pdf-text-quality', file: 'pdf-text-quality.bench.ts', args: [], quickArgs: [], title: 'PDF text quality: word and order recall on the PDF text test set' },
-  { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: [], title: 'Real work: XML import vs the bare streaming parse; peak RSS of a 100 MB feed' },
+  { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: ['--mb=20', '--runs=1'], title: 'Real work: XML import vs the bare streaming parse into Redis and PostgreSQL; peak RSS of a 100 MB feed' },
   { name: 'scrape', file: 'scrape.bench.ts', args: [], quickArgs: [], title: 'Real work: crawling a 500-page local site vs a bare fetch loop' },
   { name: 'cli-status', file: 'cli-status.bench.ts', args: ['--runs=15'], quickArgs: ['--runs=3'], title: 'kai-jobs status: start to exit, compiled vs sources' },
   { name: 'worker-rss', file: 'worker-rss.bench.ts', args: ['--jobs=100000'], quickArgs: ['--jobs=10000'], title: 'Worker RSS over 100,000 jobs' },

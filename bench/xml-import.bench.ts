@@ -1,169 +1,189 @@
 /**
- * XML import benchmark: products/s through `products_imported` (streaming parse, zod
- * validation, batched upserts into RedisProductStore) against a bare saxes parse of the same
- * generated file, as a ratio (target ≥ 0.5); and peak RSS of a whole import of the feed
- * (both stages, in a child process of its own; target < 200 MB).
+ * XML import benchmark. The import (`products_imported`: saxes, mapping, validation and
+ * transforms, batched upserts through the real product store, counters, progress and resume
+ * state after every batch) against bare scripts measured in the same run on the same feed:
  *
- *   pnpm tsx bench/xml-import.bench.ts            # 100 MB feed, 3 runs each
- *   XML_BENCH_MB=20 XML_BENCH_RUNS=1 pnpm tsx bench/xml-import.bench.ts
+ * - bare parse: saxes over the file, counting records (the old baseline, kept as a second figure);
+ * - bare → Redis: saxes into the same product records, HSET in pipelined batches of 500;
+ * - bare → PostgreSQL: the same records, multi-row `INSERT … ON CONFLICT` of 500 rows (pg);
+ * - bare → endpoint: the same records, bulk inserts of 500 rows through supabase-js into the
+ *   PostgREST-compatible endpoint (the endpoint the tests use; PostgREST itself is not installed).
  *
- * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); keys go under a random
- * `kb:xml-bench:*` prefix and are deleted afterwards.
+ * The import runs into Redis (`RedisProductStore`) and into PostgreSQL through the endpoint
+ * (`SupabaseProductStore`, supabase-js → `kai_upsert_products`). Each run is a child process
+ * of its own: its peak RSS, and its RSS per quarter of the feed, show whether memory is flat.
+ *
+ *   pnpm tsx bench/xml-import.bench.ts                 # 100 MB feed, 3 runs
+ *   pnpm tsx bench/xml-import.bench.ts --large         # and a 1 GB feed, 1 run (≈ 15 min)
+ *   pnpm tsx bench/xml-import.bench.ts --mb=20 --runs=1
+ *
+ * Loopback only: a private redis-server on a spare port; PostgreSQL at DATABASE_URL (default the
+ * `test` database on 127.0.0.1:5432), in a schema of its own dropped afterwards.
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { SaxesParser } from 'saxes';
-import {
-  createXmlImportJob,
-  LocalFolderArtifactStore,
-  RedisProductStore,
-  stageOutputsOf,
-  type FeedFetchedOutput,
-  type ImportedProduct,
-  type ProductStore,
-} from '@kai-jobs/workers';
-import { createTestStageContext, runStagesForTest } from '@kai-jobs/workers/testing';
-import { BENCH_MAPPING, median, writeFeed } from './lib/xml-feed.js';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { startSupabaseTestStack, testPostgresUrl } from '@kai-jobs/queue/testing';
+import { startBenchRedis } from './lib/redis-server.js';
+import { median, writeFeed } from './lib/xml-feed.js';
+import { MODES, type ChildResult, type ChildTask, type Mode } from './lib/xml-import-child.js';
 
 const MiB = 1024 * 1024;
-const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Where the compiled child goes: under node_modules, so it resolves the workspace's packages. */
+const CHILD_DIR = join(ROOT, 'node_modules', '.cache', 'kai-bench', 'xml-import');
+const CHILD_SOURCES = ['xml-import-child', 'xml-bare', 'xml-feed'];
 
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+/**
+ * Compiles the packages (`scripts/build.mjs --if-stale`) and the child's three files to ESM
+ * JavaScript, imports of the workspace packages pointed at their compiled entries, as
+ * scripts/build.mjs does for the packages themselves.
+ */
+function compileChild(): string {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+  mkdirSync(CHILD_DIR, { recursive: true });
+  for (const name of CHILD_SOURCES) {
+    const source = readFileSync(join(ROOT, 'bench', 'lib', `${name}.ts`), 'utf8');
+    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+    const linked = outputText
+      .replace(/from '(@kai-jobs\/(?:queue|workers))'/g, "from '$1/dist'")
+      .replace(/from '\.\/([\w-]+)\.js'/g, "from './$1.mjs'");
+    writeFileSync(join(CHILD_DIR, `${name}.mjs`), linked);
+  }
+  return join(CHILD_DIR, 'xml-import-child.mjs');
 }
 
-/** The baseline: saxes over the file, counting record elements, nothing else. */
-async function bareParse(path: string): Promise<{ products: number; seconds: number }> {
-  const started = performance.now();
-  const parser = new SaxesParser({ position: true });
-  let products = 0;
-  parser.on('opentag', (tag) => {
-    if (tag.name === 'product') products += 1;
-  });
-  parser.on('text', () => undefined);
-  const decoder = new TextDecoder('utf-8');
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) parser.write(decoder.decode(chunk as Buffer, { stream: true }));
-  parser.close();
-  return { products, seconds: (performance.now() - started) / 1000 };
-}
+let childScript = '';
 
-/** A store that keeps nothing: isolates the parse and validation from the writes. */
-class DiscardingStore implements ProductStore {
-  private stored = 0;
-  async upsertMany(_sourceName: string, products: readonly ImportedProduct[]): Promise<void> {
-    this.stored += products.length;
-  }
-  async count(): Promise<number> {
-    return this.stored;
-  }
-  async get(): Promise<ImportedProduct | null> {
-    return null;
-  }
-}
-
-/** `products_imported` alone, after `feed_fetched` ran once; into Redis, or nowhere when `redis` is null. */
-async function importStage(path: string, work: string, redis: Redis | null): Promise<{ products: number; seconds: number; fetchSeconds: number }> {
-  const prefix = `kb:xml-bench:${randomBytes(4).toString('hex')}`;
-  const store: ProductStore = redis === null ? new DiscardingStore() : new RedisProductStore({ connection: redis, prefix });
-  const job = createXmlImportJob({ fileRoot: dirname(path), productStore: store });
-  const artifacts = new LocalFolderArtifactStore(join(work, `artifacts-${prefix.slice(-8)}`));
-  const payload = { importJobId: 'bench', sourceName: 'bench', source: { kind: 'file' as const, path }, fieldMapping: BENCH_MAPPING };
-  const [fetchStage, importStageDef] = job.stages;
-  if (fetchStage === undefined || importStageDef === undefined) throw new Error('stages missing');
-  try {
-    const fetchCtx = createTestStageContext({ type: 'xml-import', stage: 'feed_fetched', payload, artifacts });
-    const fetchStarted = performance.now();
-    const feed = fetchStage.output.parse(await fetchStage.run(fetchCtx, stageOutputsOf(new Map()))) as FeedFetchedOutput;
-    const fetchSeconds = (performance.now() - fetchStarted) / 1000;
-    await fetchCtx.close();
-    const ctx = createTestStageContext({ type: 'xml-import', stage: 'products_imported', payload, artifacts });
-    const started = performance.now();
-    const output = (await importStageDef.run(ctx, stageOutputsOf(new Map([['feed_fetched', feed]])))) as { totalProducts: number; processedProducts: number };
-    const seconds = (performance.now() - started) / 1000;
-    await ctx.close();
-    if ((await store.count('bench')) !== output.processedProducts) throw new Error('store count does not match the import');
-    return { products: output.totalProducts, seconds, fetchSeconds };
-  } finally {
-    if (redis !== null) await deletePrefix(redis, prefix);
-    rmSync(join(work, `artifacts-${prefix.slice(-8)}`), { recursive: true, force: true });
-  }
-}
-
-/** Child mode: one whole import (both stages), then print the peak RSS. */
-async function child(path: string, work: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  const prefix = `kb:xml-bench:${randomBytes(4).toString('hex')}`;
-  try {
-    const job = createXmlImportJob({ fileRoot: dirname(path), productStore: new RedisProductStore({ connection: redis, prefix }) });
-    const { result } = await runStagesForTest(job, {
-      type: 'xml-import',
-      artifacts: new LocalFolderArtifactStore(join(work, 'artifacts-child')),
-      payload: { importJobId: 'bench-rss', sourceName: 'bench', source: { kind: 'file', path }, fieldMapping: BENCH_MAPPING },
+function runChild(task: ChildTask): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [childScript, '--task', JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
     });
-    process.stdout.write(`${JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024, result })}\n`);
-  } finally {
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  }
+    proc.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`child ${task.mode} exited with ${code}: ${out.slice(-500)}`));
+      else resolve(JSON.parse(line) as ChildResult);
+    });
+  });
 }
+
+function flag(name: string): string | undefined {
+  return process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
+}
+
+const fmt = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--child') {
-    await child(process.argv[3] as string, process.argv[4] as string);
-    return;
-  }
-  const megabytes = Number(process.env['XML_BENCH_MB'] ?? 100);
-  const runs = Number(process.env['XML_BENCH_RUNS'] ?? 3);
+  const megabytes = Number(flag('mb') ?? process.env['XML_BENCH_MB'] ?? 100);
+  const runs = Number(flag('runs') ?? process.env['XML_BENCH_RUNS'] ?? 3);
+  const large = process.argv.includes('--large');
+  const only = flag('modes')?.split(',') as Mode[] | undefined;
+  const modes = MODES.filter((mode) => only === undefined || only.includes(mode));
+  childScript = compileChild();
   const work = mkdtempSync(join(tmpdir(), 'kai-xml-bench-'));
-  const redis = new Redis(redisUrl);
+  const redis = await startBenchRedis();
+  const stack = await startSupabaseTestStack({ schemaPrefix: 'xmlbench' });
+  const schema = await stack.createSchema('feed');
+  await stack.admin.query(
+    `create table "${schema}".bare_products (source_name text not null, sku text not null, name text not null, fields jsonb not null, primary key (source_name, sku));
+     grant select, insert on "${schema}".bare_products to service_role`,
+  );
+  const report: Record<string, unknown>[] = [];
   try {
-    const path = join(work, 'feed.xml');
-    const feed = await writeFeed(path, megabytes * MiB);
-    console.log(`feed: ${(feed.bytes / MiB).toFixed(1)} MiB, ${feed.products} products (${feed.invalid} invalid)`);
-
-    const parse: number[] = [];
-    const imported: number[] = [];
-    const discarded: number[] = [];
-    const fetched: number[] = [];
-    for (let run = 1; run <= runs; run += 1) {
-      const bare = await bareParse(path);
-      if (bare.products !== feed.products) throw new Error(`bare parse counted ${bare.products} products, expected ${feed.products}`);
-      parse.push(bare.products / bare.seconds);
-      const result = await importStage(path, work, redis);
-      if (result.products !== feed.products) throw new Error(`import counted ${result.products} products, expected ${feed.products}`);
-      imported.push(result.products / result.seconds);
-      fetched.push((feed.bytes / MiB) / result.fetchSeconds);
-      const nowhere = await importStage(path, work, null);
-      discarded.push(nowhere.products / nowhere.seconds);
+    const feeds: { megabytes: number; runs: number }[] = [{ megabytes, runs }];
+    if (large) feeds.push({ megabytes: 1024, runs: 1 });
+    for (const { megabytes: size, runs: feedRuns } of feeds) {
+      const path = join(work, `feed-${size}.xml`);
+      const feedStarted = performance.now();
+      const writeStarted = performance.now();
+      const feed = await writeFeed(path, size * MiB);
       console.log(
-        `run ${run}: bare saxes ${Math.round(parse.at(-1) as number)} products/s, import into Redis ${Math.round(imported.at(-1) as number)} products/s, ` +
-          `import without writes ${Math.round(discarded.at(-1) as number)} products/s, feed_fetched ${(fetched.at(-1) as number).toFixed(0)} MiB/s`,
+        `feed: ${(feed.bytes / MiB).toFixed(1)} MiB, ${fmt(feed.products)} products (${fmt(feed.invalid)} invalid), written to disk in ${((performance.now() - writeStarted) / 1000).toFixed(1)} s`,
       );
+      const results = new Map<Mode, ChildResult[]>(modes.map((mode) => [mode, []]));
+      for (let run = 1; run <= feedRuns; run += 1) {
+        const line: string[] = [];
+        for (const mode of modes) {
+          await redis.admin.flushall();
+          await stack.admin.query(`truncate "${schema}".bare_products, "${schema}".imported_products`);
+          const result = await runChild({
+            mode,
+            path,
+            work,
+            feedBytes: feed.bytes,
+            validProducts: feed.products - feed.invalid,
+            redisUrl: redis.url,
+            pgUrl: testPostgresUrl(),
+            restUrl: stack.url,
+            serviceRoleKey: stack.serviceRoleKey,
+            schema,
+          });
+          if (result.records !== feed.products) throw new Error(`${mode} read ${result.records} records, the feed has ${feed.products}`);
+          if (mode !== 'parse' && result.written !== feed.products - feed.invalid) throw new Error(`${mode} wrote ${result.written} products, expected ${feed.products - feed.invalid}`);
+          results.get(mode)?.push(result);
+          line.push(`${mode} ${fmt(result.records / result.seconds)}/s (peak ${result.peakMiB} MiB)`);
+        }
+        console.log(`run ${run}: ${line.join(', ')}`);
+      }
+      const rate = (mode: Mode): number => median((results.get(mode) ?? []).map((r) => r.records / r.seconds));
+      const ratio = (a: Mode, b: Mode): number => rate(a) / rate(b);
+      // CPU time of the process is less shaken by other load than wall time (the servers' CPU is not in it).
+      const cpuRate = (mode: Mode): number => median((results.get(mode) ?? []).map((r) => r.records / r.cpuSeconds));
+      const has = (...wanted: Mode[]): boolean => wanted.every((mode) => modes.includes(mode));
+      console.log(`\n${(feed.bytes / MiB).toFixed(0)} MiB feed, medians of ${feedRuns} run(s), products (records) per second:\n`);
+      console.log('| run | products/s | products per CPU-second of the process | peak RSS MiB | RSS after loading the modules MiB | RSS MiB by quarter of the feed (peak in 0–25/25–50/50–75/75–100 %) |');
+      console.log('|---|---:|---:|---:|---:|---|');
+      for (const mode of modes) {
+        const last = (results.get(mode) ?? []).at(-1) as ChildResult;
+        const peaks = (results.get(mode) ?? []).map((r) => r.peakMiB);
+        console.log(
+          `| ${mode} | ${fmt(rate(mode))} | ${fmt(cpuRate(mode))} | ${Math.max(...peaks)} | ${last.startMiB} | ${last.quartersMiB.map((q) => (q === 0 ? '–' : String(q))).join(' / ')} |`,
+        );
+      }
+      const figures: Record<string, number> = { megabytes: Math.round(feed.bytes / MiB), products: feed.products };
+      for (const mode of modes) {
+        figures[`${mode}PerSecond`] = Math.round(rate(mode));
+        figures[`${mode}PerCpuSecond`] = Math.round(cpuRate(mode));
+        figures[`${mode}StartMiB`] = ((results.get(mode) ?? []).at(-1) as ChildResult).startMiB;
+        figures[`${mode}PeakMiB`] = Math.max(...(results.get(mode) ?? []).map((r) => r.peakMiB));
+      }
+      console.log('');
+      const target = (name: string, value: number, goal: number): void => {
+        figures[name] = Number(value.toFixed(3));
+        console.log(`${name}: ${value.toFixed(2)} (target >= ${goal}) ${value >= goal ? 'OK' : 'BELOW TARGET'}`);
+      };
+      if (has('kai-redis', 'bare-redis')) target('ratio import into Redis / bare parse into Redis', ratio('kai-redis', 'bare-redis'), 0.6);
+      if (has('kai-rest', 'bare-rest')) target('ratio import into PostgreSQL / bare parse into PostgreSQL (same endpoint)', ratio('kai-rest', 'bare-rest'), 0.6);
+      if (has('kai-redis', 'bare-redis')) console.log(`secondary: products per CPU-second, import into Redis / bare parse into Redis: ${(cpuRate('kai-redis') / cpuRate('bare-redis')).toFixed(2)}`);
+      if (has('kai-rest', 'bare-rest')) console.log(`secondary: products per CPU-second, import into PostgreSQL / bare into the endpoint: ${(cpuRate('kai-rest') / cpuRate('bare-rest')).toFixed(2)}`);
+      if (has('kai-redis', 'parse')) console.log(`secondary: import into Redis / bare parse alone: ${ratio('kai-redis', 'parse').toFixed(2)}`);
+      if (has('kai-nowrite', 'parse')) console.log(`secondary: import without writes / bare parse alone: ${ratio('kai-nowrite', 'parse').toFixed(2)}`);
+      if (has('kai-rest', 'bare-pg')) console.log(`secondary: import into PostgreSQL via the endpoint / bare multi-row INSERT with pg: ${ratio('kai-rest', 'bare-pg').toFixed(2)}`);
+      if (has('bare-rest', 'bare-pg')) console.log(`secondary: bare bulk insert via the endpoint / bare multi-row INSERT with pg: ${ratio('bare-rest', 'bare-pg').toFixed(2)}`);
+      const fetchRates = (results.get('kai-redis') ?? []).map((r) => feed.bytes / MiB / (r.fetchSeconds ?? Number.NaN));
+      if (fetchRates.length > 0) console.log(`feed_fetched (copy, sha256, prolog scan; not in the ratios): ${median(fetchRates).toFixed(0)} MiB/s`);
+      for (const mode of ['kai-redis', 'kai-rest'] as const) {
+        if (!modes.includes(mode)) continue;
+        const peak = figures[`${mode}PeakMiB`] as number;
+        const limit = 150;
+        if (size <= 200) console.log(`peak RSS of ${mode} on the ${figures['megabytes']} MiB feed: ${peak} MiB (target < ${limit} MiB) ${peak < limit ? 'OK' : 'ABOVE TARGET'}`);
+        else console.log(`peak RSS of ${mode} on the ${figures['megabytes']} MiB feed: ${peak} MiB (target: flat; see the quarters above)`);
+      }
+      figures['benchSeconds'] = Math.round((performance.now() - feedStarted) / 1000);
+      report.push(figures);
+      console.log(`the ${figures['megabytes']} MiB feed took ${((performance.now() - feedStarted) / 60_000).toFixed(1)} min in all (writing it, ${feedRuns} run(s) of every mode)\n`);
     }
-    const ratio = median(imported) / median(parse);
-    console.log(
-      `median: bare saxes ${Math.round(median(parse))} products/s, products_imported into Redis ${Math.round(median(imported))} products/s, ` +
-        `without writes ${Math.round(median(discarded))} products/s (ratio ${(median(discarded) / median(parse)).toFixed(2)})`,
-    );
-    console.log(`ratio import into Redis / bare parse: ${ratio.toFixed(2)} (target >= 0.5) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`);
-
-    const output = execFileSync(process.execPath, [...process.execArgv, process.argv[1] as string, '--child', path, work], { encoding: 'utf8', maxBuffer: 16 * MiB });
-    const line = output.trim().split('\n').at(-1) ?? '{}';
-    const { maxRssBytes, result } = JSON.parse(line) as { maxRssBytes: number; result: { totalProducts: number } };
-    if (result.totalProducts !== feed.products) throw new Error('child import counted the wrong number of products');
-    console.log(`peak RSS of a whole import of the ${(feed.bytes / MiB).toFixed(0)} MiB feed: ${(maxRssBytes / MiB).toFixed(0)} MiB (target < 200 MiB) ${maxRssBytes < 200 * MiB ? 'OK' : 'ABOVE TARGET'}`);
+    process.stdout.write(`${JSON.stringify({ feeds: report })}\n`);
   } finally {
-    await redis.quit();
+    await stack.close();
+    await redis.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -116,7 +116,7 @@ function readResumeState(ctx: StageContext<'xml-import'>, feedSha256: string): X
 /**
  * `products_imported`: streams the stored feed through the record reader, validates each
  * record, upserts valid products in batches of `batchSize`, and after each batch writes the
- * counters and the resume state. Parsing runs on the main thread in slices of 256 KiB with
+ * counters and the resume state. Parsing runs on the main thread in slices of 64 KiB with
  * an await between them, so heartbeats and lock renewal are never held up for long.
  */
 export async function importProducts(
@@ -195,8 +195,11 @@ export async function importProducts(
     inflight.push(lastSave);
   };
 
+  // Records arrive only while the parser runs (reader.write), never during drain's awaits, so
+  // pending is walked in place and emptied after, without a copy per slice.
   const drain = async (): Promise<void> => {
-    for (const values of pending.splice(0)) {
+    for (let index = 0; index < pending.length; index += 1) {
+      const values = pending[index] as RecordValues;
       recordIndex += 1;
       counts.total += 1;
       const outcome = validate(values);
@@ -210,6 +213,7 @@ export async function importProducts(
         }
       }
     }
+    pending.length = 0;
   };
 
   const decoder = new TextDecoder(feed.encoding, { fatal: true });

@@ -202,7 +202,8 @@ export function createProductValidator(mapping: FieldMapping | readonly string[]
   const scratch: { currency: string | undefined } = { currency: undefined };
   return (values) => {
     const product: Record<string, string | number | string[]> = {};
-    const errors: string[] = [];
+    // Allocated only for an invalid record: most records are valid.
+    let errors: string[] | undefined;
     let currencies: [string, string][] | undefined;
     for (const rule of rules) {
       let found: string[] | undefined;
@@ -217,15 +218,16 @@ export function createProductValidator(mapping: FieldMapping | readonly string[]
         }
       }
       if (found === undefined) {
-        if (rule.required) errors.push(`${rule.field}: ${present ? 'must not be empty' : `missing (no ${rule.what} in the record)`}`);
+        if (rule.required) (errors ??= []).push(`${rule.field}: ${present ? 'must not be empty' : `missing (no ${rule.what} in the record)`}`);
         continue;
       }
-      if (rule.shape === 'one') {
+      if (rule.shape === 'one' || (rule.shape === 'text' && found.length === 1 && rule.separator === undefined)) {
+        // One value (for untyped text: an element that is not repeated, stored as a string).
         const value = (found.length === 1 ? found[0] : found.find((candidate) => candidate !== '')) as string;
         scratch.currency = undefined;
         const parsed = rule.parse(value, scratch);
         if (parsed instanceof Refusal) {
-          errors.push(describe(rule.field, parsed.message, value));
+          (errors ??= []).push(describe(rule.field, parsed.message, value));
           continue;
         }
         product[rule.field] = parsed;
@@ -238,19 +240,20 @@ export function createProductValidator(mapping: FieldMapping | readonly string[]
         items = items.flatMap((value) => value.split(separator).map((item) => item.trim())).filter((item) => item !== '');
       }
       if (items.length > MAX_FIELD_VALUES) {
-        errors.push(`${rule.field}: more than ${MAX_FIELD_VALUES} values`);
+        (errors ??= []).push(`${rule.field}: more than ${MAX_FIELD_VALUES} values`);
         continue;
       }
       if (items.length === 0) {
-        if (rule.required) errors.push(`${rule.field}: must not be empty`);
+        if (rule.required) (errors ??= []).push(`${rule.field}: must not be empty`);
         continue;
       }
       const parsedItems: (string | number)[] = [];
       let bad = false;
-      for (const [index, item] of items.entries()) {
+      for (let index = 0; index < items.length; index += 1) {
+        const item = items[index] as string;
         const parsed = rule.parse(item, scratch);
         if (parsed instanceof Refusal) {
-          errors.push(describe(rule.shape === 'list' || items.length > 1 ? `${rule.field}[${index}]` : rule.field, parsed.message, item));
+          (errors ??= []).push(describe(rule.shape === 'list' || items.length > 1 ? `${rule.field}[${index}]` : rule.field, parsed.message, item));
           bad = true;
         } else parsedItems.push(parsed);
       }
@@ -258,7 +261,7 @@ export function createProductValidator(mapping: FieldMapping | readonly string[]
       product[rule.field] = rule.shape === 'text' && parsedItems.length === 1 ? (parsedItems[0] as string) : (parsedItems as string[]);
     }
     if (currencies !== undefined) for (const [field, code] of currencies) product[field] = code;
-    if (errors.length === 0) return { ok: true, product: product as ImportedProduct };
+    if (errors === undefined) return { ok: true, product: product as ImportedProduct };
     const error = errors.join('; ');
     const sku = typeof product['sku'] === 'string' ? product['sku'] : undefined;
     return sku === undefined ? { ok: false, error } : { ok: false, sku, error };

@@ -51,12 +51,13 @@ export class RedisProductStore implements ProductStore {
     const key = this.keys.items(sourceName);
     const commands: Promise<number>[] = [];
     for (let start = 0; start < products.length; start += this.productsPerCommand) {
-      const slice = products.slice(start, start + this.productsPerCommand);
-      const fields = new Array<string>(slice.length * 2);
-      slice.forEach((product, index) => {
-        fields[index * 2] = product.sku;
-        fields[index * 2 + 1] = JSON.stringify(product);
-      });
+      const end = Math.min(start + this.productsPerCommand, products.length);
+      const fields = new Array<string>((end - start) * 2);
+      for (let index = start; index < end; index += 1) {
+        const product = products[index] as ImportedProduct;
+        fields[(index - start) * 2] = product.sku;
+        fields[(index - start) * 2 + 1] = JSON.stringify(product);
+      }
       commands.push(this.redis.hset(key, ...fields));
     }
     await Promise.all(commands);

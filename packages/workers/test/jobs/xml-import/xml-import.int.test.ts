@@ -96,6 +96,51 @@ describe('xml-import with the Redis product store', () => {
   });
 });
 
+/**
+ * Passes batches to the real Redis store, each held for a few turns of the event loop (a store
+ * slower than the parser), and records how many upserts were running at once.
+ */
+class SlowStore implements ProductStore {
+  active = 0;
+  maxActive = 0;
+  sizes: number[] = [];
+  constructor(private readonly inner: ProductStore) {}
+  async upsertMany(sourceName: string, products: readonly ImportedProduct[]): Promise<void> {
+    this.active += 1;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    this.sizes.push(products.length);
+    try {
+      for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+      await this.inner.upsertMany(sourceName, products);
+    } finally {
+      this.active -= 1;
+    }
+  }
+  count(sourceName: string): Promise<number> {
+    return this.inner.count(sourceName);
+  }
+  get(sourceName: string, sku: string): Promise<ImportedProduct | null> {
+    return this.inner.get(sourceName, sku);
+  }
+}
+
+describe('xml-import backpressure', () => {
+  it('never has more than one batch being written while parsing goes on, however slow the store', async () => {
+    // Batches of 10 and a 64 KiB parse slice of ~170 records: every slice fills many batches at
+    // once, so an importer that did not wait for the batch in flight would start them together.
+    const slow = new SlowStore(new RedisProductStore({ connection: redisContext.connection(), prefix: redisContext.prefix }));
+    const job = createXmlImportJob({ fileRoot: tmpdir(), productStore: slow });
+    const payload = { importJobId: 'imp-bp', sourceName: 'slow', source: { kind: 'file' as const, path: writeTempFeed(feedText(3000, 7)) }, fieldMapping: PRODUCT_MAPPING, batchSize: 10 };
+    const valid = 3000 - Math.floor(3000 / 7);
+    const { result } = await runStagesForTest(job, { type: 'xml-import', payload });
+    expect(result).toMatchObject({ totalProducts: 3000, processedProducts: valid, failedProducts: 3000 - valid, batches: Math.ceil(valid / 10) });
+    expect(slow.maxActive).toBe(1);
+    expect(slow.sizes).toHaveLength(Math.ceil(valid / 10));
+    expect(Math.max(...slow.sizes)).toBe(10);
+    expect(await slow.count('slow')).toBe(valid);
+  });
+});
+
 describe('xml-import from a URL', () => {
   it('downloads a gzip-encoded feed through the guard and imports it', async () => {
     const body = gzipSync(feedText(30));
