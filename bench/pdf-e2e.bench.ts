@@ -10,7 +10,9 @@
  * not growing with pages), is its kernel high-water mark (`VmHWM`), and RSS is sampled every
  * 250 ms to show how it moves during the run.
  *
- *   pnpm tsx bench/pdf-e2e.bench.ts [--pages=100,500] [--scale=1.5] [--tile=512] [--threads=N] [--runs=1]
+ *   pnpm tsx bench/pdf-e2e.bench.ts [--pages=100,500] [--scale=1.5] [--tile=512] [--threads=N] [--runs=1] [--sides=bare,kai]
+ *
+ * `--sides=kai` (or `bare`) runs one side only, to study its memory; no ratio is given then.
  *
  * `--threads` defaults to the CPU pool's default (cores − 1, at least 1). Sides alternate
  * (bare, kai) per size and run; with several runs the medians are compared.
@@ -36,6 +38,13 @@ const RSS_TARGET_MIB = 600;
 const RATIO_TARGET = 0.9;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** One stage of the job (or phase of the bare script): its seconds and the process's peak RSS at its end. */
+interface StagePhase {
+  name: string;
+  seconds: number;
+  peakRssMiB: number;
+}
+
 /** A line the children print for the parent, told apart from log lines. */
 const MARK = '@@pdf-e2e ';
 
@@ -55,7 +64,20 @@ async function child(url: string, prefix: string, fileRoot: string, artifactsDir
     logger: createLogger({ level: 'warn' }),
   });
   const say = (data: object): void => void process.stdout.write(`${MARK}${JSON.stringify(data)}\n`);
-  runtime.on('job:completed', ({ jobId }) => say({ completed: jobId, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+  // Per stage: seconds since the previous stage ended (or the job started) and the peak RSS so far.
+  let stages: StagePhase[] = [];
+  let mark = performance.now();
+  const phase = (name: string): void => {
+    const now = performance.now();
+    stages.push({ name, seconds: (now - mark) / 1000, peakRssMiB: Math.round((process.resourceUsage().maxRSS * 1024) / MiB) });
+    mark = now;
+  };
+  runtime.on('job:started', () => {
+    stages = [];
+    mark = performance.now();
+  });
+  runtime.on('stage:completed', ({ stage }) => phase(stage));
+  runtime.on('job:completed', ({ jobId }) => say({ completed: jobId, maxRssBytes: process.resourceUsage().maxRSS * 1024, stages }));
   runtime.on('job:failed', ({ jobId, error, stage }) => say({ failed: jobId, stage, error }));
   process.once('SIGTERM', () => {
     void runtime.close().then(() => connection.quit()).finally(() => process.exit(0));
@@ -124,7 +146,8 @@ interface SideResult {
   peakRssBytes: number;
   /** RSS sampled at each eighth of the run (MiB). */
   rssTraceMiB: number[];
-  detail: Record<string, unknown>;
+  /** Per stage (kai) or phase (bare): seconds and peak RSS at its end. */
+  phases: StagePhase[];
 }
 
 function trace(samples: number[]): number[] {
@@ -144,9 +167,9 @@ async function runBare(pdfPath: string, outDir: string, threads: number, scale: 
   const code = await new Promise<number | null>((resolve) => process_.once('exit', resolve));
   const { samples } = sampler.stop();
   if (code !== 0) throw new Error(`the bare script exited with ${code}`);
-  const result = JSON.parse(out.trim().split('\n').at(-1) as string) as { seconds: number; pages: number; maxRssBytes: number };
+  const result = JSON.parse(out.trim().split('\n').at(-1) as string) as { seconds: number; pages: number; maxRssBytes: number; phases: StagePhase[] };
   if (result.pages !== pages) throw new Error(`the bare script did ${result.pages} pages, expected ${pages}`);
-  return { seconds: result.seconds, pagesPerSecond: pages / result.seconds, peakRssBytes: result.maxRssBytes, rssTraceMiB: trace(samples), detail: result };
+  return { seconds: result.seconds, pagesPerSecond: pages / result.seconds, peakRssBytes: result.maxRssBytes, rssTraceMiB: trace(samples), phases: result.phases };
 }
 
 async function runKai(
@@ -178,7 +201,7 @@ async function runKai(
   await new Promise((resolve) => worker.once('exit', resolve));
   if (finished.done === true || typeof finished.value['completed'] !== 'string') throw new Error(`the PDF job did not complete: ${JSON.stringify(finished.value)}`);
   const peak = Math.max(hwm, Number(finished.value['maxRssBytes']));
-  return { seconds, pagesPerSecond: pages / seconds, peakRssBytes: peak, rssTraceMiB: trace(samples), detail: finished.value };
+  return { seconds, pagesPerSecond: pages / seconds, peakRssBytes: peak, rssTraceMiB: trace(samples), phases: finished.value['stages'] as StagePhase[] };
 }
 
 async function main(): Promise<void> {
@@ -189,6 +212,7 @@ async function main(): Promise<void> {
       tile: { type: 'string', default: '512' },
       threads: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
       runs: { type: 'string', default: '1' },
+      sides: { type: 'string', default: 'bare,kai' },
     },
   });
   const sizes = (values.pages as string).split(',').map(Number);
@@ -196,6 +220,7 @@ async function main(): Promise<void> {
   const tileSizePx = Number(values.tile);
   const threads = Number(values.threads);
   const runs = Number(values.runs);
+  const sides = (values.sides as string).split(',');
   const redis = await startBenchRedis();
   const folder = mkdtempSync(join(tmpdir(), 'kai-bench-pdf-e2e-'));
   const rows: Record<string, unknown>[] = [];
@@ -208,26 +233,49 @@ async function main(): Promise<void> {
       const bare: SideResult[] = [];
       const kai: SideResult[] = [];
       for (let run = 0; run < runs; run++) {
-        bare.push(await runBare(pdfPath, join(folder, `bare-${pages}-${run}`), threads, scale, tileSizePx, pages));
-        kai.push(await runKai(redis.url, pdfPath, folder, threads, scale, tileSizePx, pages, `${pages}-${run}`));
+        if (sides.includes('bare')) bare.push(await runBare(pdfPath, join(folder, `bare-${pages}-${run}`), threads, scale, tileSizePx, pages));
+        if (sides.includes('kai')) kai.push(await runKai(redis.url, pdfPath, folder, threads, scale, tileSizePx, pages, `${pages}-${run}`));
         rmSync(join(folder, `bare-${pages}-${run}`), { recursive: true, force: true });
         rmSync(join(folder, `artifacts-${pages}-${run}`), { recursive: true, force: true });
       }
-      const kaiRate = median(kai.map((side) => side.pagesPerSecond));
-      const bareRate = median(bare.map((side) => side.pagesPerSecond));
-      const ratio = kaiRate / bareRate;
-      const kaiPeak = Math.max(...kai.map((side) => side.peakRssBytes));
-      const barePeak = Math.max(...bare.map((side) => side.peakRssBytes));
-      const last = (sides: SideResult[]): SideResult => sides.at(-1) as SideResult;
+      const summary = (results: SideResult[]): { rate: number; peakMiB: number; line: string } | null => {
+        if (results.length === 0) return null;
+        const rate = median(results.map((side) => side.pagesPerSecond));
+        const peakMiB = Math.max(...results.map((side) => side.peakRssBytes)) / MiB;
+        const seconds = results.map((side) => side.seconds.toFixed(1)).join(', ');
+        const lastRun = results.at(-1) as SideResult;
+        const phases = lastRun.phases.map((phase) => `${phase.name} ${phase.seconds.toFixed(1)} s / ${phase.peakRssMiB}`).join(', ');
+        return {
+          rate,
+          peakMiB,
+          line: `${rate.toFixed(2).padStart(6)} pages/s (${seconds} s)  peak RSS ${peakMiB.toFixed(0)} MiB (RSS by eighths of the run: ${lastRun.rssTraceMiB.join(', ')})\n                 by stage (s / peak MiB so far): ${phases}`,
+        };
+      };
+      const kaiSummary = summary(kai);
+      const bareSummary = summary(bare);
       console.log(`  ${pages} pages (${(bytes.byteLength / MiB).toFixed(1)} MiB PDF):`);
-      console.log(`    kai worker : ${kaiRate.toFixed(2).padStart(6)} pages/s (${kai.map((side) => side.seconds.toFixed(1)).join(', ')} s)  peak RSS ${(kaiPeak / MiB).toFixed(0)} MiB (RSS by eighths of the run: ${last(kai).rssTraceMiB.join(', ')})`);
-      console.log(`    bare script: ${bareRate.toFixed(2).padStart(6)} pages/s (${bare.map((side) => side.seconds.toFixed(1)).join(', ')} s)  peak RSS ${(barePeak / MiB).toFixed(0)} MiB (RSS by eighths of the run: ${last(bare).rssTraceMiB.join(', ')})`);
-      console.log(`    ratio ${ratio.toFixed(3)} (target >= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'met' : 'NOT met'}); kai peak RSS ${(kaiPeak / MiB).toFixed(0)} MiB (target <= ${RSS_TARGET_MIB} MiB: ${kaiPeak <= RSS_TARGET_MIB * MiB ? 'met' : 'NOT met'})`);
-      rows.push({ pages, pdfBytes: bytes.byteLength, kaiPagesPerSecond: kaiRate, barePagesPerSecond: bareRate, ratio, kaiPeakRssMiB: kaiPeak / MiB, barePeakRssMiB: barePeak / MiB, kaiRssTraceMiB: last(kai).rssTraceMiB, bareRssTraceMiB: last(bare).rssTraceMiB });
+      if (kaiSummary !== null) console.log(`    kai worker : ${kaiSummary.line}`);
+      if (bareSummary !== null) console.log(`    bare script: ${bareSummary.line}`);
+      const ratio = kaiSummary !== null && bareSummary !== null ? kaiSummary.rate / bareSummary.rate : null;
+      if (ratio !== null) console.log(`    ratio ${ratio.toFixed(3)} (target >= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'met' : 'NOT met'})`);
+      if (kaiSummary !== null) console.log(`    kai peak RSS ${kaiSummary.peakMiB.toFixed(0)} MiB (target <= ${RSS_TARGET_MIB} MiB: ${kaiSummary.peakMiB <= RSS_TARGET_MIB ? 'met' : 'NOT met'})`);
+      rows.push({
+        pages,
+        pdfBytes: bytes.byteLength,
+        kaiPagesPerSecond: kaiSummary?.rate ?? null,
+        barePagesPerSecond: bareSummary?.rate ?? null,
+        ratio,
+        kaiPeakRssMiB: kaiSummary?.peakMiB ?? null,
+        barePeakRssMiB: bareSummary?.peakMiB ?? null,
+        kaiRssTraceMiB: kai.at(-1)?.rssTraceMiB ?? null,
+        bareRssTraceMiB: bare.at(-1)?.rssTraceMiB ?? null,
+        kaiStages: kai.at(-1)?.phases ?? null,
+        barePhases: bare.at(-1)?.phases ?? null,
+      });
     }
-    if (rows.length >= 2) {
-      const first = rows[0] as { pages: number; kaiPeakRssMiB: number };
-      const lastRow = rows.at(-1) as { pages: number; kaiPeakRssMiB: number };
+    const first = rows[0] as { pages: number; kaiPeakRssMiB: number | null };
+    const lastRow = rows.at(-1) as { pages: number; kaiPeakRssMiB: number | null };
+    if (rows.length >= 2 && first.kaiPeakRssMiB !== null && lastRow.kaiPeakRssMiB !== null) {
       console.log(`  kai peak RSS ${first.pages} → ${lastRow.pages} pages: ${first.kaiPeakRssMiB.toFixed(0)} → ${lastRow.kaiPeakRssMiB.toFixed(0)} MiB (${(lastRow.kaiPeakRssMiB - first.kaiPeakRssMiB).toFixed(0)} MiB)`);
     }
     emitJson('pdf-e2e', { scale, tileSizePx, threads, runs, sizes: rows });

@@ -28,6 +28,7 @@ const BENCHES: BenchSpec[] = [
   { name: 'heartbeat-writes', file: 'heartbeat-writes.bench.ts', args: ['--sizes=10,100,1000'], quickArgs: ['--sizes=10,100'], title: 'Heartbeat writes per interval against active jobs' },
   { name: 'materials', file: 'materials.bench.ts', args: [], quickArgs: [], title: 'Real work: products and properties from catalogue PDFs, precision and recall against ground truth' },
   { name: 'pdf-text', file: 'pdf-text.bench.ts', args: [], quickArgs: [], title: 'Real work: PDF text extraction through the job vs pdf.js' },
+  { name: 'pdf-e2e', file: 'pdf-e2e.bench.ts', args: ['--pages=100,500'], quickArgs: ['--pages=20,60'], title: 'Real work: a PDF through all five stages vs a bare script, pages/s and peak RSS' },
   { name: 'pdf-text-quality', file: 'pdf-text-quality.bench.ts', args: [], quickArgs: [], title: 'PDF text quality: word and order recall on the PDF text test set' },
   { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: [], title: 'Real work: XML import vs the bare streaming parse; peak RSS of a 100 MB feed' },
   { name: 'scrape', file: 'scrape.bench.ts', args: [], quickArgs: [], title: 'Real work: crawling a 500-page local site vs a bare fetch loop' },

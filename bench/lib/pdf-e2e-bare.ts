@@ -9,7 +9,7 @@
  *
  *   node --import tsx bench/lib/pdf-e2e-bare.ts <pdfPath> <outDir> <threads> <scale> <tileSizePx>
  *
- * Prints one JSON line: `{ seconds, pages, tiles, chunks, materials, maxRssBytes }` (peak RSS of
+ * Prints one JSON line: `{ seconds, pages, tiles, chunks, materials, maxRssBytes, phases }` (peak RSS of
  * this process, its threads included).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,14 @@ const CHUNK_CHARS = 1200;
 const OVERLAP_CHARS = 200;
 
 const started = performance.now();
+/** Seconds and peak RSS (MiB) of each phase, as the kai side reports its stages. */
+const phases: { name: string; seconds: number; peakRssMiB: number }[] = [];
+let phaseStart = started;
+const phaseDone = (name: string): void => {
+  const now = performance.now();
+  phases.push({ name, seconds: (now - phaseStart) / 1000, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) });
+  phaseStart = now;
+};
 mkdirSync(outDir, { recursive: true });
 const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
 const bytes = readFileSync(pdfPath);
@@ -44,6 +52,7 @@ for (let pageNumber = 1; pageNumber <= pageCount; pageNumber++) {
 }
 await document.destroy();
 writeFileSync(join(outDir, 'pages.jsonl'), pages.map((page) => JSON.stringify(page)).join('\n'));
+phaseDone('text');
 
 // 2. Tiles: `THREADS` render threads, one page each at a time.
 const threadUrl = new URL('./pdf-e2e-bare-render.mjs', import.meta.url);
@@ -75,6 +84,7 @@ await new Promise<void>((resolve, reject) => {
     });
   }
 });
+phaseDone('tiles');
 
 // 3. Embeddings: paragraphs packed into chunks of at most 1,200 characters (200 of overlap), batches of 64.
 const chunks: string[] = [];
@@ -96,12 +106,14 @@ for (let start = 0; start < chunks.length; start += 64) {
   embedded.forEach((vector, offset) => vectors.set(vector, (start + offset) * provider.dimensions));
 }
 writeFileSync(join(outDir, 'vectors.f32'), Buffer.from(vectors.buffer));
+phaseDone('embeddings');
 
 // 4. Materials: the default extractor over batches of 10 pages.
 const extractor = new RuleBasedMaterialExtractor();
 const materials: Material[] = [];
 for (let start = 0; start < pages.length; start += 10) materials.push(...(await extractor.extract(pages.slice(start, start + 10), new AbortController().signal)));
 writeFileSync(join(outDir, 'materials.json'), JSON.stringify(materials));
+phaseDone('materials');
 
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ seconds, pages: pageCount, tiles, chunks: chunks.length, materials: materials.length, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ seconds, pages: pageCount, tiles, chunks: chunks.length, materials: materials.length, maxRssBytes: process.resourceUsage().maxRSS * 1024, phases })}\n`);
