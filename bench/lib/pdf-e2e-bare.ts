@@ -1,8 +1,9 @@
 /**
  * The bare side of `bench/pdf-e2e.bench.ts`: the work of the PDF job's five stages done by a
  * plain script with the same libraries, in one process, with the same parallelism — pdf.js text
- * page by page, rendering and tiling of `threads` pages at a time in worker threads
- * (pdf-e2e-bare-render.mjs: pdf.js + @napi-rs/canvas, tiles written as made), chunks embedded
+ * page by page, rendering and tiling in `threads` worker threads with the job's window of pages
+ * in flight (pdf-e2e-bare-render.mjs: pdf.js + @napi-rs/canvas; tiles written as each page
+ * comes back), chunks embedded
  * with the job's default provider (`HashingEmbeddingProvider`), materials found by its default
  * extractor (`RuleBasedMaterialExtractor`) over batches of 10 pages. No Redis, no checkpoints,
  * no artifact hashing, no progress: what is left is the libraries' own cost.
@@ -13,6 +14,8 @@
  * this process, its threads included).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -54,33 +57,48 @@ await document.destroy();
 writeFileSync(join(outDir, 'pages.jsonl'), pages.map((page) => JSON.stringify(page)).join('\n'));
 phaseDone('text');
 
-// 2. Tiles: `THREADS` render threads, one page each at a time.
+// 2. Tiles: `THREADS` render threads, `WINDOW` pages in flight (the job's default `pagesInFlight`:
+// the cores, at least 2), each thread's share queued in it; tiles written here as each page
+// comes back, as the job's main thread stores them.
 const threadUrl = new URL('./pdf-e2e-bare-render.mjs', import.meta.url);
+const WINDOW = Math.max(2, availableParallelism());
 let tiles = 0;
 await new Promise<void>((resolve, reject) => {
   let next = 1;
   let done = 0;
-  const workers: Worker[] = [];
-  const feed = (worker: Worker): void => {
-    if (next > pageCount) return;
-    worker.postMessage({ page: next });
-    next += 1;
+  let ready = 0;
+  const workers = Array.from({ length: Math.min(THREADS, pageCount) }, () => new Worker(threadUrl, { workerData: { pdfPath, scale: SCALE, tileSizePx: TILE_SIZE_PX } }));
+  const outstanding = new Map<Worker, number>(workers.map((worker) => [worker, 0]));
+  const feed = (): void => {
+    while (next <= pageCount && next - 1 - done < WINDOW) {
+      // The thread with the fewest pages queued takes the next one.
+      const worker = [...outstanding.entries()].sort((a, b) => a[1] - b[1])[0]?.[0] as Worker;
+      outstanding.set(worker, (outstanding.get(worker) ?? 0) + 1);
+      worker.postMessage({ page: next });
+      next += 1;
+    }
   };
-  for (let index = 0; index < Math.min(THREADS, pageCount); index++) {
-    const worker = new Worker(threadUrl, { workerData: { pdfPath, scale: SCALE, tileSizePx: TILE_SIZE_PX, outDir: join(outDir, 'tiles') } });
-    workers.push(worker);
+  for (const worker of workers) {
     worker.on('error', reject);
-    worker.on('message', (message: { ready?: true; tiles?: number }) => {
-      if (message.ready !== true) {
-        tiles += message.tiles ?? 0;
-        done += 1;
-        if (done === pageCount) {
-          for (const each of workers) void each.terminate();
-          resolve();
-          return;
-        }
+    worker.on('message', (message: { ready?: true; page?: number; tiles?: { name: string; png: Uint8Array }[] }) => {
+      if (message.ready === true) {
+        ready += 1;
+        if (ready === workers.length) feed();
+        return;
       }
-      feed(worker);
+      outstanding.set(worker, (outstanding.get(worker) ?? 1) - 1);
+      const folder = join(outDir, 'tiles', `page-${message.page}`);
+      mkdirSync(folder, { recursive: true });
+      void Promise.all((message.tiles ?? []).map((tile) => writeFile(join(folder, tile.name), tile.png)))
+        .then(() => {
+          tiles += message.tiles?.length ?? 0;
+          done += 1;
+          if (done === pageCount) {
+            for (const each of workers) void each.terminate();
+            resolve();
+          } else feed();
+        })
+        .catch(reject);
     });
   }
 });
