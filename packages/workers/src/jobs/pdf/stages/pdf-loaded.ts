@@ -141,7 +141,7 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
       // pdf.js opens the document in a CPU-pool thread (inspect-pdf.ts): the main thread never loads it.
       const inspected = await withTemporaryFile(bytes, (pdfPath) =>
         ctx.runInWorkerThread(inspectTask, { pdfPath, sha256, maxImagePixels: options.limits.maxImagePixels, maxPages: options.limits.maxPages }).catch((error: unknown) => {
-          throw pageThreadLimitError(error, 1, 'opening the document at') ?? error;
+          throw pageThreadLimitError(error, 1, 'the open and first-page read') ?? error;
         }),
       );
       if (!inspected.ok) {
