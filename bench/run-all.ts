@@ -31,6 +31,7 @@ const BENCHES: BenchSpec[] = [
   { name: 'pdf-text', file: 'pdf-text.bench.ts', args: [], quickArgs: [], title: 'Real work: PDF text extraction through the job vs pdf.js' },
   { name: 'render-soak', file: 'render-soak.bench.ts', args: ['--renders=1000'], quickArgs: ['--renders=200', '--scale=1'], title: 'Tile rendering: 1,000 renders on one never-recycled CPU-pool thread, crash and RSS slope' },
   { name: 'render-cores', file: 'render-cores.bench.ts', args: ['--pages=100', '--rounds=2'], quickArgs: ['--pages=20', '--rounds=1'], title: 'Tile rendering on every core: pool of 1 vs pool of cores, beside bare pdf.js' },
+  { name: 'pdf-e2e', file: 'pdf-e2e.bench.ts', args: ['--pages=100,500'], quickArgs: ['--pages=20,60'], title: 'Real work: a PDF through all five stages vs a bare script, pages/s and peak RSS' },
   { name: 'pdf-text-quality', file: 'pdf-text-quality.bench.ts', args: [], quickArgs: [], title: 'PDF text quality: word and order recall on the PDF text test set' },
   { name: 'xml-import', file: 'xml-import.bench.ts', args: [], quickArgs: ['--mb=20', '--runs=1'], title: 'Real work: XML import vs the bare streaming parse into Redis and PostgreSQL; peak RSS of a 100 MB feed' },
   { name: 'scrape', file: 'scrape.bench.ts', args: [], quickArgs: [], title: 'Real work: crawling a 500-page local site vs a bare fetch loop' },

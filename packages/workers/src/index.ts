@@ -52,6 +52,8 @@ export type { PdfKeys } from './jobs/pdf/keys.js';
 export { installArrayBufferTransferPolyfill, transferToFixedLength } from './jobs/pdf/array-buffer-transfer-polyfill.js';
 export { decodePageTexts, encodePageTexts, extractTextFromRuns, pageTextFromRuns, PageTextQualitySchema, PageTextSchema, ReadingOrder } from './jobs/pdf/page-text.js';
 export type { GlyphResolver, PageText, PageTextQuality, PageTextResult, TextRun } from './jobs/pdf/page-text.js';
+export { forEachPageInOrder } from './jobs/pdf/page-window.js';
+export type { PageWindow } from './jobs/pdf/page-window.js';
 export { chunkPages, TextChunkSchema } from './jobs/pdf/chunking.js';
 export type { ChunkingOptions, TextChunk } from './jobs/pdf/chunking.js';
 export { PdfLoadedOutputSchema, PdfMetadataSchema } from './jobs/pdf/stages/pdf-loaded.js';

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseOrThrow } from '@kai-jobs/queue';
 import { isEmbeddingProvider, type EmbeddingProvider } from './embeddings/embedding-provider.js';
@@ -58,6 +59,19 @@ export const PdfJobOptionsSchema = z
     limits: PdfLimitsSchema.prefault({}),
     /** Chunks per `embed` call from the stage (the provider may split further); progress is reported per call. Default 64. */
     embeddingBatchSize: z.number().int().min(1).max(10_000).default(64),
+    /**
+     * Most pages of one job started in the CPU pool and not yet stored, in `text_extracted` and
+     * `tiles_generated`: the pool always has the next page queued while the main thread stores
+     * the last one, and at most this many pages' text or tiles are held in memory, whatever the
+     * document's length. Default: the cores (the CPU pool's default size, cores − 1, plus one),
+     * at least 2. More than the pool's threads only queues pages.
+     */
+    pagesInFlight: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(() => Math.max(2, availableParallelism())),
     /** Pages per `extract` call; progress is reported per call. Default 10. */
     materialPagesPerBatch: z.number().int().min(1).max(10_000).default(10),
   })

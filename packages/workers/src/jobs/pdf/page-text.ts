@@ -540,6 +540,14 @@ export function encodePageTexts(pages: readonly PageText[]): string {
   return toJsonLines(pages);
 }
 
+/**
+ * One page's line of the `pages.jsonl` artifact (newline included): what `text_extracted`
+ * keeps per page, so it holds each page once, as the text it will store, not as objects too.
+ */
+export function encodePageText(page: PageText): string {
+  return toJsonLines([page]);
+}
+
 /** Decodes the `pages.jsonl` artifact (validated). */
 export function decodePageTexts(text: string): PageText[] {
   return z.array(PageTextSchema).parse(fromJsonLines(text));

@@ -7,11 +7,18 @@
 /** Encodes equal-length vectors; throws when one has another length. */
 export function encodeVectors(vectors: readonly (readonly number[])[], dimensions: number): Buffer {
   const buffer = Buffer.alloc(vectors.length * dimensions * 4);
-  vectors.forEach((vector, row) => {
-    if (vector.length !== dimensions) throw new Error(`vector ${row} has ${vector.length} dimensions, expected ${dimensions}`);
-    vector.forEach((value, column) => buffer.writeFloatLE(value, (row * dimensions + column) * 4));
-  });
+  vectors.forEach((vector, row) => writeVectorRow(buffer, row, vector, dimensions));
   return buffer;
+}
+
+/**
+ * Writes `vector` as row `row` of a {@link encodeVectors} buffer (`rows × dimensions × 4`
+ * bytes), so a caller can fill the artifact batch by batch instead of holding every vector as
+ * a JavaScript array (8+ bytes a number) until the end. Throws when the length is not `dimensions`.
+ */
+export function writeVectorRow(buffer: Buffer, row: number, vector: readonly number[], dimensions: number): void {
+  if (vector.length !== dimensions) throw new Error(`vector ${row} has ${vector.length} dimensions, expected ${dimensions}`);
+  for (let column = 0; column < dimensions; column++) buffer.writeFloatLE(vector[column] as number, (row * dimensions + column) * 4);
 }
 
 /** Decodes {@link encodeVectors}'s bytes. */

@@ -5,7 +5,7 @@ import { readVerifiedArtifact, toJsonLines } from '../../shared/artifact-io.js';
 import { ProviderResponseError } from '../../shared/errors.js';
 import { chunkPages } from '../chunking.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
-import { encodeVectors } from '../embeddings/vector-codec.js';
+import { writeVectorRow } from '../embeddings/vector-codec.js';
 import { decodePageTexts } from '../page-text.js';
 import type { TextExtractedStage } from './text-extracted.js';
 
@@ -45,7 +45,8 @@ export function createEmbeddingsCreatedStage(options: ResolvedPdfJobOptions, dep
       const pages = decodePageTexts((await readVerifiedArtifact(ctx.artifacts, extracted.text)).toString('utf8'));
       const chunks = chunkPages(pages, { chunkSizeChars, chunkOverlapChars });
       const lastPage = pages.at(-1)?.page ?? 0;
-      const vectors: number[][] = [];
+      // Each batch's vectors go straight into the artifact's bytes (float32), not into an array of all of them.
+      const vectors = Buffer.alloc(chunks.length * provider.dimensions * 4);
       for (let start = 0; start < chunks.length; start += options.embeddingBatchSize) {
         ctx.throwIfAborted();
         const batch = chunks.slice(start, start + options.embeddingBatchSize);
@@ -56,13 +57,13 @@ export function createEmbeddingsCreatedStage(options: ResolvedPdfJobOptions, dep
         if (embedded.length !== batch.length) {
           throw new ProviderResponseError(provider.model, `returned ${embedded.length} vectors for ${batch.length} texts`);
         }
-        vectors.push(...embedded);
+        embedded.forEach((vector, offset) => writeVectorRow(vectors, start + offset, vector, provider.dimensions));
         const done = start + batch.length;
         await ctx.progress((done / chunks.length) * 100, `page ${(batch.at(-1) as { page: number }).page} of ${lastPage} (${done} of ${chunks.length} chunks)`);
       }
       if (chunks.length === 0) await ctx.progress(100, 'no text to embed');
       const chunksArtifact = await ctx.artifacts.put('chunks.jsonl', toJsonLines(chunks), { contentType: 'application/x-ndjson' });
-      const vectorsArtifact = await ctx.artifacts.put('vectors.f32', encodeVectors(vectors, provider.dimensions), {
+      const vectorsArtifact = await ctx.artifacts.put('vectors.f32', vectors, {
         contentType: 'application/octet-stream',
       });
       return {

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ArtifactRefSchema } from '@kai-jobs/queue';
 import { PermanentJobError } from '../../../errors.js';
@@ -5,11 +8,33 @@ import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import { sha256Hex } from '../../shared/artifact-io.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import { scanDecodedSize } from '../decoded-size-scan.js';
-import { checkPageCount, PdfLimit, PdfLimitError } from '../pdf-limits.js';
-import { describePdfJsFailure, openPdfDocument, xrefRepairOf } from '../pdfjs.js';
+import { defineCpuTask, taskModuleUrl } from '../../../cpu/cpu-task.js';
+import type { InspectPdfInput, InspectPdfOutput } from '../inspect-pdf.js';
+import { checkPageCount, pageThreadLimitError, PdfLimit, PdfLimitError } from '../pdf-limits.js';
+import { PdfUnreadableError } from '../pdfjs.js';
 import { describeContentKind } from '../../shared/content-kind.js';
 import { UrlGuard } from '../../shared/url-guard.js';
 import { readSource } from '../source-reader.js';
+
+/**
+ * The CPU task that opens the PDF with pdf.js and reads its page count, first page and Info
+ * dictionary (inspect-pdf.ts), so the main thread never loads pdf.js.
+ */
+export const inspectPdfTask = defineCpuTask<InspectPdfInput, InspectPdfOutput>(taskModuleUrl('../inspect-pdf.ts', import.meta.url), 'inspectPdf', {
+  countsTowardRecycling: false,
+});
+
+/** Runs `use` with `bytes` in a temporary file, removed when `use` settles. */
+async function withTemporaryFile<T>(bytes: Buffer, use: (path: string) => Promise<T>): Promise<T> {
+  const folder = await mkdtemp(join(tmpdir(), 'kai-pdf-open-'));
+  try {
+    const path = join(folder, 'document.pdf');
+    await writeFile(path, bytes);
+    return await use(path);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
 
 /** Longest metadata string kept in the checkpoint (characters); producers fill these freely. */
 const METADATA_CHARS = 500;
@@ -71,7 +96,7 @@ function describeStart(bytes: Buffer): string {
   return `it is ${describeContentKind(bytes.subarray(0, 1024))}`;
 }
 
-function infoString(info: Record<string, unknown>, name: string): string | null {
+function infoString(info: Record<string, string>, name: string): string | null {
   const value = info[name];
   if (typeof value !== 'string' || value.trim() === '') return null;
   return value.length > METADATA_CHARS ? value.slice(0, METADATA_CHARS) : value;
@@ -85,6 +110,7 @@ function infoString(info: Record<string, unknown>, name: string): string | null 
  */
 export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedStage {
   const urlGuard = new UrlGuard(options.urlGuard);
+  const inspectTask = { ...inspectPdfTask, timeoutMs: options.limits.pageTimeoutMs };
   return defineStage({
     name: 'pdf_loaded',
     output: PdfLoadedOutputSchema,
@@ -111,33 +137,35 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
         );
       }
       await ctx.progress(40, 'opening the PDF');
-      const document = await openPdfDocument(bytes, undefined, { maxImagePixels: options.limits.maxImagePixels });
-      let metadata: PdfMetadata;
-      const pageCount = document.numPages;
-      const xrefRebuilt = xrefRepairOf(document);
-      if (xrefRebuilt !== undefined) ctx.logger.warn('PDF opened after rebuilding its cross-reference table', { objects: xrefRebuilt.objects });
-      try {
-        checkPageCount(pageCount, options.limits);
-        // Page 1 must load: a file whose page tree is broken fails here, not three stages later.
-        await document.getPage(1).catch((error: unknown) => {
-          throw new PermanentJobError(`the PDF is corrupt: its first page cannot be read (${describePdfJsFailure(error)})`, { cause: error });
-        });
-        const info = ((await document.getMetadata()).info ?? {}) as Record<string, unknown>;
-        metadata = {
-          title: infoString(info, 'Title'),
-          author: infoString(info, 'Author'),
-          subject: infoString(info, 'Subject'),
-          keywords: infoString(info, 'Keywords'),
-          creator: infoString(info, 'Creator'),
-          producer: infoString(info, 'Producer'),
-          creationDate: infoString(info, 'CreationDate'),
-          modificationDate: infoString(info, 'ModDate'),
-          pdfVersion: infoString(info, 'PDFFormatVersion'),
-          encrypted: typeof info['EncryptFilterName'] === 'string',
-        };
-      } finally {
-        await document.destroy();
+      const sha256 = sha256Hex(bytes);
+      // pdf.js opens the document in a CPU-pool thread (inspect-pdf.ts): the main thread never loads it.
+      const inspected = await withTemporaryFile(bytes, (pdfPath) =>
+        ctx.runInWorkerThread(inspectTask, { pdfPath, sha256, maxImagePixels: options.limits.maxImagePixels, maxPages: options.limits.maxPages }).catch((error: unknown) => {
+          throw pageThreadLimitError(error, 1, 'the open and first-page read') ?? error;
+        }),
+      );
+      if (!inspected.ok) {
+        // pdf.js's error crossed the thread as name and message: rebuilt as the cause, for the log.
+        const cause = inspected.cause === undefined ? undefined : Object.assign(new Error(inspected.cause.message), { name: inspected.cause.name });
+        throw new PdfUnreadableError(inspected.reason, inspected.message, cause === undefined ? {} : { cause });
       }
+      const { pageCount, xrefRebuilt } = inspected;
+      if (xrefRebuilt !== undefined) ctx.logger.warn('PDF opened after rebuilding its cross-reference table', { objects: xrefRebuilt.objects });
+      checkPageCount(pageCount, options.limits);
+      if (inspected.firstPageError !== null) throw new PermanentJobError(inspected.firstPageError);
+      const { info } = inspected;
+      const metadata: PdfMetadata = {
+        title: infoString(info, 'Title'),
+        author: infoString(info, 'Author'),
+        subject: infoString(info, 'Subject'),
+        keywords: infoString(info, 'Keywords'),
+        creator: infoString(info, 'Creator'),
+        producer: infoString(info, 'Producer'),
+        creationDate: infoString(info, 'CreationDate'),
+        modificationDate: infoString(info, 'ModDate'),
+        pdfVersion: infoString(info, 'PDFFormatVersion'),
+        encrypted: typeof info['EncryptFilterName'] === 'string',
+      };
       const pagesToProcess = Math.min(pageCount, payload.options.maxPages ?? pageCount);
       await ctx.progress(70, 'storing the PDF');
       const pdf = await ctx.artifacts.put('document.pdf', bytes, { contentType: 'application/pdf' });
@@ -147,7 +175,7 @@ export function createPdfLoadedStage(options: ResolvedPdfJobOptions): PdfLoadedS
       return {
         documentId: payload.documentId,
         sourceKind: payload.source.kind,
-        sha256: sha256Hex(bytes),
+        sha256,
         bytes: bytes.byteLength,
         pageCount,
         pagesToProcess,

@@ -4,7 +4,8 @@ import { defineCpuTask, taskModuleUrl } from '../../../cpu/cpu-task.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
 import type { ExtractPageTextInput, ExtractPageTextOutput } from '../extract-page-text.js';
-import { encodePageTexts, type PageText, type PageTextQuality } from '../page-text.js';
+import { encodePageText, type PageTextQuality } from '../page-text.js';
+import { forEachPageInOrder } from '../page-window.js';
 import { pageThreadLimitError, PdfLimitError } from '../pdf-limits.js';
 import { withLocalPdf } from './local-pdf.js';
 import type { PdfLoadedStage } from './pdf-loaded.js';
@@ -72,7 +73,7 @@ export type TextExtractedStage = StageDefinition<'pdf', 'text_extracted', typeof
  * and left empty rather than failing a 300-page catalogue for one broken page; a page over a
  * limit (area, heap, time) fails the job with a `PdfLimitError`.
  */
-export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'limits'>, deps: { loaded: PdfLoadedStage }): TextExtractedStage {
+export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'limits' | 'pagesInFlight'>, deps: { loaded: PdfLoadedStage }): TextExtractedStage {
   const task = { ...extractPageTextTask, timeoutMs: options.limits.pageTimeoutMs };
   return defineStage({
     name: 'text_extracted',
@@ -81,7 +82,8 @@ export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'l
     async run(ctx, previous) {
       const loaded = previous.get(deps.loaded);
       const total = loaded.pagesToProcess;
-      const pages: PageText[] = [];
+      /** Each page's line of pages.jsonl, in page order. */
+      const lines: string[] = [];
       const unreadable: number[] = [];
       let characters = 0;
       let pagesWithText = 0;
@@ -96,30 +98,38 @@ export function createTextExtractedStage(options: Pick<ResolvedPdfJobOptions, 'l
         quality.orders[figures.order] = (quality.orders[figures.order] ?? 0) + 1;
       };
       await withLocalPdf(ctx.artifacts, loaded.pdf, async (pdfPath) => {
-        for (let pageNumber = 1; pageNumber <= total; pageNumber++) {
-          ctx.throwIfAborted();
-          const input = { pdfPath, sha256: loaded.sha256, pageNumber, maxImagePixels: options.limits.maxImagePixels, maxPageAreaPt2: options.limits.maxPageAreaPt2 };
-          const result = await ctx.runInWorkerThread(task, input).catch((error: unknown) => {
-            throw pageThreadLimitError(error, pageNumber, 'text extraction') ?? error;
-          });
-          if (!result.ok && result.limit !== undefined) throw new PdfLimitError(result.limit, result.reason);
-          let text = '';
-          if (result.ok) {
-            text = result.text;
-            pages.push({ page: pageNumber, text, quality: result.quality });
-            addQuality(pageNumber, result.quality);
-          } else {
-            unreadable.push(pageNumber);
-            ctx.logger.warn('page text unreadable', { page: pageNumber, error: result.reason });
-            pages.push({ page: pageNumber, text });
-          }
-          characters += text.length;
-          if (text !== '') pagesWithText++;
-          await ctx.progress((pageNumber / total) * 100, `page ${pageNumber} of ${total}`);
-          await ctx.setCounters({ total_pages: total, completed_pages: pageNumber });
-        }
+        // `pagesInFlight` pages at a time: the thread starts the next page while this thread
+        // records the last one and writes its progress.
+        await forEachPageInOrder<ExtractPageTextOutput>({
+          total,
+          pagesInFlight: options.pagesInFlight,
+          beforeStart: () => ctx.throwIfAborted(),
+          start: (pageNumber) => {
+            const input = { pdfPath, sha256: loaded.sha256, pageNumber, maxImagePixels: options.limits.maxImagePixels, maxPageAreaPt2: options.limits.maxPageAreaPt2 };
+            return ctx.runInWorkerThread(task, input).catch((error: unknown) => {
+              throw pageThreadLimitError(error, pageNumber, 'text extraction') ?? error;
+            });
+          },
+          consume: async (pageNumber, result) => {
+            if (!result.ok && result.limit !== undefined) throw new PdfLimitError(result.limit, result.reason);
+            let text = '';
+            if (result.ok) {
+              text = result.text;
+              lines.push(encodePageText({ page: pageNumber, text, quality: result.quality }));
+              addQuality(pageNumber, result.quality);
+            } else {
+              unreadable.push(pageNumber);
+              ctx.logger.warn('page text unreadable', { page: pageNumber, error: result.reason });
+              lines.push(encodePageText({ page: pageNumber, text }));
+            }
+            characters += text.length;
+            if (text !== '') pagesWithText++;
+            await ctx.progress((pageNumber / total) * 100, `page ${pageNumber} of ${total}`);
+            await ctx.setCounters({ total_pages: total, completed_pages: pageNumber });
+          },
+        });
       });
-      const text = await ctx.artifacts.put('pages.jsonl', encodePageTexts(pages), { contentType: 'application/x-ndjson' });
+      const text = await ctx.artifacts.put('pages.jsonl', lines.join(''), { contentType: 'application/x-ndjson' });
       return {
         pages: total,
         pagesWithText,

@@ -3,6 +3,7 @@ import { ArtifactRefSchema } from '@kai-jobs/queue';
 import { defineCpuTask, taskModuleUrl } from '../../../cpu/cpu-task.js';
 import { defineStage, type StageDefinition } from '../../../staged-job.js';
 import type { ResolvedPdfJobOptions } from '../config.js';
+import { forEachPageInOrder } from '../page-window.js';
 import { pageThreadLimitError, PdfLimitError } from '../pdf-limits.js';
 import type { RenderPageTilesInput, RenderPageTilesOutput } from '../render-page-tiles.js';
 import { withLocalPdf } from './local-pdf.js';
@@ -66,6 +67,7 @@ export type TilesGeneratedStage = StageDefinition<'pdf', 'tiles_generated', type
 /**
  * Builds the `tiles_generated` stage: each page rendered at `renderScale` in a worker thread
  * and cut into `tileSizePx` PNG tiles (`page-<n>/tile-<row>-<col>.png`), plus a manifest.
+ * `pagesInFlight` pages render at once; tiles are stored as each page comes back, in page order.
  * The thread reads the PDF from a local path: the artifact's own file when the store is on
  * disk, otherwise a temporary copy removed at the end. A page over a limit (area, the
  * thread's heap, `limits.pageTimeoutMs`) fails the job with a `PdfLimitError`; a page that
@@ -88,38 +90,46 @@ export function createTilesGeneratedStage(options: ResolvedPdfJobOptions, deps: 
       const manifest: TileManifest = { tileSizePx, pages: [], failedPages: [], tiles: [] };
       // The thread checks the file's sha256 against the checkpoint when it opens it.
       await withLocalPdf(ctx.artifacts, loaded.pdf, async (pdfPath) => {
-        for (let pageNumber = 1; pageNumber <= total; pageNumber++) {
-          ctx.throwIfAborted();
-          const rendered = await ctx
-            .runInWorkerThread(task, {
-              pdfPath,
-              sha256: loaded.sha256,
-              pageNumber,
-              scale,
-              tileSizePx,
-              maxPagePixels: options.maxPagePixels,
-              maxImagePixels: options.limits.maxImagePixels,
-              maxPageAreaPt2: options.limits.maxPageAreaPt2,
-            })
-            .catch((error: unknown) => {
-              throw pageThreadLimitError(error, pageNumber, 'rendering') ?? error;
-            });
-          if (rendered.ok) {
-            manifest.pages.push({ page: pageNumber, width: rendered.width, height: rendered.height, scale: rendered.scale });
-            for (const tile of rendered.tiles) {
-              const row = Math.floor(tile.y / tileSizePx);
-              const column = Math.floor(tile.x / tileSizePx);
-              const ref = await ctx.artifacts.put(`page-${pageNumber}/tile-${row}-${column}.png`, tile.png, { contentType: 'image/png' });
-              manifest.tiles.push({ page: pageNumber, x: tile.x, y: tile.y, width: tile.width, height: tile.height, key: ref.key, sha256: ref.sha256, bytes: ref.bytes });
+        // Pages render `pagesInFlight` at a time (the pool's threads in parallel) and their tiles
+        // are written in page order as each page comes back, so at most that many pages' tiles
+        // are in memory; the manifest keeps only each tile's small entry.
+        await forEachPageInOrder<RenderPageTilesOutput>({
+          total,
+          pagesInFlight: options.pagesInFlight,
+          beforeStart: () => ctx.throwIfAborted(),
+          start: (pageNumber) =>
+            ctx
+              .runInWorkerThread(task, {
+                pdfPath,
+                sha256: loaded.sha256,
+                pageNumber,
+                scale,
+                tileSizePx,
+                maxPagePixels: options.maxPagePixels,
+                maxImagePixels: options.limits.maxImagePixels,
+                maxPageAreaPt2: options.limits.maxPageAreaPt2,
+              })
+              .catch((error: unknown) => {
+                throw pageThreadLimitError(error, pageNumber, 'rendering') ?? error;
+              }),
+          consume: async (pageNumber, rendered) => {
+            if (rendered.ok) {
+              manifest.pages.push({ page: pageNumber, width: rendered.width, height: rendered.height, scale: rendered.scale });
+              for (const tile of rendered.tiles) {
+                const row = Math.floor(tile.y / tileSizePx);
+                const column = Math.floor(tile.x / tileSizePx);
+                const ref = await ctx.artifacts.put(`page-${pageNumber}/tile-${row}-${column}.png`, tile.png, { contentType: 'image/png' });
+                manifest.tiles.push({ page: pageNumber, x: tile.x, y: tile.y, width: tile.width, height: tile.height, key: ref.key, sha256: ref.sha256, bytes: ref.bytes });
+              }
+            } else if (rendered.limit !== undefined) {
+              throw new PdfLimitError(rendered.limit, rendered.reason);
+            } else {
+              manifest.failedPages.push({ page: pageNumber, reason: rendered.reason });
+              ctx.logger.warn('page not rendered', { page: pageNumber, reason: rendered.reason });
             }
-          } else if (rendered.limit !== undefined) {
-            throw new PdfLimitError(rendered.limit, rendered.reason);
-          } else {
-            manifest.failedPages.push({ page: pageNumber, reason: rendered.reason });
-            ctx.logger.warn('page not rendered', { page: pageNumber, reason: rendered.reason });
-          }
-          await ctx.progress((pageNumber / total) * 100, `page ${pageNumber} of ${total}`);
-        }
+            await ctx.progress((pageNumber / total) * 100, `page ${pageNumber} of ${total}`);
+          },
+        });
       });
       const manifestRef = await ctx.artifacts.put('manifest.json', JSON.stringify(manifest), { contentType: 'application/json' });
       return {
