@@ -14,7 +14,7 @@
  *
  * `--sides=kai` (or `bare`) runs one side only, to study its memory; no ratio is given then.
  *
- * `--threads` defaults to the CPU pool's default (cores − 1, at least 1). Sides alternate
+ * `--threads` defaults to the CPU pool's default (the available cores). Sides alternate
  * (bare, kai) per size and run; with several runs the medians are compared.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
       pages: { type: 'string', default: '100,500' },
       scale: { type: 'string', default: '1.5' },
       tile: { type: 'string', default: '512' },
-      threads: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
+      threads: { type: 'string', default: String(availableParallelism()) },
       runs: { type: 'string', default: '1' },
       sides: { type: 'string', default: 'bare,kai' },
     },

@@ -4,6 +4,7 @@
  * stores the previous one, and never more than `pagesInFlight` pages' results exist at once —
  * memory is bounded by the window, not by the document.
  */
+import { runInOrderWindow } from '../../cpu/in-order-window.js';
 
 /** What {@link forEachPageInOrder} needs. */
 export interface PageWindow<T> {
@@ -21,29 +22,25 @@ export interface PageWindow<T> {
 
 /**
  * Runs `start` for pages 1..total with at most `pagesInFlight` pages started and not yet
- * consumed, and `consume` strictly in page order. A page's slot is freed only once it is
- * consumed, so at most `pagesInFlight` results are held. The first failure (of a start or a
- * consume) rejects; pages already started are left to settle (their rejections are handled).
+ * consumed, and `consume` strictly in page order — the CPU pool's {@link runInOrderWindow} over
+ * page numbers, with the stage's abort check before each start. A page's slot is freed only once
+ * it is consumed, so at most `pagesInFlight` results are held. The first failure (of a start or a
+ * consume) stops new starts and rejects once the pages already started have settled.
  */
 export async function forEachPageInOrder<T>(window: PageWindow<T>): Promise<void> {
   const { total } = window;
-  if (!(window.pagesInFlight >= 1)) throw new RangeError(`pagesInFlight must be at least 1, got ${window.pagesInFlight}`);
-  const started: Promise<T>[] = [];
-  let next = 1;
-  const fill = (): void => {
-    while (next <= total && started.length < window.pagesInFlight) {
+  if (!(Number.isInteger(window.pagesInFlight) && window.pagesInFlight >= 1)) throw new RangeError(`pagesInFlight must be a whole number of at least 1, got ${window.pagesInFlight}`);
+  await runInOrderWindow(
+    pageNumbers(total),
+    window.pagesInFlight,
+    (pageNumber) => {
       window.beforeStart();
-      const page = window.start(next);
-      // Consumed in order below; until then a rejection must not count as unhandled.
-      page.catch(() => undefined);
-      started.push(page);
-      next += 1;
-    }
-  };
-  fill();
-  for (let pageNumber = 1; pageNumber <= total; pageNumber++) {
-    const result = await (started.shift() as Promise<T>);
-    await window.consume(pageNumber, result);
-    fill();
-  }
+      return window.start(pageNumber);
+    },
+    (result, pageNumber) => window.consume(pageNumber, result),
+  );
+}
+
+function* pageNumbers(total: number): Generator<number> {
+  for (let pageNumber = 1; pageNumber <= total; pageNumber++) yield pageNumber;
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import type * as PdfjsModule from 'pdfjs-dist';
 import type { PDFDocumentProxy } from 'pdfjs-dist';
@@ -62,7 +63,10 @@ export function loadPdfjs(): Promise<Pdfjs> {
  * `import()`: there `--import tsx` also hooks `require()`, which made it slower still.
  */
 function importPdfjsModule(specifier: 'pdfjs-dist/legacy/build/pdf.mjs' | 'pdfjs-dist/legacy/build/pdf.worker.mjs'): Promise<unknown> {
-  if (isMainThread) return import(specifier);
+  // Resolved from this package's own location first: a specifier left to `import()` resolves
+  // from the importing file, which in the CLI's bundle is apps/cli/dist/bin, whose node_modules
+  // (and, in the image's production install, the root's) has no pdf.js.
+  if (isMainThread) return import(pathToFileURL(createRequire(import.meta.url).resolve(specifier)).href);
   return Promise.resolve(createRequire(import.meta.url)(specifier) as unknown);
 }
 
