@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import type * as S3SdkModule from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConfigError, KaiJobsError, toError, type ArtifactRef } from '@kai-jobs/queue';
 import type { ArtifactBody } from '../../artifacts/artifact-store.js';
@@ -119,7 +112,8 @@ const DENIED_CODES = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDo
  * SSRF guard; payloads only ever choose a key inside the bucket.
  */
 export class S3BlobStore implements BlobReader, SweepableArtifactStore {
-  private readonly client: S3Client;
+  /** The SDK and its client, loaded on first use (see {@link loadS3Sdk}). */
+  private sdkAndClient: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
   private readonly options: z.output<typeof S3BlobStoreOptionsSchema>;
 
   constructor(options: S3BlobStoreOptions) {
@@ -128,18 +122,26 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
       throw new ConfigError(`invalid S3 blob store options: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     }
     this.options = parsed.data;
-    this.client = new S3Client({
-      endpoint: this.options.endpoint,
-      region: this.options.region,
-      credentials: { accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey },
-      forcePathStyle: this.options.forcePathStyle,
-      maxAttempts: this.options.maxAttempts,
-      // S3-compatible services (Supabase Storage among them) do not all accept the SDK's newer
-      // default checksum headers and aws-chunked uploads; send and check them only where S3 requires them.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: this.options.requestTimeoutMs, requestTimeout: this.options.requestTimeoutMs },
-    });
+  }
+
+  /** The SDK module and a client for this store's bucket, made on the first request. */
+  private connect(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+    this.sdkAndClient ??= loadS3Sdk().then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        endpoint: this.options.endpoint,
+        region: this.options.region,
+        credentials: { accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey },
+        forcePathStyle: this.options.forcePathStyle,
+        maxAttempts: this.options.maxAttempts,
+        // S3-compatible services (Supabase Storage among them) do not all accept the SDK's newer
+        // default checksum headers and aws-chunked uploads; send and check them only where S3 requires them.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: { connectionTimeout: this.options.requestTimeoutMs, requestTimeout: this.options.requestTimeoutMs },
+      }),
+    }));
+    return this.sdkAndClient;
   }
 
   /** The bucket, for messages. */
@@ -157,8 +159,9 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
     if (error instanceof KaiJobsError) return error;
     const err = toError(error);
     if (err.name === 'AbortError') return err;
-    const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-    const code = error instanceof S3ServiceException ? error.name : err.name;
+    const service = serviceExceptionOf(error);
+    const status = service?.$metadata.httpStatusCode;
+    const code = err.name;
     if (NOT_FOUND_CODES.has(code) || status === 404) {
       if (code === 'NoSuchBucket') return new BlobAccessDeniedError(this.options.bucket, key, 'NoSuchBucket: check STORAGE_S3_BUCKET', { cause: err });
       return missing(key);
@@ -180,7 +183,8 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
     let body: Readable;
     let declared: number | undefined;
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: objectKey }), { abortSignal: signal });
+      const { sdk, client } = await this.connect();
+      const answer = await client.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: objectKey }), { abortSignal: signal });
       body = answer.Body as Readable;
       declared = answer.ContentLength;
     } catch (error) {
@@ -228,8 +232,9 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
     const objectKey = this.objectKey(key);
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.options.bucket, Key: objectKey, Body: bytes, ContentLength: bytes.byteLength, ...(options.contentType === undefined ? {} : { ContentType: options.contentType }) }),
+      const { sdk, client } = await this.connect();
+      await client.send(
+        new sdk.PutObjectCommand({ Bucket: this.options.bucket, Key: objectKey, Body: bytes, ContentLength: bytes.byteLength, ...(options.contentType === undefined ? {} : { ContentType: options.contentType }) }),
       );
     } catch (error) {
       throw this.mapError(error, key, (k) => new ArtifactNotFoundError(k));
@@ -241,7 +246,8 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
+      const { sdk, client } = await this.connect();
+      await client.send(new sdk.HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
       return true;
     } catch (error) {
       const mapped = this.mapError(error, key, (k) => new ArtifactNotFoundError(k));
@@ -276,11 +282,12 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
 
   private async listObjectEntries(objectPrefix: string, what: string): Promise<{ key: string; modifiedAtMs: number }[]> {
     const keys: { key: string; modifiedAtMs: number }[] = [];
+    const { sdk, client } = await this.connect();
     let token: string | undefined;
     do {
       try {
-        const page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.options.bucket, ...(objectPrefix === '' ? {} : { Prefix: objectPrefix }), ...(token === undefined ? {} : { ContinuationToken: token }) }),
+        const page = await client.send(
+          new sdk.ListObjectsV2Command({ Bucket: this.options.bucket, ...(objectPrefix === '' ? {} : { Prefix: objectPrefix }), ...(token === undefined ? {} : { ContinuationToken: token }) }),
         );
         for (const entry of page.Contents ?? []) if (entry.Key !== undefined) keys.push({ key: entry.Key, modifiedAtMs: entry.LastModified?.getTime() ?? 0 });
         token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
@@ -298,11 +305,12 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
    */
   async deletePrefix(prefix: string): Promise<void> {
     const keys = await this.listObjects(`${this.objectKey(prefix)}/`, prefix);
+    const { sdk, client } = await this.connect();
     for (let start = 0; start < keys.length; start += DELETE_CONCURRENCY) {
       await Promise.all(
         keys.slice(start, start + DELETE_CONCURRENCY).map(async (Key) => {
           try {
-            await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key }));
+            await client.send(new sdk.DeleteObjectCommand({ Bucket: this.options.bucket, Key }));
           } catch (error) {
             const mapped = this.mapError(error, Key, (k) => new ArtifactNotFoundError(k));
             // Deleted meanwhile (another sweep): the goal is reached.
@@ -320,6 +328,27 @@ export class S3BlobStore implements BlobReader, SweepableArtifactStore {
 
   /** Closes the client's sockets. */
   close(): void {
-    this.client.destroy();
+    void this.sdkAndClient?.then(({ client }) => client.destroy());
   }
+}
+
+/** The S3 SDK's module (`@aws-sdk/client-s3`). */
+type S3Sdk = typeof S3SdkModule;
+
+let s3Sdk: Promise<S3Sdk> | undefined;
+
+/**
+ * Loads the AWS SDK on first use: it adds about 20 MiB to a worker's resident memory and most
+ * workers never read from a bucket, so a process pays for it only once a store makes a request.
+ */
+function loadS3Sdk(): Promise<S3Sdk> {
+  s3Sdk ??= import('@aws-sdk/client-s3');
+  return s3Sdk;
+}
+
+/** The service exception's metadata when `error` is one the SDK raised for an S3 answer (duck-typed: the SDK is loaded lazily). */
+function serviceExceptionOf(error: unknown): { $metadata: { httpStatusCode?: number } } | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error) || !('$fault' in error)) return undefined;
+  const metadata = (error as { $metadata: unknown }).$metadata;
+  return typeof metadata === 'object' && metadata !== null ? (error as { $metadata: { httpStatusCode?: number } }) : undefined;
 }
