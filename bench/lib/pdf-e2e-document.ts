@@ -6,27 +6,8 @@
  * four 320 × 240 PNGs, cycled, so pdf.js decodes images as a catalogue makes it). Each page also
  * has one product line the rule-based material extractor recognises, so materials are found.
  */
-import { deflateSync } from 'node:zlib';
 import { PDFDocument, rgb, StandardFonts, type PDFImage } from 'pdf-lib';
-
-/** CRC-32 of PNG chunks (the polynomial PNG uses). */
-function crc32(bytes: Uint8Array): number {
-  let crc = ~0;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
-  return ~crc >>> 0;
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
+import { encodePng } from './png.js';
 
 /**
  * An RGB PNG of `width` × `height` with a gradient and a ripple pattern seeded by `seed` (so it
@@ -45,12 +26,7 @@ export function makePhotoPng(width: number, height: number, seed: number): Buffe
       raw[at + 2] = (60 + 80 * Math.abs(ripple) + ((x * y) % 23)) & 0xff;
     }
   }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0))]);
+  return encodePng(width, height, 3, raw);
 }
 
 const FINISHES = ['polished', 'honed', 'matt', 'flamed'] as const;

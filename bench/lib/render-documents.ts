@@ -7,9 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { PDFDocument, rgb, StandardFonts } from 'pdf-lib';
 import { makeLongPdf } from '@kai-jobs/workers/fixtures/pdfs';
+import { encodePng } from './png.js';
 
 /** A PDF written to disk, as the render task is given it. */
 export interface RenderDocument {
@@ -26,25 +26,6 @@ function save(folder: string, name: string, bytes: Uint8Array, pages: number): R
 }
 
 /** CRC-32 of PNG chunks (the zlib polynomial), table-driven. */
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of bytes) c = (CRC_TABLE[(c ^ byte) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
 /**
  * A photo-like picture (colour waves and rings), as a PNG made here (the bench has no image
  * library of its own): RGB, or RGBA with a radial alpha that pdf-lib turns into a soft mask.
@@ -66,12 +47,7 @@ function picture(seed: number, alpha: boolean): Buffer {
       if (alpha) raw[at + 3] = Math.max(0, 255 - Math.hypot(x - 160, y - 100) * 1.4);
     }
   }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bits per channel
-  header[9] = alpha ? 6 : 2; // RGBA or RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return encodePng(width, height, alpha ? 4 : 3, raw);
 }
 
 /** `pages` A4 pages, each with two pictures (one RGB, one with a soft mask), a caption and ruled lines. */
