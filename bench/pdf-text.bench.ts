@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { createPdfJob, InMemoryMaterialStore, LocalFolderArtifactStore, stageOutputsOf, type StageDefinition } from '@kai-jobs/workers';
 import { createTestStageContext } from '@kai-jobs/workers/testing';
+import { drawBodyParagraphs } from './lib/pdf-e2e-document.js';
 
 const { values } = parseArgs({ options: { pages: { type: 'string', default: '200' }, rounds: { type: 'string', default: '9' } } });
 const PAGES = Number(values.pages);
@@ -27,19 +28,7 @@ async function makePdf(count: number): Promise<Buffer> {
   const document = await PDFDocument.create();
   const font = await document.embedFont(StandardFonts.Helvetica);
   for (let pageIndex = 0; pageIndex < count; pageIndex++) {
-    const page = document.addPage([595, 842]);
-    let y = 790;
-    for (let paragraph = 0; paragraph < 8; paragraph++) {
-      for (const line of [
-        `Page ${pageIndex + 1}, section ${paragraph + 1}: grey granite paving 600 x 400 mm, flamed, 30 mm.`,
-        'The stones are cut from one quarry bench so the colour stays consistent across the batch.',
-        'Lay them on a compacted sub-base with a bedding layer of sharp sand and joint with mortar.',
-      ]) {
-        page.drawText(line, { x: 56, y, size: 10, font });
-        y -= 13;
-      }
-      y -= 13;
-    }
+    drawBodyParagraphs(document.addPage([595, 842]), font, pageIndex + 1, 8, 790);
   }
   return Buffer.from(await document.save());
 }

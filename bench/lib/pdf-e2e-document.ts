@@ -6,7 +6,7 @@
  * four 320 × 240 PNGs, cycled, so pdf.js decodes images as a catalogue makes it). Each page also
  * has one product line the rule-based material extractor recognises, so materials are found.
  */
-import { PDFDocument, rgb, StandardFonts, type PDFImage } from 'pdf-lib';
+import { PDFDocument, rgb, StandardFonts, type PDFFont, type PDFImage, type PDFPage } from 'pdf-lib';
 import { encodePng } from './png.js';
 
 /**
@@ -60,19 +60,26 @@ export async function makeE2ePdf(count: number): Promise<Buffer> {
       const cells = row === 0 ? ['Product', 'Format', 'Finish', 'Thickness'] : [`${stone} ${row}`, `${30 * row} x 60 cm`, FINISHES[row % FINISHES.length] as string, `${10 + row * 2} mm`];
       cells.forEach((cell, column) => page.drawText(cell, { x: [60, 204, 304, 404][column] as number, y: tableTop - row * 16 - 12, size: 9, font }));
     }
-    // The body text of the other PDF benchmarks (pdf-text.bench.ts, makeLongPdf).
-    let y = 440;
-    for (let paragraph = 0; paragraph < 6; paragraph++) {
-      for (const line of [
-        `Page ${n}, section ${paragraph + 1}: grey granite paving 600 x 400 mm, flamed, 30 mm.`,
-        'The stones are cut from one quarry bench so the colour stays consistent across the batch.',
-        'Lay them on a compacted sub-base with a bedding layer of sharp sand and joint with mortar.',
-      ]) {
-        page.drawText(line, { x: 56, y, size: 10, font });
-        y -= 13;
-      }
-      y -= 13;
-    }
+    drawBodyParagraphs(page, font, n, 6, 440);
   }
   return Buffer.from(await document.save());
+}
+
+/**
+ * The body text of the PDF benchmarks (the lines of `makeLongPdf` in the workers' test fixtures):
+ * `paragraphs` paragraphs of 3 lines, from `top` down, in 10 pt.
+ */
+export function drawBodyParagraphs(page: PDFPage, font: PDFFont, pageNumber: number, paragraphs: number, top: number): void {
+  let y = top;
+  for (let paragraph = 0; paragraph < paragraphs; paragraph++) {
+    for (const line of [
+      `Page ${pageNumber}, section ${paragraph + 1}: grey granite paving 600 x 400 mm, flamed, 30 mm.`,
+      'The stones are cut from one quarry bench so the colour stays consistent across the batch.',
+      'Lay them on a compacted sub-base with a bedding layer of sharp sand and joint with mortar.',
+    ]) {
+      page.drawText(line, { x: 56, y, size: 10, font });
+      y -= 13;
+    }
+    y -= 13;
+  }
 }
